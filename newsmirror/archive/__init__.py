@@ -1,0 +1,1 @@
+"""The archive: article identity, file layout, the files themselves and the catalog cache."""

@@ -1,0 +1,78 @@
+"""Small dataclasses passed between the stages of a run.
+
+Every stage takes and returns these; none of them does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One entry of a feed, as the parser understood it (nothing rewritten yet)."""
+
+    title: str
+    link: str | None
+    guid: str | None
+    content_html: str
+    """Full content when the feed carries it, else the summary, else ''."""
+    has_full_content: bool
+    published_ms: int | None
+    """pubDate / published / updated / dc:date in epoch milliseconds (UTC), None when absent."""
+    author: str | None = None
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    title: str
+    link: str | None
+    items: tuple[FeedItem, ...]
+    encoding: str
+    """The encoding the document was decoded with."""
+    problem: str | None = None
+    """A readable note when the document was malformed but still parsed (feedparser's bozo)."""
+
+
+@dataclass(frozen=True)
+class Article:
+    """The four parts of an archived article file (see shared FORMAT.md)."""
+
+    published_ms: int
+    title: str
+    link: str
+    body: str
+    """The article HTML, already normalised to one line."""
+
+
+@dataclass(frozen=True)
+class ArchivedEntry:
+    """What the catalog knows of one article file."""
+
+    slug: str
+    key: str
+    """The identity hash also carried in the file name."""
+    path: str
+    """Path relative to the archive root, with '/' separators."""
+    published_ms: int
+    title: str
+    link: str
+    digest: str
+    """sha256 of the file's bytes."""
+
+
+@dataclass
+class SourceOutcome:
+    """What one source's part of a run did, for the summary and the commit message."""
+
+    slug: str
+    name: str
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: str | None = None
+    skipped: str | None = None
+    """Why the source was not attempted this run (backing off, dead)."""
+    not_modified: bool = False
+    written: list[str] = field(default_factory=list)
+    """Archive-relative paths written this run."""
