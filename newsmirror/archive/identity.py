@@ -1,0 +1,72 @@
+"""Which feed item is which: stable identity keys and browser-style link normalisation."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+
+import ada_url
+
+from newsmirror.models import FeedItem
+
+KEY_HASH_LENGTH = 12
+
+
+def normalise_link(link: str | None, base: str | None = None) -> str | None:
+    """The link as a browser would write it (`new URL(link, base).href`); None when it is not
+    a usable absolute http(s) URL."""
+    if not link or not link.strip():
+        return None
+    link = link.strip()
+    try:
+        url = ada_url.URL(link, base) if base else ada_url.URL(link)
+    except ValueError:
+        return None
+    if url.protocol not in ("http:", "https:"):
+        return None
+    return url.href
+
+
+def _content_hash(item: FeedItem) -> str:
+    text = f"{item.title}\n{item.content_html}".encode("utf-8")
+    return hashlib.sha256(text).hexdigest()[:32]
+
+
+def base_key(item: FeedItem) -> str:
+    """GUID, else normalised link, else a hash of title and content."""
+    if item.guid and item.guid.strip():
+        return "guid:" + item.guid.strip()
+    link = normalise_link(item.link)
+    if link:
+        return "link:" + link
+    return "hash:" + _content_hash(item)
+
+
+def assign_keys(items: list[FeedItem] | tuple[FeedItem, ...]) -> list[str | None]:
+    """Identity keys for one feed's items, in order.
+
+    Items that share a GUID are told apart by their link, then by their content; an item
+    that repeats an earlier one exactly (same key after that) gets None: it is the same
+    article listed twice and is archived once.
+    """
+    bases = [base_key(item) for item in items]
+    shared = {key for key, count in Counter(bases).items() if count > 1 and key.startswith("guid:")}
+    seen: set[str] = set()
+    keys: list[str | None] = []
+    for item, key in zip(items, bases):
+        if key in shared:
+            link = normalise_link(item.link)
+            key = f"{key}|{link}" if link else f"{key}|hash:{_content_hash(item)}"
+            if key in seen:
+                key = f"{key}|hash:{_content_hash(item)}"
+        if key in seen:
+            keys.append(None)
+            continue
+        seen.add(key)
+        keys.append(key)
+    return keys
+
+
+def key_hash(slug: str, key: str) -> str:
+    """The short hash that names an article in its file name and the catalog."""
+    return hashlib.sha256(f"{slug}\n{key}".encode("utf-8")).hexdigest()[:KEY_HASH_LENGTH]

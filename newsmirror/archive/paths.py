@@ -1,0 +1,58 @@
+"""Where an article lives: articles/<slug>/<YYYY>/<MM>/<title>-<hash>.md.
+
+Month folders keep every directory far below the 3,000 entries a git host handles well.
+File names are readable (they carry the title), stable (chosen once, when the article is
+first archived) and safe on Linux, macOS and Windows.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime, timedelta, timezone
+
+CHINA_TIME = timezone(timedelta(hours=8))
+MAX_NAME_BYTES = 200
+NAME_RE = re.compile(r"-([0-9a-f]{12})\.md\Z")
+SLUG_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}\Z")
+
+# Characters that are unsafe in a file name on some system, or that would break the
+# Markdown links of the list pages ([text](path)): they become '-'.
+_UNSAFE = re.compile(r'[/\\:*?"<>|#%\[\]()`{}^~\s]+')
+_DASHES = re.compile(r"-{2,}")
+
+
+def china_time(epoch_ms: int) -> datetime:
+    return datetime.fromtimestamp(epoch_ms / 1000, tz=CHINA_TIME)
+
+
+def safe_title(title: str, max_bytes: int) -> str:
+    """A file-name-safe, readable rendering of the title, at most `max_bytes` UTF-8 bytes."""
+    text = unicodedata.normalize("NFC", title)
+    # Control, format, surrogate, private and unassigned characters are dropped.
+    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\t\n\r")
+    text = _DASHES.sub("-", _UNSAFE.sub("-", text)).strip("-. ")
+    encoded = text.encode("utf-8")
+    if len(encoded) > max_bytes:
+        text = encoded[:max_bytes].decode("utf-8", errors="ignore").rstrip("-. ")
+    return text or "article"
+
+
+def article_path(slug: str, published_ms: int, title: str, key_hash: str) -> str:
+    """The archive-relative path for a newly archived article."""
+    if not SLUG_RE.match(slug):
+        raise ValueError(f"invalid source slug {slug!r}")
+    when = china_time(published_ms)
+    suffix = f"-{key_hash}.md"
+    name = safe_title(title, MAX_NAME_BYTES - len(suffix.encode())) + suffix
+    return f"articles/{slug}/{when:%Y}/{when:%m}/{name}"
+
+
+def key_from_path(path: str) -> str | None:
+    match = NAME_RE.search(path)
+    return match.group(1) if match else None
+
+
+def slug_from_path(path: str) -> str | None:
+    parts = path.split("/")
+    return parts[1] if len(parts) == 5 and parts[0] == "articles" else None

@@ -1,0 +1,251 @@
+"""newsmirror.toml: read with tomllib, checked key by key with messages that name the
+file, the key and what is wrong."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from newsmirror.archive.paths import SLUG_RE
+
+FULL_TEXT_MODES = ("feed", "page", "auto")
+DEFAULT_IMAGE_PROXY = "https://images.weserv.nl?url=${host}${pathname}${search}"
+
+
+class ConfigError(ValueError):
+    def __init__(self, file: str, key: str, problem: str):
+        self.file, self.key, self.problem = file, key, problem
+        super().__init__(f"{file}: {key}: {problem}" if key else f"{file}: {problem}")
+
+
+@dataclass(frozen=True)
+class FetchConfig:
+    timeout: float = 20.0
+    connect_timeout: float = 10.0
+    max_bytes: int = 15 * 1024 * 1024
+    max_redirects: int = 5
+    per_host: int = 2
+    concurrency: int = 16
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    slug: str
+    name: str
+    url: str
+    full_text: str = "feed"
+    selector: str | None = None
+    remove: tuple[str, ...] = ()
+    sanitize: bool = False
+    convert: str | None = None
+    image_proxy: tuple[str, ...] | None = None
+    """None: the archive's setting; () turns proxying off for this source."""
+    image_proxy_exclude: tuple[str, ...] = ()
+    download_images: bool = False
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Config:
+    file: str
+    archive: Path
+    sources: tuple[SourceConfig, ...]
+    title: str = "新闻镜像 News mirror"
+    remote: str | None = None
+    remote_name: str = "origin"
+    branch: str = "main"
+    push: bool = True
+    list_size: int = 300
+    image_proxy: tuple[str, ...] = ()
+    image_proxy_exclude: tuple[str, ...] = ()
+    site_rules: Path | None = None
+    fetch: FetchConfig = field(default_factory=FetchConfig)
+
+
+# -- the checks ---------------------------------------------------------------------------
+class _Checker:
+    def __init__(self, file: str):
+        self.file = file
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(self.file, key, problem)
+
+    def table(self, data: Any, key: str, known: set[str]) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise self.fail(key, f"must be a table, not {_kind(data)}")
+        for name in data:
+            if name not in known:
+                where = f"{key}.{name}" if key else name
+                raise self.fail(where, f"unknown key (known keys: {', '.join(sorted(known))})")
+        return data
+
+    def get(self, data: dict[str, Any], key: str, name: str, kind: type | tuple[type, ...],
+            default: Any = None, *, required: bool = False) -> Any:
+        where = f"{key}.{name}" if key else name
+        if name not in data:
+            if required:
+                raise self.fail(where, "is required")
+            return default
+        value = data[name]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds:
+            raise self.fail(where, f"must be {_names(kinds)}, not a boolean")
+        if not isinstance(value, kinds):
+            raise self.fail(where, f"must be {_names(kinds)}, not {_kind(value)}")
+        if isinstance(value, str) and required and not value.strip():
+            raise self.fail(where, "must not be empty")
+        return value
+
+    def strings(self, data: dict[str, Any], key: str, name: str) -> tuple[str, ...] | None:
+        where = f"{key}.{name}" if key else name
+        if name not in data:
+            return None
+        value = data[name]
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(where, "must be a string or a list of strings")
+        return tuple(value)
+
+    def positive(self, data: dict[str, Any], key: str, name: str, kind: type, default: Any) -> Any:
+        value = self.get(data, key, name, (int, float) if kind is float else int, default)
+        if value <= 0:
+            raise self.fail(f"{key}.{name}", f"must be greater than 0, not {value}")
+        return kind(value)
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a table", list: "a list", str: "a string", bool: "a boolean",
+            int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+
+
+def _names(kinds: tuple[type, ...]) -> str:
+    return " or ".join(_kind(k()) if k is not type(None) else "nothing" for k in kinds)
+
+
+def _check_template(check: _Checker, where: str, template: str) -> None:
+    if not template.startswith(("http://", "https://")) or "${" not in template:
+        raise check.fail(where, f"{template!r} is not an image-proxy template "
+                                "(an http(s) address with a placeholder such as ${href_ue})")
+
+
+def _source(check: _Checker, raw: Any, index: int, defaults: dict[str, Any]) -> SourceConfig:
+    key = f"sources[{index}]"
+    known = {f.name for f in fields(SourceConfig)}
+    data = check.table(raw, key, known)
+    slug = check.get(data, key, "slug", str, required=True)
+    if not SLUG_RE.match(slug):
+        raise check.fail(f"{key}.slug", f"{slug!r} must be 1-40 characters of a-z, 0-9, '-' "
+                                        "or '_', starting with a letter or digit")
+    key = f"sources[{index}] ({slug})"
+    url = check.get(data, key, "url", str, required=True)
+    if not url.startswith(("http://", "https://")):
+        raise check.fail(f"{key}.url", f"{url!r} is not an http(s) address")
+    merged = {**defaults, **data}
+    full_text = check.get(merged, key, "full_text", str, "feed")
+    if full_text not in FULL_TEXT_MODES:
+        raise check.fail(f"{key}.full_text", f"{full_text!r} must be one of {', '.join(FULL_TEXT_MODES)}")
+    convert = check.get(merged, key, "convert", str, None) or None
+    proxy = check.strings(merged, key, "image_proxy")
+    for template in proxy or ():
+        _check_template(check, f"{key}.image_proxy", template)
+    return SourceConfig(
+        slug=slug,
+        name=check.get(data, key, "name", str, required=True).strip(),
+        url=url,
+        full_text=full_text,
+        selector=check.get(merged, key, "selector", str, None),
+        remove=check.strings(merged, key, "remove") or (),
+        sanitize=check.get(merged, key, "sanitize", bool, False),
+        convert=convert,
+        image_proxy=proxy,
+        image_proxy_exclude=check.strings(merged, key, "image_proxy_exclude") or (),
+        download_images=check.get(merged, key, "download_images", bool, False),
+        enabled=check.get(data, key, "enabled", bool, True),
+    )
+
+
+def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
+    """Check a loaded TOML document and build the Config. Relative paths are taken
+    against `base` (the config file's folder)."""
+    check = _Checker(file)
+    top = check.table(data, "", {"archive", "fetch", "images", "defaults", "sources",
+                                 "bundled_sources", "site_rules"})
+    archive = check.table(top.get("archive", {}), "archive",
+                          {"path", "title", "remote", "remote_name", "branch", "push", "list_size"})
+    fetch = check.table(top.get("fetch", {}), "fetch", {f.name for f in fields(FetchConfig)})
+    images = check.table(top.get("images", {}), "images", {"proxy", "exclude"})
+    defaults = check.table(top.get("defaults", {}), "defaults",
+                           {"full_text", "selector", "remove", "sanitize", "convert",
+                            "image_proxy", "image_proxy_exclude", "download_images"})
+
+    raw_sources = top.get("sources", [])
+    if not isinstance(raw_sources, list):
+        raise check.fail("sources", "must be an array of tables ([[sources]])")
+    bundled = check.get(top, "", "bundled_sources", (bool, list), False)
+    if bundled:
+        from newsmirror.sources.bundled import bundled_sources
+
+        wanted = None if bundled is True else set(bundled)
+        own = {s.get("slug") for s in raw_sources if isinstance(s, dict)}
+        extra = [s for s in bundled_sources() if (wanted is None or s["slug"] in wanted)
+                 and s["slug"] not in own]
+        if wanted is not None and (missing := wanted - {s["slug"] for s in bundled_sources()}):
+            raise check.fail("bundled_sources", f"no bundled source named {', '.join(sorted(missing))}")
+        raw_sources = [*raw_sources, *extra]
+    sources = tuple(_source(check, raw, i, defaults) for i, raw in enumerate(raw_sources))
+    if not sources:
+        raise check.fail("sources", "no sources configured: add a [[sources]] table with "
+                                    "slug, name and url (or set bundled_sources = true)")
+    seen: set[str] = set()
+    for source in sources:
+        if source.slug in seen:
+            raise check.fail("sources", f"the slug {source.slug!r} is used twice")
+        seen.add(source.slug)
+
+    proxy = check.strings(images, "images", "proxy") or ()
+    for template in proxy:
+        _check_template(check, "images.proxy", template)
+    user_agent = check.get(fetch, "fetch", "user_agent", str, None)
+    rules = check.get(top, "", "site_rules", str, None)
+    list_size = check.positive(archive, "archive", "list_size", int, 300)
+    return Config(
+        file=file,
+        archive=base / check.get(archive, "archive", "path", str, "archive"),
+        sources=sources,
+        title=check.get(archive, "archive", "title", str, Config.title),
+        remote=check.get(archive, "archive", "remote", str, None),
+        remote_name=check.get(archive, "archive", "remote_name", str, "origin"),
+        branch=check.get(archive, "archive", "branch", str, "main"),
+        push=check.get(archive, "archive", "push", bool, True),
+        list_size=list_size,
+        image_proxy=proxy,
+        image_proxy_exclude=check.strings(images, "images", "exclude") or (),
+        site_rules=base / rules if rules else None,
+        fetch=FetchConfig(
+            timeout=check.positive(fetch, "fetch", "timeout", float, 20.0),
+            connect_timeout=check.positive(fetch, "fetch", "connect_timeout", float, 10.0),
+            max_bytes=check.positive(fetch, "fetch", "max_bytes", int, 15 * 1024 * 1024),
+            max_redirects=check.positive(fetch, "fetch", "max_redirects", int, 5),
+            per_host=check.positive(fetch, "fetch", "per_host", int, 2),
+            concurrency=check.positive(fetch, "fetch", "concurrency", int, 16),
+            user_agent=user_agent,
+        ),
+    )
+
+
+def load_config(path: Path) -> Config:
+    """Read and check a newsmirror.toml."""
+    file = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(file, "", "file not found (create one, or run `newsmirror init DIR`)") from None
+    except UnicodeDecodeError:
+        raise ConfigError(file, "", "not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(file, "", f"not valid TOML: {exc}") from None
+    return parse_config(data, file=file, base=path.resolve().parent)

@@ -1,0 +1,264 @@
+"""One run of the mirror: every source fetched concurrently, new and changed articles
+written, lists and README regenerated, committed and pushed.
+
+A broken source is recorded in its health and never stops the others; the run fails only
+when nothing at all could be done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from newsmirror import __version__
+from newsmirror.archive.article import render_article
+from newsmirror.archive.catalog import digest_bytes
+from newsmirror.archive.identity import assign_keys, key_hash, normalise_link
+from newsmirror.archive.paths import article_path
+from newsmirror.archive.store import HEALTH_FILE, Store, open_store
+from newsmirror.config import Config, SourceConfig
+from newsmirror.content.images import ImagePolicy
+from newsmirror.content.transform import ContentSettings, transform_body, transform_title
+from newsmirror.fetch.client import FetchError, Fetcher, FetchSettings
+from newsmirror.models import ArchivedEntry, Article, FeedItem, SourceOutcome
+from newsmirror.parse.feed import FeedParseError, NotAFeedError, parse_feed
+from newsmirror.publish.git import PushResult
+from newsmirror.publish.lists import ListedSource, render_index, render_list
+from newsmirror.sources.health import (
+    SourceHealth, after_failure, after_success, describe, dump_health, load_health, should_attempt,
+)
+
+UNTITLED = "（无标题）"
+GENERATED = ["articles", "lists", "feeds", "README.md", HEALTH_FILE, ".gitignore"]
+
+
+@dataclass
+class RunReport:
+    outcomes: list[SourceOutcome]
+    commit: str | None = None
+    push: PushResult | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def new(self) -> int:
+        return sum(o.new for o in self.outcomes)
+
+    @property
+    def updated(self) -> int:
+        return sum(o.updated for o in self.outcomes)
+
+    @property
+    def ok(self) -> bool:
+        """False only when nothing could be done: every source that was tried failed."""
+        tried = [o for o in self.outcomes if not o.skipped]
+        return not tried or any(o.failed is None for o in tried)
+
+
+class Reporter:
+    """What a run tells its caller while it goes (the CLI shows progress with it)."""
+
+    def start(self, total: int) -> None: ...
+    def source_done(self, outcome: SourceOutcome) -> None: ...
+    def note(self, message: str) -> None: ...
+
+
+def fetch_settings(config: Config) -> FetchSettings:
+    values = {k: v for k, v in vars(config.fetch).items() if v is not None}
+    return FetchSettings(**values)
+
+
+def content_settings(config: Config, source: SourceConfig) -> ContentSettings:
+    templates = config.image_proxy if source.image_proxy is None else source.image_proxy
+    return ContentSettings(
+        sanitize=source.sanitize,
+        images=ImagePolicy(templates=tuple(templates),
+                           exclude_hosts=tuple(config.image_proxy_exclude) + source.image_proxy_exclude),
+        convert=source.convert,
+    )
+
+
+def item_digest(item: FeedItem) -> str:
+    """What the feed said of an item; when it is the same as last time, the item is unchanged
+    and no page is fetched again."""
+    parts = [item.title, item.link or "", item.guid or "", item.content_html, str(item.published_ms)]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class _Run:
+    config: Config
+    store: Store
+    fetcher: Fetcher
+    health: dict[str, SourceHealth]
+    now_ms: int
+    reporter: Reporter
+    page_fetcher: Callable | None = None
+
+    async def source(self, source: SourceConfig) -> SourceOutcome:
+        outcome = SourceOutcome(source.slug, source.name)
+        state = self.health.get(source.slug, SourceHealth())
+        if not should_attempt(state, self.now_ms):
+            outcome.skipped = describe(state, self.now_ms)
+            return outcome
+        try:
+            result = await self.fetcher.fetch(source.url, etag=state.etag,
+                                              last_modified=state.last_modified)
+            if result.not_modified:
+                outcome.not_modified = True
+            else:
+                feed = parse_feed(result.body, content_type=result.content_type, url=result.url)
+                await self.items(source, feed.items, result.url, outcome)
+            self.health[source.slug] = after_success(
+                state, self.now_ms, etag=result.etag, last_modified=result.last_modified)
+        except FetchError as err:
+            outcome.failed = err.reason
+            self.health[source.slug] = after_failure(
+                state, self.now_ms, err, retry_after_s=err.retry_after_s, gone=err.gone)
+        except (NotAFeedError, FeedParseError) as err:
+            outcome.failed = str(err)
+            self.health[source.slug] = after_failure(state, self.now_ms, str(err))
+        except Exception as err:  # a bug or a surprise in one source must not stop the others
+            outcome.failed = f"internal error: {type(err).__name__}: {err}"
+            self.health[source.slug] = after_failure(state, self.now_ms, outcome.failed)
+        return outcome
+
+    async def items(self, source: SourceConfig, items: tuple[FeedItem, ...], feed_url: str,
+                    outcome: SourceOutcome) -> None:
+        catalog = self.store.catalog
+        settings = content_settings(self.config, source)
+        for item, key in zip(items, assign_keys(items)):
+            if key is None:
+                continue
+            ident = key_hash(source.slug, key)
+            found = catalog.get(source.slug, ident)
+            existing, last_digest = found if found else (None, None)
+            digest = item_digest(item)
+            if existing and last_digest == digest:
+                outcome.unchanged += 1
+                continue
+            link = (normalise_link(item.link, feed_url) or normalise_link(item.guid)
+                    or normalise_link(feed_url) or feed_url)
+            title = transform_title(item.title, settings) or UNTITLED
+            if existing and last_digest is None and source.full_text != "feed" \
+                    and existing.title == title and existing.link == link:
+                # Catalog rebuilt from the files: adopt the file rather than fetch the page again.
+                catalog.put(existing, digest)
+                outcome.unchanged += 1
+                continue
+            body, complete = await self.body(source, item, link)
+            body = transform_body(body, base_url=link, settings=settings)
+            published = item.published_ms or (existing.published_ms if existing else self.now_ms)
+            data = render_article(Article(published, title, link, body))
+            entry = ArchivedEntry(
+                slug=source.slug, key=ident,
+                path=existing.path if existing else article_path(source.slug, published, title, ident),
+                published_ms=published, title=title, link=link, digest=digest_bytes(data))
+            if existing and existing.digest == entry.digest:
+                outcome.unchanged += 1
+            else:
+                self.store.write(entry.path, data)
+                outcome.written.append(entry.path)
+                if existing:
+                    outcome.updated += 1
+                else:
+                    outcome.new += 1
+            catalog.put(entry, digest if complete else None)
+
+    async def body(self, source: SourceConfig, item: FeedItem, link: str) -> tuple[str, bool]:
+        """The article HTML, and whether it is final (False: a page fetch failed and the feed's
+        own content stands in until a later run succeeds)."""
+        if source.full_text == "feed" or self.page_fetcher is None:
+            return item.content_html, True
+        from newsmirror.content.extract import needs_page
+
+        if source.full_text == "auto" and not needs_page(item.content_html):
+            return item.content_html, True
+        page = await self.page_fetcher(source, link)
+        return (page, True) if page else (item.content_html, False)
+
+
+def _commit_message(outcomes: list[SourceOutcome], health_changed: list[str]) -> str:
+    changed = [o for o in outcomes if o.new or o.updated]
+    if changed:
+        new, updated = sum(o.new for o in changed), sum(o.updated for o in changed)
+        lines = [f"Mirror {new} new and {updated} updated articles from {len(changed)} sources", ""]
+        lines += [f"{o.slug}: {o.new} new, {o.updated} updated" for o in changed]
+    else:
+        lines = [f"Record source health ({', '.join(health_changed)})"]
+    return "\n".join(lines) + f"\n\nnewsmirror {__version__}\n"
+
+
+def _durable(state: SourceHealth) -> SourceHealth:
+    """Health without the timestamps every run moves: a change here is worth a commit."""
+    return replace(state, last_attempt_ms=None, last_success_ms=None, articles=0)
+
+
+def publish(config: Config, store: Store) -> list[str]:
+    """Regenerate lists and README from the catalog; returns the paths that changed."""
+    stats = store.catalog.stats()
+    changed = []
+    for source in config.sources:
+        entries = store.catalog.latest(source.slug, config.list_size)
+        if store.write(f"lists/{source.slug}.md", render_list(source.name, entries)):
+            changed.append(f"lists/{source.slug}.md")
+    listed = [ListedSource(s.slug, s.name, stats[s.slug].articles if s.slug in stats else 0,
+                           stats[s.slug].newest_ms if s.slug in stats else None)
+              for s in config.sources]
+    if store.write("README.md", render_index(config.title, listed)):
+        changed.append("README.md")
+    return changed
+
+
+async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | None = None,
+                     now_ms: int | None = None) -> RunReport:
+    reporter = reporter or Reporter()
+    now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+    remote = (config.remote_name, config.remote) if config.remote else None
+    with open_store(config.archive, branch=config.branch, remote=remote) as store:
+        report = RunReport(outcomes=[], notes=list(store.repaired))
+        for note in store.repaired:
+            reporter.note(note)
+        health = load_health(store.health_path)
+        before = {slug: _durable(h) for slug, h in health.items()}
+        sources = [s for s in config.sources if s.enabled]
+        reporter.start(len(sources))
+        store.catalog.begin()
+        async with Fetcher(fetch_settings(config)) as fetcher:
+            from newsmirror.content.pages import PageFetcher
+
+            run = _Run(config, store, fetcher, health, now_ms, reporter,
+                       PageFetcher(fetcher, store.cache / "pages", config.site_rules))
+
+            async def one(source: SourceConfig) -> SourceOutcome:
+                outcome = await run.source(source)
+                reporter.source_done(outcome)
+                return outcome
+
+            report.outcomes = list(await asyncio.gather(*(one(s) for s in sources)))
+        stats = store.catalog.stats()
+        for slug, state in health.items():
+            if slug in stats:
+                health[slug] = replace(state, articles=stats[slug].articles)
+        store.write(HEALTH_FILE, dump_health(health))
+        publish(config, store)
+        from newsmirror.publish.feeds import write_feeds
+
+        write_feeds(config, store)
+        health_changed = [slug for slug, h in health.items() if before.get(slug) != _durable(h)]
+        if report.new or report.updated or health_changed:
+            report.commit = store.repo.commit(GENERATED, _commit_message(report.outcomes, health_changed))
+        store.catalog.set_meta("head", store.repo.head() or "")
+        store.catalog.commit()
+        if push and config.push and store.repo.has_remote(config.remote_name):
+            pending = store.repo.unpushed(config.remote_name, config.branch)
+            if pending is None or pending > 0:
+                report.push = store.repo.push(config.remote_name, config.branch)
+                if report.push.ok:
+                    # A rebase may have brought in the other side's articles.
+                    from newsmirror.archive.store import sync_catalog
+
+                    sync_catalog(store.root, store.repo, store.catalog)
+        return report

@@ -1,0 +1,151 @@
+"""The archive's git repository, driven through the real `git` binary."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_AUTHOR = ("newsmirror", "newsmirror@users.noreply.github.com")
+
+
+class GitError(RuntimeError):
+    """A git command failed; the message carries the command and git's own words."""
+
+
+@dataclass(frozen=True)
+class PushResult:
+    ok: bool
+    message: str
+
+
+class Repo:
+    def __init__(self, root: Path, *, author: tuple[str, str] = DEFAULT_AUTHOR):
+        self.root = root
+        self.author = author
+
+    # -- plumbing -----------------------------------------------------------------------
+    def git(self, *args: str, check: bool = True, input: bytes | None = None,
+            timeout: float = 600) -> subprocess.CompletedProcess[bytes]:
+        env = dict(os.environ)
+        env.update({
+            "GIT_AUTHOR_NAME": self.author[0], "GIT_AUTHOR_EMAIL": self.author[1],
+            "GIT_COMMITTER_NAME": self.author[0], "GIT_COMMITTER_EMAIL": self.author[1],
+            "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C",
+        })
+        try:
+            done = subprocess.run(["git", *args], cwd=self.root, env=env, input=input,
+                                  capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise GitError(f"git {' '.join(args)}: no answer after {timeout:.0f} s") from None
+        except FileNotFoundError:
+            raise GitError("the git program is not installed (it must be on PATH)") from None
+        if check and done.returncode != 0:
+            words = (done.stderr or done.stdout).decode("utf-8", "replace").strip()
+            raise GitError(f"git {' '.join(args)} failed: {words}")
+        return done
+
+    def out(self, *args: str) -> str:
+        return self.git(*args).stdout.decode("utf-8", "replace").strip()
+
+    # -- set-up -------------------------------------------------------------------------
+    def ensure(self, branch: str = "main") -> None:
+        """Create the repository when the folder is not one yet."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not (self.root / ".git").exists():
+            self.git("init", "-q", "-b", branch)
+
+    def set_remote(self, name: str, url: str) -> None:
+        current = self.git("remote", "get-url", name, check=False)
+        if current.returncode != 0:
+            self.git("remote", "add", name, url)
+        elif current.stdout.decode().strip() != url:
+            self.git("remote", "set-url", name, url)
+
+    def has_remote(self, name: str) -> bool:
+        return self.git("remote", "get-url", name, check=False).returncode == 0
+
+    def clear_stale_lock(self, older_than_s: float = 0) -> bool:
+        """Remove an index.lock a killed git left behind. Only call while holding the run
+        lock, so no other newsmirror git command can be running."""
+        lock = self.root / ".git" / "index.lock"
+        try:
+            if time.time() - lock.stat().st_mtime >= older_than_s:
+                lock.unlink()
+                return True
+        except FileNotFoundError:
+            pass
+        return False
+
+    # -- state --------------------------------------------------------------------------
+    def head(self) -> str | None:
+        done = self.git("rev-parse", "--verify", "-q", "HEAD", check=False)
+        return done.stdout.decode().strip() or None if done.returncode == 0 else None
+
+    def branch(self) -> str:
+        return self.out("symbolic-ref", "--short", "HEAD")
+
+    def changed_between(self, old: str, new: str, *paths: str) -> list[str]:
+        done = self.git("diff", "--name-only", "--no-renames", "-z", old, new, "--", *paths,
+                        check=False)
+        if done.returncode != 0:
+            raise GitError(f"cannot compare {old[:12]} with {new[:12]}")
+        return [p for p in done.stdout.decode("utf-8").split("\0") if p]
+
+    def dirty(self, *paths: str) -> list[str]:
+        """Paths with uncommitted changes (untracked included), one entry per file."""
+        out = self.git("status", "--porcelain", "-z", "--untracked-files=all", "--no-renames",
+                       "--", *paths).stdout.decode("utf-8")
+        return [item[3:] for item in out.split("\0") if len(item) > 3]
+
+    # -- writing ------------------------------------------------------------------------
+    def commit(self, paths: list[str], message: str) -> str | None:
+        """Stage `paths` (files or folders) and commit; None when nothing changed."""
+        existing = [p for p in paths if (self.root / p).exists() or self._tracked(p)]
+        if existing:
+            self.git("add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul",
+                     input="\0".join(existing).encode("utf-8"))
+        if self.git("diff", "--cached", "--quiet", check=False).returncode == 0:
+            return None
+        self.git("commit", "-q", "--no-verify", "-F", "-", input=message.encode("utf-8"))
+        return self.head()
+
+    def _tracked(self, path: str) -> bool:
+        return bool(self.git("ls-files", "--", path).stdout.strip())
+
+    def unpushed(self, remote: str, branch: str) -> int | None:
+        """Commits not yet on the remote branch; None when the remote branch is unknown."""
+        done = self.git("rev-list", "--count", f"{remote}/{branch}..HEAD", check=False)
+        return int(done.stdout) if done.returncode == 0 else None
+
+    def push(self, remote: str, branch: str, *, attempts: int = 3) -> PushResult:
+        """Push without ever forcing. When the remote moved on, fetch, rebase our commits on
+        top and try again. A failure loses nothing: the commits stay and the next run pushes."""
+        last = ""
+        for attempt in range(1, attempts + 1):
+            done = self.git("push", "-q", remote, f"HEAD:refs/heads/{branch}", check=False,
+                            timeout=300)
+            if done.returncode == 0:
+                self.git("fetch", "-q", remote, branch, check=False, timeout=300)
+                return PushResult(True, f"pushed to {remote}/{branch}")
+            last = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            last = last[-1] if last else f"git push exited {done.returncode}"
+            fetched = self.git("fetch", "-q", remote, branch, check=False, timeout=300)
+            if fetched.returncode != 0:
+                words = fetched.stderr.decode("utf-8", "replace").strip().splitlines()
+                return PushResult(False, f"remote unreachable: {words[-1] if words else last}")
+            if not self._rebase_onto(f"{remote}/{branch}"):
+                return PushResult(False, "the remote has changes that conflict with ours; "
+                                         "kept our commits for the next run")
+        return PushResult(False, f"push failed after {attempts} attempts: {last}")
+
+    def _rebase_onto(self, upstream: str) -> bool:
+        # Our side wins where both touched a generated file (lists, README, feeds): the
+        # next run regenerates them from the articles of both sides anyway.
+        done = self.git("rebase", "-q", "-X", "theirs", upstream, check=False)
+        if done.returncode != 0:
+            self.git("rebase", "--abort", check=False)
+            return False
+        return True
