@@ -154,3 +154,16 @@ def test_redirect_to_unsupported_scheme(httpserver) -> None:
     with pytest.raises(FetchError) as info:
         asyncio.run(fetch_with(FAST, httpserver.url_for("/feed")))
     assert info.value.reason.startswith("unsupported or invalid URL")
+
+
+def test_tls_to_a_plain_http_server(faults: FaultServer) -> None:
+    url = faults.url("/rss").replace("http://", "https://")
+    with pytest.raises(FetchError) as info:
+        asyncio.run(fetch_with(FAST, url))
+    assert info.value.reason.startswith("could not connect: TLS error")
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "http://[::1", "ftp://127.0.0.1/feed"])
+def test_unusable_urls_are_fetch_errors(url: str) -> None:
+    with pytest.raises(FetchError, match=r"^unsupported or invalid URL"):
+        asyncio.run(fetch_with(FAST, url))
