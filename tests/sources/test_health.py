@@ -1,0 +1,209 @@
+"""Source health transitions, backoff and the health file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from newsmirror.fetch.client import FetchError
+from newsmirror.sources.health import (
+    HOUR_MS,
+    SourceHealth,
+    after_failure,
+    after_success,
+    backoff_ms,
+    describe,
+    dump_health,
+    load_health,
+    should_attempt,
+)
+
+NOW = 1_717_200_000_000  # 2024-06-01 00:00 UTC
+DAY_MS = 24 * HOUR_MS
+
+
+def fail_times(h: SourceHealth, count: int, err: FetchError | str = "HTTP 500") -> SourceHealth:
+    for _ in range(count):
+        h = after_failure(h, NOW, err)
+    return h
+
+
+def test_new_source_is_attempted() -> None:
+    h = SourceHealth()
+    assert should_attempt(h, NOW)
+    assert describe(h, NOW) == "new (never fetched)"
+
+
+def test_backoff_sequence_is_capped_at_a_day() -> None:
+    assert [backoff_ms(n) // HOUR_MS for n in range(0, 9)] == [0, 1, 2, 4, 8, 16, 24, 24, 24]
+    h = SourceHealth()
+    delays = []
+    for _ in range(8):
+        h = after_failure(h, NOW, "HTTP 500 Internal Server Error")
+        delays.append((h.next_attempt_ms - NOW) // HOUR_MS)
+    assert delays == [1, 2, 4, 8, 16, 24, 24, 24]
+    assert h.failures == 8 and not h.dead
+
+
+def test_backoff_is_obeyed_then_lifts() -> None:
+    h = fail_times(SourceHealth(), 3)  # 4 h
+    assert not should_attempt(h, NOW + 4 * HOUR_MS - 1)
+    assert should_attempt(h, NOW + 4 * HOUR_MS)
+
+
+def test_failure_keeps_validators_and_records_reason() -> None:
+    h = SourceHealth(etag='"e"', last_modified="Sat, 01 Jun 2024 00:00:00 GMT", articles=7)
+    h = after_failure(h, NOW, FetchError("timed out after 20 s"))
+    assert h.etag == '"e"' and h.last_modified == "Sat, 01 Jun 2024 00:00:00 GMT"
+    assert h.articles == 7
+    assert h.last_error == "timed out after 20 s"
+    assert h.last_attempt_ms == NOW and h.failures == 1
+
+
+def test_success_clears_failures_and_stores_validators() -> None:
+    h = fail_times(SourceHealth(etag='"old"'), 4)
+    h = after_success(h, NOW + DAY_MS, etag='"new"', last_modified=None)
+    assert h == SourceHealth(
+        etag='"new"', last_success_ms=NOW + DAY_MS, last_attempt_ms=NOW + DAY_MS
+    )
+    assert should_attempt(h, NOW + DAY_MS) and describe(h, NOW + DAY_MS) == "ok"
+
+
+def test_long_retry_after_wins_over_backoff() -> None:
+    h = after_failure(SourceHealth(), NOW, "HTTP 429", retry_after_s=3 * 3600)
+    assert h.next_attempt_ms == NOW + 3 * HOUR_MS
+    # A FetchError carries its own retry_after_s.
+    err = FetchError("HTTP 429 Too Many Requests, retry after 7200 s", status=429, retry_after_s=7200)
+    assert after_failure(SourceHealth(), NOW, err).next_attempt_ms == NOW + 2 * HOUR_MS
+
+
+def test_short_retry_after_does_not_shorten_backoff() -> None:
+    h = after_failure(SourceHealth(), NOW, "HTTP 503", retry_after_s=60)
+    assert h.next_attempt_ms == NOW + HOUR_MS
+
+
+def test_absurd_retry_after_cannot_retire_a_source() -> None:
+    h = after_failure(SourceHealth(), NOW, "HTTP 503", retry_after_s=10 * 365 * 86400)
+    assert h.next_attempt_ms == NOW + 7 * DAY_MS
+
+
+def test_gone_source_is_dead_but_retried_daily_and_revives() -> None:
+    err = FetchError("HTTP 410 Gone", status=410, gone=True)
+    h = after_failure(SourceHealth(etag='"e"'), NOW, err)
+    assert h.dead and h.failures == 1
+    assert h.next_attempt_ms == NOW + DAY_MS
+    assert describe(h, NOW).startswith("dead (410 Gone)")
+    assert not should_attempt(h, NOW + DAY_MS - 1) and should_attempt(h, NOW + DAY_MS)
+    # Still dead after another kind of failure, and still retried daily.
+    h = after_failure(h, NOW + DAY_MS, "HTTP 500 Internal Server Error")
+    assert h.dead and h.next_attempt_ms == NOW + 2 * DAY_MS
+    h = after_success(h, NOW + 2 * DAY_MS, etag=None, last_modified=None)
+    assert not h.dead and h.failures == 0 and h.next_attempt_ms is None
+
+
+def test_gone_flag_as_keyword() -> None:
+    h = after_failure(SourceHealth(), NOW, "HTTP 410 Gone", gone=True)
+    assert h.dead and h.next_attempt_ms == NOW + DAY_MS
+
+
+def test_next_attempt_far_in_the_future_is_not_obeyed() -> None:
+    # Written by a machine whose clock was years ahead.
+    h = SourceHealth(failures=1, next_attempt_ms=NOW + 5 * 365 * DAY_MS)
+    assert should_attempt(h, NOW)
+
+
+def test_describe_backing_off_and_due() -> None:
+    h = fail_times(SourceHealth(last_success_ms=NOW - DAY_MS), 2, FetchError("HTTP 500 Internal Server Error"))
+    assert describe(h, NOW) == (
+        "backing off until 2024-06-01 02:00 UTC (2 failures: HTTP 500 Internal Server Error)"
+    )
+    assert describe(h, NOW + 3 * HOUR_MS) == "failing (2 failures: HTTP 500 Internal Server Error); due now"
+
+
+# --- the health file -----------------------------------------------------------------
+
+
+def sample() -> dict[str, SourceHealth]:
+    return {
+        "voa": after_success(SourceHealth(articles=1200), NOW, etag='W/"abc"', last_modified=None),
+        "bbc": fail_times(SourceHealth(last_modified="Sat, 01 Jun 2024 00:00:00 GMT"), 2, "无法连接"),
+        "rfi": after_failure(SourceHealth(), NOW, "HTTP 410 Gone", gone=True),
+    }
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    states = sample()
+    path = tmp_path / "health.json"
+    path.write_bytes(dump_health(states))
+    assert load_health(path) == states
+
+
+def test_dump_is_deterministic_readable_text() -> None:
+    states = sample()
+    data = dump_health(states)
+    assert data == dump_health(dict(reversed(list(states.items()))))
+    text = data.decode("utf-8")
+    assert text.endswith("}\n") and "无法连接" in text
+    assert text.index('"bbc"') < text.index('"rfi"') < text.index('"voa"')
+    assert text.startswith('{\n "sources": {\n  "bbc": {\n   "articles": 0,')
+    assert json.loads(text)["version"] == 1
+    assert dump_health({}) == b'{\n "sources": {},\n "version": 1\n}\n'
+
+
+def test_missing_file_is_empty(tmp_path: Path) -> None:
+    assert load_health(tmp_path / "nope.json") == {}
+
+
+def test_unknown_fields_ignored_missing_fields_default(tmp_path: Path) -> None:
+    path = tmp_path / "health.json"
+    path.write_text(
+        json.dumps({"version": 1, "sources": {"voa": {"failures": 2, "future_field": [1]}}}),
+        encoding="utf-8",
+    )
+    assert load_health(path) == {"voa": SourceHealth(failures=2)}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "not valid JSON (Expecting value at line 1 column 1)"),
+        (b'{"version": 1, "sources": {', "not valid JSON"),
+        (b"\xff\xfe{}", "not UTF-8 text"),
+        (b"[]", "expected a JSON object at the top, found a list"),
+        (b'{"sources": {}}', "unsupported health file version None (expected 1)"),
+        (b'{"version": 1, "sources": []}', "'sources' must be an object, found a list"),
+        (b'{"version": 1, "sources": {"voa": 3}}', "source 'voa': expected an object, found a number"),
+        (
+            b'{"version": 1, "sources": {"voa": {"failures": "3"}}}',
+            "source 'voa': field 'failures' must be a whole number ≥ 0, found '3'",
+        ),
+        (
+            b'{"version": 1, "sources": {"voa": {"failures": true}}}',
+            "source 'voa': field 'failures' must be a whole number ≥ 0, found True",
+        ),
+        (
+            b'{"version": 1, "sources": {"voa": {"dead": 1}}}',
+            "source 'voa': field 'dead' must be true or false, found 1",
+        ),
+        (
+            b'{"version": 1, "sources": {"voa": {"next_attempt_ms": 1.5}}}',
+            "source 'voa': field 'next_attempt_ms' must be a time in milliseconds or null, found 1.5",
+        ),
+        (
+            b'{"version": 1, "sources": {"voa": {"etag": 5}}}',
+            "source 'voa': field 'etag' must be text or null, found 5",
+        ),
+    ],
+)
+def test_corrupt_file_names_the_file_and_the_problem(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "health.json"
+    path.write_bytes(content)
+    with pytest.raises(ValueError) as info:
+        load_health(path)
+    assert str(info.value).startswith(f"{path}: ")
+    assert message in str(info.value)
+
