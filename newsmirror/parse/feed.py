@@ -1,0 +1,334 @@
+"""Parse a fetched feed document into a :class:`~newsmirror.models.ParsedFeed`.
+
+The bytes are decoded once (:func:`decode_document`), a few kinds of
+not-a-feed documents are recognised up front (HTML pages, Cloudflare
+challenges, other JSON), and the text, re-encoded as UTF-8, goes to
+fastfeedparser when it is well-formed XML or JSON Feed. Malformed XML, and
+anything fastfeedparser gives up on, goes to feedparser, which recovers what
+it can. Both results are mapped to :class:`FeedItem` by the same rules.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import html
+import io
+import json
+import re
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urljoin
+from xml.parsers import expat
+
+import fastfeedparser
+import feedparser
+from lxml import etree
+from lxml import html as lxml_html
+
+from newsmirror.models import FeedItem, ParsedFeed
+from newsmirror.parse import _dates
+from newsmirror.parse.encoding import decode_document, replace_xml_encoding
+
+__all__ = ["FeedParseError", "NotAFeedError", "fast_parse", "parse_feed", "thorough_parse"]
+
+
+class NotAFeedError(ValueError):
+    """The document is something else: an HTML page, a challenge page, empty, plain JSON."""
+
+
+class FeedParseError(ValueError):
+    """The document looks like a feed but nothing usable could be read from it."""
+
+
+_FEED_ROOTS = {"rss", "feed", "rdf", "rdf:rdf", "channel", "redirect"}
+_RSS_ROOTS = {"rss", "rdf", "rdf:rdf", "channel"}
+_HEAD_CHARS = 4096
+_PROLOG = re.compile(r"\A(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)*", re.DOTALL | re.IGNORECASE)
+_FIRST_TAG = re.compile(r"<([A-Za-z_][\w:.-]*)")
+_CLOUDFLARE_MARKERS = (
+    "cf-browser-verification",
+    "challenge-platform",
+    "cf_chl_",
+    "<title>just a moment...</title>",
+    "attention required! | cloudflare",
+)
+_WHITESPACE = re.compile(r"\s+")
+_TEXT_TYPES = {"text", "text/plain"}
+_XHTML_TYPES = {"xhtml", "application/xhtml+xml"}
+_XHTML_NS = "{http://www.w3.org/1999/xhtml}"
+
+
+def parse_feed(body: bytes, *, content_type: str | None = None, url: str | None = None) -> ParsedFeed:
+    """Parse an RSS / Atom / RDF / JSON Feed document.
+
+    ``url`` is the document's address; relative item links are resolved against
+    it (else against the feed's own link). Raises :class:`NotAFeedError` or
+    :class:`FeedParseError`; a feed with no items is a valid result.
+    """
+    if not body.strip():
+        raise NotAFeedError("an empty body, not a feed")
+    text, encoding = decode_document(body, content_type)
+    text = text.lstrip("\ufeff")
+    head = text[:_HEAD_CHARS]
+    _reject_challenge(head)
+
+    if head.lstrip()[:1] in ("{", "["):
+        return _parse_json(text, url, encoding)
+
+    root = first_element_name(head)
+    if root is None:
+        rest = _collapse(head[_PROLOG.match(head).end() :][:80])
+        if not rest:
+            raise NotAFeedError("an empty document (no root element), not a feed")
+        raise NotAFeedError(f"not a feed: plain text ({rest!r})")
+    if root.lower() == "html":
+        raise NotAFeedError(f"an HTML page, not a feed (title: {_html_title(text)!r})")
+
+    data = replace_xml_encoding(text, "utf-8").encode("utf-8", errors="replace")
+    problem = xml_problem(data)
+    if problem is None:
+        try:
+            return fast_parse(data, url=url, encoding=encoding)
+        except Exception:  # noqa: BLE001 - any failure of the fast path means: try the thorough one
+            pass
+    return thorough_parse(data, url=url, encoding=encoding, problem=problem)
+
+
+def fast_parse(data: bytes, *, url: str | None = None, encoding: str = "utf-8") -> ParsedFeed:
+    """Read well-formed UTF-8 XML (or JSON Feed) with fastfeedparser; raises on anything odd.
+
+    Also raises when it finds no items in a document that has item or entry
+    elements (fastfeedparser does not know every RSS dialect, e.g. RSS 0.90).
+    """
+    root = (first_element_name(data[:_HEAD_CHARS].decode("utf-8", errors="replace")) or "").lower()
+    feed = _from_fast(fastfeedparser.parse(data), url, encoding, rss_like=root in _RSS_ROOTS)
+    if not feed.items and (b"<item" in data or b"<entry" in data or b":item" in data or b":entry" in data):
+        raise FeedParseError("fastfeedparser found no items in a document that has some")
+    return feed
+
+
+def thorough_parse(
+    data: bytes, *, url: str | None = None, encoding: str = "utf-8", problem: str | None = None
+) -> ParsedFeed:
+    """Read UTF-8 XML, however broken, with feedparser.
+
+    ``problem`` is the note to keep when feedparser itself reports none.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = feedparser.parse(io.BytesIO(data), sanitize_html=False, resolve_relative_uris=False)
+    feed, entries = result.get("feed", {}), result.get("entries", [])
+    if not result.get("version") and not entries:
+        root = first_element_name(data[:_HEAD_CHARS].decode("utf-8", errors="replace")) or "?"
+        if root.lower() not in _FEED_ROOTS:
+            raise NotAFeedError(f"a <{root}> document, not a feed")
+        if not feed:
+            raise FeedParseError(f"a <{root}> document with nothing readable in it ({problem or 'no feed elements'})")
+    if result.get("bozo"):
+        problem = _describe(result.get("bozo_exception")) or problem
+    base = _base(url, feed.get("link"))
+    items = tuple(_feedparser_item(entry, base) for entry in entries)
+    return ParsedFeed(_title(feed.get("title")), _absolute(base, feed.get("link")), items, encoding, problem)
+
+
+def first_element_name(head: str) -> str | None:
+    """Name of the first element after the prolog (declarations, comments, doctype)."""
+    match = _FIRST_TAG.match(head, _PROLOG.match(head).end())
+    return match.group(1) if match else None
+
+
+def xml_problem(data: bytes) -> str | None:
+    """None when ``data`` is well-formed XML, else expat's description of the first error."""
+    parser = expat.ParserCreate()
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as exc:
+        return f"malformed XML: {exc}"
+    return None
+
+
+def _reject_challenge(head: str) -> None:
+    lowered = head.lower()
+    if any(marker in lowered for marker in _CLOUDFLARE_MARKERS):
+        raise NotAFeedError("a Cloudflare challenge page, not a feed")
+
+
+def _html_title(text: str) -> str:
+    try:
+        title = lxml_html.document_fromstring(text[:65536]).findtext(".//title")
+    except (etree.ParserError, ValueError):
+        title = None
+    return _collapse(title or "")[:120]
+
+
+def _parse_json(text: str, url: str | None, encoding: str) -> ParsedFeed:
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise NotAFeedError(f"not a feed: broken JSON ({exc})") from None
+    version = document.get("version") if isinstance(document, dict) else None
+    if not (isinstance(version, str) and "jsonfeed.org" in version):
+        raise NotAFeedError("JSON that is not a JSON Feed")
+    try:
+        return fast_parse(text.encode("utf-8"), url=url, encoding=encoding)
+    except Exception as exc:  # noqa: BLE001
+        raise FeedParseError(f"a JSON Feed that could not be read: {exc}") from None
+
+
+# --- mapping parser results to FeedItem ------------------------------------------------
+
+
+def _from_fast(result: Mapping[str, Any], url: str | None, encoding: str, *, rss_like: bool) -> ParsedFeed:
+    feed = result.get("feed", {})
+    base = _base(url, feed.get("link"))
+    items = tuple(_fast_item(entry, base, rss_like) for entry in result.get("entries", ()))
+    return ParsedFeed(_title(feed.get("title")), _absolute(base, feed.get("link")), items, encoding)
+
+
+def _fast_item(entry: Mapping[str, Any], base: str | None, rss_like: bool) -> FeedItem:
+    summary = _text(entry.get("description"))
+    content = _content(entry.get("content"))
+    # In RSS, fastfeedparser hands the <description> back as content too when
+    # there is no content:encoded; such content is only the summary.
+    has_full = bool(content) and not (rss_like and content == summary)
+    return _item(
+        entry,
+        base,
+        summary=summary,
+        content=content,
+        has_full=has_full,
+        author=entry.get("author"),
+        published_ms=_iso_ms(entry.get("published")) or _iso_ms(entry.get("updated")),
+    )
+
+
+def _feedparser_item(entry: Mapping[str, Any], base: str | None) -> FeedItem:
+    content = _content(entry.get("content"))
+    author, detail = entry.get("author"), entry.get("author_detail") or {}
+    if detail.get("name") and author == f"{detail.get('name')} ({detail.get('email')})":
+        author = detail["name"]  # feedparser's rendering of an Atom <author>; fastfeedparser gives the name
+    return _item(
+        entry,
+        base,
+        summary=_text(entry.get("summary")),
+        content=content,
+        has_full=bool(content),
+        author=author,
+        published_ms=_struct_ms(entry.get("published_parsed")) or _struct_ms(entry.get("updated_parsed")),
+    )
+
+
+def _item(
+    entry: Mapping[str, Any],
+    base: str | None,
+    *,
+    summary: str,
+    content: str,
+    has_full: bool,
+    author: Any,
+    published_ms: int | None,
+) -> FeedItem:
+    return FeedItem(
+        title=_title(entry.get("title")),
+        link=_absolute(base, entry.get("link")),
+        guid=_text(entry.get("id")) or None,
+        content_html=content if has_full else summary,
+        has_full_content=has_full,
+        published_ms=published_ms,
+        author=_collapse(_text(author)) or None,
+    )
+
+
+def _content(blocks: Any) -> str:
+    """HTML of the first content block: plain text escaped, an XHTML wrapper dropped."""
+    if not blocks:
+        return ""
+    block = blocks[0]
+    value, kind = _text(block.get("value")), (block.get("type") or "").lower()
+    if kind in _TEXT_TYPES:
+        return html.escape(value, quote=False)
+    if kind in _XHTML_TYPES and value.startswith("<content"):
+        return _xhtml_inner(value)
+    return value
+
+
+def _xhtml_inner(serialized: str) -> str:
+    """The markup inside an Atom ``<content type="xhtml"><div>`` (fastfeedparser keeps both)."""
+    try:
+        element = etree.fromstring(serialized)
+    except etree.XMLSyntaxError:
+        return serialized
+    div = element.find(f"{_XHTML_NS}div")
+    if div is None:
+        div = element
+    for node in div.iter(etree.Element):
+        node.tag = etree.QName(node).localname
+    etree.cleanup_namespaces(div)
+    inner = (div.text or "") + "".join(etree.tostring(child, encoding="unicode", method="html") for child in div)
+    return inner.strip()
+
+
+def _base(url: str | None, feed_link: Any) -> str | None:
+    if url:
+        return url
+    link = _text(feed_link)
+    return link if link.startswith(("http://", "https://")) else None
+
+
+def _absolute(base: str | None, link: Any) -> str | None:
+    link = _text(link)
+    if not link:
+        return None
+    if base:
+        try:
+            return urljoin(base, link)
+        except ValueError:
+            return link
+    return link
+
+
+def _title(value: Any) -> str:
+    return _collapse(html.unescape(_text(value)))
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _collapse(value: str) -> str:
+    return _WHITESPACE.sub(" ", value).strip()
+
+
+def _iso_ms(value: Any) -> int | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return int(moment.timestamp()) * 1000
+
+
+def _struct_ms(value: Any) -> int | None:
+    if value is None:
+        return None
+    try:
+        return calendar.timegm(value) * 1000
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _describe(exc: BaseException | None) -> str | None:
+    if exc is None:
+        return None
+    get_message: Callable[[], str] | None = getattr(exc, "getMessage", None)
+    if get_message is not None and hasattr(exc, "getLineNumber"):
+        return f"malformed XML: {get_message()} (line {exc.getLineNumber()}, column {exc.getColumnNumber()})"
+    return _collapse(f"{type(exc).__name__}: {exc}")[:200]
+
+
+_dates.install()
