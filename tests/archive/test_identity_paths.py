@@ -1,0 +1,84 @@
+import re
+
+import pytest
+
+from newsmirror.archive.identity import assign_keys, key_hash, normalise_link
+from newsmirror.archive.paths import article_path, key_from_path, safe_title, slug_from_path
+from newsmirror.models import FeedItem
+
+
+def item(title="t", link=None, guid=None, content="c", date=None):
+    return FeedItem(title=title, link=link, guid=guid, content_html=content,
+                    has_full_content=True, published_ms=date)
+
+
+def test_links_are_normalised_like_a_browser():
+    assert normalise_link("HTTPS://WWW.Example.COM:443/a b/中文?q=1#f") == \
+        "https://www.example.com/a%20b/%E4%B8%AD%E6%96%87?q=1#f"
+    assert normalise_link("http://Example.com") == "http://example.com/"
+    assert normalise_link("/rel", "https://news.test/feed.xml") == "https://news.test/rel"
+    assert normalise_link("javascript:alert(1)") is None
+    assert normalise_link("not a url") is None
+    assert normalise_link("") is None
+
+
+def test_identity_prefers_guid_then_link_then_content():
+    keys = assign_keys([item(guid="g1", link="https://a.test/1"), item(link="https://A.test/2"),
+                        item(title="x", content="y")])
+    assert keys[0] == "guid:g1"
+    assert keys[1] == "link:https://a.test/2"
+    assert keys[2].startswith("hash:")
+
+
+def test_duplicate_guids_in_one_feed_are_told_apart():
+    items = [item(guid="same", link="https://a.test/1"), item(guid="same", link="https://a.test/2"),
+             item(guid="same", link="https://a.test/2", title="other")]
+    keys = assign_keys(items)
+    assert len(set(keys)) == 3 and None not in keys
+
+
+def test_an_item_listed_twice_is_archived_once():
+    items = [item(link="https://a.test/1"), item(link="https://a.test/1")]
+    assert assign_keys(items)[1] is None
+
+
+def test_key_hash_is_stable_and_per_source():
+    assert key_hash("voa", "guid:1") == key_hash("voa", "guid:1")
+    assert key_hash("voa", "guid:1") != key_hash("bbc", "guid:1")
+    assert re.fullmatch(r"[0-9a-f]{12}", key_hash("voa", "x"))
+
+
+UNSAFE = set('/\\:*?"<>|')
+
+
+@pytest.mark.parametrize("title", [
+    "习近平会晤卢卡申科，双方呼吁俄乌停火并举行和谈",
+    '../../etc/passwd', "..", ".hidden", "trailing dot.", "trailing space ", "CON", "a\x00b\x1fc",
+    'what? "quoted" <tag> a|b c:d e*f', "#1 100% [x](y)", "", "   ", "\u202etxt.exe",
+    "长" * 300, "🙂" * 100,
+])
+def test_file_names_are_safe_everywhere(title):
+    path = article_path("voa", 1677695943000, title, "0123456789ab")
+    folder, name = path.rsplit("/", 1)
+    assert folder == "articles/voa/2023/03"
+    assert len(name.encode()) <= 200
+    assert not (UNSAFE & set(name))
+    assert all(ord(c) >= 32 for c in name)
+    assert not name.startswith(".") and not name.rstrip(".md").endswith((".", " "))
+    assert name.endswith("-0123456789ab.md")
+    assert key_from_path(path) == "0123456789ab" and slug_from_path(path) == "voa"
+
+
+def test_folders_are_by_china_time_month():
+    # 2023-03-31 17:00 UTC is already April 1st in UTC+8.
+    assert article_path("voa", 1680282000000, "x", "0" * 12).startswith("articles/voa/2023/04/")
+
+
+def test_bad_slug_cannot_escape():
+    with pytest.raises(ValueError):
+        article_path("../x", 0, "t", "0" * 12)
+
+
+def test_safe_title_keeps_readable_text():
+    # A full-width colon is an ordinary character on every system and stays.
+    assert safe_title("美国 与 中国：会谈", 100) == "美国-与-中国：会谈"

@@ -1,0 +1,32 @@
+from newsmirror.models import ArchivedEntry
+from newsmirror.publish.lists import ListedSource, render_index, render_list
+
+
+def entry(ms, title, path):
+    return ArchivedEntry("voa", "k", path, ms, title, "https://x.test/", "d")
+
+
+def test_list_page_matches_the_old_mirrors_layout():
+    data = render_list("美国之音", [
+        entry(1677782400000, "第二天", "articles/voa/2023/03/b-000000000002.md"),  # 3-3 UTC+8
+        entry(1677695943000, "第一天", "articles/voa/2023/03/a-000000000001.md"),  # 3-2 02:39 UTC+8
+    ])
+    assert data.decode() == (
+        "美国之音\n------\n\n"
+        "3-3 [第二天](/articles/voa/2023/03/b-000000000002.md)\n\n"
+        "3-2 [第一天](/articles/voa/2023/03/a-000000000001.md)\n"
+    )
+
+
+def test_brackets_in_titles_do_not_break_links():
+    data = render_list("x", [entry(0, "[快讯] a]b", "articles/voa/1970/01/a-000000000001.md")])
+    assert "[\\[快讯\\] a\\]b](/articles/" in data.decode()
+
+
+def test_index_links_every_source_without_clock_time():
+    data = render_index("镜像", [ListedSource("voa", "美国之音", 12, 1677695943000),
+                                 ListedSource("bbc", "BBC 中文", 0, None)]).decode()
+    assert "| [美国之音](lists/voa.md) | 12 | 2023-03-02 02:39 |" in data
+    assert "| [BBC 中文](lists/bbc.md) | 0 | — |" in data
+    assert data == render_index("镜像", [ListedSource("voa", "美国之音", 12, 1677695943000),
+                                         ListedSource("bbc", "BBC 中文", 0, None)]).decode()

@@ -1,0 +1,79 @@
+from pathlib import Path
+
+import pytest
+
+from newsmirror.config import ConfigError, load_config, parse_config
+
+MINIMAL = '''
+[[sources]]
+slug = "voa"
+name = "美国之音"
+url = "http://127.0.0.1:8080/voa.xml"
+'''
+
+
+def test_the_minimal_configuration_always_works(tmp_path: Path):
+    file = tmp_path / "newsmirror.toml"
+    file.write_text(MINIMAL, encoding="utf-8")
+    config = load_config(file)
+    assert [s.slug for s in config.sources] == ["voa"]
+    assert config.sources[0].name == "美国之音"
+    assert config.archive == tmp_path / "archive"
+    assert config.sources[0].full_text == "feed" and config.image_proxy == ()
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    file = tmp_path / "n.toml"
+    file.write_text(text, encoding="utf-8")
+    return file
+
+
+@pytest.mark.parametrize("text, key, words", [
+    ("[[sources]]\nslug='voa'\nname='x'\n", "sources[0] (voa).url", "is required"),
+    ("[[sources]]\nslug='VOA!'\nname='x'\nurl='http://a.test/'\n", "sources[0].slug", "a-z"),
+    ("[[sources]]\nslug='v'\nname='x'\nurl='ftp://a.test/'\n", "sources[0] (v).url", "not an http(s)"),
+    ("[[sources]]\nslug='v'\nname='x'\nurl='http://a.test/'\nfull_text='all'\n", "sources[0] (v).full_text", "one of"),
+    ("[[sources]]\nslug='v'\nname='x'\nurl='http://a.test/'\nsanitize='yes'\n", "sources[0] (v).sanitize", "must be a boolean"),
+    ("[fetch]\ntimout=3\n[[sources]]\nslug='v'\nname='x'\nurl='http://a.test/'\n", "fetch.timout", "unknown key"),
+    ("[fetch]\ntimeout=-1\n[[sources]]\nslug='v'\nname='x'\nurl='http://a.test/'\n", "fetch.timeout", "greater than 0"),
+    ("[images]\nproxy='https://proxy.test/'\n[[sources]]\nslug='v'\nname='x'\nurl='http://a.test/'\n", "images.proxy", "placeholder"),
+    ("[archive]\npush = 1\n[[sources]]\nslug='v'\nname='x'\nurl='http://a.test/'\n", "archive.push", "boolean"),
+    ("", "sources", "no sources"),
+    ("[[sources]]\nslug='v'\nname='x'\nurl='http://a.test/'\n[[sources]]\nslug='v'\nname='y'\nurl='http://b.test/'\n", "sources", "used twice"),
+])
+def test_errors_name_file_key_and_problem(tmp_path: Path, text: str, key: str, words: str):
+    file = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(file)
+    message = str(caught.value)
+    assert message.startswith(str(file)), message
+    assert caught.value.key == key, message
+    assert words in message
+
+
+def test_broken_toml_and_missing_file(tmp_path: Path):
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(write(tmp_path, "[[sources]\n"))
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "absent.toml")
+
+
+def test_defaults_apply_to_every_source_and_sources_override(tmp_path: Path):
+    config = parse_config({
+        "defaults": {"full_text": "auto", "sanitize": True},
+        "images": {"proxy": ["https://wsrv.nl/?url=${href_ue}"]},
+        "sources": [{"slug": "a", "name": "A", "url": "https://a.test/"},
+                    {"slug": "b", "name": "B", "url": "https://b.test/", "full_text": "feed",
+                     "image_proxy": []}],
+    }, file="t.toml", base=tmp_path)
+    a, b = config.sources
+    assert (a.full_text, a.sanitize, a.image_proxy) == ("auto", True, None)
+    assert (b.full_text, b.image_proxy) == ("feed", ())
+    assert config.image_proxy == ("https://wsrv.nl/?url=${href_ue}",)
+
+
+def test_bundled_sources_can_be_picked_by_slug(tmp_path: Path):
+    config = parse_config({"bundled_sources": ["voa", "bbc"]}, file="t.toml", base=tmp_path)
+    assert [s.slug for s in config.sources] == ["voa", "bbc"]
+    with pytest.raises(ConfigError, match="no bundled source named nope"):
+        parse_config({"bundled_sources": ["nope"]}, file="t.toml", base=tmp_path)
