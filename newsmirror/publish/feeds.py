@@ -1,0 +1,166 @@
+"""Atom feeds of the archive: `feeds/<slug>.xml` per source and `feeds/all.xml`.
+
+A reader who cannot open the news sites can subscribe to these on the git host. Each
+entry carries the archived article (sanitised), links to the archive's copy, and names
+the original as a related link.
+
+Like the lists, a feed is a pure function of what is archived: no "generated at" time,
+the feed's <updated> is its newest entry's, so an hour with no news changes no byte.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from urllib.parse import quote
+
+from lxml import etree
+
+from newsmirror.archive.article import ArticleFormatError, parse_article
+from newsmirror.models import ArchivedEntry
+
+FEED_SIZE = 50
+ALL = "all"
+ATOM_NS = "http://www.w3.org/2005/Atom"
+ID_NAMESPACE = uuid.UUID("6f1c2b0e-4a7d-5c39-9e57-1b0d8a3c2f61")
+"""Fixed, so an entry's id depends on nothing but its slug and file key."""
+
+# Characters XML 1.0 cannot carry at all; lxml refuses them, so they are dropped.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One article as a feed shows it."""
+
+    slug: str
+    key: str
+    path: str
+    """Archive-relative path of the article file."""
+    title: str
+    link: str
+    """The original article's address."""
+    published_ms: int
+    source_name: str
+    content_html: str | None
+    """The sanitised body; None when the file could not be read."""
+
+
+@dataclass(frozen=True)
+class FeedInfo:
+    name: str
+    """The feed's file stem: a source slug or "all"."""
+    title: str
+
+
+def entry_id(slug: str, key: str) -> str:
+    return f"urn:uuid:{uuid.uuid5(ID_NAMESPACE, f'entry/{slug}/{key}')}"
+
+
+def feed_id(name: str) -> str:
+    return f"urn:uuid:{uuid.uuid5(ID_NAMESPACE, f'feed/{name}')}"
+
+
+def atom_time(epoch_ms: int) -> str:
+    """RFC 3339 in UTC, whole seconds."""
+    when = datetime.fromtimestamp(epoch_ms // 1000, tz=timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def archive_href(path: str, base_url: str | None) -> str:
+    """Where the archive's copy of `path` is: under `base_url` when the archive's web
+    address is known, else relative to the feed file (feeds/ is one folder down)."""
+    quoted = quote(path, safe="/-_.~")
+    return f"{base_url.rstrip('/')}/{quoted}" if base_url else f"../{quoted}"
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub("", text)
+
+
+def _add(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
+    element = etree.SubElement(parent, f"{{{ATOM_NS}}}{tag}",
+                               {k: _xml_text(v) for k, v in attrs.items()})
+    if text is not None:
+        element.text = _xml_text(text)
+    return element
+
+
+def render_atom(info: FeedInfo, entries: Sequence[FeedEntry], base_url: str | None) -> bytes:
+    """The exact bytes of one Atom 1.0 feed; `entries` newest first."""
+    feed = etree.Element(f"{{{ATOM_NS}}}feed", nsmap={None: ATOM_NS})
+    _add(feed, "id", feed_id(info.name))
+    _add(feed, "title", info.title)
+    _add(feed, "updated", atom_time(max((e.published_ms for e in entries), default=0)))
+    if base_url:
+        _add(feed, "link", rel="self", type="application/atom+xml",
+             href=archive_href(f"feeds/{info.name}.xml", base_url))
+    page = "README.md" if info.name == ALL else f"lists/{info.name}.md"
+    _add(feed, "link", rel="alternate", href=archive_href(page, base_url))
+    _add(feed, "generator", "newsmirror")
+    for entry in entries:
+        item = _add(feed, "entry")
+        _add(item, "id", entry_id(entry.slug, entry.key))
+        _add(item, "title", entry.title)
+        _add(item, "updated", atom_time(entry.published_ms))
+        _add(item, "published", atom_time(entry.published_ms))
+        _add(item, "link", rel="alternate", href=archive_href(entry.path, base_url))
+        _add(item, "link", rel="related", type="text/html", href=entry.link)
+        author = _add(item, "author")
+        _add(author, "name", entry.source_name)
+        _add(item, "category", term=entry.slug, label=entry.source_name)
+        if entry.content_html is not None:
+            _add(item, "content", entry.content_html, type="html")
+    return etree.tostring(feed, xml_declaration=True, encoding="utf-8", pretty_print=True)
+
+
+def feed_entry(entry: ArchivedEntry, source_name: str, data: bytes | None) -> FeedEntry:
+    """A catalog entry and its file's bytes (None: unreadable) as a feed entry."""
+    from newsmirror.content.clean import sanitize_html
+
+    content = None
+    if data is not None:
+        try:
+            article = parse_article(data, name=entry.path)
+        except ArticleFormatError:
+            pass
+        else:
+            content = sanitize_html(article.body, base_url=entry.link)
+    return FeedEntry(slug=entry.slug, key=entry.key, path=entry.path, title=entry.title,
+                     link=entry.link, published_ms=entry.published_ms,
+                     source_name=source_name, content_html=content)
+
+
+def write_feeds(config, store, *, size: int = FEED_SIZE) -> list[str]:
+    """Write every source's feed and the combined one; returns the paths that changed."""
+    names = {source.slug: source.name for source in config.sources}
+    base_url = getattr(config, "site_url", None) or None
+    made: dict[str, FeedEntry] = {}
+
+    def entries(found: list[ArchivedEntry]) -> list[FeedEntry]:
+        for entry in found:
+            if entry.path not in made:
+                made[entry.path] = feed_entry(entry, names.get(entry.slug, entry.slug),
+                                              _read(store.root / entry.path))
+        return [made[entry.path] for entry in found]
+
+    # A source slugged "all" would overwrite the combined feed; the combined feed wins.
+    feeds = [(FeedInfo(s.slug, s.name), store.catalog.latest(s.slug, size))
+             for s in config.sources if s.slug != ALL]
+    feeds.append((FeedInfo(ALL, config.title), store.catalog.latest(None, size)))
+    changed = []
+    for info, found in feeds:
+        relpath = f"feeds/{info.name}.xml"
+        if store.write(relpath, render_atom(info, entries(found), base_url)):
+            changed.append(relpath)
+    return changed
+
+
+def _read(path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
