@@ -34,6 +34,8 @@ MIN_BODY_CHARS = 200
 MIN_CONTAINED_CHARS = 100
 #: A line at least this long reads as prose rather than as a title in a list.
 PROSE_LINE_CHARS = 40
+#: A generic extraction with less text than this (and no image) is no article.
+MIN_ARTICLE_CHARS = 20
 
 
 @dataclass(frozen=True)
@@ -293,6 +295,8 @@ def _choose(traf: str | None, read: str | None) -> tuple[str, str] | None:
     trafilatura's and is not trivially short, the extra is boilerplate and
     readability wins; otherwise the body with the most non-link text wins.
     """
+    traf = traf if traf and _plausible(traf) else None
+    read = read if read and _plausible(read) else None
     if traf and read:
         read_text, traf_text = html_text(read), html_text(traf)
         if len(read_text) >= MIN_CONTAINED_CHARS and _containment(read_text, traf_text) >= 0.8:
@@ -309,6 +313,14 @@ def _choose(traf: str | None, read: str | None) -> tuple[str, str] | None:
         if key > best_key:
             best, best_key = (method, body), key
     return best
+
+
+def _plausible(body: str) -> bool:
+    """Could this be an article body at all (not a lone menu or link list)?"""
+    text = html_text(body)
+    if len(_squash(text)) < MIN_ARTICLE_CHARS and "<img" not in body:
+        return False
+    return _link_density(body) < 0.8
 
 
 def _containment(inner: str, outer: str) -> float:
