@@ -1,0 +1,346 @@
+"""Allow-list HTML sanitising for article bodies (a per-source setting), plus URL helpers.
+
+`sanitize_html` runs nh3 (ammonia) with an allow-list of ordinary article markup and an
+attribute filter that vets every URL (scheme, iframe host, tracking parameters, relative
+addresses). nh3's output is the security boundary; a small pass over that normalised
+output then drops what needs whole elements removed: iframes whose address was refused,
+and tracking pixels.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import unquote_plus
+
+import ada_url
+import nh3
+
+from newsmirror.content.markup import Edit, Tag, Text, apply_edits, srcset_urls, tokenize
+
+DEFAULT_VIDEO_HOSTS: tuple[str, ...] = (
+    "youtube.com/embed/",
+    "youtube-nocookie.com/embed/",
+    "player.vimeo.com/video/",
+    "dailymotion.com/embed/",
+    "geo.dailymotion.com/player",
+    "player.bilibili.com/",
+    "w.soundcloud.com/player/",
+    "embed.ted.com/talks/",
+)
+"""Where an ``<iframe>`` may point: "host" or "host/path-prefix", subdomains of the host
+included, https only."""
+
+PIXEL_HOSTS: tuple[str, ...] = (
+    "pixel.wp.com",
+    "stats.wordpress.com",
+    "www.google-analytics.com",
+    "google-analytics.com",
+    "ssl.google-analytics.com",
+    "stats.g.doubleclick.net",
+    "ad.doubleclick.net",
+    "pixel.quantserve.com",
+    "sb.scorecardresearch.com",
+    "b.scorecardresearch.com",
+    "pi.feedsportal.com",
+    "feeds.feedburner.com/~r/",
+    "feedburner.google.com/~r/",
+    "www.facebook.com/tr",
+    "bat.bing.com",
+    "px.ads.linkedin.com",
+    "analytics.twitter.com",
+    "t.co/i/adsct",
+    "pixel.mathtag.com",
+    "counter.yadro.ru",
+    "hm.baidu.com",
+    "cnzz.com",
+)
+"""Images from these ("host" or "host/path-prefix", subdomains included) are trackers."""
+
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid",
+        "mc_eid", "yclid", "ysclid", "_ga", "_gl", "spm", "scm", "igshid", "igsh",
+        "twclid", "ttclid", "li_fat_id", "mkt_tok", "_hsenc", "_hsmi", "vero_id",
+        "vero_conv", "oly_anon_id", "oly_enc_id", "rb_clickid", "s_cid", "wickedid",
+        "srsltid", "ref_src", "ref_url", "__twitter_impression", "cmpid",
+    }
+)
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_")
+"""Query parameters (names compared lower-cased) that `strip_tracking` removes."""
+
+_TAGS = frozenset(
+    {
+        "a", "abbr", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code",
+        "col", "colgroup", "dd", "del", "details", "dfn", "div", "dl", "dt", "em",
+        "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "iframe",
+        "img", "ins", "kbd", "li", "mark", "ol", "p", "picture", "pre", "q", "rp", "rt",
+        "ruby", "s", "samp", "small", "source", "span", "strong", "sub", "summary", "sup",
+        "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "track", "u", "ul",
+        "var", "video", "audio", "wbr", "section", "article", "header", "footer", "aside",
+        "main", "address", "center", "font", "strike", "tt", "big",
+    }
+)
+_DROP_WITH_CONTENT = frozenset(
+    {
+        "script", "style", "object", "embed", "applet", "template", "textarea", "select",
+        "button", "noembed", "noframes", "xmp", "svg", "math", "title", "head",
+        "frameset", "frame", "canvas", "dialog",
+    }
+)
+_GENERIC_ATTRS = {"title", "lang", "dir", "style"}
+_ATTRS = {
+    "a": {"href", "hreflang"},
+    "img": {"src", "srcset", "sizes", "alt", "width", "height", "loading", "decoding"},
+    "source": {"src", "srcset", "sizes", "type", "media", "width", "height"},
+    "video": {"src", "poster", "controls", "width", "height", "preload", "loop", "muted", "playsinline"},
+    "audio": {"src", "controls", "preload", "loop", "muted"},
+    "track": {"src", "kind", "srclang", "label", "default"},
+    "iframe": {"src", "width", "height", "allowfullscreen", "frameborder", "loading"},
+    "blockquote": {"cite"},
+    "q": {"cite"},
+    "del": {"cite", "datetime"},
+    "ins": {"cite", "datetime"},
+    "time": {"datetime"},
+    "abbr": {"title"},
+    "ol": {"start", "type", "reversed"},
+    "li": {"value"},
+    "td": {"colspan", "rowspan", "align", "valign"},
+    "th": {"colspan", "rowspan", "align", "valign", "scope"},
+    "col": {"span", "width"},
+    "colgroup": {"span", "width"},
+    "table": {"border", "cellpadding", "cellspacing", "width", "summary"},
+    "details": {"open"},
+    "font": {"color", "size"},
+    "p": {"align"},
+    "div": {"align"},
+}
+_URL_ATTRS = frozenset({"href", "src", "cite", "poster"})
+_STYLE_PROPERTIES = frozenset(
+    {
+        "color", "background-color", "text-align", "font-weight", "font-style",
+        "font-size", "text-decoration", "vertical-align", "width", "max-width",
+        "height", "max-height", "margin", "margin-top", "margin-bottom", "margin-left",
+        "margin-right", "padding", "border", "float", "clear", "white-space",
+    }
+)
+_STYLE_DANGER = ("expression", "javascript:", "vbscript:", "url(", "behavior", "-moz-binding", "@import", "\\", "&#")
+_SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+_URL_CONTROL = re.compile(r"[\x00-\x20\x7f]+")
+# Leading/trailing characters browsers strip from a URL (C0 controls and space).
+_URL_TRIM = "".join(chr(c) for c in range(0x21))
+
+
+def host_matches(host: str, patterns: Iterable[str]) -> bool:
+    """Whether `host` is one of `patterns` or a subdomain of one."""
+    host = host.lower().rstrip(".")
+    for pattern in patterns:
+        pattern = pattern.lower().rstrip(".")
+        if pattern and (host == pattern or host.endswith("." + pattern)):
+            return True
+    return False
+
+
+def _url_matches(url: str, patterns: Iterable[str]) -> bool:
+    """Whether absolute `url` matches one of the "host[/path-prefix]" `patterns`."""
+    try:
+        parsed = ada_url.URL(url)
+    except ValueError:
+        return False
+    for pattern in patterns:
+        host, slash, path = pattern.partition("/")
+        if host_matches(parsed.hostname, (host,)) and parsed.pathname.startswith(slash + path):
+            return True
+    return False
+
+
+def absolutize(url: str, base: str | None) -> str:
+    """`url` resolved against `base` the way a browser resolves it; `url` unchanged when it
+    is already absolute (any scheme), empty, only a fragment, or when there is no usable
+    base."""
+    if not base:
+        return url
+    trimmed = url.strip(_URL_TRIM)
+    if not trimmed or trimmed.startswith("#") or _SCHEME.match(trimmed):
+        return url
+    try:
+        return ada_url.join_url(base, trimmed)
+    except ValueError:
+        return url
+
+
+def strip_tracking(url: str) -> str:
+    """`url` without tracking query parameters (utm_*, fbclid, gclid, …). The rest of the
+    address keeps its exact spelling; non-http(s) addresses are returned unchanged."""
+    scheme = _SCHEME.match(url.strip(_URL_TRIM))
+    if scheme and scheme.group(1).lower() not in ("http", "https"):
+        return url
+    fragment_at = url.find("#")
+    head, fragment = (url, "") if fragment_at < 0 else (url[:fragment_at], url[fragment_at:])
+    path, question, query = head.partition("?")
+    if not question:
+        return url
+    params = query.split("&")
+    kept = [param for param in params if not _is_tracking(param)]
+    if len(kept) == len(params):
+        return url
+    query = "&".join(param for param in kept if param)
+    return path + ("?" + query if query else "") + fragment
+
+
+def _is_tracking(param: str) -> bool:
+    name = unquote_plus(param.partition("=")[0]).strip().lower()
+    return name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES)
+
+
+def _scheme_of(url: str) -> str | None:
+    """The scheme a browser would see: controls and white space removed, lower-cased."""
+    match = _SCHEME.match(_URL_CONTROL.sub("", url))
+    return match.group(1).lower() if match else None
+
+
+def _safe_url(value: str, base_url: str | None, *, allow_data_image: bool) -> str | None:
+    """`value` made absolute and free of tracking parameters; None when it is not a
+    safe address (only http, https, mailto and relative; data:image/… where allowed)."""
+    value = value.strip(_URL_TRIM)
+    if not value:
+        return None
+    scheme = _scheme_of(value)
+    if scheme == "data":
+        compact = _URL_CONTROL.sub("", value).lower()
+        return value if allow_data_image and compact.startswith("data:image/") else None
+    url = absolutize(value, base_url)
+    scheme = _scheme_of(url)
+    if scheme is not None and scheme not in _SAFE_SCHEMES:
+        return None
+    return strip_tracking(url)
+
+
+def _safe_iframe_src(value: str, base_url: str | None, hosts: tuple[str, ...]) -> str | None:
+    value = value.strip(_URL_TRIM)
+    if value.startswith("//"):
+        value = "https:" + value
+    try:
+        parsed = ada_url.URL(absolutize(value, base_url))
+    except ValueError:
+        return None
+    if parsed.protocol != "https:" or parsed.port or parsed.username or parsed.password:
+        return None
+    if not _url_matches(parsed.href, hosts):
+        return None
+    return strip_tracking(parsed.href)
+
+
+def _safe_srcset(value: str, base_url: str | None) -> str | None:
+    spans = srcset_urls(value)
+    candidates: list[str] = []
+    for index, (start, end) in enumerate(spans):
+        url = _safe_url(value[start:end], base_url, allow_data_image=True)
+        if url is None:
+            continue
+        next_start = spans[index + 1][0] if index + 1 < len(spans) else len(value)
+        descriptor = value[end:next_start].strip().rstrip(",").strip()
+        candidates.append(f"{url} {descriptor}".strip())
+    return ", ".join(candidates) or None
+
+
+def _safe_style(value: str) -> str | None:
+    compact = re.sub(r"/\*.*?\*/|\s+", "", value, flags=re.DOTALL).lower()
+    return None if any(danger in compact for danger in _STYLE_DANGER) else value
+
+
+def _attribute_filter(base_url: str | None, iframe_hosts: tuple[str, ...]):
+    def check(tag: str, attr: str, value: str) -> str | None:
+        if attr.startswith("on"):
+            return None
+        if tag == "iframe" and attr == "src":
+            return _safe_iframe_src(value, base_url, iframe_hosts)
+        if attr in _URL_ATTRS:
+            allow_data = tag == "img" and attr == "src"
+            return _safe_url(value, base_url, allow_data_image=allow_data)
+        if attr == "srcset":
+            return _safe_srcset(value, base_url)
+        if attr == "style":
+            return _safe_style(value)
+        return value
+
+    return check
+
+
+def sanitize_html(
+    html: str,
+    *,
+    base_url: str | None = None,
+    iframe_hosts: Iterable[str] = DEFAULT_VIDEO_HOSTS,
+) -> str:
+    """`html` reduced to ordinary article markup, safe to show on a reader page.
+
+    Kept: text structure (p, headings, lists, tables, blockquote, pre/code, …), links
+    (http/https/mailto, given ``rel="noopener noreferrer"``), images (src, srcset, alt,
+    width, height; ``data:image/…`` allowed in ``img src``), picture/source, video/audio,
+    figure/figcaption, and iframes whose https address is on `iframe_hosts`
+    ("host[/path-prefix]", subdomains included). Removed: scripts, styles, forms and
+    their controls, object/embed, svg/math, comments, event handlers, other URL schemes,
+    tracking pixels and tracking query parameters. Relative addresses are made absolute
+    against `base_url` when it is given. ``<noscript>`` wrappers are unwrapped so their
+    markup (often the real image of a lazy-loaded page) is sanitised like the rest.
+    """
+    cleaned = nh3.clean(
+        _unwrap_noscript(html),
+        tags=set(_TAGS),
+        clean_content_tags=set(_DROP_WITH_CONTENT),
+        attributes={"*": set(_GENERIC_ATTRS), **{tag: set(names) for tag, names in _ATTRS.items()}},
+        attribute_filter=_attribute_filter(base_url, tuple(iframe_hosts)),
+        strip_comments=True,
+        link_rel="noopener noreferrer",
+        url_schemes=set(_SAFE_SCHEMES) | {"data"},
+        filter_style_properties=set(_STYLE_PROPERTIES),
+    )
+    return _drop_elements(cleaned)
+
+
+def _unwrap_noscript(html: str) -> str:
+    edits = [
+        Edit(token.start, token.end, "")
+        for token in tokenize(html)
+        if isinstance(token, Tag) and token.name == "noscript"
+    ]
+    return apply_edits(html, edits)
+
+
+def _drop_elements(html: str) -> str:
+    """Remove refused iframes (nh3 left them without src) with their content, the
+    fallback content of allowed ones, and tracking-pixel images."""
+    edits: list[Edit] = []
+    dropping_iframe: Tag | None = None
+    for token in tokenize(html):
+        if isinstance(token, Tag) and token.name == "iframe":
+            if not token.closing:
+                if token.attr("src") is None:
+                    dropping_iframe = token
+                    edits.append(Edit(token.start, token.end, ""))
+            else:
+                if dropping_iframe is not None:
+                    edits.append(Edit(token.start, token.end, ""))
+                dropping_iframe = None
+        elif isinstance(token, Text) and token.raw:
+            edits.append(Edit(token.start, token.end, ""))  # iframe fallback content
+        elif isinstance(token, Tag) and token.name == "img" and is_tracking_pixel(token):
+            edits.append(Edit(token.start, token.end, ""))
+    return apply_edits(html, edits)
+
+
+def is_tracking_pixel(tag: Tag) -> bool:
+    """An ``<img>`` sized at most 1×1, or served by a known tracker."""
+    width, height = tag.attr("width"), tag.attr("height")
+    if width and height and _at_most_one(width.value) and _at_most_one(height.value):
+        return True
+    src = tag.attr("src")
+    return bool(src and src.value and _url_matches(src.value, PIXEL_HOSTS))
+
+
+def _at_most_one(value: str | None) -> bool:
+    match = re.match(r"\s*(\d+(?:\.\d*)?)\s*(px)?\s*$", value or "")
+    return bool(match) and float(match.group(1)) <= 1
