@@ -11,12 +11,14 @@ it can. Both results are mapped to :class:`FeedItem` by the same rules.
 from __future__ import annotations
 
 import calendar
+import copy
 import datetime as dt
 import html
 import io
 import json
 import re
 import warnings
+from dataclasses import replace
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urljoin
@@ -44,6 +46,7 @@ class FeedParseError(ValueError):
 
 _FEED_ROOTS = {"rss", "feed", "rdf", "rdf:rdf", "channel", "redirect"}
 _RSS_ROOTS = {"rss", "rdf", "rdf:rdf", "channel"}
+_ID_TAGS = (b"<guid", b":guid", b"<id>", b"<id ", b":id>", b":id ")
 _HEAD_CHARS = 4096
 _PROLOG = re.compile(r"\A(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)*", re.DOTALL | re.IGNORECASE)
 _FIRST_TAG = re.compile(r"<([A-Za-z_][\w:.-]*)")
@@ -103,7 +106,12 @@ def fast_parse(data: bytes, *, url: str | None = None, encoding: str = "utf-8") 
     elements (fastfeedparser does not know every RSS dialect, e.g. RSS 0.90).
     """
     root = (first_element_name(data[:_HEAD_CHARS].decode("utf-8", errors="replace")) or "").lower()
+    # fastfeedparser fills a missing guid/id with the link. When the document has
+    # no guid or id element at all, such a guid is certainly not real.
+    guid_from_link = root in ("rss", "feed") and not any(tag in data for tag in _ID_TAGS)
     feed = _from_fast(fastfeedparser.parse(data), url, encoding, rss_like=root in _RSS_ROOTS)
+    if guid_from_link:
+        feed = replace(feed, items=tuple(replace(item, guid=None) for item in feed.items))
     if not feed.items and (b"<item" in data or b"<entry" in data or b":item" in data or b":entry" in data):
         raise FeedParseError("fastfeedparser found no items in a document that has some")
     return feed
@@ -120,14 +128,14 @@ def thorough_parse(
         warnings.simplefilter("ignore")
         result = feedparser.parse(io.BytesIO(data), sanitize_html=False, resolve_relative_uris=False)
     feed, entries = result.get("feed", {}), result.get("entries", [])
-    if not result.get("version") and not entries:
-        root = first_element_name(data[:_HEAD_CHARS].decode("utf-8", errors="replace")) or "?"
-        if root.lower() not in _FEED_ROOTS:
-            raise NotAFeedError(f"a <{root}> document, not a feed")
-        if not feed:
-            raise FeedParseError(f"a <{root}> document with nothing readable in it ({problem or 'no feed elements'})")
     if result.get("bozo"):
         problem = _describe(result.get("bozo_exception")) or problem
+    if not entries:
+        root = first_element_name(data[:_HEAD_CHARS].decode("utf-8", errors="replace")) or "?"
+        if not result.get("version") and root.lower() not in _FEED_ROOTS:
+            raise NotAFeedError(f"a <{root}> document, not a feed")
+        if not feed or (problem and not feed.get("title")):
+            raise FeedParseError(f"a <{root}> document with nothing readable in it ({problem or 'no feed elements'})")
     base = _base(url, feed.get("link"))
     items = tuple(_feedparser_item(entry, base) for entry in entries)
     return ParsedFeed(_title(feed.get("title")), _absolute(base, feed.get("link")), items, encoding, problem)
@@ -216,8 +224,20 @@ def _feedparser_item(entry: Mapping[str, Any], base: str | None) -> FeedItem:
         content=content,
         has_full=bool(content),
         author=author,
-        published_ms=_struct_ms(entry.get("published_parsed")) or _struct_ms(entry.get("updated_parsed")),
+        published_ms=_feedparser_date(entry, "published") or _feedparser_date(entry, "updated"),
     )
+
+
+def _feedparser_date(entry: Mapping[str, Any], key: str) -> int | None:
+    """feedparser's reading of a date, unless it took the year from the clock ("10:30")."""
+    # dict.get: FeedParserDict.get maps a missing "updated" to "published", with a warning.
+    parsed, raw = dict.get(entry, f"{key}_parsed"), dict.get(entry, key)
+    if parsed is None or not isinstance(raw, str):
+        return None
+    year = parsed.tm_year
+    if str(year) not in raw and f"{year % 100:02d}" not in raw:
+        return None
+    return _struct_ms(parsed)
 
 
 def _item(
@@ -261,8 +281,7 @@ def _xhtml_inner(serialized: str) -> str:
     except etree.XMLSyntaxError:
         return serialized
     div = element.find(f"{_XHTML_NS}div")
-    if div is None:
-        div = element
+    div = copy.deepcopy(element if div is None else div)  # detached, so no inherited xmlns
     for node in div.iter(etree.Element):
         node.tag = etree.QName(node).localname
     etree.cleanup_namespaces(div)
