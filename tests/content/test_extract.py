@@ -201,3 +201,13 @@ def test_bundled_rules_file_is_valid():
     assert {r.name for r in load_rules()} >= {
         "voa", "bbc-zhongwen", "rfi-cn", "dw-zh", "nytimes-cn", "rfa-mandarin",
         "chinadigitaltimes", "ftchinese"}
+
+
+def test_wechat_rule_extracts_the_article_generic_extractors_miss(testdata_dir):
+    html = (testdata_dir / CORPUS / "tests/wechat/1.html").read_bytes().decode("utf-8")
+    url = "https://mp.weixin.qq.com/s/abc"
+    rule = rules_for(url)
+    got = extract_article(html, url, selector=rule.selector, remove=rule.remove)
+    assert got.method == "selector" and len(got.text) > 1500
+    assert got.text.startswith("今天凌晨，三星在美国旧金山举行发布会")
+    assert got.body_html.count('<img src="https://mmbiz.qpic.cn/') >= 5
