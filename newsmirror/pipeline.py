@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from newsmirror import __version__
 from newsmirror.archive.article import render_article
 from newsmirror.archive.catalog import digest_bytes
-from newsmirror.archive.identity import assign_keys, key_hash, normalise_link
+from newsmirror.archive.identity import assign_keys, base_key, key_hash, normalise_link
 from newsmirror.archive.paths import article_path
 from newsmirror.archive.store import HEALTH_FILE, Store, open_store
 from newsmirror.config import Config, SourceConfig
@@ -132,15 +132,20 @@ class _Run:
         for item, key in zip(items, assign_keys(items)):
             if key is None:
                 continue
+            link = (normalise_link(item.link, feed_url) or normalise_link(item.guid)
+                    or normalise_link(feed_url) or feed_url)
             ident = key_hash(source.slug, key)
             found = catalog.get(source.slug, ident)
+            if found is None and key != (plain := base_key(item)):
+                # Its GUID is shared in this feed now, but it was archived when it was not.
+                earlier = catalog.get(source.slug, key_hash(source.slug, plain))
+                if earlier and earlier[0].link == link:
+                    found, ident = earlier, earlier[0].key
             existing, last_digest = found if found else (None, None)
             digest = item_digest(item)
             if existing and last_digest == digest:
                 outcome.unchanged += 1
                 continue
-            link = (normalise_link(item.link, feed_url) or normalise_link(item.guid)
-                    or normalise_link(feed_url) or feed_url)
             title = transform_title(item.title, settings) or UNTITLED
             if existing and last_digest is None and source.full_text != "feed" \
                     and existing.title == title and existing.link == link:

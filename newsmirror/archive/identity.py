@@ -45,9 +45,9 @@ def base_key(item: FeedItem) -> str:
 def assign_keys(items: list[FeedItem] | tuple[FeedItem, ...]) -> list[str | None]:
     """Identity keys for one feed's items, in order.
 
-    Items that share a GUID are told apart by their link, then by their content; an item
-    that repeats an earlier one exactly (same key after that) gets None: it is the same
-    article listed twice and is archived once.
+    Items that share a GUID are told apart by their link (by their content when they have
+    none). An item that repeats an earlier one (the same key after that) gets None: it is
+    the same article listed twice and is archived once.
     """
     bases = [base_key(item) for item in items]
     shared = {key for key, count in Counter(bases).items() if count > 1 and key.startswith("guid:")}
@@ -57,8 +57,6 @@ def assign_keys(items: list[FeedItem] | tuple[FeedItem, ...]) -> list[str | None
         if key in shared:
             link = normalise_link(item.link)
             key = f"{key}|{link}" if link else f"{key}|hash:{_content_hash(item)}"
-            if key in seen:
-                key = f"{key}|hash:{_content_hash(item)}"
         if key in seen:
             keys.append(None)
             continue

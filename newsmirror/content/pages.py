@@ -22,6 +22,7 @@ class PageFetcher:
         self.fetcher = fetcher
         self.cache_dir = cache_dir
         self.rules_file = rules_file
+        self._rules = None
         self.failures: dict[str, str] = {}
         self._pruned = False
 
@@ -61,7 +62,7 @@ class PageFetcher:
         """The sanitised full-text body of the article at `url`, or None."""
         from newsmirror.content.clean import sanitize_html
         from newsmirror.content.extract import ExtractionError, extract_article
-        from newsmirror.content.siterules import rules_for
+        from newsmirror.content.siterules import load_rules, rules_for
         from newsmirror.parse.encoding import decode_document
 
         fetched = await self.fetch_html(url)
@@ -69,7 +70,9 @@ class PageFetcher:
             return None
         text, _encoding = decode_document(*fetched)
         selector, remove = source.selector, source.remove
-        if not selector and (rule := rules_for(url, extra=self.rules_file)):
+        if self._rules is None:
+            self._rules = load_rules(self.rules_file)
+        if not selector and (rule := rules_for(url, self._rules)):
             selector, remove = rule.selector, tuple(rule.remove) + tuple(remove)
         try:
             extracted = await asyncio.to_thread(extract_article, text, url, selector=selector,
