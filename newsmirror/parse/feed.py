@@ -134,7 +134,7 @@ def thorough_parse(
         root = first_element_name(data[:_HEAD_CHARS].decode("utf-8", errors="replace")) or "?"
         if not result.get("version") and root.lower() not in _FEED_ROOTS:
             raise NotAFeedError(f"a <{root}> document, not a feed")
-        if not feed or (problem and not feed.get("title")):
+        if not feed and (problem or not result.get("version")):
             raise FeedParseError(f"a <{root}> document with nothing readable in it ({problem or 'no feed elements'})")
     base = _base(url, feed.get("link"))
     items = tuple(_feedparser_item(entry, base) for entry in entries)
