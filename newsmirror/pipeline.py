@@ -185,14 +185,22 @@ class _Run:
         return (page, True) if page else (item.content_html, False)
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def _commit_message(outcomes: list[SourceOutcome], health_changed: list[str]) -> str:
     changed = [o for o in outcomes if o.new or o.updated]
     if changed:
         new, updated = sum(o.new for o in changed), sum(o.updated for o in changed)
-        lines = [f"Mirror {new} new and {updated} updated articles from {len(changed)} sources", ""]
-        lines += [f"{o.slug}: {o.new} new, {o.updated} updated" for o in changed]
+        counts = " and ".join(part for part in (f"{new} new" if new else "",
+                                                f"{updated} updated" if updated else "") if part)
+        noun = "article" if new + updated == 1 else "articles"
+        lines = [f"Mirror {counts} {noun} from {', '.join(o.slug for o in changed[:5])}"
+                 + (f" and {_count(len(changed) - 5, 'more source')}" if len(changed) > 5 else ""), ""]
+        lines += [f"{o.slug} ({o.name}): {o.new} new, {o.updated} updated" for o in changed]
     else:
-        lines = [f"Record source health ({', '.join(health_changed)})"]
+        lines = [f"Record source health of {', '.join(health_changed)}"]
     return "\n".join(lines) + f"\n\nnewsmirror {__version__}\n"
 
 
