@@ -341,13 +341,11 @@ def srcset_urls(value: str) -> list[tuple[int, int]]:
         start = pos
         while pos < length and value[pos] not in spaces:
             pos += 1
-        end = pos
-        if value[start:end].endswith(","):
-            end = start + len(value[start:end].rstrip(","))
-            if end > start:
-                spans.append((start, end))
+        url = value[start:pos]
+        if url.endswith(","):  # "a.jpg," ends the candidate: no descriptors
+            spans.append((start, start + len(url.rstrip(","))))
             continue
-        spans.append((start, end))
+        spans.append((start, pos))
         depth = 0
         while pos < length:  # descriptors, up to a comma outside parentheses
             char = value[pos]
