@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
@@ -61,6 +62,109 @@ def sources(
         print("\t".join(columns))
         for row in rows:
             print("\t".join(row))
+
+
+# -- OPML -----------------------------------------------------------------------------------
+def _config_path(ctx: typer.Context, config: Path | None) -> Path:
+    """--config given to the subcommand, else to `sources`, else ./newsmirror.toml."""
+    return config or (ctx.parent.params.get("config") if ctx.parent else None) or Path("newsmirror.toml")
+
+
+def _configured(data: dict) -> tuple[set[str], set[str]]:
+    """The slugs and (normalised) feed addresses a config document already has, bundled
+    sources included; read loosely, as the full check runs on the result."""
+    from newsmirror.archive.identity import normalise_link
+    from newsmirror.sources.bundled import bundled_sources
+
+    own = [s for s in data.get("sources", []) if isinstance(s, dict)] \
+        if isinstance(data.get("sources"), list) else []
+    wanted = data.get("bundled_sources")
+    bundled = [s for s in bundled_sources()
+               if wanted is True or (isinstance(wanted, list) and s["slug"] in wanted)]
+    listed = own + bundled
+    slugs = {str(s.get("slug")) for s in listed}
+    urls = {normalise_link(str(s.get("url", ""))) or str(s.get("url", "")) for s in listed}
+    return slugs, urls
+
+
+@sources_app.command("import")
+def import_opml(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="An OPML file, as feed readers export them."),
+    config: Optional[Path] = CONFIG_OPTION,
+) -> None:
+    """Add the feeds of an OPML file to the configuration as [[sources]] tables.
+
+    Feeds whose address the configuration already has (bundled sources included) are
+    skipped. The file is changed only when the result still loads.
+    """
+    import tomllib
+
+    from newsmirror.archive.files import write_atomic
+    from newsmirror.archive.identity import normalise_link
+    from newsmirror.config import ConfigError, parse_config
+    from newsmirror.sources.opml import parse_opml, render_source_tables
+
+    path = _config_path(ctx, config)
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except FileNotFoundError:
+        raise out.fail(f"{path}: file not found (create one with `newsmirror init DIR`)", 2) from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise out.fail(f"{path}: not valid TOML: {err}", 2) from None
+    try:
+        feeds = parse_opml(file.read_bytes(), reserved=_configured(data)[0])
+    except OSError as err:
+        raise out.fail(f"{file}: cannot read: {err.strerror or err}", 2) from None
+    except ValueError as err:
+        raise out.fail(f"{file}: {err}", 2) from None
+
+    urls = _configured(data)[1]
+    added, skipped = [], 0
+    for feed in feeds:
+        url = normalise_link(feed["url"])
+        if url is None:
+            out.warn(f"skipped {feed['name']}: {feed['url']!r} is not an http(s) address")
+        elif url in urls:
+            out.detail(f"skipped {feed['name']}: {feed['url']} is already configured")
+        else:
+            urls.add(url)
+            added.append(feed)
+            out.info(f"added {feed['slug']}: {feed['name']} <{feed['url']}>")
+            continue
+        skipped += 1
+    if added:
+        updated = text if not text or text.endswith("\n") else text + "\n"
+        updated += render_source_tables(added)
+        try:
+            parse_config(tomllib.loads(updated), file=str(path), base=path.resolve().parent)
+        except (ConfigError, tomllib.TOMLDecodeError) as err:
+            raise out.fail(f"{path} left unchanged: with the imported sources it would not "
+                           f"load: {err}", 2) from None
+        write_atomic(path, updated.encode("utf-8"))
+    print(f"{len(added)} added, {skipped} skipped ({path})")
+
+
+@sources_app.command("export")
+def export_opml(
+    ctx: typer.Context,
+    config: Optional[Path] = CONFIG_OPTION,
+    output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                          help="Write to this file instead of standard output."),
+) -> None:
+    """Write the configured sources (bundled ones included) as OPML 2.0, for a feed reader."""
+    from newsmirror.archive.files import write_atomic
+    from newsmirror.sources.opml import render_opml
+
+    loaded = resolve_config(_config_path(ctx, config), None)
+    data = render_opml(loaded.sources, title=loaded.title)
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        write_atomic(output, data)
+        out.info(f"wrote {len(loaded.sources)} sources to {output}")
 
 
 def register(app: typer.Typer) -> None:
