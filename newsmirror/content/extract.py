@@ -540,8 +540,7 @@ def _metadata(doc: lxml.html.HtmlElement) -> tuple[str | None, str | None, int |
     author = _meta(doc, "author", "article:author", "byl", "dc.creator", "sailthru.author")
     if not author:
         author = _ld_author(ld)
-    if author and author.startswith(("http://", "https://")):
-        author = None
+    author = _plausible_author(author)
     stamp = _meta(doc, "article:published_time", "og:published_time", "datePublished",
                   "pubdate", "publishdate", "dc.date.issued", "dc.date", "date", "ptime")
     if not stamp:
@@ -550,6 +549,16 @@ def _metadata(doc: lxml.html.HtmlElement) -> tuple[str | None, str | None, int |
         times = doc.xpath("//time[@datetime]")
         stamp = times[0].get("datetime") if times else None
     return (_clean(title), _clean(author), parse_date_ms(stamp) if stamp else None)
+
+
+def _plausible_author(value: str | None) -> str | None:
+    """Drop URLs, e-mail addresses and template placeholders from an author field."""
+    if not value:
+        return None
+    names = [n.strip() for n in re.split(r"[,，;；]", value)]
+    names = [n for n in names if n and "@" not in n and not n.startswith(("http://", "https://"))
+             and n.lower() not in {"name", "author", "admin", "未知"}]
+    return ", ".join(names) or None
 
 
 def _first(items: Iterable[dict], key: str) -> str | None:
