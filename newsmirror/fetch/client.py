@@ -163,7 +163,8 @@ def _connect_reason(exc: BaseException) -> str:
 def _map_error(exc: BaseException, settings: FetchSettings) -> FetchError:
     """Translate an httpx/OS exception into a FetchError with a readable reason."""
     if isinstance(exc, httpx.ConnectTimeout):
-        return FetchError(f"could not connect: timed out after {format_seconds(settings.connect_timeout)} s")
+        limit = format_seconds(settings.connect_timeout)
+        return FetchError(f"could not connect: timed out after {limit} s")
     if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
         return FetchError(f"timed out after {format_seconds(settings.timeout)} s")
     if isinstance(exc, httpx.ConnectError):
@@ -272,8 +273,6 @@ class Fetcher:
                     if isinstance(outcome, FetchResult):
                         return _with_sent_validators(outcome, etag, last_modified)
                     current = outcome
-            except FetchError:
-                raise
             except _NETWORK_ERRORS as exc:
                 raise _map_error(exc, settings) from exc
         raise FetchError(f"too many redirects (more than {settings.max_redirects})")
@@ -303,7 +302,9 @@ class Fetcher:
     async def _read_body(self, response: httpx.Response) -> bytes:
         """Read the decoded body, stopping as soon as it exceeds `max_bytes`."""
         limit = self.settings.max_bytes
-        too_large = FetchError(f"response larger than {format_bytes(limit)}", status=response.status_code)
+        too_large = FetchError(
+            f"response larger than {format_bytes(limit)}", status=response.status_code
+        )
         declared = response.headers.get("content-length", "").strip()
         if declared.isdigit() and int(declared) > limit:
             raise too_large

@@ -121,7 +121,9 @@ def describe(h: SourceHealth, now_ms: int) -> str:
         return f"dead (410 Gone), retried daily; {when}"
     if h.failures:
         plural = "failure" if h.failures == 1 else "failures"
-        cause = f"{h.failures} {plural}: {h.last_error}" if h.last_error else f"{h.failures} {plural}"
+        cause = f"{h.failures} {plural}"
+        if h.last_error:
+            cause += f": {h.last_error}"
         if due:
             return f"failing ({cause}); due now"
         return f"backing off until {_when(h.next_attempt_ms or now_ms)} ({cause})"
