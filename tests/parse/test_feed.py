@@ -1,0 +1,281 @@
+"""parse_feed on hand-written documents: each feed dialect, dates, links, non-feeds."""
+
+from __future__ import annotations
+
+import calendar
+import time
+
+import pytest
+
+from newsmirror.models import FeedItem, ParsedFeed
+from tests.parse.agreement import feed_differences
+from newsmirror.parse.feed import FeedParseError, NotAFeedError, fast_parse, parse_feed, thorough_parse
+
+URL = "https://www.voachinese.com/api/zmgqoe$pmq"
+MS = 1677695943000  # 2023-03-01 18:39:03 UTC, the FORMAT.md example
+
+RSS = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel>
+  <title>美国之音中文网 - 美国 &amp; 中国</title>
+  <link>https://www.voachinese.com/</link>
+  <item>
+    <title>  拜登会见习近平 &amp;amp; 讨论台湾
+    </title>
+    <link>/a/biden-xi-20230301/6984321.html</link>
+    <guid isPermaLink="false">6984321</guid>
+    <description>摘要</description>
+    <content:encoded><![CDATA[<p>全文 <b>正文</b></p>]]></content:encoded>
+    <pubDate>Wed, 01 Mar 2023 18:39:03 GMT</pubDate>
+    <dc:creator>美国之音</dc:creator>
+  </item>
+  <item>
+    <title>只有摘要</title>
+    <link>https://www.voachinese.com/a/2.html</link>
+    <description><![CDATA[<p>一段摘要</p>]]></description>
+    <dc:date>2023-03-02T02:39:03+08:00</dc:date>
+  </item>
+  <item>
+    <title>没有日期</title>
+    <link>https://www.voachinese.com/a/3.html</link>
+  </item>
+</channel>
+</rss>
+"""
+
+ATOM = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <title>BBC 中文</title>
+  <link rel="alternate" href="https://www.bbc.com/zhongwen/simp"/>
+  <id>urn:bbc:zhongwen</id>
+  <updated>2023-03-01T18:39:03Z</updated>
+  <entry>
+    <title type="html">&lt;b&gt;中国&lt;/b&gt;两会开幕</title>
+    <link rel="alternate" href="articles/c1"/>
+    <id>urn:bbc:c1</id>
+    <published>2023-03-01T18:39:03Z</published>
+    <updated>2023-03-05T00:00:00Z</updated>
+    <author><name>BBC</name><email>news@bbc.co.uk</email></author>
+    <summary>摘要</summary>
+    <content type="html">&lt;p&gt;全文&lt;/p&gt;</content>
+  </entry>
+  <entry>
+    <title>只有更新时间</title>
+    <link href="https://www.bbc.com/zhongwen/simp/articles/c2"/>
+    <id>urn:bbc:c2</id>
+    <updated>2023-03-02T02:39:03+08:00</updated>
+    <summary type="html">&lt;p&gt;仅摘要&lt;/p&gt;</summary>
+  </entry>
+  <entry>
+    <title>XHTML</title>
+    <id>urn:bbc:c3</id>
+    <content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>你好 <b>世界</b></p></div></content>
+  </entry>
+</feed>
+"""
+
+RDF = """<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
+         xmlns:dc="http://purl.org/dc/elements/1.1/">
+  <channel rdf:about="https://www.rfi.fr/cn/">
+    <title>RFI 华语</title>
+    <link>https://www.rfi.fr/cn/</link>
+    <items><rdf:Seq><rdf:li rdf:resource="https://www.rfi.fr/cn/1"/></rdf:Seq></items>
+  </channel>
+  <item rdf:about="https://www.rfi.fr/cn/1">
+    <title>法广新闻</title>
+    <link>https://www.rfi.fr/cn/1</link>
+    <description>法广摘要</description>
+    <dc:date>2023-03-01T18:39:03Z</dc:date>
+    <dc:creator>RFI</dc:creator>
+  </item>
+</rdf:RDF>
+"""
+
+
+def test_rss2_with_content_encoded():
+    feed = parse_feed(RSS.encode("utf-8"), content_type="application/rss+xml; charset=utf-8", url=URL)
+    assert isinstance(feed, ParsedFeed)
+    assert (feed.title, feed.link, feed.encoding, feed.problem) == (
+        "美国之音中文网 - 美国 & 中国",
+        "https://www.voachinese.com/",
+        "utf-8",
+        None,
+    )
+    first, second, third = feed.items
+    assert first == FeedItem(
+        title="拜登会见习近平 & 讨论台湾",
+        link="https://www.voachinese.com/a/biden-xi-20230301/6984321.html",
+        guid="6984321",
+        content_html="<p>全文 <b>正文</b></p>",
+        has_full_content=True,
+        published_ms=MS,
+        author="美国之音",
+    )
+    assert (second.content_html, second.has_full_content, second.published_ms) == ("<p>一段摘要</p>", False, MS)
+    # (fastfeedparser fills a missing guid with the link; parse_feed can undo that only
+    # when no item of the document has a guid -- see test_absent_link_and_guid_are_none.)
+    assert (third.published_ms, third.content_html, third.has_full_content) == (None, "", False)
+
+
+def test_atom():
+    feed = parse_feed(ATOM.encode("utf-8"), url="https://feeds.bbci.co.uk/zhongwen/simp/rss.xml")
+    assert (feed.title, feed.link) == ("BBC 中文", "https://www.bbc.com/zhongwen/simp")
+    first, second, third = feed.items
+    assert first == FeedItem(
+        title="<b>中国</b>两会开幕",
+        link="https://feeds.bbci.co.uk/zhongwen/simp/articles/c1",
+        guid="urn:bbc:c1",
+        content_html="<p>全文</p>",
+        has_full_content=True,
+        published_ms=MS,  # published wins over updated
+        author="BBC",
+    )
+    assert (second.published_ms, second.content_html, second.has_full_content) == (MS, "<p>仅摘要</p>", False)
+    assert (third.content_html, third.has_full_content, third.published_ms) == ("<p>你好 <b>世界</b></p>", True, None)
+
+
+def test_rdf():
+    feed = parse_feed(RDF.encode("utf-8"))
+    (item,) = feed.items
+    assert item == FeedItem("法广新闻", "https://www.rfi.fr/cn/1", "https://www.rfi.fr/cn/1", "法广摘要", False, MS, "RFI")
+
+
+@pytest.mark.parametrize(
+    "element",
+    [
+        "<pubDate>Wed, 01 Mar 2023 18:39:03 GMT</pubDate>",
+        "<pubDate>Thu, 02 Mar 2023 02:39:03 +0800</pubDate>",
+        "<dc:date>2023-03-01T18:39:03Z</dc:date>",
+        "<atom:updated>2023-03-01T18:39:03Z</atom:updated>",
+        "<atom:published>2023-03-01T18:39:03.000Z</atom:published>",
+        "<dcterms:modified>2023-03-01T18:39:03Z</dcterms:modified>",
+    ],
+)
+def test_dates_from_each_element(element):
+    doc = (
+        '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom"'
+        ' xmlns:dcterms="http://purl.org/dc/terms/"><channel><title>t</title>'
+        f"<item><title>x</title>{element}</item></channel></rss>"
+    )
+    (item,) = parse_feed(doc.encode()).items
+    assert item.published_ms == MS
+
+
+@pytest.mark.parametrize("value", ["", "not a date", "10:30", "Tuesday", "March", "2 hours ago", "昨天"])
+def test_missing_or_unparseable_dates_are_none_never_invented(value):
+    doc = f"<rss version='2.0'><channel><title>t</title><item><title>x</title><pubDate>{value}</pubDate></item></channel></rss>"
+    (item,) = parse_feed(doc.encode()).items
+    assert item.published_ms is None
+    # The malformed path must agree.
+    (broken,) = parse_feed(doc.replace("</title><item>", "</title>&nbsp;<item>").encode()).items
+    assert broken.published_ms is None
+
+
+def test_relative_links_resolve_against_the_document_url_else_the_feed_link():
+    doc = b"<rss version='2.0'><channel><title>t</title><link>https://example.org/news/</link><item><title>x</title><link>a/1.html</link></item></channel></rss>"
+    assert parse_feed(doc, url="https://feeds.example.org/rss/all.xml").items[0].link == "https://feeds.example.org/rss/a/1.html"
+    assert parse_feed(doc).items[0].link == "https://example.org/news/a/1.html"
+
+
+def test_absent_link_and_guid_are_none():
+    doc = b"<rss version='2.0'><channel><title>t</title><item><title>x</title><description>d</description></item></channel></rss>"
+    (item,) = parse_feed(doc, url=URL).items
+    assert (item.link, item.guid, item.author) == (None, None, None)
+
+
+def test_zero_items_is_a_valid_feed():
+    feed = parse_feed(b"<rss version='2.0'><channel><title>empty</title></channel></rss>")
+    assert feed.items == () and feed.title == "empty" and feed.problem is None
+
+
+def test_gb2312_feed_with_a_header():
+    doc = '<?xml version="1.0" encoding="gb2312"?><rss version="2.0"><channel><title>新闻</title><item><title>中国经济</title></item></channel></rss>'
+    feed = parse_feed(doc.encode("gb2312"), content_type="text/xml; charset=gb2312")
+    assert (feed.encoding, feed.title, feed.items[0].title) == ("gb18030", "新闻", "中国经济")
+
+
+def test_html_page_is_not_a_feed():
+    page = "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>美国之音 - 首页</title></head><body><p>hi</p></body></html>"
+    with pytest.raises(NotAFeedError, match=r"an HTML page, not a feed \(title: '美国之音 - 首页'\)"):
+        parse_feed(page.encode(), content_type="text/html")
+
+
+def test_cloudflare_challenge_is_not_a_feed():
+    page = (
+        "<!DOCTYPE html><html lang='en-US'><head><title>Just a moment...</title>"
+        "<meta http-equiv='refresh' content='390'></head><body><div id='challenge-running'></div>"
+        "<script src='/cdn-cgi/challenge-platform/h/g/orchestrate/chl_page/v1'></script></body></html>"
+    )
+    with pytest.raises(NotAFeedError, match="a Cloudflare challenge page, not a feed"):
+        parse_feed(page.encode(), content_type="text/html; charset=UTF-8")
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"", "empty body"),
+        (b"  \r\n ", "empty body"),
+        (b"<?xml version='1.0'?><!-- nothing -->", "empty document"),
+        (b'{"error": "not found"}', "JSON that is not a JSON Feed"),
+        (b"[1, 2]", "JSON that is not a JSON Feed"),
+        (b"{broken", "broken JSON"),
+        (b"Service Unavailable", "plain text"),
+        (b"<?xml version='1.0'?><opml version='2.0'><head><title>x</title></head><body/></opml>", "<opml> document"),
+    ],
+)
+def test_other_non_feeds(body, reason):
+    with pytest.raises(NotAFeedError, match=reason):
+        parse_feed(body)
+
+
+def test_a_feed_root_with_nothing_readable_is_a_parse_error():
+    with pytest.raises(FeedParseError):
+        parse_feed(b"<rss version='2.0'>")
+
+
+def test_json_feed():
+    doc = b'{"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": [{"id": "1", "url": "/p/1", "title": "T", "content_html": "<p>c</p>", "date_published": "2023-03-01T18:39:03Z"}]}'
+    (item,) = parse_feed(doc, url="https://example.org/feed.json").items
+    assert (item.title, item.link, item.guid, item.content_html, item.published_ms) == (
+        "T", "https://example.org/p/1", "1", "<p>c</p>", MS
+    )
+
+
+def test_malformed_feed_is_parsed_with_a_problem():
+    doc = (
+        "<rss version='2.0'><channel><title>VOA &nbsp; 中文</title>"
+        "<item><title>一 &amp; 二 &copy;</title><link>https://www.voachinese.com/a/1.html</link>"
+        "<description><p>未闭合的段落</description><pubDate>Wed, 01 Mar 2023 18:39:03 GMT</pubDate></item>"
+        "<item><title>第二条</title><link>https://www.voachinese.com/a/2.html</link>"
+    )
+    feed = parse_feed(doc.encode())
+    assert feed.problem and "undefined entity" in feed.problem
+    assert [item.title for item in feed.items] == ["一 & 二 ©", "第二条"]
+    assert feed.items[0].published_ms == MS
+
+
+def test_fast_and_thorough_paths_agree_on_these_documents():
+    for doc in (RSS, ATOM, RDF):
+        data = doc.encode()
+        assert feed_differences(fast_parse(data, url=URL), thorough_parse(data, url=URL)) == []
+
+
+def test_parsing_is_fast():
+    items = "".join(
+        f"<item><title>标题 {i}</title><link>https://www.voachinese.com/a/{i}.html</link><guid>{i}</guid>"
+        f"<pubDate>Wed, 01 Mar 2023 18:39:03 GMT</pubDate><description>摘要</description>"
+        f"<content:encoded><![CDATA[{'<p>正文段落，内容很长。</p>' * 40}]]></content:encoded></item>"
+        for i in range(50)
+    )
+    doc = (
+        "<?xml version='1.0' encoding='utf-8'?><rss version='2.0' xmlns:content='http://purl.org/rss/1.0/modules/content/'>"
+        f"<channel><title>t</title>{items}</channel></rss>"
+    ).encode()
+    start = time.perf_counter()
+    for _ in range(200):
+        feed = parse_feed(doc, content_type="application/rss+xml", url=URL)
+    elapsed = time.perf_counter() - start
+    assert len(feed.items) == 50 and feed.problem is None
+    assert elapsed < 10, f"200 feeds x 50 items took {elapsed:.1f}s"
+    assert calendar.timegm(time.gmtime(feed.items[0].published_ms // 1000)) * 1000 == MS
