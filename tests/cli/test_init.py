@@ -1,0 +1,143 @@
+"""`newsmirror init`: a real repository, a configuration that loads, a sound workflow."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from newsmirror.cli import app
+from newsmirror.cli.init import CONFIG_FILE, WORKFLOW_FILE, cron_line
+from newsmirror.config import load_config, parse_config
+from newsmirror.publish.git import Repo
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def git(folder: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=folder, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+@pytest.fixture
+def remote(tmp_path: Path) -> Path:
+    bare = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
+    return bare
+
+
+@pytest.fixture
+def archive(tmp_path: Path, remote: Path) -> Path:
+    folder = tmp_path / "news"
+    result = invoke("init", str(folder), "--remote", str(remote))
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def test_init_makes_a_repository_with_one_commit_of_the_starter_files(archive: Path, remote: Path):
+    assert (archive / ".git").is_dir()
+    assert git(archive, "remote", "get-url", "origin") == str(remote)
+    assert git(archive, "rev-list", "--count", "HEAD") == "1"
+    committed = set(git(archive, "ls-files").splitlines())
+    assert committed == {CONFIG_FILE, "README.md", WORKFLOW_FILE, "requirements.txt", ".gitignore"}
+    assert git(archive, "status", "--porcelain") == ""
+    assert git(archive, "ls-remote", str(remote)) == "", "init pushes nothing"
+
+
+def test_the_configuration_loads_with_the_bundled_sources(archive: Path):
+    from newsmirror.sources.bundled import bundled_slugs
+
+    config = load_config(archive / CONFIG_FILE)
+    assert config.archive == archive.resolve()
+    assert [s.slug for s in config.sources] == bundled_slugs()
+    assert config.image_proxy == ("https://images.weserv.nl?url=${host}${pathname}${search}",)
+    assert config.branch == "main" and config.push
+    text = (archive / CONFIG_FILE).read_text(encoding="utf-8")
+    for table in ("[archive]", "[fetch]", "[images]", "[defaults]"):
+        assert table in text
+    assert "bundled_sources = true" in text
+
+
+def test_no_bundled_writes_explicit_sources(tmp_path: Path):
+    folder = tmp_path / "own"
+    result = invoke("init", str(folder), "--no-bundled")
+    assert result.exit_code == 0, result.output
+    config = load_config(folder / CONFIG_FILE)
+    assert len(config.sources) == 2
+    assert all(s.url.startswith("https://") for s in config.sources)
+    assert "bundled_sources = false" in (folder / CONFIG_FILE).read_text(encoding="utf-8")
+    assert not Repo(folder).has_remote("origin")
+
+
+def test_the_workflow_runs_hourly_off_the_hour_one_at_a_time(archive: Path):
+    text = (archive / WORKFLOW_FILE).read_text(encoding="utf-8")
+    assert "\t" not in text
+    cron = re.search(r'^\s+- cron: "([^"]+)"$', text, re.M).group(1)
+    minute, hour, *rest = cron.split()
+    assert minute.isdigit() and 0 < int(minute) < 60 and hour == "*" and rest == ["*", "*", "*"]
+    assert re.search(r"^  workflow_dispatch:$", text, re.M)
+    assert re.search(r"^concurrency:\n  group: newsmirror\n  cancel-in-progress: false$", text, re.M)
+    assert re.search(r"^permissions:\n  contents: write.*\n  actions: write", text, re.M)
+    assert re.search(r"uses: actions/checkout@v\d+\n\s+with:\n\s+fetch-depth: 0", text)
+    assert re.search(r'uses: actions/setup-python@v\d+\n\s+with:\n\s+python-version: "3.11"\n'
+                     r"\s+cache: pip\n\s+cache-dependency-path: requirements.txt", text)
+    assert re.search(r"uses: actions/cache@v\d+\n\s+with:\n\s+path: .newsmirror/cache", text)
+    assert "run: newsmirror run --config newsmirror.toml --archive ." in text
+    assert "/actions/workflows/newsmirror.yml/enable" in text
+    requirements = (archive / "requirements.txt").read_text(encoding="utf-8")
+    assert re.search(r"^newsmirror==\d", requirements, re.M)
+
+
+def test_the_cron_line_is_printed_and_in_the_readme(tmp_path: Path):
+    folder = tmp_path / "cron"
+    result = invoke("init", str(folder))
+    assert result.exit_code == 0, result.output
+    line = result.stdout.strip().splitlines()[-1]
+    assert line.startswith("17 * * * * cd ") and line.endswith("run >> newsmirror.log 2>&1")
+    assert str(folder.resolve()) in line
+    assert line in (folder / "README.md").read_text(encoding="utf-8")
+    assert cron_line(Path("/a b")) == "17 * * * * cd '/a b' && newsmirror run >> newsmirror.log 2>&1"
+
+
+def test_init_refuses_a_folder_that_already_has_a_configuration(archive: Path):
+    before = (archive / CONFIG_FILE).read_bytes()
+    head = git(archive, "rev-parse", "HEAD")
+    result = invoke("init", str(archive))
+    assert result.exit_code == 2
+    assert "already exists" in result.stderr
+    assert (archive / CONFIG_FILE).read_bytes() == before
+    assert git(archive, "rev-parse", "HEAD") == head
+
+
+def test_init_keeps_what_an_existing_clone_already_has(tmp_path: Path):
+    folder = tmp_path / "clone"
+    folder.mkdir()
+    git(folder, "init", "-q", "-b", "trunk")
+    (folder / "README.md").write_text("mine\n")
+    result = invoke("init", str(folder))
+    assert result.exit_code == 0, result.output
+    assert (folder / "README.md").read_text() == "mine\n"
+    assert load_config(folder / CONFIG_FILE).branch == "trunk"
+
+
+def test_the_first_run_after_init_commits_and_pushes(archive: Path, remote: Path):
+    from newsmirror.demo.server import DemoServer
+    from newsmirror.pipeline import run_mirror
+
+    data = tomllib.loads((archive / CONFIG_FILE).read_text(encoding="utf-8"))
+    with DemoServer() as demo:
+        data["bundled_sources"] = False
+        data["sources"] = [{"slug": "voa", "name": "美国之音", "url": f"{demo.base}/voa.xml"}]
+        config = parse_config(data, file=str(archive / CONFIG_FILE), base=archive)
+        report = asyncio.run(run_mirror(config))
+    assert report.new > 0 and report.commit and report.push and report.push.ok, report.push
+    assert git(archive, "rev-list", "--count", "HEAD") == "2"
+    assert git(remote, "rev-parse", "main") == git(archive, "rev-parse", "HEAD")
+    assert (archive / "feeds" / "voa.xml").is_file()
