@@ -34,7 +34,7 @@ from newsmirror.content.markup import (
     tokenize,
 )
 
-DEFAULT_KNOWN_PROXIES = ("weserv.nl", "wsrv.nl")
+DEFAULT_KNOWN_PROXIES = ("weserv.nl", "images.weserv.nl", "wsrv.nl")
 """Hosts (subdomains included) of image proxies whose addresses are never proxied again."""
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_]+)\}")
@@ -90,7 +90,7 @@ def proxy_urls(url: str, policy: ImagePolicy) -> tuple[str, ...]:
     if not policy.templates:
         return ()
     try:
-        parsed = ada_url.URL(url.strip())
+        parsed = ada_url.URL(url)  # strips surrounding controls/spaces like a browser
     except ValueError:
         return ()
     if parsed.protocol not in ("http:", "https:"):
@@ -159,19 +159,7 @@ def _rewrite_tag(tag: Tag, policy: ImagePolicy, base_url: str | None) -> list[Ed
         edits.append(set_attr(tag, "referrerpolicy", "no-referrer"))
         if fallbacks:
             edits.append(set_attr(tag, "data-fallback-src", " ".join(fallbacks)))
-    return _merge_insertions(edits)
-
-
-def _merge_insertions(edits: list[Edit]) -> list[Edit]:
-    """Attributes added at the same spot become one edit, kept in the order given."""
-    merged: list[Edit] = []
-    for edit in edits:
-        last = merged[-1] if merged else None
-        if last and edit.start == edit.end == last.start == last.end:
-            merged[-1] = Edit(last.start, last.end, last.text + edit.text)
-        else:
-            merged.append(edit)
-    return merged
+    return edits
 
 
 def _rewrite_srcset(value: str, policy: ImagePolicy, base_url: str | None) -> str | None:

@@ -298,7 +298,8 @@ class Edit:
 
 
 def apply_edits(html: str, edits: list[Edit]) -> str:
-    """`html` with non-overlapping `edits` applied; everything else byte for byte."""
+    """`html` with non-overlapping `edits` applied; everything else byte for byte.
+    Insertions at the same point land in the order given."""
     if not edits:
         return html
     parts: list[str] = []
