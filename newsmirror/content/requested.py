@@ -1,0 +1,315 @@
+"""Extracting a page archived on request: title, author, publication time and body.
+
+Pages people ask to archive are mostly WeChat public-account articles, Zhihu columns and
+Matters posts, which often vanish after publication; each gets its own reader. Every other
+page goes through the generic `extract_article` (with the site's CSS rule when one is
+bundled). The page's og:title, article:published_time and JSON-LD datePublished/author
+fill in whatever a reader did not find.
+
+Everything here is pure: HTML text and URL in, `RequestedPage` out (or ExtractionError).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
+
+import lxml.html
+from lxml import etree
+
+from newsmirror.content.extract import ExtractionError, extract_article, html_text
+
+CHINA_TIME = timezone(timedelta(hours=8))
+LAZY_IMAGE_ATTRS = ("data-src", "data-original", "data-actualsrc")
+
+# What WeChat shows instead of an article it no longer serves (status is still 200).
+WECHAT_GONE = ("该内容已被发布者删除", "此内容因违规无法查看", "此内容被多人投诉",
+               "该公众号已迁移", "内容已被删除")
+WECHAT_CAPTCHA = ("环境异常", "完成验证后即可继续访问")
+
+
+@dataclass(frozen=True)
+class RequestedPage:
+    title: str | None
+    author: str | None
+    published_ms: int | None
+    body_html: str
+    text: str
+    method: str
+    """"wechat", "zhihu", "matters", or extract_article's "selector" / "trafilatura" /
+    "readability"."""
+
+
+# -- dates ------------------------------------------------------------------------------
+_CN_DATE = re.compile(
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:[T\s]*(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?)?")
+
+
+def parse_when(value: str | int | float | None, default_tz: timezone = CHINA_TIME) -> int | None:
+    """Epoch milliseconds of a date as pages state it: epoch seconds or milliseconds, ISO
+    8601, or "2023-05-01 12:34" / "2023年5月1日" (taken in `default_tz` without a zone)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        number = int(value)
+        return number if number > 10**11 else number * 1000
+    text = value.strip()
+    if re.fullmatch(r"\d{9,13}", text):
+        return parse_when(int(text))
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        match = _CN_DATE.search(text)
+        if not match:
+            return None
+        y, mo, d, hh, mm, ss = (int(g) if g else 0 for g in match.groups())
+        try:
+            when = datetime(y, mo, d, hh, mm, ss)
+        except ValueError:
+            return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=default_tz)
+    return int(when.timestamp() * 1000)
+
+
+# -- page helpers -----------------------------------------------------------------------
+def _squash(text: str | None) -> str | None:
+    text = re.sub(r"\s+", " ", text or "").strip()
+    return text or None
+
+
+def _first_text(doc: lxml.html.HtmlElement, *selectors: str) -> str | None:
+    for selector in selectors:
+        for element in doc.cssselect(selector):
+            if text := _squash(element.text_content()):
+                return text
+    return None
+
+
+def _meta(doc: lxml.html.HtmlElement, *names: str) -> str | None:
+    for name in names:
+        for element in doc.xpath("//meta[@property=$n or @name=$n or @itemprop=$n]", n=name):
+            if value := _squash(element.get("content")):
+                return value
+    return None
+
+
+def _json_ld(doc: lxml.html.HtmlElement) -> list[dict]:
+    """Every JSON object in the page's ld+json scripts, @graph members included."""
+    found: list[dict] = []
+    for script in doc.xpath('//script[@type="application/ld+json"]'):
+        try:
+            pending = [json.loads(script.text or "")]
+        except ValueError:
+            continue
+        while pending:
+            item = pending.pop(0)
+            if isinstance(item, list):
+                pending.extend(item)
+            elif isinstance(item, dict):
+                found.append(item)
+                pending.extend(v for k, v in item.items() if k == "@graph")
+    return found
+
+
+def _names(value: object) -> str | None:
+    """A JSON-LD author (string, object with name, or a list of them) as text."""
+    values = value if isinstance(value, list) else [value]
+    names = [v.get("name") if isinstance(v, dict) else v for v in values]
+    names = [n.strip() for n in names if isinstance(n, str) and n.strip()]
+    return ", ".join(names) or None
+
+
+def _ld(items: Iterable[dict], key: str) -> object | None:
+    for item in items:
+        if item.get(key):
+            return item[key]
+    return None
+
+
+@dataclass(frozen=True)
+class PageFacts:
+    """What a page says of itself in meta tags and JSON-LD."""
+
+    title: str | None
+    author: str | None
+    published_ms: int | None
+
+
+def page_facts(doc: lxml.html.HtmlElement) -> PageFacts:
+    """The general fallbacks: og:title, article:published_time, JSON-LD headline,
+    datePublished and author, meta author."""
+    ld = _json_ld(doc)
+    headline = _ld(ld, "headline")
+    title = _meta(doc, "og:title", "twitter:title") or (
+        _squash(headline) if isinstance(headline, str) else None)
+    author = _names(_ld(ld, "author")) or _meta(doc, "author", "article:author")
+    if author and author.startswith(("http://", "https://")):
+        author = None
+    stamp = _meta(doc, "article:published_time", "og:published_time", "datePublished")
+    published = parse_when(stamp) if stamp else None
+    if published is None:
+        date = _ld(ld, "datePublished")
+        published = parse_when(date) if isinstance(date, (str, int, float)) else None
+    return PageFacts(title, author, published)
+
+
+def _body(doc: lxml.html.HtmlElement, selectors: Sequence[str], url: str,
+          drop: Sequence[str] = ()) -> str | None:
+    """The inner HTML of the first element matching one of `selectors`, lazy images made
+    real, scripts and `drop` removed, addresses absolute; None when nothing matches or it
+    holds neither text nor images."""
+    for selector in selectors:
+        found = doc.cssselect(selector)
+        if not found:
+            continue
+        element = found[0]
+        for doomed in element.cssselect(", ".join(("script", "style", "noscript", *drop))):
+            doomed.drop_tree()
+        for image in element.iter("img"):
+            real = next((image.get(a) for a in LAZY_IMAGE_ATTRS if image.get(a)), None)
+            if real and not real.startswith("data:"):
+                image.set("src", real)
+        element.attrib.pop("style", None)
+        element.make_links_absolute(url, handle_failures="discard")
+        inner = (element.text or "") + "".join(
+            lxml.html.tostring(child, encoding="unicode") for child in element)
+        if html_text(inner) or "<img" in inner:
+            return inner.strip()
+    return None
+
+
+# -- the site readers -------------------------------------------------------------------
+def _wechat(doc: lxml.html.HtmlElement, html: str, url: str) -> RequestedPage | None:
+    text = html_text(lxml.html.tostring(doc.body, encoding="unicode")) if doc.body is not None else ""
+    body = _body(doc, ["#js_content", ".rich_media_content"], url)
+    if body is None:
+        for words in WECHAT_GONE:
+            if words in text:
+                raise ExtractionError(f"WeChat no longer shows this article: {words}")
+        if any(words in text for words in WECHAT_CAPTCHA):
+            raise ExtractionError("WeChat asked for a captcha instead of the article (环境异常)")
+        return None
+    stamp = re.search(r"""\b(?:var\s+)?(?:ct|create_time)\s*=\s*["']?(\d{9,13})["']?""", html)
+    return RequestedPage(
+        title=_first_text(doc, "#activity-name", ".rich_media_title")
+        or _squash(_js_string(html, "msg_title")),
+        author=_first_text(doc, "#js_name", "#js_author_name") or _meta(doc, "author"),
+        published_ms=parse_when(stamp.group(1)) if stamp else None,
+        body_html=body, text=html_text(body), method="wechat")
+
+
+def _js_string(html: str, name: str) -> str | None:
+    match = re.search(rf"""\bvar\s+{name}\s*=\s*(['"])(.*?)\1""", html)
+    return match.group(2) if match else None
+
+
+def _zhihu(doc: lxml.html.HtmlElement, html: str, url: str) -> RequestedPage | None:
+    body = _body(doc, [".Post-RichText", ".RichText"], url)
+    if body is None:
+        return None
+    author = _first_text(doc, ".AuthorInfo-name", ".AuthorInfo .UserLink-link")
+    if not author:
+        names = doc.xpath('//*[contains(@class, "AuthorInfo")]//meta[@itemprop="name"]/@content')
+        author = _squash(names[0]) if names else None
+    published = None
+    if when := _first_text(doc, ".ContentItem-time"):
+        published = parse_when(when)
+    if published is None:
+        published = _zhihu_created(doc, url)
+    return RequestedPage(
+        title=_first_text(doc, "h1.Post-Title", ".Post-Title"), author=author,
+        published_ms=published, body_html=body, text=html_text(body), method="zhihu")
+
+
+def _zhihu_created(doc: lxml.html.HtmlElement, url: str) -> int | None:
+    """The `created` time of this article in the page's initial-state JSON."""
+    scripts = doc.xpath('//script[@id="js-initialData"]/text()')
+    try:
+        data = json.loads(scripts[0]) if scripts else None
+    except ValueError:
+        return None
+    articles = (((data or {}).get("initialState") or {}).get("entities") or {}).get("articles") or {}
+    wanted = re.search(r"/p/(\d+)", url)
+    for key, article in articles.items():
+        if isinstance(article, dict) and (wanted is None or key == wanted.group(1)):
+            return parse_when(article.get("created") or article.get("publishedTime"))
+    return None
+
+
+def _matters(doc: lxml.html.HtmlElement, html: str, url: str) -> RequestedPage | None:
+    body = _body(doc, [".u-content-article", "article .u-content", "article section.content",
+                       "article"], url, drop=("header", "footer", "nav", "aside", "h1"))
+    if body is None:
+        return None
+    facts = page_facts(doc)
+    published = facts.published_ms
+    if published is None and (times := doc.xpath("//article//time/@datetime")):
+        published = parse_when(times[0])
+    return RequestedPage(
+        title=facts.title or _first_text(doc, "article h1", "h1"),
+        author=facts.author or _first_text(doc, "article header a[href*='/@']"),
+        published_ms=published, body_html=body, text=html_text(body), method="matters")
+
+
+Reader = Callable[[lxml.html.HtmlElement, str, str], "RequestedPage | None"]
+SITE_READERS: tuple[tuple[tuple[str, ...], Reader], ...] = (
+    (("mp.weixin.qq.com",), _wechat),
+    (("zhuanlan.zhihu.com",), _zhihu),
+    (("matters.town", "matters.news"), _matters),
+)
+
+
+def reader_for(url: str) -> tuple[str, Reader] | None:
+    """The site reader for `url` (name, function), by host and its parent domains."""
+    match = re.match(r"https?://([^/:?#]+)", url, re.I)
+    host = match.group(1).lower() if match else ""
+    for hosts, reader in SITE_READERS:
+        if any(host == h or host.endswith("." + h) for h in hosts):
+            return reader.__name__.lstrip("_"), reader
+    return None
+
+
+def extract_requested(html: str, url: str, *, selector: str | None = None,
+                      remove: Sequence[str] = ()) -> RequestedPage:
+    """Title, author, time and body of the page `html` fetched from `url`.
+
+    A site reader (WeChat, Zhihu, Matters) goes first; when it does not apply or finds
+    no body, `extract_article` does the work with `selector`/`remove` (a site rule).
+    Missing title, author or time come from the page's meta tags and JSON-LD.
+    Raises ExtractionError when no body is found (or WeChat says the article is gone).
+    """
+    if not html or not html.strip():
+        raise ExtractionError("empty page")
+    try:
+        doc = lxml.html.document_fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", html))
+    except (etree.ParserError, ValueError) as exc:
+        raise ExtractionError(f"unparseable page: {exc}") from exc
+    facts = page_facts(doc)
+    page = None
+    if found := reader_for(url):
+        page = found[1](doc, html, url)
+    if page is None:
+        generic = extract_article(html, url, selector=selector, remove=remove)
+        page = RequestedPage(generic.title, generic.author, generic.published_ms,
+                             generic.body_html, generic.text, generic.method)
+    return replace(page, title=page.title or facts.title, author=page.author or facts.author,
+                   published_ms=page.published_ms if page.published_ms is not None
+                   else facts.published_ms)
+
+
+def removal_notice(html: str, url: str) -> str | None:
+    """The words of a page that says its article was deleted while answering 200 (WeChat),
+    or None."""
+    if reader_for(url) is None or reader_for(url)[0] != "wechat":
+        return None
+    try:
+        extract_requested(html, url)
+    except ExtractionError as err:
+        if err.reason.startswith("WeChat no longer shows"):
+            return err.reason
+    return None
