@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
 import os
-import tempfile
 from pathlib import Path
 
 TEMP_PREFIX = ".newsmirror-tmp-"
@@ -15,31 +15,39 @@ def _umask() -> int:
     return current
 
 
-# mkstemp creates files readable by their owner only; archive files are ordinary files.
+# Archive files are ordinary files, readable by all as the umask allows.
 FILE_MODE = 0o666 & ~_umask()
 
 
+_counter = itertools.count()
+
+
 def write_atomic(path: Path, data: bytes) -> bool:
-    """Write `data` to `path` through a temporary file in the same folder and a rename.
+    """Write `data` to `path` through a temporary file in the same folder and a rename, so
+    a killed process leaves either the old file or the new one, never a torn one.
 
     Returns False (and writes nothing) when the file already holds exactly these bytes.
+    No fsync per file: a process kill cannot lose written data, and what a power cut could
+    lose is found by the next run (the file no longer matches its catalog entry or git)
+    and written again.
     """
     try:
         if path.read_bytes() == data:
             return False
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=path.parent)
+    tmp = path.with_name(f"{TEMP_PREFIX}{os.getpid()}-{next(_counter)}")
     try:
-        os.fchmod(fd, FILE_MODE)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return True
 
