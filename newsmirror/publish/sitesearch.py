@@ -1,0 +1,190 @@
+"""The static site's search index: Chinese-aware tokens in sharded posting files.
+
+Tokens (``search.js`` applies exactly the same rules to a query):
+
+* the text is NFKC-normalised (full-width Latin and digits become ASCII) and lower-cased;
+* every run of CJK characters (Han, kana, Hangul) gives its overlapping character
+  bigrams: 美朝会晤 -> 美朝, 朝会, 会晤 (a lone CJK character gives nothing);
+* every other run of letters and digits is one word (cut at 40 characters).
+
+A query matches the documents holding all of its tokens; search.js then puts first those
+whose title or snippet contains the query as typed.
+
+Layout under ``search/`` (documents get stable numeric ids; a segment holds 4096 ids, so
+new articles only ever touch the shards of the newest segment):
+
+* ``meta.js``: shard count, segment count, doc chunk size, source names;
+* ``<segment>/<hh>.js``: postings ``{token: [id deltas]}`` of the tokens whose FNV-1a hash
+  is ``hh`` modulo the shard count (missing file: no token there);
+* ``docs/<n>.js``: ``{id: [title, href, slug, date, snippet]}`` for ids ``n*256`` on.
+
+Each file is one call ``newsmirrorSearch("key", JSON);`` so it loads through a script tag,
+which also works for a site opened from disk (file://), where fetch() is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from html.parser import HTMLParser
+
+TOKENIZER_VERSION = 1
+SHARDS = 256
+SEGMENT_SIZE = 4096
+DOC_CHUNK = 256
+MAX_WORD = 40
+SNIPPET_CHARS = 160
+CALLBACK = "newsmirrorSearch"
+
+# Kept in step with CJK in templates/search.js.
+_CJK = (
+    "\u1100-\u11ff\u3007\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002fa1f"
+)
+_TOKEN = re.compile(f"([{_CJK}]+)|((?:(?![{_CJK}])[^\\W_])+)")
+_SPACE = re.compile(r"\s+")
+_BLOCKS = frozenset({
+    "address", "article", "aside", "blockquote", "br", "caption", "dd", "details", "div",
+    "dl", "dt", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6",
+    "header", "hr", "img", "li", "main", "ol", "p", "pre", "section", "summary", "table",
+    "td", "th", "tr", "ul",
+})
+_SKIP = frozenset({"script", "style", "template"})
+
+
+# -- text and tokens -------------------------------------------------------------------
+class _TextOf(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in _SKIP:
+            self.skipping += 1
+        elif tag in _BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in _BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def html_text(html: str) -> str:
+    """The readable text of an HTML fragment, block elements separated by a space."""
+    parser = _TextOf()
+    parser.feed(html)
+    parser.close()
+    return _SPACE.sub(" ", "".join(parser.parts)).strip()
+
+
+def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
+    return text if len(text) <= limit else text[:limit].rstrip() + "…"
+
+
+def normalise(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def tokens(text: str) -> set[str]:
+    """The index tokens of `text`: CJK bigrams and lower-cased words."""
+    found: set[str] = set()
+    for match in _TOKEN.finditer(normalise(text)):
+        run = match.group()
+        if match.group(1):
+            found.update(run[i : i + 2] for i in range(len(run) - 1))
+        else:
+            found.add(run[:MAX_WORD])
+    return found
+
+
+def shard_of(token: str, shards: int = SHARDS) -> int:
+    """FNV-1a (32 bit) of the token's UTF-8 bytes, modulo `shards` (search.js agrees)."""
+    value = 0x811C9DC5
+    for byte in token.encode("utf-8"):
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return value % shards
+
+
+# -- postings --------------------------------------------------------------------------
+Postings = dict[str, list[int]]
+"""token -> sorted document ids."""
+
+
+def add_documents(postings: Postings, docs: Mapping[int, Iterable[str]]) -> None:
+    for doc_id, doc_tokens in docs.items():
+        for token in doc_tokens:
+            postings.setdefault(token, []).append(doc_id)
+    for ids in postings.values():
+        ids.sort()
+
+
+def remove_documents(postings: Postings, doc_ids: set[int]) -> None:
+    if not doc_ids:
+        return
+    for token in list(postings):
+        kept = [i for i in postings[token] if i not in doc_ids]
+        if kept:
+            postings[token] = kept
+        else:
+            del postings[token]
+
+
+def split_shards(postings: Postings, shards: int = SHARDS) -> dict[int, Postings]:
+    out: dict[int, Postings] = {}
+    for token, ids in postings.items():
+        out.setdefault(shard_of(token, shards), {})[token] = ids
+    return out
+
+
+def encode_shard(shard: Postings) -> dict[str, list[int]]:
+    """Ids as gaps (first id, then differences), which keeps the files small."""
+    return {token: [b - a for a, b in zip([0, *ids], ids)] for token, ids in sorted(shard.items())}
+
+
+def decode_shard(data: Mapping[str, list[int]]) -> Postings:
+    out: Postings = {}
+    for token, gaps in data.items():
+        total, ids = 0, []
+        for gap in gaps:
+            total += gap
+            ids.append(total)
+        out[token] = ids
+    return out
+
+
+# -- files -----------------------------------------------------------------------------
+def shard_path(segment: int, shard: int) -> str:
+    return f"search/{segment}/{shard:02x}.js"
+
+
+def docs_path(chunk: int) -> str:
+    return f"search/docs/{chunk}.js"
+
+
+def script_file(key: str, data: object) -> bytes:
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return f"{CALLBACK}({json.dumps(key)},{payload});\n".encode("utf-8")
+
+
+def read_script_file(data: bytes) -> object:
+    """The JSON payload of a file written by script_file; ValueError when it is not one."""
+    text = data.decode("utf-8").strip()
+    head = f"{CALLBACK}("
+    if not text.startswith(head) or not text.endswith(");"):
+        raise ValueError("not a search index file")
+    key_end = text.index(",", len(head))
+    return json.loads(text[key_end + 1 : -2])
+
+
+def file_key(relpath: str) -> str:
+    """The key search.js waits for: the path under search/ without '.js'."""
+    return relpath.removeprefix("search/").removesuffix(".js")
