@@ -1,0 +1,485 @@
+"""A static reading site rendered from the archive: home page, paginated source pages, a
+page per article and an offline search index.
+
+Every link is relative, so the site works on GitHub Pages, any static host, or opened
+from disk. The only requests a page makes beyond its own files are the article images.
+
+Layout of the output folder::
+
+    index.html                       latest articles of every source, the source list
+    search.html, search.js           search (the only script; reading never needs it)
+    style.css
+    sources/<slug>/index.html        a source's latest articles and its page list
+    sources/<slug>/<n>.html          page n, counted from the oldest article, so a new
+                                     article only changes the newest page
+    articles/<slug>/<YYYY>/<MM>/<key>.html
+    search/…                         the index (see newsmirror.publish.sitesearch)
+    .newsmirror-site.json            manifest: every generated file and the inputs it was
+                                     rendered from, so a rebuild writes only what changed
+
+Rebuilding re-renders a page only when its inputs (entries, names, templates) changed;
+a file is rewritten only when its bytes differ; files of earlier builds that no longer
+exist in the archive are removed (never any file the manifest does not list).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from newsmirror.archive.article import parse_article
+from newsmirror.archive.files import write_atomic
+from newsmirror.archive.paths import china_time
+from newsmirror.archive.store import Store
+from newsmirror.config import Config
+from newsmirror.models import ArchivedEntry
+from newsmirror.publish import sitesearch as ix
+
+SITE_FORMAT = 1
+"""Bump when this module changes what it renders (template edits are noticed by hash)."""
+MANIFEST = ".newsmirror-site.json"
+PAGE_SIZE = 50
+HOME_SIZE = 50
+ASSETS = ("style.css", "search.js")
+
+
+@dataclass
+class SiteReport:
+    out_dir: Path
+    written: list[str] = field(default_factory=list)
+    """Output-relative paths of the files (re)written by this build."""
+    unchanged: int = 0
+    removed: list[str] = field(default_factory=list)
+    articles: int = 0
+    sources: int = 0
+    notes: list[str] = field(default_factory=list)
+    full_index: bool = False
+    """Whether the search index was rebuilt from every article (first build, new format)."""
+
+    @property
+    def index_path(self) -> Path:
+        return self.out_dir / "index.html"
+
+    @property
+    def pages_written(self) -> list[str]:
+        return [p for p in self.written if p.endswith(".html")]
+
+    @property
+    def index_files_written(self) -> list[str]:
+        return [p for p in self.written if p.startswith("search/")]
+
+
+@dataclass(frozen=True)
+class Source:
+    slug: str
+    name: str
+    entries: tuple[ArchivedEntry, ...]
+    """Oldest first."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One HTML page to produce: `key` fingerprints everything it is rendered from."""
+
+    path: str
+    template: str
+    context: dict
+    entry: ArchivedEntry | None = None
+    """For an article page: the entry whose file supplies the body."""
+
+
+# -- pure helpers ------------------------------------------------------------------------
+def article_href(entry: ArchivedEntry) -> str:
+    """Site path of an article's page, from its archive path (stable once archived)."""
+    parts = entry.path.split("/")
+    return f"articles/{entry.slug}/{parts[2]}/{parts[3]}/{entry.key}.html"
+
+
+def relative(from_page: str, target: str) -> str:
+    """`target` (site path) as a link relative to the page at site path `from_page`."""
+    return posixpath.relpath(target, posixpath.dirname(from_page) or ".")
+
+
+def root_of(page: str) -> str:
+    """The relative prefix that leads from `page` back to the site root ('' or '../…')."""
+    return "../" * page.count("/")
+
+
+def format_time(epoch_ms: int) -> str:
+    return f"{china_time(epoch_ms):%Y-%m-%d %H:%M}"
+
+
+def iso_time(epoch_ms: int) -> str:
+    return china_time(epoch_ms).isoformat(timespec="seconds")
+
+
+def safe_link(link: str) -> str | None:
+    """The original article's address when it is http(s), else None (never a script URL)."""
+    return link if link.lower().startswith(("https://", "http://")) else None
+
+
+def newest_first(entries: Iterable[ArchivedEntry]) -> list[ArchivedEntry]:
+    return sorted(entries, key=lambda e: (e.published_ms, e.path), reverse=True)
+
+
+def paginate(oldest_first: tuple[ArchivedEntry, ...], size: int) -> list[tuple[ArchivedEntry, ...]]:
+    """Pages counted from the oldest article: page 1 holds the `size` oldest; only the
+    last page grows, so earlier pages stay the same as articles arrive."""
+    return [oldest_first[i : i + size] for i in range(0, len(oldest_first), size)] or [()]
+
+
+def group_sources(config: Config, entries: Iterable[ArchivedEntry]) -> list[Source]:
+    """Every source with articles: configured ones in configured order, then slugs found
+    only in the archive (a removed source) by slug."""
+    by_slug: dict[str, list[ArchivedEntry]] = {}
+    for entry in entries:
+        by_slug.setdefault(entry.slug, []).append(entry)
+    names = {s.slug: s.name for s in config.sources}
+    order = [s.slug for s in config.sources if s.slug in by_slug]
+    order += sorted(set(by_slug) - set(order))
+    return [
+        Source(slug, names.get(slug, slug),
+               tuple(sorted(by_slug[slug], key=lambda e: (e.published_ms, e.path))))
+        for slug in order
+    ]
+
+
+def _item(entry: ArchivedEntry, page: str, names: dict[str, str]) -> dict:
+    return {
+        "href": relative(page, article_href(entry)),
+        "title": entry.title,
+        "time": format_time(entry.published_ms),
+        "iso": iso_time(entry.published_ms),
+        "source": names.get(entry.slug, entry.slug),
+    }
+
+
+def source_page_path(slug: str, number: int | None) -> str:
+    return f"sources/{slug}/{'index' if number is None else number}.html"
+
+
+def plan_pages(site_title: str, sources: list[Source], *, page_size: int, home_size: int) -> list[Page]:
+    """Every HTML page of the site with the data it shows (no I/O)."""
+    names = {s.slug: s.name for s in sources}
+    everything = [e for s in sources for e in s.entries]
+    pages: list[Page] = []
+
+    home = "index.html"
+    pages.append(Page(home, "home.html.j2", {
+        "title": site_title,
+        "items": [_item(e, home, names) for e in newest_first(everything)[:home_size]],
+        "sources": [
+            {"name": s.name, "href": source_page_path(s.slug, None), "count": len(s.entries),
+             "latest": format_time(s.entries[-1].published_ms) if s.entries else ""}
+            for s in sources
+        ],
+        "total": len(everything),
+    }))
+    pages.append(Page("search.html", "search.html.j2", {"title": "搜索"}))
+
+    for source in sources:
+        chunks = paginate(source.entries, page_size)
+        numbered = [
+            {"number": n, "href": source_page_path(source.slug, n), "count": len(chunk),
+             "first": format_time(chunk[0].published_ms)[:10] if chunk else "",
+             "last": format_time(chunk[-1].published_ms)[:10] if chunk else ""}
+            for n, chunk in enumerate(chunks, 1)
+        ]
+        landing = source_page_path(source.slug, None)
+        pages.append(Page(landing, "source.html.j2", {
+            "title": source.name,
+            "source": source.name,
+            "count": len(source.entries),
+            "items": [_item(e, landing, names) for e in newest_first(source.entries)[:page_size]],
+            "pages": [{**p, "href": relative(landing, p["href"])} for p in reversed(numbered)],
+            "number": None,
+        }))
+        for n, chunk in enumerate(chunks, 1):
+            path = source_page_path(source.slug, n)
+            newer = source_page_path(source.slug, n + 1) if n < len(chunks) else None
+            older = source_page_path(source.slug, n - 1) if n > 1 else None
+            pages.append(Page(path, "source.html.j2", {
+                "title": f"{source.name} · 第 {n} 页",
+                "source": source.name,
+                "items": [_item(e, path, names) for e in reversed(chunk)],
+                "number": n,
+                "landing": relative(path, landing),
+                "newer": relative(path, newer) if newer else None,
+                "older": relative(path, older) if older else None,
+                "range": numbered[n - 1],
+            }))
+        for entry in source.entries:
+            path = article_href(entry)
+            pages.append(Page(path, "article.html.j2", {
+                "title": entry.title,
+                "source": source.name,
+                "source_href": relative(path, landing),
+                "time": format_time(entry.published_ms),
+                "iso": iso_time(entry.published_ms),
+                "digest": entry.digest,
+            }, entry=entry))
+    return pages
+
+
+def page_key(page: Page, site_title: str, templates: str) -> str:
+    blob = json.dumps([SITE_FORMAT, templates, site_title, page.template, page.context],
+                      ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+# -- article bodies ----------------------------------------------------------------------
+def reader_body(html: str, link: str) -> str:
+    """The article HTML made safe to show: sanitised (scripts, handlers and foreign URL
+    schemes removed, addresses made absolute), images lazy and sent without a Referer,
+    audio/video not preloaded, embedded players replaced by a link to the player."""
+    from newsmirror.content.clean import sanitize_html
+    from newsmirror.content.markup import Edit, Tag, apply_edits, escape_attr, set_attr, tokenize
+
+    clean = sanitize_html(html, base_url=link)
+    edits: list[Edit] = []
+    in_iframe = False
+    for token in tokenize(clean):
+        if not isinstance(token, Tag):
+            if in_iframe:
+                edits.append(Edit(token.start, token.end, ""))
+            continue
+        if token.name == "img" and not token.closing:
+            edits.append(set_attr(token, "loading", "lazy"))
+            edits.append(set_attr(token, "referrerpolicy", "no-referrer"))
+        elif token.name in ("video", "audio") and not token.closing:
+            edits.append(set_attr(token, "preload", "none"))
+        elif token.name == "iframe":
+            in_iframe = not token.closing
+            src = token.attr("src")
+            text = ""
+            if not token.closing and src is not None and src.value:
+                text = (f'<a class="embed" href={escape_attr(src.value)} rel="noopener noreferrer">'
+                        "▶ 打开嵌入的媒体（外部网站）</a>")
+            edits.append(Edit(token.start, token.end, text))
+    return apply_edits(clean, edits)
+
+
+# -- the build ---------------------------------------------------------------------------
+def templates_hash() -> str:
+    """Fingerprint of the templates, the CSS and the script: any edit re-renders."""
+    digest = hashlib.sha256()
+    folder = resources.files("newsmirror.publish") / "templates"
+    for item in sorted(folder.iterdir(), key=lambda i: i.name):
+        if item.is_file():
+            digest.update(item.name.encode() + b"\0" + item.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("newsmirror.publish", "templates"),
+        autoescape=select_autoescape(["html", "j2"], default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return env
+
+
+def _load_manifest(out_dir: Path) -> dict:
+    try:
+        data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) and data.get("format") == SITE_FORMAT else {}
+
+
+class _Build:
+    """One build's state: what was written, and the articles read so far."""
+
+    def __init__(self, store: Store, out_dir: Path, report: SiteReport):
+        self.store, self.out, self.report = store, out_dir, report
+        self._articles: dict[str, tuple[str, str, str]] = {}
+
+    def emit(self, relpath: str, data: bytes) -> None:
+        if write_atomic(self.out / relpath, data):
+            self.report.written.append(relpath)
+
+    def article(self, entry: ArchivedEntry) -> tuple[str, str, str]:
+        """(reader HTML, plain text, original link) of an archived article."""
+        if entry.path not in self._articles:
+            data = (self.store.root / entry.path).read_bytes()
+            article = parse_article(data, name=entry.path)
+            body = reader_body(article.body, article.link)
+            self._articles[entry.path] = (body, ix.html_text(body), article.link)
+        return self._articles[entry.path]
+
+
+def build_site(config: Config, store: Store, out_dir: Path, *, page_size: int = PAGE_SIZE,
+               home_size: int = HOME_SIZE) -> SiteReport:
+    """Render the archive of `store` into `out_dir`, rewriting only what changed."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = SiteReport(out_dir=out_dir)
+    old = _load_manifest(out_dir)
+    old_files: dict[str, str] = old.get("files", {})
+    files: dict[str, str] = {}
+    build = _Build(store, out_dir, report)
+    env = _environment()
+    templates = templates_hash()
+
+    sources = group_sources(config, store.catalog.entries())
+    report.sources = len(sources)
+    report.articles = sum(len(s.entries) for s in sources)
+
+    folder = resources.files("newsmirror.publish") / "templates"
+    for name in ASSETS:
+        data = (folder / name).read_bytes()
+        build.emit(name, data)
+        files[name] = hashlib.sha256(data).hexdigest()
+    build.emit(".nojekyll", b"")
+    files[".nojekyll"] = ""
+
+    for page in plan_pages(config.title, sources, page_size=page_size, home_size=home_size):
+        key = page_key(page, config.title, templates)
+        files[page.path] = key
+        if old_files.get(page.path) == key and (out_dir / page.path).is_file():
+            continue
+        context = dict(page.context, site_title=config.title, root=root_of(page.path))
+        if page.entry is not None:
+            body, _text, link = build.article(page.entry)
+            context.update(body=Markup(body), link=safe_link(link))
+        build.emit(page.path, env.get_template(page.template).render(context).encode("utf-8"))
+
+    search_files, search_state = _update_search(build, old, sources)
+    files.update(search_files)
+
+    for relpath in sorted(set(old_files) - set(files)):
+        target = out_dir / relpath
+        if target.is_file():
+            target.unlink()
+            report.removed.append(relpath)
+            _prune_dirs(target.parent, out_dir)
+    report.unchanged = len(files) - len(set(report.written))
+    manifest = {"format": SITE_FORMAT, "templates": templates, "files": files, "search": search_state}
+    write_atomic(out_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, sort_keys=True,
+                                                separators=(",", ":")).encode("utf-8"))
+    return report
+
+
+def _prune_dirs(folder: Path, root: Path) -> None:
+    while folder != root and folder.is_relative_to(root):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
+# -- the search index --------------------------------------------------------------------
+def _index_version() -> list[int]:
+    return [ix.TOKENIZER_VERSION, ix.SHARDS, ix.SEGMENT_SIZE, ix.DOC_CHUNK]
+
+
+def _doc_record(entry: ArchivedEntry, text: str) -> list:
+    return [entry.title, article_href(entry), entry.slug, format_time(entry.published_ms)[:10],
+            ix.snippet(text)]
+
+
+def _update_search(build: _Build, old: dict, sources: list[Source]) -> tuple[dict[str, str], dict]:
+    """Bring search/ in line with the archive. Only the segments and doc chunks holding an
+    added, changed or removed article are read and rewritten; on a first build, a format
+    change or a damaged index everything is rebuilt. Returns (files, state)."""
+    state = old.get("search") or {}
+    old_files = {p: k for p, k in old.get("files", {}).items() if p.startswith("search/")}
+    entries = sorted((e for s in sources for e in s.entries), key=lambda e: (e.published_ms, e.path))
+    full = (state.get("version") != _index_version()
+            or any(not (build.out / p).is_file() for p in old_files))
+    if full:
+        state, old_files = {"version": _index_version(), "next": 0, "docs": {}}, {}
+    docs: dict[str, list] = dict(state["docs"])  # article path -> [id, digest]
+    current = {e.path: e for e in entries}
+    removed = {docs.pop(p)[0] for p in list(docs) if p not in current}
+    changed: dict[int, ArchivedEntry] = {}
+    for entry in entries:
+        known = docs.get(entry.path)
+        if known and known[1] == entry.digest:
+            continue
+        doc_id = known[0] if known else state["next"]
+        if not known:
+            state["next"] += 1
+        docs[entry.path] = [doc_id, entry.digest]
+        changed[doc_id] = entry
+    state["docs"] = docs
+    build.report.full_index = full
+
+    files = dict(old_files)
+    try:
+        _write_postings(build, files, removed, changed, full)
+        _write_doc_chunks(build, files, removed, changed, full)
+    except (OSError, ValueError) as err:
+        if full:
+            raise
+        build.report.notes.append(f"the search index was unreadable ({err}); rebuilt it")
+        return _update_search(build, {}, sources)
+    names = {s.slug: s.name for s in sources}
+    meta = {"shards": ix.SHARDS, "segments": state["next"] // ix.SEGMENT_SIZE + 1,
+            "chunk": ix.DOC_CHUNK, "sources": names, "version": ix.TOKENIZER_VERSION}
+    data = ix.script_file("meta", meta)
+    build.emit("search/meta.js", data)
+    files["search/meta.js"] = hashlib.sha256(data).hexdigest()
+    return files, state
+
+
+def _read_existing(build: _Build, relpath: str, files: dict[str, str]) -> dict:
+    if relpath not in files:
+        return {}
+    data = ix.read_script_file((build.out / relpath).read_bytes())
+    if not isinstance(data, dict):
+        raise ValueError(f"{relpath}: not an object")
+    return data
+
+
+def _replace(build: _Build, files: dict[str, str], relpath: str, payload: dict | None) -> None:
+    """Write (or, when empty, drop) one index file and record it in `files`."""
+    if payload:
+        data = ix.script_file(ix.file_key(relpath), payload)
+        build.emit(relpath, data)
+        files[relpath] = hashlib.sha256(data).hexdigest()
+    elif relpath in files:
+        del files[relpath]  # removed from disk with the manifest's other leftovers
+
+
+def _write_postings(build: _Build, files: dict[str, str], removed: set[int],
+                    changed: dict[int, ArchivedEntry], full: bool) -> None:
+    touched = {i // ix.SEGMENT_SIZE for i in removed | set(changed)}
+    for segment in sorted(touched):
+        postings: ix.Postings = {}
+        if not full:
+            for shard in range(ix.SHARDS):
+                postings.update(ix.decode_shard(_read_existing(build, ix.shard_path(segment, shard), files)))
+        ix.remove_documents(postings, removed | set(changed))
+        ix.add_documents(postings, {
+            doc_id: ix.tokens(entry.title + "\n" + build.article(entry)[1])
+            for doc_id, entry in changed.items() if doc_id // ix.SEGMENT_SIZE == segment
+        })
+        shards = ix.split_shards(postings)
+        for shard in range(ix.SHARDS):
+            payload = ix.encode_shard(shards[shard]) if shard in shards else None
+            _replace(build, files, ix.shard_path(segment, shard), payload)
+
+
+def _write_doc_chunks(build: _Build, files: dict[str, str], removed: set[int],
+                      changed: dict[int, ArchivedEntry], full: bool) -> None:
+    touched = {i // ix.DOC_CHUNK for i in removed | set(changed)}
+    for chunk in sorted(touched):
+        relpath = ix.docs_path(chunk)
+        records = {} if full else _read_existing(build, relpath, files)
+        for doc_id in removed:
+            records.pop(str(doc_id), None)
+        for doc_id, entry in changed.items():
+            if doc_id // ix.DOC_CHUNK == chunk:
+                records[str(doc_id)] = _doc_record(entry, build.article(entry)[1])
+        _replace(build, files, relpath, records or None)

@@ -1,0 +1,223 @@
+/* newsmirror offline search. The tokens follow newsmirror/publish/sitesearch.py exactly:
+   NFKC + lower case; CJK runs give overlapping character bigrams; other runs of letters
+   and digits are words. Index files are loaded as scripts (search/…js), which also works
+   for a site opened from disk. Only this page uses JavaScript. */
+(function () {
+  "use strict";
+
+  var CJK = "\u1100-\u11ff\u3007\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf" +
+            "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\u{20000}-\u{2fa1f}";
+  var MAX_WORD = 40;
+  var PAGE = 50;
+  var RANK_LIMIT = 400;  /* candidates whose title/snippet are checked for the whole phrase */
+
+  var received = {};
+  var loading = {};
+  window.newsmirrorSearch = function (key, data) { received[key] = data; };
+
+  function normalise(text) {
+    return text.normalize("NFKC").toLowerCase();
+  }
+
+  function tokens(text) {
+    var pattern = new RegExp("([" + CJK + "]+)|((?:(?![" + CJK + "])[\\p{L}\\p{N}])+)", "gu");
+    var found = new Set();
+    var match;
+    while ((match = pattern.exec(normalise(text))) !== null) {
+      var chars = Array.from(match[0]);
+      if (match[1]) {
+        for (var i = 0; i + 1 < chars.length; i++) found.add(chars[i] + chars[i + 1]);
+      } else {
+        found.add(chars.slice(0, MAX_WORD).join(""));
+      }
+    }
+    return Array.from(found);
+  }
+
+  function shardOf(token, shards) {
+    var bytes = new TextEncoder().encode(token);
+    var hash = 0x811c9dc5;
+    for (var i = 0; i < bytes.length; i++) {
+      hash ^= bytes[i];
+      hash = Math.imul(hash, 0x01000193) >>> 0;
+    }
+    return hash % shards;
+  }
+
+  function load(key) {
+    if (!loading[key]) {
+      loading[key] = new Promise(function (resolve) {
+        var script = document.createElement("script");
+        script.src = "search/" + key + ".js";
+        script.onload = function () { resolve(received[key] || null); };
+        script.onerror = function () { resolve(null); };  /* no file: nothing there */
+        document.head.appendChild(script);
+      });
+    }
+    return loading[key];
+  }
+
+  function hex2(n) { return (n < 16 ? "0" : "") + n.toString(16); }
+
+  function idsOf(token, meta) {
+    var name = hex2(shardOf(token, meta.shards));
+    var segments = [];
+    for (var s = 0; s < meta.segments; s++) segments.push(load(s + "/" + name));
+    return Promise.all(segments).then(function (shards) {
+      var ids = [];
+      shards.forEach(function (shard) {
+        var gaps = shard && Object.prototype.hasOwnProperty.call(shard, token) ? shard[token] : [];
+        var total = 0;
+        gaps.forEach(function (gap) { total += gap; ids.push(total); });
+      });
+      return ids;
+    });
+  }
+
+  function intersect(lists) {
+    lists.sort(function (a, b) { return a.length - b.length; });
+    var result = lists[0];
+    for (var i = 1; i < lists.length && result.length; i++) {
+      var other = new Set(lists[i]);
+      result = result.filter(function (id) { return other.has(id); });
+    }
+    return result.sort(function (a, b) { return b - a; });  /* newer ids first */
+  }
+
+  function records(ids, meta) {
+    var chunks = {};
+    ids.forEach(function (id) { chunks[Math.floor(id / meta.chunk)] = true; });
+    var names = Object.keys(chunks);
+    return Promise.all(names.map(function (n) { return load("docs/" + n); })).then(function () {
+      return ids.map(function (id) {
+        var chunk = received["docs/" + Math.floor(id / meta.chunk)] || {};
+        return chunk[id] ? { id: id, doc: chunk[id] } : null;
+      }).filter(Boolean);
+    });
+  }
+
+  /* Text with every occurrence of the query's terms wrapped in <mark>, built as DOM nodes. */
+  function highlighted(text, terms) {
+    var fragment = document.createDocumentFragment();
+    var lower = text.toLowerCase();
+    var pos = 0;
+    while (pos < text.length) {
+      var best = -1, length = 0;
+      terms.forEach(function (term) {
+        var at = lower.indexOf(term, pos);
+        if (at >= 0 && (best < 0 || at < best)) { best = at; length = term.length; }
+      });
+      if (best < 0) break;
+      fragment.appendChild(document.createTextNode(text.slice(pos, best)));
+      var mark = document.createElement("mark");
+      mark.textContent = text.slice(best, best + length);
+      fragment.appendChild(mark);
+      pos = best + length;
+    }
+    fragment.appendChild(document.createTextNode(text.slice(pos)));
+    return fragment;
+  }
+
+  function render(list, items, terms, meta) {
+    items.forEach(function (item) {
+      var doc = item.doc;  /* [title, href, slug, date, snippet] */
+      var li = document.createElement("li");
+      var a = document.createElement("a");
+      a.href = doc[1];
+      a.appendChild(highlighted(doc[0], terms));
+      var info = document.createElement("span");
+      info.className = "meta";
+      info.textContent = (meta.sources[doc[2]] || doc[2]) + " · " + doc[3];
+      var snippet = document.createElement("p");
+      snippet.className = "snippet";
+      snippet.appendChild(highlighted(doc[4], terms));
+      li.appendChild(a);
+      li.appendChild(info);
+      li.appendChild(snippet);
+      list.appendChild(li);
+    });
+  }
+
+  function say(status, text) {
+    status.textContent = "";
+    var p = document.createElement("p");
+    p.textContent = text;
+    status.appendChild(p);
+  }
+
+  function search(query, ui) {
+    var wanted = tokens(query);
+    if (!wanted.length) {
+      say(ui.status, "请至少输入两个汉字，或一个完整的英文单词或数字。");
+      return;
+    }
+    say(ui.status, "正在搜索……");
+    var phrase = normalise(query).replace(/\s+/g, " ").trim();
+    var terms = query.toLowerCase().split(/\s+/).filter(Boolean);
+    load("meta").then(function (meta) {
+      if (!meta) {
+        say(ui.status, "找不到搜索索引（search/meta.js）。请重新生成网站。");
+        return;
+      }
+      Promise.all(wanted.map(function (t) { return idsOf(t, meta); })).then(function (lists) {
+        var ids = intersect(lists);
+        if (!ids.length) {
+          say(ui.status, "没有找到包含“" + query + "”的文章。");
+          return;
+        }
+        /* Put first the candidates whose title or snippet hold the query as typed. */
+        records(ids.slice(0, RANK_LIMIT), meta).then(function (found) {
+          var exact = [], others = [];
+          found.forEach(function (item) {
+            var text = normalise(item.doc[0] + " " + item.doc[4]).replace(/\s+/g, " ");
+            (text.indexOf(phrase) >= 0 ? exact : others).push(item);
+          });
+          var ranked = exact.concat(others);
+          var rest = ids.slice(RANK_LIMIT);
+          say(ui.status, "找到 " + ids.length + " 篇包含“" + query + "”的文章（新的在前）。");
+          var shown = 0;
+          function more() {
+            if (shown < ranked.length) {
+              var batch = ranked.slice(shown, shown + PAGE);
+              shown += batch.length;
+              render(ui.list, batch, terms, meta);
+              ui.moreWrap.hidden = shown >= ranked.length && !rest.length;
+            } else if (rest.length) {
+              records(rest.splice(0, PAGE), meta).then(function (items) {
+                ranked = ranked.concat(items);
+                shown += items.length;
+                render(ui.list, items, terms, meta);
+                ui.moreWrap.hidden = !rest.length;
+              });
+            }
+          }
+          ui.more.onclick = more;
+          more();
+        });
+      });
+    });
+  }
+
+  function start() {
+    var ui = {
+      form: document.getElementById("search-form"),
+      input: document.getElementById("search-query"),
+      status: document.getElementById("search-status"),
+      list: document.getElementById("search-results"),
+      more: document.getElementById("search-more"),
+      moreWrap: document.getElementById("search-more-wrap"),
+    };
+    if (!ui.form) return;
+    var query = (new URLSearchParams(window.location.search).get("q") || "").trim();
+    ui.input.value = query;
+    if (query) {
+      document.title = query + " · " + document.title;
+      search(query, ui);
+    } else {
+      say(ui.status, "在全部文章的标题和正文中搜索。输入两个或更多汉字，例如“会晤”或“台湾”。");
+      ui.input.focus();
+    }
+  }
+
+  start();
+})();
