@@ -1,0 +1,101 @@
+"""`newsmirror site` renders the archive as a static reading site; `newsmirror serve`
+shows a built site on a local web server."""
+
+from __future__ import annotations
+
+import functools
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from newsmirror.cli.output import out
+from newsmirror.cli.run import ARCHIVE_OPTION, CONFIG_OPTION, resolve_config
+
+OUT_OPTION = typer.Option(None, "--out", "-o", help="Where to write the site (default: ./site "
+                          "next to the configuration file).")
+SERVE_OUT_OPTION = typer.Option(Path("site"), "--out", "-o", help="The built site to serve.")
+
+
+def default_out(config_file: str) -> Path:
+    """The site folder when --out is not given: `site` beside the configuration file."""
+    return Path(config_file).resolve().parent / "site"
+
+
+def site(
+    config: Optional[Path] = CONFIG_OPTION,
+    archive: Optional[Path] = ARCHIVE_OPTION,
+    out_dir: Optional[Path] = OUT_OPTION,
+) -> None:
+    """Render the archive as a static HTML site with offline search.
+
+    The site (home page, a paginated page per source, a page per article, search) uses
+    relative links only: publish the folder on GitHub Pages or any static host, or open
+    its index.html from disk. The default folder is ./site next to the configuration
+    file. Rebuilding writes only the pages and index files that changed.
+    """
+    from newsmirror.archive.store import ArchiveBusyError, open_store
+    from newsmirror.publish.git import GitError
+    from newsmirror.publish.site import build_site
+
+    loaded = resolve_config(config, archive)
+    if not (loaded.archive / "articles").is_dir():
+        raise out.fail(f"{loaded.archive}: no archive here yet (run `newsmirror run` first)")
+    target = (out_dir or default_out(loaded.file)).resolve()
+    if target == loaded.archive.resolve() or loaded.archive.resolve().is_relative_to(target):
+        raise out.fail(f"{target}: the site folder must not be the archive or contain it", 2)
+    try:
+        with open_store(loaded.archive, branch=loaded.branch) as store:
+            report = build_site(loaded, store, target)
+    except ArchiveBusyError as err:
+        raise out.fail(str(err), 3) from None
+    except GitError as err:
+        raise out.fail(str(err), 3) from None
+    for note in report.notes:
+        out.warn(note)
+    for path in report.written:
+        out.detail(f"wrote {path}")
+    out.stdout.print(
+        f"{report.articles} articles from {report.sources} sources: "
+        f"{len(report.written)} files written ({len(report.pages_written)} pages, "
+        f"{len(report.index_files_written)} search index files), {report.unchanged} unchanged, "
+        f"{len(report.removed)} removed",
+        markup=False,
+    )
+    out.stdout.print(str(report.index_path), markup=False)
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args) -> None:
+        out.detail(format % args)
+
+
+def serve(
+    out_dir: Path = SERVE_OUT_OPTION,
+    port: int = typer.Option(8000, "--port", "-p", help="The port to listen on."),
+    host: str = typer.Option("127.0.0.1", "--host", help="The address to listen on "
+                             "(127.0.0.1: this computer only)."),
+) -> None:
+    """Serve a site built by `newsmirror site` for local reading; Ctrl-C stops it."""
+    folder = out_dir.resolve()
+    if not (folder / "index.html").is_file():
+        raise out.fail(f"{folder}: no site here (build one with `newsmirror site`)")
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    try:
+        server = ThreadingHTTPServer((host, port), handler)
+    except OSError as err:
+        raise out.fail(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
+    shown = f"[{host}]" if ":" in host else host
+    out.stdout.print(f"serving {folder} at http://{shown}:{server.server_address[1]}/ "
+                     "(Ctrl-C to stop)", markup=False)
+    with server:
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            out.info("stopped")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("site")(site)
+    app.command("serve")(serve)
