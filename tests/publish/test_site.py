@@ -1,0 +1,324 @@
+"""The static reading site: pages, relative links, sanitised bodies, no outside requests,
+pagination, Chinese search and incremental rebuilds. Archives are real article files
+(written with render_article, or by the real pipeline from the demo feeds)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+from dataclasses import replace
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from newsmirror.archive.article import render_article
+from newsmirror.archive.paths import article_path
+from newsmirror.archive.store import open_store
+from newsmirror.config import parse_config
+from newsmirror.models import Article
+from newsmirror.publish import sitesearch as ix
+from newsmirror.publish.site import MANIFEST, build_site
+
+HOUR = 3_600_000
+T0 = 1_700_000_000_000  # 2023-11-14 22:13 UTC
+
+SAMPLES = [
+    # (slug, hours after T0, title, body)
+    ("voa", 0, "美朝领导人在河内举行会晤",
+     '<p>两国领导人星期三在河内举行会晤，讨论无核化问题。</p>'
+     '<p><img src="https://gdb.voanews.com/photo.jpg" alt="会晤现场"></p>'),
+    ("voa", 1, "台湾举行地方选举",
+     '<p>台湾选民星期六投票。</p><script>alert(1)</script>'
+     '<img src="/local.png" onerror="alert(2)"><a href="javascript:alert(3)">点这里</a>'
+     '<iframe src="https://www.youtube.com/embed/abc"></iframe>'),
+    ("bbc", 2, "Trade talks 经济 news", "<p>Trade war talks resumed in Geneva. 经济前景不明。</p>"),
+]
+FILLERS = [("voa", 3 + i, f"天气预报第{i}期", f"<p>明天多云，第{i}期。</p>") for i in range(5)]
+
+
+def key_of(slug: str, title: str) -> str:
+    return hashlib.sha256(f"{slug}:{title}".encode()).hexdigest()[:12]
+
+
+def write_article(root: Path, slug: str, hours: int, title: str, body: str) -> str:
+    published = T0 + hours * HOUR
+    link = f"https://www.example.com/{slug}/{key_of(slug, title)}.html"
+    relpath = article_path(slug, published, title, key_of(slug, title))
+    target = root / relpath
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(render_article(Article(published, title, link, body)))
+    return relpath
+
+
+def make_config(tmp_path: Path):
+    return parse_config(
+        {"archive": {"path": "archive", "title": "新闻镜像测试"},
+         "sources": [{"slug": "voa", "name": "美国之音", "url": "https://example.com/voa.xml"},
+                     {"slug": "bbc", "name": "BBC 中文", "url": "https://example.com/bbc.xml"}]},
+        file="t.toml", base=tmp_path)
+
+
+def build(config, out: Path, **kwargs):
+    with open_store(config.archive) as store:
+        return build_site(config, store, out, **kwargs)
+
+
+def build_sample_site(tmp_path: Path, *, page_size: int = 3):
+    """A sample archive (8 articles, 2 sources) and its site; returns (config, out, report)."""
+    config = make_config(tmp_path)
+    for sample in SAMPLES + FILLERS:
+        write_article(config.archive, *sample)
+    out = tmp_path / "site"
+    return config, out, build(config, out, page_size=page_size)
+
+
+@pytest.fixture
+def sample(tmp_path: Path):
+    return build_sample_site(tmp_path)
+
+
+# -- reading the output ----------------------------------------------------------------
+class Links(HTMLParser):
+    """Every (tag, attribute, value) that holds an address, and the script tags."""
+
+    URL_ATTRS = {"href", "src", "srcset", "action", "poster", "cite", "data"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.urls: list[tuple[str, str, str]] = []
+        self.scripts: list[dict] = []
+        self.handlers: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.handlers.append(f"{tag} {name}")
+            if name in self.URL_ATTRS and value is not None:
+                self.urls.append((tag, name, value))
+        if tag == "script":
+            self.scripts.append(dict(attrs))
+
+
+def links_of(path: Path) -> Links:
+    parser = Links()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def html_files(out: Path) -> list[Path]:
+    return sorted(out.rglob("*.html"))
+
+
+def article_page(out: Path, title: str) -> Path:
+    for path in (out / "articles").rglob("*.html"):
+        if f"<h1>{title}</h1>" in path.read_text(encoding="utf-8"):
+            return path
+    raise AssertionError(f"no page for {title}")
+
+
+def search(out: Path, query: str) -> set[str]:
+    """Look `query` up the way search.js does: tokens, shard files, intersection; returns
+    the titles found."""
+    meta = ix.read_script_file((out / "search/meta.js").read_bytes())
+    lists = []
+    for token in ix.tokens(query):
+        ids: list[int] = []
+        for segment in range(meta["segments"]):
+            shard = out / ix.shard_path(segment, ix.shard_of(token, meta["shards"]))
+            if shard.is_file():
+                ids += ix.decode_shard(ix.read_script_file(shard.read_bytes())).get(token, [])
+        lists.append(set(ids))
+    assert lists, f"{query!r} has no tokens"
+    found = set.intersection(*lists)
+    titles = set()
+    for doc_id in found:
+        chunk = ix.read_script_file((out / ix.docs_path(doc_id // meta["chunk"])).read_bytes())
+        titles.add(chunk[str(doc_id)][0])
+    return titles
+
+
+# -- tests -----------------------------------------------------------------------------
+def test_pages_exist_for_home_sources_articles_and_search(sample):
+    config, out, report = sample
+    assert report.articles == 8 and report.sources == 2
+    for name in ("index.html", "search.html", "search.js", "style.css", "search/meta.js",
+                 "sources/voa/index.html", "sources/voa/1.html", "sources/bbc/index.html"):
+        assert (out / name).is_file(), name
+    assert len(list((out / "articles").rglob("*.html"))) == 8
+    assert report.index_path == out / "index.html"
+    home = (out / "index.html").read_text(encoding="utf-8")
+    assert "新闻镜像测试" in home and "美国之音" in home and "BBC 中文" in home
+    page = article_page(out, "美朝领导人在河内举行会晤").read_text(encoding="utf-8")
+    assert "美国之音" in page
+    assert "2023-11-15 06:13（北京时间）" in page  # T0 is 22:13 UTC
+    assert 'href="https://www.example.com/voa/' in page and "阅读原文" in page
+    assert "讨论无核化问题" in page
+
+
+def test_every_link_is_relative_and_resolves(sample):
+    _config, out, _report = sample
+    checked = 0
+    for page in html_files(out):
+        for tag, attr, value in links_of(page).urls:
+            if re.match(r"[a-z][a-z0-9+.-]*:", value, re.I):
+                continue  # an outside address (see the next test)
+            assert not value.startswith("/"), f"{page}: {tag} {attr}={value} is not relative"
+            target = unquote(urlsplit(value).path)
+            assert (page.parent / target).resolve().is_file(), f"{page}: {value} is broken"
+            checked += 1
+    assert checked > 50
+
+
+def test_article_bodies_are_sanitised(sample):
+    _config, out, _report = sample
+    for page in html_files(out):
+        links = links_of(page)
+        assert links.handlers == [], f"{page}: {links.handlers}"
+        if page.name == "search.html":
+            assert links.scripts == [{"src": "search.js"}]
+        else:
+            assert links.scripts == [], f"{page} has a script"
+        assert "javascript:" not in page.read_text(encoding="utf-8")
+    text = article_page(out, "台湾举行地方选举").read_text(encoding="utf-8")
+    assert "alert(" not in text and "<iframe" not in text
+    assert "点这里" in text  # the link's text stays, its javascript: address does not
+    # the relative image was made absolute against the article's link
+    assert 'src="https://www.example.com/local.png"' in text
+    assert 'href="https://www.youtube.com/embed/abc"' in text  # the player became a link
+    image = re.search(r"<img [^>]*gdb\.voanews\.com[^>]*>",
+                      article_page(out, "美朝领导人在河内举行会晤").read_text(encoding="utf-8"))
+    assert image and 'loading="lazy"' in image.group() and 'referrerpolicy="no-referrer"' in image.group()
+
+
+def test_no_outside_request_but_article_images(sample):
+    """Outside addresses appear only as images or as links to follow, never as a style
+    sheet, script, frame, font or CSS url()."""
+    _config, out, _report = sample
+    outside = 0
+    for page in html_files(out):
+        for tag, attr, value in links_of(page).urls:
+            if not re.match(r"(https?:)?//", value, re.I):
+                continue
+            outside += 1
+            assert (tag, attr) in {("img", "src"), ("img", "srcset"), ("source", "srcset"),
+                                   ("a", "href")}, f"{page}: {tag} {attr}={value}"
+    assert outside > 0
+    css = (out / "style.css").read_text(encoding="utf-8")
+    assert "url(" not in css and "@import" not in css and "@font-face" not in css
+    assert not re.search(r"https?://", (out / "search.js").read_text(encoding="utf-8"))
+    for index_file in (out / "search").rglob("*.js"):
+        assert not re.search(r"https?://", index_file.read_text(encoding="utf-8")), index_file
+
+
+def test_source_pages_are_paginated_from_the_oldest(sample):
+    _config, out, _report = sample
+    voa = out / "sources/voa"
+    # 7 VOA articles, 3 a page: 1 = the 3 oldest, 3 = the newest one alone
+    assert sorted(p.name for p in voa.glob("*.html")) == ["1.html", "2.html", "3.html", "index.html"]
+    first = (voa / "1.html").read_text(encoding="utf-8")
+    assert "美朝领导人在河内举行会晤" in first and "天气预报第0期" in first
+    last = (voa / "3.html").read_text(encoding="utf-8")
+    assert "天气预报第4期" in last and "天气预报第3期" not in last
+    assert 'href="2.html"' in last and 'href="index.html"' in last
+    landing = (voa / "index.html").read_text(encoding="utf-8")
+    titles = re.findall(r"天气预报第(\d)期", landing)
+    assert titles == ["4", "3", "2"]  # the latest page_size articles, newest first
+    assert all(f'href="{n}.html"' in landing for n in (1, 2, 3))
+
+
+def test_search_finds_two_character_chinese_words(sample):
+    _config, out, _report = sample
+    assert search(out, "会晤") == {"美朝领导人在河内举行会晤"}
+    assert search(out, "台湾") == {"台湾举行地方选举"}
+    assert search(out, "河内举行会晤") == {"美朝领导人在河内举行会晤"}
+    assert search(out, "举行") == {"美朝领导人在河内举行会晤", "台湾举行地方选举"}
+    assert search(out, "TRADE") == {"Trade talks 经济 news"}  # words are lower-cased
+    assert search(out, "经济") == {"Trade talks 经济 news"}
+    assert search(out, "会谈") == set()
+
+
+def test_tokens_are_cjk_bigrams_and_words():
+    assert ix.tokens("美朝会晤 Trade-War ２０２４年") == {"美朝", "朝会", "会晤", "trade", "war", "2024"}
+    assert ix.tokens("台") == set()
+    assert ix.tokens("日本語のテキスト") >= {"日本", "本語", "語の", "テキ"}
+
+
+def test_rebuild_without_changes_writes_nothing(sample):
+    config, out, _report = sample
+    report = build(config, out, page_size=3)
+    assert report.written == [] and report.removed == []
+    assert report.unchanged > 20
+
+
+def test_one_new_article_rewrites_only_what_lists_it(sample):
+    config, out, _report = sample
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    relpath = write_article(config.archive, "voa", 20, "总统会晤外长", "<p>总统会晤来访外长。</p>")
+    report = build(config, out, page_size=3)
+
+    new_page = f"articles/voa/{relpath.split('/')[2]}/{relpath.split('/')[3]}/{key_of('voa', '总统会晤外长')}.html"
+    # page 3 held one article and now holds two; pages 1-2, the other source and every
+    # other article stay as they were
+    assert sorted(report.pages_written) == sorted(
+        ["index.html", "sources/voa/index.html", "sources/voa/3.html", new_page])
+    wanted_shards = {ix.shard_path(0, ix.shard_of(t)) for t in ix.tokens("总统会晤外长 总统会晤来访外长。")}
+    assert set(report.index_files_written) == wanted_shards | {"search/docs/0.js"}
+    assert set(report.written) == set(report.pages_written) | set(report.index_files_written)
+    after = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    touched = {p.relative_to(out).as_posix() for p in after if before.get(p) != after[p]}
+    assert touched == set(report.written) | {MANIFEST}
+    assert search(out, "会晤") == {"美朝领导人在河内举行会晤", "总统会晤外长"}
+
+
+def test_a_removed_article_leaves_the_site_and_the_index(sample):
+    config, out, _report = sample
+    victim = next(config.archive.glob("articles/bbc/*/*/*.md"))
+    victim.unlink()
+    report = build(config, out, page_size=3)
+    assert any(p.startswith("articles/bbc/") for p in report.removed)
+    assert not list((out / "articles").glob("bbc"))
+    assert search(out, "trade") == set()
+    assert search(out, "会晤") == {"美朝领导人在河内举行会晤"}
+
+
+def test_a_damaged_index_is_rebuilt(sample):
+    config, out, _report = sample
+    shard = out / ix.shard_path(0, ix.shard_of("会晤"))
+    shard.unlink()
+    report = build(config, out, page_size=3)
+    assert report.full_index
+    assert search(out, "会晤") == {"美朝领导人在河内举行会晤"}
+
+
+def test_a_new_site_title_rewrites_every_page(sample):
+    config, out, _report = sample
+    report = build(replace(config, title="另一个标题"), out, page_size=3)
+    assert sorted(report.pages_written) == sorted(p.relative_to(out).as_posix() for p in html_files(out))
+    assert report.index_files_written == []
+    assert "另一个标题" in (out / "articles").rglob("*.html").__next__().read_text(encoding="utf-8")
+
+
+def test_site_from_the_real_pipeline(tmp_path: Path):
+    """Mirror the bundled demo feeds over loopback, then build the site from that archive."""
+    from newsmirror.demo.server import DemoServer
+    from newsmirror.pipeline import run_mirror
+
+    with DemoServer() as server:
+        config = parse_config(
+            {"archive": {"path": "archive"},
+             "sources": [{"slug": "voa", "name": "美国之音", "url": server.base + "/voa.xml"},
+                         {"slug": "bbc", "name": "BBC 中文", "url": server.base + "/bbc.xml"}]},
+            file="t.toml", base=tmp_path)
+        asyncio.run(run_mirror(config, push=False))
+    out = tmp_path / "site"
+    report = build(config, out)
+    assert report.articles >= 3
+    assert any("会晤" in title for title in search(out, "会晤"))
+    assert any("台湾" in title for title in search(out, "台湾"))
+    for page in html_files(out):
+        assert links_of(page).handlers == []
+    assert os.path.isfile(out / "sources/voa/index.html")
