@@ -1,0 +1,265 @@
+"""Archiving pages on request: fetch each address (checked for safety at every hop),
+extract it, and write it into the archive in the FORMAT.md layout under
+requests/<YYYY>/<MM>/<title>-<hash>.md, with lists/requests.md newest first; then commit
+and push like a mirror run.
+
+A requested page is identified by its normalised address (fragment dropped): asking for
+an address that is already archived (on request, or as a feed article) returns the
+existing file and fetches nothing. The requests/ folder is small, so it is read afresh
+on every run instead of being kept in the catalog: it is its own index, after any clone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from newsmirror import __version__
+from newsmirror.archive.article import ArticleFormatError, parse_article, render_article
+from newsmirror.archive.catalog import digest_bytes
+from newsmirror.archive.identity import key_hash, normalise_link
+from newsmirror.archive.paths import MAX_NAME_BYTES, china_time, key_from_path, safe_title
+from newsmirror.archive.store import Store, open_store, sync_catalog
+from newsmirror.config import Config
+from newsmirror.fetch.client import FetchError, Fetcher
+from newsmirror.models import ArchivedEntry, Article
+from newsmirror.publish.git import PushResult
+from newsmirror.publish.lists import render_list
+
+REQUESTS_DIR = "requests"
+REQUESTS_SLUG = "requests"
+REQUESTS_LIST = "lists/requests.md"
+REQUESTS_LIST_NAME = "按需存档 Requested pages"
+UNTITLED = "（无标题）"
+HTML_TYPES = ("html", "xml")
+
+
+@dataclass(frozen=True)
+class RequestOutcome:
+    """What became of one requested address."""
+
+    url: str
+    """As requested."""
+    status: str
+    """"archived" (written now), "existing" (already in the archive) or "failed"."""
+    link: str | None = None
+    """The normalised address (line 2 of the file)."""
+    path: str | None = None
+    """The archive-relative file path."""
+    title: str | None = None
+    reason: str | None = None
+    """Why it failed."""
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+
+@dataclass
+class RequestsReport:
+    outcomes: list[RequestOutcome] = field(default_factory=list)
+    commit: str | None = None
+    push: PushResult | None = None
+
+
+# -- pure helpers -----------------------------------------------------------------------
+def request_link(url: str) -> str | None:
+    """The identity of a requested page: its address normalised as a browser would, with
+    the fragment dropped (a fragment never changes what the server sends); None when it
+    is not an absolute http(s) address."""
+    link = normalise_link(url)
+    return link.split("#", 1)[0] if link else None
+
+
+def request_key(link: str) -> str:
+    return key_hash(REQUESTS_SLUG, "link:" + link)
+
+
+def request_path(published_ms: int, title: str, key: str) -> str:
+    """requests/<YYYY>/<MM>/<title>-<hash>.md, named like an article file."""
+    when = china_time(published_ms)
+    suffix = f"-{key}.md"
+    name = safe_title(title, MAX_NAME_BYTES - len(suffix.encode())) + suffix
+    return f"{REQUESTS_DIR}/{when:%Y}/{when:%m}/{name}"
+
+
+def render_requests_list(entries: list[ArchivedEntry], limit: int) -> bytes:
+    """lists/requests.md: the per-source list format, newest first (ties by path)."""
+    ordered = sorted(entries, key=lambda e: (e.published_ms, e.path), reverse=True)
+    return render_list(REQUESTS_LIST_NAME, ordered[:limit])
+
+
+def commit_message(outcomes: list[RequestOutcome]) -> str:
+    archived = [o for o in outcomes if o.status == "archived"]
+    noun = "page" if len(archived) == 1 else "pages"
+    lines = [f"Archive {len(archived)} requested {noun}", ""]
+    lines += [f"{o.link} -> {o.path}" for o in archived]
+    return "\n".join(lines) + f"\n\nnewsmirror {__version__}\n"
+
+
+# -- reading the archive ----------------------------------------------------------------
+def scan_requests(root: Path) -> list[ArchivedEntry]:
+    """Every file under requests/, read back (files not in the format are skipped)."""
+    found: list[ArchivedEntry] = []
+    folder = root / REQUESTS_DIR
+    if not folder.is_dir():
+        return found
+    for dirpath, _dirs, files in os.walk(folder):
+        for name in sorted(files):
+            key = key_from_path(name)
+            if key is None:
+                continue
+            relpath = Path(dirpath, name).relative_to(root).as_posix()
+            data = (root / relpath).read_bytes()
+            try:
+                article = parse_article(data, name=relpath)
+            except ArticleFormatError:
+                continue
+            found.append(ArchivedEntry(REQUESTS_SLUG, key, relpath, article.published_ms,
+                                       article.title, article.link, digest_bytes(data)))
+    return sorted(found, key=lambda e: e.path)
+
+
+def archived_feed_article(store: Store, link: str) -> tuple[str, str] | None:
+    """(path, title) of a feed article already archived under this address."""
+    row = store.catalog.db.execute(
+        "SELECT path, title FROM articles WHERE link=? ORDER BY path LIMIT 1", (link,)).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+# -- one page ---------------------------------------------------------------------------
+def site_rules(config: Config):
+    """The bundled site rules plus the configured file's (None when they do not load: the
+    generic extractor still works)."""
+    from newsmirror.content.siterules import SiteRulesError, load_rules
+
+    try:
+        return load_rules(config.site_rules)
+    except (SiteRulesError, OSError):
+        return None
+
+
+async def fetch_requested(fetcher: Fetcher, config: Config, link: str, now_ms: int,
+                          rules=None) -> tuple[Article, str]:
+    """Fetch, extract and transform one page; (the article, the extraction method).
+    Raises FetchError (refusals included) or ExtractionError."""
+    from newsmirror.content.clean import sanitize_html
+    from newsmirror.content.extract import ExtractionError
+    from newsmirror.content.images import ImagePolicy
+    from newsmirror.content.requested import extract_requested
+    from newsmirror.content.siterules import rules_for
+    from newsmirror.content.transform import ContentSettings, transform_body
+    from newsmirror.parse.encoding import decode_document
+
+    result = await fetcher.fetch(link)
+    kind = (result.content_type or "text/html").split(";")[0].strip().lower()
+    if not any(word in kind for word in HTML_TYPES):
+        raise ExtractionError(f"not a web page (Content-Type: {kind})")
+    text, _encoding = decode_document(result.body, result.content_type)
+    rule = rules_for(result.url, rules)
+    page = await asyncio.to_thread(
+        extract_requested, text, result.url,
+        selector=rule.selector if rule else None, remove=rule.remove if rule else ())
+    settings = ContentSettings(images=ImagePolicy(
+        templates=tuple(config.image_proxy), exclude_hosts=tuple(config.image_proxy_exclude)))
+    body = transform_body(sanitize_html(page.body_html, base_url=result.url),
+                          base_url=result.url, settings=settings)
+    published = page.published_ms if page.published_ms is not None else now_ms
+    return Article(published, page.title or UNTITLED, link, body), page.method
+
+
+# -- the run ----------------------------------------------------------------------------
+async def archive_requests(config: Config, urls: list[str], *, push: bool = True,
+                           allow_private: bool = False, allow_hosts: tuple[str, ...] = (),
+                           now_ms: int | None = None) -> RequestsReport:
+    """Archive `urls` into the archive of `config`; commit, and push when asked and a
+    remote is configured. `allow_private`/`allow_hosts` lift the address refusal (tests)."""
+    from newsmirror.content.extract import ExtractionError
+    from newsmirror.fetch.safety import SafeFetcher
+    from newsmirror.pipeline import fetch_settings
+
+    now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+    remote = (config.remote_name, config.remote) if config.remote else None
+    report = RequestsReport()
+    with open_store(config.archive, branch=config.branch, remote=remote) as store:
+        known = {entry.link: entry for entry in scan_requests(store.root)}
+        slots: list[RequestOutcome | str] = []  # an outcome, or the link still to fetch
+        for url in urls:
+            link = request_link(url)
+            if link is None:
+                slots.append(RequestOutcome(url, "failed", reason="not an http(s) web address"))
+            elif link in known:
+                entry = known[link]
+                slots.append(RequestOutcome(url, "existing", link, entry.path, entry.title))
+            elif found := archived_feed_article(store, link):
+                slots.append(RequestOutcome(url, "existing", link, found[0], found[1]))
+            else:
+                slots.append(link)
+        wanted = sorted({slot for slot in slots if isinstance(slot, str)})
+        rules = site_rules(config) if wanted else None
+        fetched: dict[str, Article | str] = {}
+
+        async def one(fetcher: Fetcher, link: str) -> None:
+            try:
+                article, _method = await fetch_requested(fetcher, config, link, now_ms, rules)
+                fetched[link] = article
+            except (FetchError, ExtractionError) as err:
+                fetched[link] = str(err)
+            except Exception as err:  # one odd page must not lose the others
+                fetched[link] = f"internal error: {type(err).__name__}: {err}"
+
+        if wanted:
+            async with SafeFetcher(fetch_settings(config), allow_private=allow_private,
+                                   allow_hosts=allow_hosts) as fetcher:
+                await asyncio.gather(*(one(fetcher, link) for link in wanted))
+
+        written: dict[str, RequestOutcome] = {}
+        for link in wanted:
+            got = fetched[link]
+            if isinstance(got, str):
+                written[link] = RequestOutcome(link, "failed", link, reason=got)
+                continue
+            path = request_path(got.published_ms, got.title, request_key(link))
+            store.write(path, render_article(got))
+            written[link] = RequestOutcome(link, "archived", link, path, got.title)
+        reported: set[str] = set()
+        for url, slot in zip(urls, slots):
+            if isinstance(slot, str):
+                done = written[slot]
+                # A second mention of one page in the same request finds it archived.
+                status = "existing" if slot in reported and done.ok else done.status
+                reported.add(slot)
+                slot = RequestOutcome(url, status, done.link, done.path, done.title, done.reason)
+            report.outcomes.append(slot)
+
+        if any(o.status == "archived" for o in report.outcomes):
+            store.write(REQUESTS_LIST, render_requests_list(scan_requests(store.root),
+                                                            config.list_size))
+            report.commit = store.repo.commit([REQUESTS_DIR, REQUESTS_LIST, ".gitignore"],
+                                              commit_message(report.outcomes))
+            store.catalog.set_meta("head", store.repo.head() or "")
+        report.push = push_archive(store, config, push)
+    return report
+
+
+def push_archive(store: Store, config: Config, push: bool) -> PushResult | None:
+    """Push pending commits like a mirror run does; None when there is nothing to do."""
+    if not (push and config.push and store.repo.has_remote(config.remote_name)):
+        return None
+    pending = store.repo.unpushed(config.remote_name, config.branch)
+    if pending is not None and pending == 0:
+        return None
+    result = store.repo.push(config.remote_name, config.branch)
+    if result.ok:
+        sync_catalog(store.root, store.repo, store.catalog)
+    return result
+
+
+def archive_urls(config: Config, urls: list[str], *, push: bool = True,
+                 allow_private: bool = False) -> list[RequestOutcome]:
+    """Archive `urls` (see archive_requests); one outcome per address, in order."""
+    report = asyncio.run(archive_requests(config, urls, push=push, allow_private=allow_private))
+    return report.outcomes
