@@ -20,6 +20,7 @@ from urllib.parse import quote
 from lxml import etree
 
 from newsmirror.archive.article import ArticleFormatError, parse_article
+from newsmirror.content.clean import sanitize_html
 from newsmirror.models import ArchivedEntry
 
 FEED_SIZE = 50
@@ -117,46 +118,73 @@ def render_atom(info: FeedInfo, entries: Sequence[FeedEntry], base_url: str | No
     return etree.tostring(feed, xml_declaration=True, encoding="utf-8", pretty_print=True)
 
 
-def feed_entry(entry: ArchivedEntry, source_name: str, data: bytes | None) -> FeedEntry:
-    """A catalog entry and its file's bytes (None: unreadable) as a feed entry."""
-    from newsmirror.content.clean import sanitize_html
+_CACHE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feed_bodies (path TEXT PRIMARY KEY, digest TEXT NOT NULL, html TEXT)
+"""
 
-    content = None
-    if data is not None:
-        try:
-            article = parse_article(data, name=entry.path)
-        except ArticleFormatError:
-            pass
-        else:
-            content = sanitize_html(article.body, base_url=entry.link)
+
+def _entry(entry: ArchivedEntry, source_name: str, content: str | None) -> FeedEntry:
     return FeedEntry(slug=entry.slug, key=entry.key, path=entry.path, title=entry.title,
                      link=entry.link, published_ms=entry.published_ms,
                      source_name=source_name, content_html=content)
 
 
-def write_feeds(config, store, *, size: int = FEED_SIZE) -> list[str]:
-    """Write every source's feed and the combined one; returns the paths that changed."""
+def _sanitised_body(entry: ArchivedEntry, data: bytes | None) -> str | None:
+    from newsmirror.content.clean import sanitize_html
+
+    if data is None:
+        return None
+    try:
+        article = parse_article(data, name=entry.path)
+    except ArticleFormatError:
+        return None
+    return sanitize_html(article.body, base_url=entry.link)
+
+
+class _Bodies:
+    """Sanitised bodies, kept in the catalog database by file digest, so a run reads and
+    sanitises only the articles it has not shown in a feed before."""
+
+    def __init__(self, store):
+        self.store = store
+        self.db = store.catalog.db
+        self.db.execute(_CACHE_SCHEMA)
+
+    def get(self, entry: ArchivedEntry) -> str | None:
+        row = self.db.execute("SELECT digest, html FROM feed_bodies WHERE path=?",
+                              (entry.path,)).fetchone()
+        if row and row[0] == entry.digest:
+            return row[1]
+        html = _sanitised_body(entry, _read(self.store.root / entry.path))
+        self.db.execute("INSERT OR REPLACE INTO feed_bodies VALUES (?, ?, ?)",
+                        (entry.path, entry.digest, html))
+        return html
+
+
+def write_feeds(config, store, *, changed: set[str] | None = None, size: int = FEED_SIZE) -> list[str]:
+    """Write the feeds of the sources in `changed` (all when None, and any whose file is
+    missing) and the combined one; returns the paths that changed."""
     names = {source.slug: source.name for source in config.sources}
     base_url = getattr(config, "site_url", None) or None
-    made: dict[str, FeedEntry] = {}
+    bodies = _Bodies(store)
 
     def entries(found: list[ArchivedEntry]) -> list[FeedEntry]:
-        for entry in found:
-            if entry.path not in made:
-                made[entry.path] = feed_entry(entry, names.get(entry.slug, entry.slug),
-                                              _read(store.root / entry.path))
-        return [made[entry.path] for entry in found]
+        return [_entry(e, names.get(e.slug, e.slug), bodies.get(e)) for e in found]
+
+    def wanted(name: str) -> bool:
+        return changed is None or name in changed or not (store.root / f"feeds/{name}.xml").exists()
 
     # A source slugged "all" would overwrite the combined feed; the combined feed wins.
-    feeds = [(FeedInfo(s.slug, s.name), store.catalog.latest(s.slug, size))
-             for s in config.sources if s.slug != ALL]
-    feeds.append((FeedInfo(ALL, config.title), store.catalog.latest(None, size)))
-    changed = []
-    for info, found in feeds:
+    feeds = [FeedInfo(s.slug, s.name) for s in config.sources if s.slug != ALL and wanted(s.slug)]
+    if changed is None or changed or wanted(ALL):
+        feeds.append(FeedInfo(ALL, config.title))
+    written = []
+    for info in feeds:
+        found = store.catalog.latest(None if info.name == ALL else info.name, size)
         relpath = f"feeds/{info.name}.xml"
         if store.write(relpath, render_atom(info, entries(found), base_url)):
-            changed.append(relpath)
-    return changed
+            written.append(relpath)
+    return written
 
 
 def _read(path) -> bytes | None:
