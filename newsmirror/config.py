@@ -12,6 +12,10 @@ from newsmirror.archive.paths import SLUG_RE
 
 FULL_TEXT_MODES = ("feed", "page", "auto")
 DEFAULT_IMAGE_PROXY = "https://images.weserv.nl?url=${host}${pathname}${search}"
+RESERVED_SLUGS = {"all": "feeds/all.xml is the combined feed",
+                  "requests": "lists/requests.md lists archive requests",
+                  "removed": "lists/removed.md lists removed articles",
+                  "changed": "lists/changed.md lists articles edited at the source"}
 
 
 class ConfigError(ValueError):
@@ -55,6 +59,8 @@ class Config:
     sources: tuple[SourceConfig, ...]
     title: str = "新闻镜像 News mirror"
     remote: str | None = None
+    site_url: str | None = None
+    """The archive's web address (e.g. its GitHub Pages or repository URL), for feed links."""
     remote_name: str = "origin"
     branch: str = "main"
     push: bool = True
@@ -140,6 +146,8 @@ def _source(check: _Checker, raw: Any, index: int, defaults: dict[str, Any]) -> 
     if not SLUG_RE.match(slug):
         raise check.fail(f"{key}.slug", f"{slug!r} must be 1-40 characters of a-z, 0-9, '-' "
                                         "or '_', starting with a letter or digit")
+    if slug in RESERVED_SLUGS:
+        raise check.fail(f"{key}.slug", f"{slug!r} is reserved ({RESERVED_SLUGS[slug]})")
     key = f"sources[{index}] ({slug})"
     url = check.get(data, key, "url", str, required=True)
     if not url.startswith(("http://", "https://")):
@@ -175,7 +183,8 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
     top = check.table(data, "", {"archive", "fetch", "images", "defaults", "sources",
                                  "bundled_sources", "site_rules"})
     archive = check.table(top.get("archive", {}), "archive",
-                          {"path", "title", "remote", "remote_name", "branch", "push", "list_size"})
+                          {"path", "title", "remote", "remote_name", "branch", "push", "list_size",
+                           "site_url"})
     fetch = check.table(top.get("fetch", {}), "fetch", {f.name for f in fields(FetchConfig)})
     images = check.table(top.get("images", {}), "images", {"proxy", "exclude"})
     defaults = check.table(top.get("defaults", {}), "defaults",
@@ -212,12 +221,16 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
     user_agent = check.get(fetch, "fetch", "user_agent", str, None)
     rules = check.get(top, "", "site_rules", str, None)
     list_size = check.positive(archive, "archive", "list_size", int, 300)
+    site_url = check.get(archive, "archive", "site_url", str, None)
+    if site_url and not site_url.startswith(("http://", "https://")):
+        raise check.fail("archive.site_url", f"{site_url!r} is not an http(s) address")
     return Config(
         file=file,
         archive=base / check.get(archive, "archive", "path", str, "archive"),
         sources=sources,
         title=check.get(archive, "archive", "title", str, Config.title),
         remote=check.get(archive, "archive", "remote", str, None),
+        site_url=site_url.rstrip("/") if site_url else None,
         remote_name=check.get(archive, "archive", "remote_name", str, "origin"),
         branch=check.get(archive, "archive", "branch", str, "main"),
         push=check.get(archive, "archive", "push", bool, True),

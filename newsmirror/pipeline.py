@@ -26,7 +26,7 @@ from newsmirror.fetch.client import FetchError, Fetcher, FetchSettings
 from newsmirror.models import ArchivedEntry, Article, FeedItem, SourceOutcome
 from newsmirror.parse.feed import FeedParseError, NotAFeedError, parse_feed
 from newsmirror.publish.git import PushResult
-from newsmirror.publish.lists import ListedSource, render_index, render_list
+from newsmirror.publish.derived import regenerate
 from newsmirror.sources.health import (
     SourceHealth, after_failure, after_success, describe, dump_health, load_health, should_attempt,
 )
@@ -189,7 +189,8 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def _commit_message(outcomes: list[SourceOutcome], health_changed: list[str]) -> str:
+def _commit_message(outcomes: list[SourceOutcome], regenerated: list[str],
+                    health_changed: list[str]) -> str:
     changed = [o for o in outcomes if o.new or o.updated]
     if changed:
         new, updated = sum(o.new for o in changed), sum(o.updated for o in changed)
@@ -199,6 +200,9 @@ def _commit_message(outcomes: list[SourceOutcome], health_changed: list[str]) ->
         lines = [f"Mirror {counts} {noun} from {', '.join(o.slug for o in changed[:5])}"
                  + (f" and {_count(len(changed) - 5, 'more source')}" if len(changed) > 5 else ""), ""]
         lines += [f"{o.slug} ({o.name}): {o.new} new, {o.updated} updated" for o in changed]
+    elif regenerated:
+        lines = [f"Regenerate {_count(len(regenerated), 'list, feed or index page')}", "",
+                 *regenerated[:20]]
     else:
         lines = [f"Record source health of {', '.join(health_changed)}"]
     return "\n".join(lines) + f"\n\nnewsmirror {__version__}\n"
@@ -207,22 +211,6 @@ def _commit_message(outcomes: list[SourceOutcome], health_changed: list[str]) ->
 def _durable(state: SourceHealth) -> SourceHealth:
     """Health without the timestamps every run moves: a change here is worth a commit."""
     return replace(state, last_attempt_ms=None, last_success_ms=None, articles=0)
-
-
-def publish(config: Config, store: Store) -> list[str]:
-    """Regenerate lists and README from the catalog; returns the paths that changed."""
-    stats = store.catalog.stats()
-    changed = []
-    for source in config.sources:
-        entries = store.catalog.latest(source.slug, config.list_size)
-        if store.write(f"lists/{source.slug}.md", render_list(source.name, entries)):
-            changed.append(f"lists/{source.slug}.md")
-    listed = [ListedSource(s.slug, s.name, stats[s.slug].articles if s.slug in stats else 0,
-                           stats[s.slug].newest_ms if s.slug in stats else None)
-              for s in config.sources]
-    if store.write("README.md", render_index(config.title, listed)):
-        changed.append("README.md")
-    return changed
 
 
 async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | None = None,
@@ -256,16 +244,14 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
             if slug in stats:
                 health[slug] = replace(state, articles=stats[slug].articles)
         store.write(HEALTH_FILE, dump_health(health))
-        publish(config, store)
-        from newsmirror.publish.feeds import write_feeds
-
-        write_feeds(config, store)
+        regenerated = regenerate(config, store, {o.slug for o in report.outcomes if o.new or o.updated})
         health_changed = [slug for slug, h in health.items() if before.get(slug) != _durable(h)]
-        if report.new or report.updated or health_changed:
-            report.commit = store.repo.commit(GENERATED, _commit_message(report.outcomes, health_changed))
+        if report.new or report.updated or regenerated or health_changed:
+            message = _commit_message(report.outcomes, regenerated, health_changed)
+            report.commit = store.repo.commit(GENERATED, message)
         store.catalog.set_meta("head", store.repo.head() or "")
         store.catalog.commit()
-        if push and config.push and store.repo.has_remote(config.remote_name):
+        if push and config.push and store.repo.head() and store.repo.has_remote(config.remote_name):
             pending = store.repo.unpushed(config.remote_name, config.branch)
             if pending is None or pending > 0:
                 report.push = store.repo.push(config.remote_name, config.branch)

@@ -1,0 +1,32 @@
+"""Everything derived from the articles: list pages, the archive README and the Atom
+feeds. All are pure functions of what is archived, so regenerating them when nothing
+changed writes nothing."""
+
+from __future__ import annotations
+
+from newsmirror.archive.store import Store
+from newsmirror.config import Config
+from newsmirror.publish.feeds import write_feeds
+from newsmirror.publish.lists import ListedSource, render_index, render_list
+
+
+def write_lists(config: Config, store: Store) -> list[str]:
+    """Every source's list page and the README, from the catalog; the paths that changed."""
+    stats = store.catalog.stats()
+    changed = []
+    for source in config.sources:
+        relpath = f"lists/{source.slug}.md"
+        if store.write(relpath, render_list(source.name, store.catalog.latest(source.slug, config.list_size))):
+            changed.append(relpath)
+    listed = [ListedSource(s.slug, s.name, stats[s.slug].articles if s.slug in stats else 0,
+                           stats[s.slug].newest_ms if s.slug in stats else None)
+              for s in config.sources]
+    if store.write("README.md", render_index(config.title, listed)):
+        changed.append("README.md")
+    return changed
+
+
+def regenerate(config: Config, store: Store, changed: set[str] | None = None) -> list[str]:
+    """Lists and README always (cheap: they come from the catalog); feeds for the sources
+    in `changed` (every source when None). Returns the paths that changed."""
+    return write_lists(config, store) + write_feeds(config, store, changed=changed)
