@@ -1,0 +1,402 @@
+"""Keeping the evidence when a source edits or deletes an article.
+
+`newsmirror watch` re-checks the original address (line 2) of recently published
+articles, a budget of them per run, the longest-unchecked first, so over a few runs every
+recent article is seen again. For each it records:
+
+* changed: the page, extracted the same way as when it was archived, now says something
+  else. The new version is written over the article file, so git history keeps the old
+  one, and the day of the change is listed in lists/changed.md.
+* removed: HTTP 404/410, a redirect to the site's home page (or another one-segment
+  page), or WeChat's "deleted" notice. The file is kept; lists/removed.md lists it with
+  the day the removal was first seen.
+
+What was checked when lives in .newsmirror/watch.tsv, a committed text file sorted by
+path, so the rotation survives a fresh clone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from newsmirror import __version__
+from newsmirror.archive.article import ArticleFormatError, parse_article, render_article
+from newsmirror.archive.catalog import digest_bytes
+from newsmirror.archive.paths import china_time, key_from_path, slug_from_path
+from newsmirror.archive.requests import push_archive, scan_requests, site_rules
+from newsmirror.archive.store import STATE_DIR, Store, open_store
+from newsmirror.config import Config
+from newsmirror.fetch.client import FetchError, Fetcher
+from newsmirror.models import Article
+from newsmirror.publish.git import PushResult
+from newsmirror.publish.lists import escape_text, link_target
+
+WATCH_FILE = f"{STATE_DIR}/watch.tsv"
+CHANGED_LIST = "lists/changed.md"
+REMOVED_LIST = "lists/removed.md"
+DAY_MS = 24 * 3600 * 1000
+GONE_STATUSES = (404, 410)
+_HEADER = ("# newsmirror watch: path, last checked (UTC), result, page text hash, "
+           "removal first seen, changes seen (comma-separated)")
+
+
+# -- the state file ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class WatchState:
+    """What the watch knows of one article file."""
+
+    path: str
+    checked_ms: int | None = None
+    result: str = ""
+    """"same", "changed", "removed", "error" or "" (never checked)."""
+    text_hash: str = ""
+    """Hash of the page's text as last seen: what the next check compares with."""
+    removed_ms: int | None = None
+    changes: tuple[int, ...] = ()
+
+
+def _iso(ms: int | None) -> str:
+    if ms is None:
+        return "-"
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _from_iso(text: str) -> int | None:
+    if not text or text == "-":
+        return None
+    return int(datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
+               .replace(tzinfo=timezone.utc).timestamp() * 1000)
+
+
+def dump_states(states: Iterable[WatchState]) -> bytes:
+    """watch.tsv: a header comment, then one line per article, sorted by path."""
+    lines = [_HEADER]
+    for s in sorted(states, key=lambda s: s.path):
+        changes = ",".join(_iso(ms) for ms in s.changes) or "-"
+        lines.append("\t".join((s.path, _iso(s.checked_ms), s.result or "-", s.text_hash or "-",
+                                _iso(s.removed_ms), changes)))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def load_states(data: bytes) -> dict[str, WatchState]:
+    """Read watch.tsv back; lines that do not parse are skipped."""
+    states: dict[str, WatchState] = {}
+    for line in data.decode("utf-8", "replace").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 6:
+            continue
+        path, checked, result, text_hash, removed, changes = parts
+        try:
+            states[path] = WatchState(
+                path, _from_iso(checked), "" if result == "-" else result,
+                "" if text_hash == "-" else text_hash, _from_iso(removed),
+                tuple(ms for ms in map(_from_iso, changes.split(",")) if ms is not None))
+        except ValueError:
+            continue
+    return states
+
+
+# -- what to check ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Watched:
+    """An archived article to re-check."""
+
+    path: str
+    link: str
+    published_ms: int
+    title: str
+    slug: str | None
+    """The source's slug; None for a page archived on request."""
+
+
+def choose(candidates: Sequence[Watched], states: dict[str, WatchState], budget: int) -> list[Watched]:
+    """At most `budget` articles, never-checked first, then the longest-unchecked; ties by
+    path, so the choice is deterministic."""
+    def order(item: Watched) -> tuple[int, str]:
+        state = states.get(item.path)
+        return (state.checked_ms if state and state.checked_ms is not None else -1, item.path)
+
+    return sorted(candidates, key=order)[:max(budget, 0)]
+
+
+def redirected_away(original: str, final: str) -> bool:
+    """True when a redirect ended on the site's home page or on another one-segment page
+    (how many sites answer for an article they took down)."""
+    before, after = urlsplit(original), urlsplit(final)
+    if (before.path.rstrip("/"), before.query) == (after.path.rstrip("/"), after.query):
+        return False
+    segments = [part for part in after.path.split("/") if part]
+    return len(segments) <= 1 and after.path.rstrip("/") != before.path.rstrip("/")
+
+
+def page_text(html: str) -> str:
+    """The text of a body, white space removed: what 'the page changed' compares."""
+    from newsmirror.content.extract import html_text
+
+    return "".join(html_text(html).split())
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+# -- one check --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Check:
+    """The outcome of re-checking one article."""
+
+    result: str
+    """"same", "changed", "removed" or "error"."""
+    text_hash: str = ""
+    body: str | None = None
+    """The page's new body, transformed like the archived one (for "changed")."""
+    reason: str = ""
+
+
+def judge(archived_text: str, new_text: str, state: WatchState | None, from_page: bool) -> str:
+    """"same" or "changed" for a page that is still there.
+
+    The first check compares with the archived file when its body came from the page
+    (requested pages, `full_text = "page"` sources); a body from the feed cannot be
+    compared with the page, so its first check only records the page's text, which later
+    checks compare with."""
+    if new_text == archived_text:
+        return "same"
+    if state and state.text_hash:
+        return "same" if text_hash(new_text) == state.text_hash else "changed"
+    return "changed" if from_page else "same"
+
+
+class Checker:
+    """Fetches and re-extracts article pages the way they were archived."""
+
+    def __init__(self, config: Config, fetcher: Fetcher):
+        self.config = config
+        self.fetcher = fetcher
+        self.sources = {s.slug: s for s in config.sources}
+        self.rules = site_rules(config)
+
+    def extract(self, item: Watched, html: str, url: str) -> str:
+        """The page's body, extracted and transformed as when it was archived."""
+        from newsmirror.content.clean import sanitize_html
+        from newsmirror.content.extract import extract_article
+        from newsmirror.content.images import ImagePolicy
+        from newsmirror.content.requested import extract_requested
+        from newsmirror.content.siterules import rules_for
+        from newsmirror.content.transform import ContentSettings, transform_body
+        from newsmirror.pipeline import content_settings
+
+        rule = rules_for(url, self.rules)
+        source = self.sources.get(item.slug) if item.slug else None
+        if item.slug is None:
+            body = extract_requested(html, url, selector=rule.selector if rule else None,
+                                     remove=rule.remove if rule else ()).body_html
+        else:
+            selector, remove = (source.selector, source.remove) if source else (None, ())
+            if not selector and rule:
+                selector, remove = rule.selector, tuple(rule.remove) + tuple(remove)
+            body = extract_article(html, url, selector=selector, remove=remove).body_html
+        body = sanitize_html(body, base_url=url)
+        if source is not None:
+            settings = content_settings(self.config, source)
+        else:
+            settings = ContentSettings(images=ImagePolicy(
+                templates=tuple(self.config.image_proxy),
+                exclude_hosts=tuple(self.config.image_proxy_exclude)))
+        return transform_body(body, base_url=url, settings=settings)
+
+    def from_page(self, item: Watched) -> bool:
+        source = self.sources.get(item.slug) if item.slug else None
+        return item.slug is None or (source is not None and source.full_text == "page")
+
+    async def check(self, item: Watched, archived: Article, state: WatchState | None) -> Check:
+        from newsmirror.content.extract import ExtractionError
+        from newsmirror.content.requested import removal_notice
+        from newsmirror.parse.encoding import decode_document
+
+        try:
+            result = await self.fetcher.fetch(item.link)
+        except FetchError as err:
+            if err.status in GONE_STATUSES:
+                return Check("removed", reason=err.reason)
+            return Check("error", reason=err.reason)
+        if redirected_away(item.link, result.url):
+            return Check("removed", reason=f"redirected to {result.url}")
+        html, _encoding = decode_document(result.body, result.content_type)
+        if notice := removal_notice(html, result.url):
+            return Check("removed", reason=notice)
+        try:
+            body = await asyncio.to_thread(self.extract, item, html, result.url)
+        except ExtractionError as err:
+            return Check("error", reason=str(err))
+        new_text = page_text(body)
+        if not new_text:
+            return Check("error", reason="the page has no text now")
+        verdict = judge(page_text(archived.body), new_text, state, self.from_page(item))
+        return Check(verdict, text_hash(new_text), body if verdict == "changed" else None)
+
+
+def advance(state: WatchState | None, path: str, check: Check, now_ms: int) -> WatchState:
+    """The article's state after a check."""
+    state = state or WatchState(path)
+    if check.result == "error":
+        return replace(state, checked_ms=now_ms, result="error")
+    if check.result == "removed":
+        return replace(state, checked_ms=now_ms, result="removed",
+                       removed_ms=state.removed_ms if state.removed_ms is not None else now_ms)
+    changes = state.changes + ((now_ms,) if check.result == "changed" else ())
+    return replace(state, checked_ms=now_ms, result=check.result, text_hash=check.text_hash,
+                   removed_ms=None, changes=changes)
+
+
+# -- lists ------------------------------------------------------------------------------
+CHANGED_NAME = "原文已修改 Changed at the source"
+CHANGED_NOTE = ("修改前的版本保存在每篇文章的 git 历史中。 "
+                "The version archived before each change is in the file's git history.")
+REMOVED_NAME = "原文已删除 Removed at the source"
+REMOVED_NOTE = ("这些文章的原网页已删除或不再提供，存档仍保留全文。 "
+                "The source no longer serves these pages; the archive keeps them.")
+
+
+def render_watch_list(name: str, note: str, events: Iterable[tuple[int, str, str]]) -> bytes:
+    """A list page of (when, path, title) events, newest first, dated in China time."""
+    lines = [name, "------", "", note, ""]
+    for when, path, title in sorted(events, key=lambda e: (e[0], e[1]), reverse=True):
+        lines.append(f"{china_time(when):%Y-%m-%d} [{escape_text(title)}]({link_target(path)})")
+        lines.append("")
+    return "\n".join(lines).encode("utf-8")
+
+
+def list_events(states: Iterable[WatchState], titles: dict[str, str]) -> tuple[list, list]:
+    """(changed events, removed events) for the lists; files no longer there are left out."""
+    changed, removed = [], []
+    for s in states:
+        if s.path not in titles:
+            continue
+        changed += [(when, s.path, titles[s.path]) for when in s.changes]
+        if s.removed_ms is not None:
+            removed.append((s.removed_ms, s.path, titles[s.path]))
+    return changed, removed
+
+
+# -- the run ----------------------------------------------------------------------------
+@dataclass
+class WatchReport:
+    checked: int = 0
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    """Newly seen as removed this run."""
+    errors: dict[str, str] = field(default_factory=dict)
+    candidates: int = 0
+    commit: str | None = None
+    push: PushResult | None = None
+
+
+def candidates(store: Store, since_ms: int) -> list[Watched]:
+    """Feed articles (from the catalog) and requested pages published since `since_ms`."""
+    found = [Watched(e.path, e.link, e.published_ms, e.title, e.slug)
+             for e in store.catalog.entries() if e.published_ms >= since_ms]
+    found += [Watched(e.path, e.link, e.published_ms, e.title, None)
+              for e in scan_requests(store.root) if e.published_ms >= since_ms]
+    return found
+
+
+def _read(root: Path, path: str) -> Article | None:
+    try:
+        return parse_article((root / path).read_bytes(), name=path)
+    except (OSError, ArticleFormatError):
+        return None
+
+
+def commit_message(report: WatchReport) -> str:
+    lines = [f"Watch {report.checked} articles: {len(report.changed)} changed, "
+             f"{len(report.removed)} removed at the source"]
+    details = [f"changed: {p}" for p in report.changed] + [f"removed: {p}" for p in report.removed]
+    if details:
+        lines += ["", *details]
+    return "\n".join(lines) + f"\n\nnewsmirror {__version__}\n"
+
+
+async def watch_archive(config: Config, *, since_days: float = 30, budget: int = 200,
+                        push: bool = True, allow_private: bool = False,
+                        now_ms: int | None = None) -> WatchReport:
+    """Re-check up to `budget` articles published in the last `since_days` days; record
+    changes and removals, commit, and push when asked."""
+    from newsmirror.fetch.safety import SafeFetcher
+    from newsmirror.pipeline import fetch_settings
+
+    now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+    remote = (config.remote_name, config.remote) if config.remote else None
+    report = WatchReport()
+    with open_store(config.archive, branch=config.branch, remote=remote) as store:
+        root = store.root
+        try:
+            states = load_states((root / WATCH_FILE).read_bytes())
+        except FileNotFoundError:
+            states = {}
+        pool = candidates(store, now_ms - int(since_days * DAY_MS))
+        report.candidates = len(pool)
+        chosen = [(item, article) for item in choose(pool, states, budget)
+                  if (article := _read(root, item.path)) is not None]
+
+        async with SafeFetcher(fetch_settings(config), allow_private=allow_private) as fetcher:
+            checker = Checker(config, fetcher)
+
+            async def one(item: Watched, article: Article) -> Check:
+                try:
+                    return await checker.check(item, article, states.get(item.path))
+                except Exception as err:  # one odd page must not stop the others
+                    return Check("error", reason=f"internal error: {type(err).__name__}: {err}")
+
+            checks = await asyncio.gather(*(one(item, article) for item, article in chosen))
+
+        written: list[str] = []
+        store.catalog.begin()
+        for (item, article), check in zip(chosen, checks):
+            before = states.get(item.path)
+            states[item.path] = advance(before, item.path, check, now_ms)
+            report.checked += 1
+            if check.result == "error":
+                report.errors[item.path] = check.reason
+            elif check.result == "removed" and (before is None or before.removed_ms is None):
+                report.removed.append(item.path)
+            elif check.result == "changed" and check.body is not None:
+                data = render_article(replace(article, body=check.body))
+                if store.write(item.path, data):
+                    written.append(item.path)
+                    _recatalog(store, item, data)
+                report.changed.append(item.path)
+
+        titles = {path: a.title for path in states if (a := _read(root, path)) is not None}
+        changed_events, removed_events = list_events(states.values(), titles)
+        store.write(WATCH_FILE, dump_states(states.values()))
+        store.write(CHANGED_LIST, render_watch_list(CHANGED_NAME, CHANGED_NOTE, changed_events))
+        store.write(REMOVED_LIST, render_watch_list(REMOVED_NAME, REMOVED_NOTE, removed_events))
+        paths = [WATCH_FILE, CHANGED_LIST, REMOVED_LIST, ".gitignore", *written]
+        report.commit = store.repo.commit(paths, commit_message(report))
+        store.catalog.set_meta("head", store.repo.head() or "")
+        store.catalog.commit()
+        report.push = push_archive(store, config, push)
+    return report
+
+
+def _recatalog(store: Store, item: Watched, data: bytes) -> None:
+    """Keep the catalog entry of a rewritten feed article in step, with the feed digest it
+    had, so the next mirror run does not take the file for one it must write again."""
+    slug, key = slug_from_path(item.path), key_from_path(item.path)
+    if not slug or not key:
+        return
+    found = store.catalog.get(slug, key)
+    if found:
+        entry, feed_digest = found
+        store.catalog.put(replace(entry, digest=digest_bytes(data)), feed_digest)
+

@@ -1,0 +1,55 @@
+"""`newsmirror watch`: re-check recent articles at their source and keep the evidence of
+edits and deletions."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from newsmirror.cli.output import out, resolve_config
+from newsmirror.cli.run import ARCHIVE_OPTION, CONFIG_OPTION
+
+
+def watch(
+    since: float = typer.Option(30, "--since", min=0, help="Re-check articles published in the last DAYS days."),
+    budget: int = typer.Option(200, "--budget", min=0, help="Re-check at most N articles this run (the longest-unchecked first)."),
+    config: Optional[Path] = CONFIG_OPTION,
+    archive: Optional[Path] = ARCHIVE_OPTION,
+    no_push: bool = typer.Option(False, "--no-push", help="Commit but do not push."),
+) -> None:
+    """Re-check recent articles at their original address: a page the source changed is
+    written over the article (git history keeps the archived version) and listed in
+    lists/changed.md; a page it removed is listed in lists/removed.md and kept.
+
+    Exits 3 when the archive is busy or git failed, 2 on a configuration error.
+    """
+    from newsmirror.archive.store import ArchiveBusyError
+    from newsmirror.archive.watch import watch_archive
+    from newsmirror.publish.git import GitError
+
+    loaded = resolve_config(config, archive)
+    try:
+        report = asyncio.run(watch_archive(loaded, since_days=since, budget=budget,
+                                           push=not no_push))
+    except (ArchiveBusyError, GitError) as err:
+        raise out.fail(str(err), 3) from None
+    for path in report.changed:
+        out.stdout.print(f"changed: {path}", markup=False)
+    for path in report.removed:
+        out.stdout.print(f"removed: {path}", markup=False)
+    for path, reason in sorted(report.errors.items()):
+        out.detail(f"not checked: {path} ({reason})")
+    total = (f"checked {report.checked} of {report.candidates} recent articles: "
+             f"{len(report.changed)} changed, {len(report.removed)} removed, "
+             f"{len(report.errors)} could not be checked")
+    total += f"; committed {report.commit[:10]}" if report.commit else "; nothing to commit"
+    out.stdout.print(total, markup=False)
+    if report.push is not None and not report.push.ok:
+        out.warn(f"push failed, the commits stay and the next run pushes them: {report.push.message}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("watch")(watch)
