@@ -20,9 +20,11 @@ import typer
 
 from newsmirror import __version__
 from newsmirror.cli.output import out
+from newsmirror.publish.workflows import request_workflow_yaml
 
 CONFIG_FILE = "newsmirror.toml"
 WORKFLOW_FILE = ".github/workflows/newsmirror.yml"
+REQUEST_WORKFLOW_FILE = ".github/workflows/archive-request.yml"
 REQUIREMENTS_FILE = "requirements.txt"
 SCHEDULE_MINUTE = 17
 """Not :00, when most scheduled workflows start and GitHub delays or drops runs."""
@@ -244,6 +246,10 @@ index of sources.
   {cron}
   ```
 
+To ask for a single page to be archived (a WeChat post, a Zhihu article, a news page),
+open an issue with the label `archive` and the address in its text: `{REQUEST_WORKFLOW_FILE}`
+archives it and replies with a link to the copy.
+
 Sources and settings are in `{CONFIG_FILE}`.
 """
 
@@ -258,6 +264,8 @@ def build_starter(folder: Path, *, bundled: bool, branch: str, remote: str | Non
             CONFIG_FILE: config.replace("CRON_LINE", cron),
             "README.md": render_readme(cron),
             WORKFLOW_FILE: render_workflow(),
+            REQUEST_WORKFLOW_FILE: request_workflow_yaml(config=CONFIG_FILE,
+                                                         requirements=REQUIREMENTS_FILE),
             REQUIREMENTS_FILE: render_requirements(),
         },
         cron=cron,

@@ -9,6 +9,12 @@ from newsmirror.config import Config
 from newsmirror.publish.feeds import write_feeds
 from newsmirror.publish.lists import ListedSource, render_index, render_list
 
+SPECIAL_LISTS = (
+    ("lists/requests.md", "按请求存档的网页 Pages archived on request"),
+    ("lists/changed.md", "原文已被修改的文章 Articles edited at the source"),
+    ("lists/removed.md", "原文已被删除的文章 Articles removed at the source"),
+)
+
 
 def write_lists(config: Config, store: Store) -> list[str]:
     """Every source's list page and the README, from the catalog; the paths that changed."""
@@ -21,7 +27,8 @@ def write_lists(config: Config, store: Store) -> list[str]:
     listed = [ListedSource(s.slug, s.name, stats[s.slug].articles if s.slug in stats else 0,
                            stats[s.slug].newest_ms if s.slug in stats else None)
               for s in config.sources]
-    if store.write("README.md", render_index(config.title, listed)):
+    extra = [f"- [{label}]({page})" for page, label in SPECIAL_LISTS if (store.root / page).exists()]
+    if store.write("README.md", render_index(config.title, listed, extra=extra)):
         changed.append("README.md")
     return changed
 

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from newsmirror.cli import app
-from newsmirror.cli.init import CONFIG_FILE, WORKFLOW_FILE, cron_line
+from newsmirror.cli.init import CONFIG_FILE, REQUEST_WORKFLOW_FILE, WORKFLOW_FILE, cron_line
 from newsmirror.config import load_config, parse_config
 from newsmirror.publish.git import Repo
 
@@ -46,7 +46,8 @@ def test_init_makes_a_repository_with_one_commit_of_the_starter_files(archive: P
     assert git(archive, "remote", "get-url", "origin") == str(remote)
     assert git(archive, "rev-list", "--count", "HEAD") == "1"
     committed = set(git(archive, "ls-files").splitlines())
-    assert committed == {CONFIG_FILE, "README.md", WORKFLOW_FILE, "requirements.txt", ".gitignore"}
+    assert committed == {CONFIG_FILE, "README.md", WORKFLOW_FILE, REQUEST_WORKFLOW_FILE,
+                         "requirements.txt", ".gitignore"}
     assert git(archive, "status", "--porcelain") == ""
     assert git(archive, "ls-remote", str(remote)) == "", "init pushes nothing"
 
