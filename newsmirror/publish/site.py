@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import posixpath
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -105,7 +104,12 @@ def article_href(entry: ArchivedEntry) -> str:
 
 def relative(from_page: str, target: str) -> str:
     """`target` (site path) as a link relative to the page at site path `from_page`."""
-    return posixpath.relpath(target, posixpath.dirname(from_page) or ".")
+    folder = from_page.split("/")[:-1]
+    parts = target.split("/")
+    same = 0
+    while same < len(folder) and same < len(parts) - 1 and folder[same] == parts[same]:
+        same += 1
+    return "../" * (len(folder) - same) + "/".join(parts[same:])
 
 
 def root_of(page: str) -> str:
@@ -298,24 +302,21 @@ def _load_manifest(out_dir: Path) -> dict:
 
 
 class _Build:
-    """One build's state: what was written, and the articles read so far."""
+    """One build: where it writes and what it has written."""
 
     def __init__(self, store: Store, out_dir: Path, report: SiteReport):
         self.store, self.out, self.report = store, out_dir, report
-        self._articles: dict[str, tuple[str, str, str]] = {}
 
     def emit(self, relpath: str, data: bytes) -> None:
         if write_atomic(self.out / relpath, data):
             self.report.written.append(relpath)
 
-    def article(self, entry: ArchivedEntry) -> tuple[str, str, str]:
-        """(reader HTML, plain text, original link) of an archived article."""
-        if entry.path not in self._articles:
-            data = (self.store.root / entry.path).read_bytes()
-            article = parse_article(data, name=entry.path)
-            body = reader_body(article.body, article.link)
-            self._articles[entry.path] = (body, ix.html_text(body), article.link)
-        return self._articles[entry.path]
+    def read(self, entry: ArchivedEntry):
+        return parse_article((self.store.root / entry.path).read_bytes(), name=entry.path)
+
+    def text(self, entry: ArchivedEntry) -> str:
+        """The plain text of an article's body, for the index (nothing kept in memory)."""
+        return ix.html_text(self.read(entry).body)
 
 
 def build_site(config: Config, store: Store, out_dir: Path, *, page_size: int = PAGE_SIZE,
@@ -349,8 +350,9 @@ def build_site(config: Config, store: Store, out_dir: Path, *, page_size: int = 
             continue
         context = dict(page.context, site_title=config.title, root=root_of(page.path))
         if page.entry is not None:
-            body, _text, link = build.article(page.entry)
-            context.update(body=Markup(body), link=safe_link(link))
+            article = build.read(page.entry)
+            context.update(body=Markup(reader_body(article.body, article.link)),
+                           link=safe_link(article.link))
         build.emit(page.path, env.get_template(page.template).render(context).encode("utf-8"))
 
     search_files, search_state = _update_search(build, old, sources)
@@ -417,8 +419,7 @@ def _update_search(build: _Build, old: dict, sources: list[Source]) -> tuple[dic
 
     files = dict(old_files)
     try:
-        _write_postings(build, files, removed, changed, full)
-        _write_doc_chunks(build, files, removed, changed, full)
+        _write_index(build, files, removed, changed, full)
     except (OSError, ValueError) as err:
         if full:
             raise
@@ -452,34 +453,43 @@ def _replace(build: _Build, files: dict[str, str], relpath: str, payload: dict |
         del files[relpath]  # removed from disk with the manifest's other leftovers
 
 
-def _write_postings(build: _Build, files: dict[str, str], removed: set[int],
-                    changed: dict[int, ArchivedEntry], full: bool) -> None:
-    touched = {i // ix.SEGMENT_SIZE for i in removed | set(changed)}
-    for segment in sorted(touched):
-        postings: ix.Postings = {}
+def _write_index(build: _Build, files: dict[str, str], removed: set[int],
+                 changed: dict[int, ArchivedEntry], full: bool) -> None:
+    """Rewrite the postings of every segment and the doc chunks holding a removed or
+    changed id; each changed article is read once."""
+    chunks: dict[int, dict] = {}
+
+    def chunk(number: int) -> dict:
+        if number not in chunks:
+            chunks[number] = {} if full else _read_existing(build, ix.docs_path(number), files)
+        return chunks[number]
+
+    for doc_id in removed:
+        chunk(doc_id // ix.DOC_CHUNK).pop(str(doc_id), None)
+    by_segment: dict[int, list[int]] = {i // ix.SEGMENT_SIZE: [] for i in removed}
+    for doc_id in sorted(changed):
+        by_segment.setdefault(doc_id // ix.SEGMENT_SIZE, []).append(doc_id)
+
+    def documents(ids: list[int]):
+        for doc_id in ids:
+            entry = changed[doc_id]
+            text = build.text(entry)
+            chunk(doc_id // ix.DOC_CHUNK)[str(doc_id)] = _doc_record(entry, text)
+            yield doc_id, ix.tokens(entry.title + "\n" + text)
+
+    stale = removed | set(changed)
+    for segment, ids in sorted(by_segment.items()):
+        shards: dict[int, ix.Postings] = {}
+        dirty: set[int] = set()
         if not full:
             for shard in range(ix.SHARDS):
-                postings.update(ix.decode_shard(_read_existing(build, ix.shard_path(segment, shard), files)))
-        ix.remove_documents(postings, removed | set(changed))
-        ix.add_documents(postings, {
-            doc_id: ix.tokens(entry.title + "\n" + build.article(entry)[1])
-            for doc_id, entry in changed.items() if doc_id // ix.SEGMENT_SIZE == segment
-        })
-        shards = ix.split_shards(postings)
-        for shard in range(ix.SHARDS):
-            payload = ix.encode_shard(shards[shard]) if shard in shards else None
-            _replace(build, files, ix.shard_path(segment, shard), payload)
-
-
-def _write_doc_chunks(build: _Build, files: dict[str, str], removed: set[int],
-                      changed: dict[int, ArchivedEntry], full: bool) -> None:
-    touched = {i // ix.DOC_CHUNK for i in removed | set(changed)}
-    for chunk in sorted(touched):
-        relpath = ix.docs_path(chunk)
-        records = {} if full else _read_existing(build, relpath, files)
-        for doc_id in removed:
-            records.pop(str(doc_id), None)
-        for doc_id, entry in changed.items():
-            if doc_id // ix.DOC_CHUNK == chunk:
-                records[str(doc_id)] = _doc_record(entry, build.article(entry)[1])
-        _replace(build, files, relpath, records or None)
+                shards[shard] = ix.decode_shard(_read_existing(build, ix.shard_path(segment, shard), files))
+                if ix.remove_documents(shards[shard], stale):
+                    dirty.add(shard)
+        added: ix.Postings = {}
+        ix.add_documents(added, documents(ids))
+        dirty |= ix.merge_into_shards(shards, added)
+        for shard in sorted(dirty):
+            _replace(build, files, ix.shard_path(segment, shard), ix.encode_shard(shards[shard]) or None)
+    for number, records in sorted(chunks.items()):
+        _replace(build, files, ix.docs_path(number), records or None)

@@ -119,30 +119,45 @@ Postings = dict[str, list[int]]
 """token -> sorted document ids."""
 
 
-def add_documents(postings: Postings, docs: Mapping[int, Iterable[str]]) -> None:
-    for doc_id, doc_tokens in docs.items():
+def add_documents(postings: Postings, docs: Iterable[tuple[int, Iterable[str]]]) -> None:
+    """Add (id, tokens) pairs; each token's ids stay sorted."""
+    for doc_id, doc_tokens in docs:
         for token in doc_tokens:
             postings.setdefault(token, []).append(doc_id)
     for ids in postings.values():
         ids.sort()
 
 
-def remove_documents(postings: Postings, doc_ids: set[int]) -> None:
+def remove_documents(postings: Postings, doc_ids: set[int]) -> bool:
+    """Drop `doc_ids` everywhere (and tokens left without documents); whether anything
+    changed."""
+    changed = False
     if not doc_ids:
-        return
+        return changed
     for token in list(postings):
-        kept = [i for i in postings[token] if i not in doc_ids]
+        ids = postings[token]
+        if doc_ids.isdisjoint(ids):
+            continue
+        changed = True
+        kept = [i for i in ids if i not in doc_ids]
         if kept:
             postings[token] = kept
         else:
             del postings[token]
+    return changed
 
 
-def split_shards(postings: Postings, shards: int = SHARDS) -> dict[int, Postings]:
-    out: dict[int, Postings] = {}
+def merge_into_shards(shards: dict[int, Postings], postings: Postings,
+                      count: int = SHARDS) -> set[int]:
+    """Add `postings` to the per-shard postings `shards`; returns the shards changed."""
+    touched: set[int] = set()
     for token, ids in postings.items():
-        out.setdefault(shard_of(token, shards), {})[token] = ids
-    return out
+        shard = shard_of(token, count)
+        target = shards.setdefault(shard, {})
+        existing = target.get(token)
+        target[token] = sorted(set(existing).union(ids)) if existing else ids
+        touched.add(shard)
+    return touched
 
 
 def encode_shard(shard: Postings) -> dict[str, list[int]]:
