@@ -32,6 +32,9 @@ from newsmirror.sources.health import (
 )
 
 UNTITLED = "（无标题）"
+PAGE_PENDING = "page-pending"
+"""Stands for the feed digest when the article's page could not be fetched: the next run
+tries the page again (None, by contrast, means a catalog rebuilt from the files)."""
 GENERATED = ["articles", "lists", "feeds", "README.md", HEALTH_FILE, ".gitignore"]
 
 
@@ -170,7 +173,7 @@ class _Run:
                     outcome.updated += 1
                 else:
                     outcome.new += 1
-            catalog.put(entry, digest if complete else None)
+            catalog.put(entry, digest if complete else PAGE_PENDING)
 
     async def body(self, source: SourceConfig, item: FeedItem, link: str) -> tuple[str, bool]:
         """The article HTML, and whether it is final (False: a page fetch failed and the feed's
