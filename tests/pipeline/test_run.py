@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from pytest_httpserver import HTTPServer
 
 from newsmirror.archive.article import parse_article
@@ -11,7 +12,12 @@ from tests.pipeline.feeds import Item, rss
 T0 = 1_764_000_000_000  # 2025-11-24 16:00 UTC
 
 
-def test_the_format_example_comes_out_byte_for_byte(mirror, httpserver: HTTPServer, format_dir: Path):
+@pytest.mark.parametrize("top", [
+    {},
+    # The starter configuration's proxy: the example's images already go through it.
+    {"images": {"proxy": ["https://images.weserv.nl?url=${host}${pathname}${search}"]}},
+], ids=["defaults", "weserv-proxy"])
+def test_the_format_example_comes_out_byte_for_byte(mirror, httpserver: HTTPServer, format_dir: Path, top):
     expected = (format_dir / "example-article.md").read_bytes()
     article = parse_article(expected)
     # The feed's content is multi-line, indented HTML: its stripped lines make line 5.
@@ -20,7 +26,7 @@ def test_the_format_example_comes_out_byte_for_byte(mirror, httpserver: HTTPServ
                      guid=article.link, date_ms=1677695943000)])
     assert b"<pubDate>Wed, 01 Mar 2023 18:39:03 GMT</pubDate>" in feed
     httpserver.expect_request("/voa.xml").respond_with_data(feed, content_type="application/rss+xml")
-    report = mirror.run([{"slug": "voa", "name": "美国之音", "url": httpserver.url_for("/voa.xml")}])
+    report = mirror.run([{"slug": "voa", "name": "美国之音", "url": httpserver.url_for("/voa.xml")}], **top)
     assert report.new == 1, report.outcomes
     [path] = mirror.articles()
     assert path.read_bytes() == expected
