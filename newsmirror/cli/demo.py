@@ -95,8 +95,15 @@ def demo(
     out.stdout.print(f"\n== {len(articles)} articles in {archive}", markup=False)
     for path in articles:
         out.stdout.print(f"  {path}", markup=False)
-    out.stdout.print(f"\nOpen {archive / 'README.md'} to browse; the bare remote it pushed to is "
-                     f"{folder / 'remote.git'}.", markup=False)
+    from newsmirror.archive.store import open_store
+    from newsmirror.publish.site import build_site
+
+    with open_store(archive, branch=config.branch) as store:
+        site = build_site(config, store, folder / "site")
+    out.stdout.print(f"\n== The reading site: {len(site.written)} files in {folder / 'site'}", markup=False)
+    out.stdout.print(f"\nOpen {archive / 'README.md'} to browse the archive as a git host shows it, "
+                     f"or {site.index_path} in a browser (or `newsmirror serve --out {folder / 'site'}`). "
+                     f"The bare remote it pushed to is {folder / 'remote.git'}.", markup=False)
 
 
 def register(app: typer.Typer) -> None:
