@@ -1,0 +1,26 @@
+"""bench/run.py --quick runs end to end and prints its table (no assertion on speed: the
+figures depend on the machine; the full run writes them to bench/RESULTS.md)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "run.py"
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="the benchmark needs git")
+def test_quick_benchmark_prints_the_table():
+    done = subprocess.run([sys.executable, str(BENCH), "--quick", "--no-write"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+    out = done.stdout
+    assert "| Benchmark" in out and "| Target" in out
+    for name in ("1. Cold ingest", "2. Idle hour", "3. Busy hour", "4. Rebuild", "5. Parse floor"):
+        assert name in out, out
+    assert "articles/s" in out
+    assert "RESULTS.md" not in out  # --no-write leaves the committed results alone
