@@ -277,9 +277,14 @@ class Fetcher:
                 raise _map_error(exc, settings) from exc
         raise FetchError(f"too many redirects (more than {settings.max_redirects})")
 
+    async def before_request(self, url: httpx.URL) -> None:
+        """Called before every request is sent, the first and each redirect hop; a subclass
+        may refuse one by raising a FetchError (see fetch/safety.py)."""
+
     async def _request(self, url: httpx.URL, headers: dict[str, str]) -> FetchResult | httpx.URL:
         """Send one GET; return the result, or the next URL for a redirect."""
         assert self._client is not None
+        await self.before_request(url)
         request = self._client.build_request("GET", url, headers=headers)
         response = await self._client.send(request, stream=True)
         try:

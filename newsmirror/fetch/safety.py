@@ -127,8 +127,8 @@ class SafeFetcher(Fetcher):
     each redirect hop, with `check_url` (after DNS resolution). A refused address ends
     the fetch with a `RefusedFetchError` before any connection to it is made.
 
-    The check runs as an httpx request hook on the fetcher's client, so redirects keep
-    the Fetcher's own limits (deadline, size, per-host caps, `max_redirects`).
+    The check runs in the Fetcher's `before_request` hook, so redirects keep the
+    Fetcher's own limits (deadline, size, per-host caps, `max_redirects`).
     """
 
     def __init__(
@@ -145,21 +145,13 @@ class SafeFetcher(Fetcher):
         self.allow_hosts = frozenset(allow_hosts)
         self.resolver = resolver
 
-    async def __aenter__(self) -> SafeFetcher:
-        await super().__aenter__()
-        # Fetcher builds its client in __aenter__ and exposes no hook parameter.
-        client: httpx.AsyncClient = self._client  # type: ignore[assignment]
-        client.event_hooks = {**client.event_hooks,
-                              "request": [*client.event_hooks["request"], self._check_request]}
-        return self
-
     async def check(self, url: str) -> str:
         """`check_url` with this fetcher's settings, off the event loop (DNS blocks)."""
         return await asyncio.to_thread(check_url, url, allow_private=self.allow_private,
                                        allow_hosts=self.allow_hosts, resolver=self.resolver)
 
-    async def _check_request(self, request: httpx.Request) -> None:
+    async def before_request(self, url: httpx.URL) -> None:
         try:
-            await self.check(str(request.url))
+            await self.check(str(url))
         except UnsafeURLError as err:
             raise RefusedFetchError(str(err)) from err
