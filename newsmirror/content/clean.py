@@ -9,6 +9,7 @@ and tracking pixels.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from urllib.parse import unquote_plus
@@ -16,7 +17,16 @@ from urllib.parse import unquote_plus
 import ada_url
 import nh3
 
-from newsmirror.content.markup import Edit, Tag, Text, apply_edits, srcset_urls, tokenize
+from newsmirror.content.markup import (
+    Edit,
+    Tag,
+    Text,
+    _parse_tag,
+    _raw_text_end,
+    apply_edits,
+    srcset_urls,
+    tokenize,
+)
 
 DEFAULT_VIDEO_HOSTS: tuple[str, ...] = (
     "youtube.com/embed/",
@@ -129,6 +139,7 @@ _SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 _URL_CONTROL = re.compile(r"[\x00-\x20\x7f]+")
+_PLAIN_HTTP = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?:[^\x00-\x20\x7f]*")
 # Leading/trailing characters browsers strip from a URL (C0 controls and space).
 _URL_TRIM = "".join(chr(c) for c in range(0x21))
 
@@ -149,11 +160,22 @@ def _url_matches(url: str, patterns: Iterable[str]) -> bool:
         parsed = ada_url.URL(url)
     except ValueError:
         return False
-    for pattern in patterns:
-        host, slash, path = pattern.partition("/")
-        if host_matches(parsed.hostname, (host,)) and parsed.pathname.startswith(slash + path):
+    # Each attribute read crosses into ada (~2 µs): read the two we need once.
+    hostname, pathname = parsed.hostname, parsed.pathname
+    for host, path in _split_patterns(tuple(patterns)):
+        if host_matches(hostname, (host,)) and pathname.startswith(path):
             return True
     return False
+
+
+@functools.lru_cache(maxsize=64)
+def _split_patterns(patterns: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """"host[/path-prefix]" patterns as (host, "/path-prefix" or "") pairs."""
+    pairs = []
+    for pattern in patterns:
+        host, slash, path = pattern.partition("/")
+        pairs.append((host, slash + path))
+    return tuple(pairs)
 
 
 def absolutize(url: str, base: str | None) -> str:
@@ -191,7 +213,10 @@ def strip_tracking(url: str) -> str:
 
 
 def _is_tracking(param: str) -> bool:
-    name = unquote_plus(param.partition("=")[0]).strip().lower()
+    name = param.partition("=")[0]
+    if "%" in name or "+" in name:  # otherwise unquote_plus returns it unchanged
+        name = unquote_plus(name)
+    name = name.strip().lower()
     return name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES)
 
 
@@ -204,6 +229,10 @@ def _scheme_of(url: str) -> str | None:
 def _safe_url(value: str, base_url: str | None, *, allow_data_image: bool) -> str | None:
     """`value` made absolute and free of tracking parameters; None when it is not a
     safe address (only http, https, mailto and relative; data:image/… where allowed)."""
+    if _PLAIN_HTTP.fullmatch(value):
+        # No controls or spaces anywhere (nothing to trim, the scheme is what a browser
+        # sees) and already absolute, so `absolutize` would return it unchanged.
+        return strip_tracking(value)
     value = value.strip(_URL_TRIM)
     if not value:
         return None
@@ -246,27 +275,88 @@ def _safe_srcset(value: str, base_url: str | None) -> str | None:
     return ", ".join(candidates) or None
 
 
+_STYLE_NOISE = re.compile(r"/\*.*?\*/|\s+", re.DOTALL)
+
+
 def _safe_style(value: str) -> str | None:
-    compact = re.sub(r"/\*.*?\*/|\s+", "", value, flags=re.DOTALL).lower()
+    compact = _STYLE_NOISE.sub("", value).lower()
     return None if any(danger in compact for danger in _STYLE_DANGER) else value
 
 
-def _attribute_filter(base_url: str | None, iframe_hosts: tuple[str, ...]):
-    def check(tag: str, attr: str, value: str) -> str | None:
+class _AttributeFilter:
+    """nh3's attribute_filter for one `sanitize_html` call. Besides vetting values it notes
+    whether any ``<img>`` could be a tracking pixel, so the pass that removes them can be
+    skipped for the (usual) bodies that have none."""
+
+    __slots__ = ("base_url", "iframe_hosts", "maybe_pixel")
+
+    def __init__(self, base_url: str | None, iframe_hosts: tuple[str, ...]) -> None:
+        self.base_url = base_url
+        self.iframe_hosts = iframe_hosts
+        self.maybe_pixel = False
+
+    def __call__(self, tag: str, attr: str, value: str) -> str | None:
+        if attr in _URL_ATTRS:
+            if tag == "iframe" and attr == "src":
+                return _safe_iframe_src(value, self.base_url, self.iframe_hosts)
+            if tag == "img" and attr == "src":
+                url = _safe_url(value, self.base_url, allow_data_image=True)
+                if url and not self.maybe_pixel and _maybe_pixel_host(url):
+                    self.maybe_pixel = True
+                return url
+            return _safe_url(value, self.base_url, allow_data_image=False)
+        if attr in _PLAIN_ATTRS:
+            if tag == "img" and attr == "height" and not self.maybe_pixel and _at_most_one(value):
+                self.maybe_pixel = True  # a pixel needs both sides at most 1
+            return value
         if attr.startswith("on"):
             return None
-        if tag == "iframe" and attr == "src":
-            return _safe_iframe_src(value, base_url, iframe_hosts)
-        if attr in _URL_ATTRS:
-            allow_data = tag == "img" and attr == "src"
-            return _safe_url(value, base_url, allow_data_image=allow_data)
         if attr == "srcset":
-            return _safe_srcset(value, base_url)
+            return _safe_srcset(value, self.base_url)
         if attr == "style":
             return _safe_style(value)
         return value
 
-    return check
+
+_PLAIN_ATTRS = frozenset(
+    name for names in (_GENERIC_ATTRS, *_ATTRS.values()) for name in names
+    if name not in _URL_ATTRS and name not in ("srcset", "style") and not name.startswith("on")
+) | {"rel"}
+"""Allowed attributes whose value the filter passes through unchanged."""
+_PIXEL_HOSTNAMES = tuple(
+    host for host in sorted({pattern.partition("/")[0].lower() for pattern in PIXEL_HOSTS})
+    if not any(other != host and other in host for other in PIXEL_HOSTS)
+)
+"""The hosts of `PIXEL_HOSTS`, less those containing another (a substring test on the
+shorter one already says yes)."""
+
+
+def _maybe_pixel_host(url: str) -> bool:
+    """False only when `_url_matches(url, PIXEL_HOSTS)` cannot be true: for ASCII input
+    without percent-escapes, ada's host name is a lower-cased piece of the address once
+    tab, CR and LF (which URL parsing deletes) are gone, so it contains the pattern's host.
+    Anything else (non-ASCII, which IDNA may map to ASCII; '%') counts as possible."""
+    if not url.isascii() or "%" in url:
+        return True
+    low = url.lower()
+    if "\t" in low or "\n" in low or "\r" in low:
+        low = low.replace("\t", "").replace("\n", "").replace("\r", "")
+    for host in _PIXEL_HOSTNAMES:
+        if host in low:
+            return True
+    return False
+
+
+_NH3_OPTIONS = dict(
+    tags=set(_TAGS),
+    clean_content_tags=set(_DROP_WITH_CONTENT),
+    attributes={"*": set(_GENERIC_ATTRS), **{tag: set(names) for tag, names in _ATTRS.items()}},
+    strip_comments=True,
+    link_rel="noopener noreferrer",
+    url_schemes=set(_SAFE_SCHEMES) | {"data"},
+    filter_style_properties=set(_STYLE_PROPERTIES),
+)
+_NOSCRIPT = re.compile("noscript", re.IGNORECASE)
 
 
 def sanitize_html(
@@ -286,19 +376,54 @@ def sanitize_html(
     tracking pixels and tracking query parameters. Relative addresses are made absolute
     against `base_url` when it is given. ``<noscript>`` wrappers are unwrapped so their
     markup (often the real image of a lazy-loaded page) is sanitised like the rest.
+
+    The passes around nh3 run only when their trigger can be present: the unwrapping
+    when the input has the letters "noscript" (any case, so none is missed), the element
+    pass when nh3's output has an iframe (it writes tag names lower-cased and escapes '<'
+    in text) or the attribute filter saw an image that may be a tracking pixel.
     """
-    cleaned = nh3.clean(
-        _unwrap_noscript(html),
-        tags=set(_TAGS),
-        clean_content_tags=set(_DROP_WITH_CONTENT),
-        attributes={"*": set(_GENERIC_ATTRS), **{tag: set(names) for tag, names in _ATTRS.items()}},
-        attribute_filter=_attribute_filter(base_url, tuple(iframe_hosts)),
-        strip_comments=True,
-        link_rel="noopener noreferrer",
-        url_schemes=set(_SAFE_SCHEMES) | {"data"},
-        filter_style_properties=set(_STYLE_PROPERTIES),
-    )
-    return _drop_elements(cleaned)
+    if _NOSCRIPT.search(html):
+        html = _unwrap_noscript(html)
+    check = _AttributeFilter(base_url, tuple(iframe_hosts))
+    cleaned = nh3.clean(html, attribute_filter=check, **_NH3_OPTIONS)
+    if check.maybe_pixel or "<iframe" in cleaned:
+        return _drop_in_clean(cleaned)
+    return cleaned
+
+
+_IFRAME_OR_IMG = re.compile("<(?:iframe|img)")
+
+
+def _drop_in_clean(html: str) -> str:
+    """`_drop_elements` for nh3's output, parsing only where "<iframe" or "<img" occurs.
+    There every "<" starts a tag (nh3 escapes it in text and attribute values and keeps
+    no comments) except inside an iframe, the one raw-text element it keeps, whose
+    content is skipped up to its end tag just as the tokeniser skips it."""
+    edits: list[Edit] = []
+    pos = 0
+    while (found := _IFRAME_OR_IMG.search(html, pos)) is not None:
+        tag = _parse_tag(html, found.start(), closing=False)
+        if not isinstance(tag, Tag):
+            break  # unterminated: runs to the end
+        pos = tag.end
+        if tag.name == "img":
+            if is_tracking_pixel(tag):
+                edits.append(Edit(tag.start, tag.end, ""))
+        elif tag.name == "iframe":
+            refused = tag.attr("src") is None
+            if refused:
+                edits.append(Edit(tag.start, tag.end, ""))
+            close = _raw_text_end(html, pos, "iframe")
+            if pos < close:
+                edits.append(Edit(pos, close, ""))  # fallback content
+            pos = close
+            end = _parse_tag(html, close, closing=True) if close < len(html) else None
+            if not isinstance(end, Tag):
+                break  # no end tag: the rest is the iframe's
+            if refused:
+                edits.append(Edit(end.start, end.end, ""))
+            pos = end.end
+    return apply_edits(html, edits)
 
 
 def _unwrap_noscript(html: str) -> str:
@@ -341,6 +466,9 @@ def is_tracking_pixel(tag: Tag) -> bool:
     return bool(src and src.value and _url_matches(src.value, PIXEL_HOSTS))
 
 
+_DIMENSION = re.compile(r"\s*(\d+(?:\.\d*)?)\s*(px)?\s*$")
+
+
 def _at_most_one(value: str | None) -> bool:
-    match = re.match(r"\s*(\d+(?:\.\d*)?)\s*(px)?\s*$", value or "")
+    match = _DIMENSION.match(value or "")
     return bool(match) and float(match.group(1)) <= 1
