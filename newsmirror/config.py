@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from newsmirror.archive.paths import SLUG_RE
+from newsmirror.fetch.client import DEFAULT_USER_AGENT, FetchSettings
 
 FULL_TEXT_MODES = ("feed", "page", "auto")
 DEFAULT_IMAGE_PROXY = "https://images.weserv.nl?url=${host}${pathname}${search}"
@@ -22,17 +23,6 @@ class ConfigError(ValueError):
     def __init__(self, file: str, key: str, problem: str):
         self.file, self.key, self.problem = file, key, problem
         super().__init__(f"{file}: {key}: {problem}" if key else f"{file}: {problem}")
-
-
-@dataclass(frozen=True)
-class FetchConfig:
-    timeout: float = 20.0
-    connect_timeout: float = 10.0
-    max_bytes: int = 15 * 1024 * 1024
-    max_redirects: int = 5
-    per_host: int = 2
-    concurrency: int = 16
-    user_agent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,7 +58,7 @@ class Config:
     image_proxy: tuple[str, ...] = ()
     image_proxy_exclude: tuple[str, ...] = ()
     site_rules: Path | None = None
-    fetch: FetchConfig = field(default_factory=FetchConfig)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
 
 
 # -- the checks ---------------------------------------------------------------------------
@@ -185,7 +175,7 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
     archive = check.table(top.get("archive", {}), "archive",
                           {"path", "title", "remote", "remote_name", "branch", "push", "list_size",
                            "site_url"})
-    fetch = check.table(top.get("fetch", {}), "fetch", {f.name for f in fields(FetchConfig)})
+    fetch = check.table(top.get("fetch", {}), "fetch", {f.name for f in fields(FetchSettings)})
     images = check.table(top.get("images", {}), "images", {"proxy", "exclude"})
     defaults = check.table(top.get("defaults", {}), "defaults",
                            {"full_text", "selector", "remove", "sanitize", "convert",
@@ -238,14 +228,15 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
         image_proxy=proxy,
         image_proxy_exclude=check.strings(images, "images", "exclude") or (),
         site_rules=base / rules if rules else None,
-        fetch=FetchConfig(
+        fetch=FetchSettings(
             timeout=check.positive(fetch, "fetch", "timeout", float, 20.0),
             connect_timeout=check.positive(fetch, "fetch", "connect_timeout", float, 10.0),
             max_bytes=check.positive(fetch, "fetch", "max_bytes", int, 15 * 1024 * 1024),
             max_redirects=check.positive(fetch, "fetch", "max_redirects", int, 5),
             per_host=check.positive(fetch, "fetch", "per_host", int, 2),
             concurrency=check.positive(fetch, "fetch", "concurrency", int, 16),
-            user_agent=user_agent,
+            user_agent=user_agent or DEFAULT_USER_AGENT,
+            max_retry_after=check.positive(fetch, "fetch", "max_retry_after", float, 10.0),
         ),
     )
 

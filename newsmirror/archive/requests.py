@@ -179,7 +179,6 @@ async def archive_requests(config: Config, urls: list[str], *, push: bool = True
     remote is configured. `allow_private`/`allow_hosts` lift the address refusal (tests)."""
     from newsmirror.content.extract import ExtractionError
     from newsmirror.fetch.safety import SafeFetcher
-    from newsmirror.pipeline import fetch_settings
 
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
     remote = (config.remote_name, config.remote) if config.remote else None
@@ -212,7 +211,7 @@ async def archive_requests(config: Config, urls: list[str], *, push: bool = True
                 fetched[link] = f"internal error: {type(err).__name__}: {err}"
 
         if wanted:
-            async with SafeFetcher(fetch_settings(config), allow_private=allow_private,
+            async with SafeFetcher(config.fetch, allow_private=allow_private,
                                    allow_hosts=allow_hosts) as fetcher:
                 await asyncio.gather(*(one(fetcher, link) for link in wanted))
 

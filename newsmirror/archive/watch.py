@@ -332,7 +332,6 @@ async def watch_archive(config: Config, *, since_days: float = 30, budget: int =
     """Re-check up to `budget` articles published in the last `since_days` days; record
     changes and removals, commit, and push when asked."""
     from newsmirror.fetch.safety import SafeFetcher
-    from newsmirror.pipeline import fetch_settings
 
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
     remote = (config.remote_name, config.remote) if config.remote else None
@@ -348,7 +347,7 @@ async def watch_archive(config: Config, *, since_days: float = 30, budget: int =
         chosen = [(item, article) for item in choose(pool, states, budget)
                   if (article := _read(root, item.path)) is not None]
 
-        async with SafeFetcher(fetch_settings(config), allow_private=allow_private) as fetcher:
+        async with SafeFetcher(config.fetch, allow_private=allow_private) as fetcher:
             checker = Checker(config, fetcher)
 
             async def one(item: Watched, article: Article) -> Check:
