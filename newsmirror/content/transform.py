@@ -25,9 +25,22 @@ class ContentSettings:
 
 def transform_body(html: str, *, base_url: str | None, settings: ContentSettings) -> str:
     """Sanitise (if asked), then proxy images, then convert the script; with default
-    settings `html` comes back unchanged."""
+    settings `html` comes back unchanged. The same as `finish_body` of `clean_body`."""
+    html = clean_body(html, base_url=base_url, settings=settings)
+    return finish_body(html, base_url=base_url, settings=settings)
+
+
+def clean_body(html: str, *, base_url: str | None, settings: ContentSettings) -> str:
+    """The first half of `transform_body`: sanitise, if the source asks for it."""
     if settings.sanitize:
         html = sanitize_html(html, base_url=base_url)
+    return html
+
+
+def finish_body(html: str, *, base_url: str | None, settings: ContentSettings) -> str:
+    """The second half of `transform_body`: proxy images, then convert the script. Between
+    the two halves a source that downloads its images localises them; it then passes
+    ``base_url=None`` so the relative links to the local copies are left alone."""
     html = rewrite_images(html, settings.images, base_url=base_url)
     if settings.convert:
         html = convert_html(html, settings.convert)
