@@ -15,13 +15,16 @@ from dataclasses import dataclass, field, replace
 
 from newsmirror import __version__
 from newsmirror.archive.article import render_article
+from newsmirror.archive.assets import ImageDownloader
 from newsmirror.archive.catalog import digest_bytes
 from newsmirror.archive.identity import assign_keys, base_key, key_hash, normalise_link
 from newsmirror.archive.paths import article_path
 from newsmirror.archive.store import HEALTH_FILE, Store, open_store
 from newsmirror.config import Config, SourceConfig
 from newsmirror.content.images import ImagePolicy
-from newsmirror.content.transform import ContentSettings, transform_body, transform_title
+from newsmirror.content.transform import (
+    ContentSettings, clean_body, finish_body, transform_body, transform_title,
+)
 from newsmirror.fetch.client import FetchError, Fetcher, FetchSettings
 from newsmirror.models import ArchivedEntry, Article, FeedItem, SourceOutcome
 from newsmirror.parse.feed import FeedParseError, NotAFeedError, parse_feed
@@ -35,7 +38,7 @@ UNTITLED = "（无标题）"
 PAGE_PENDING = "page-pending"
 """Stands for the feed digest when the article's page could not be fetched: the next run
 tries the page again (None, by contrast, means a catalog rebuilt from the files)."""
-GENERATED = ["articles", "lists", "feeds", "README.md", HEALTH_FILE, ".gitignore"]
+GENERATED = ["articles", "assets", "lists", "feeds", "README.md", HEALTH_FILE, ".gitignore"]
 
 
 @dataclass
@@ -99,6 +102,7 @@ class _Run:
     now_ms: int
     reporter: Reporter
     page_fetcher: Callable | None = None
+    images: ImageDownloader | None = None
 
     async def source(self, source: SourceConfig) -> SourceOutcome:
         outcome = SourceOutcome(source.slug, source.name)
@@ -156,13 +160,19 @@ class _Run:
                 catalog.put(existing, digest)
                 outcome.unchanged += 1
                 continue
-            body, complete = await self.body(source, item, link)
-            body = transform_body(body, base_url=link, settings=settings)
             published = item.published_ms or (existing.published_ms if existing else self.now_ms)
+            path = existing.path if existing else article_path(source.slug, published, title, ident)
+            body, complete = await self.body(source, item, link)
+            if source.download_images and self.images is not None:
+                body = clean_body(body, base_url=link, settings=settings)
+                body, _assets = await self.images.localise(
+                    body, base_url=link, slug=source.slug, published_ms=published, article_path=path)
+                body = finish_body(body, base_url=None, settings=settings)
+            else:
+                body = transform_body(body, base_url=link, settings=settings)
             data = render_article(Article(published, title, link, body))
             entry = ArchivedEntry(
-                slug=source.slug, key=ident,
-                path=existing.path if existing else article_path(source.slug, published, title, ident),
+                slug=source.slug, key=ident, path=path,
                 published_ms=published, title=title, link=link, digest=digest_bytes(data))
             if existing and existing.digest == entry.digest:
                 outcome.unchanged += 1
@@ -234,7 +244,8 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
             from newsmirror.content.pages import PageFetcher
 
             run = _Run(config, store, fetcher, health, now_ms, reporter,
-                       PageFetcher(fetcher, store.cache / "pages", config.site_rules))
+                       PageFetcher(fetcher, store.cache / "pages", config.site_rules),
+                       ImageDownloader(fetcher, store.root, store.catalog.db))
 
             async def one(source: SourceConfig) -> SourceOutcome:
                 outcome = await run.source(source)
