@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
+from tests.helpers import bare_remote, git
 from newsmirror.archive.article import parse_article
 from newsmirror.archive.requests import (
     REQUESTS_LIST, archive_requests, archive_urls, request_link, request_path, scan_requests,
@@ -17,11 +18,6 @@ from newsmirror.config import Config, parse_config
 
 PAGES = Path(__file__).resolve().parents[1] / "content" / "pages"
 PROXY = "https://images.weserv.nl?url=${host}${pathname}${search}"
-
-
-def git(*args: str, cwd: Path) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                          text=True).stdout.strip()
 
 
 def make_config(folder: Path, remote: Path | None) -> Config:
@@ -35,9 +31,7 @@ def make_config(folder: Path, remote: Path | None) -> Config:
 
 @pytest.fixture
 def remote(tmp_path: Path) -> Path:
-    bare = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
-    return bare
+    return bare_remote(tmp_path / "remote.git")
 
 
 @pytest.fixture

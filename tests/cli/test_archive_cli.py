@@ -4,13 +4,13 @@ archive with a bare remote."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
+from tests.helpers import bare_remote, git
 from newsmirror.archive.requests import archive_urls
 from newsmirror.cli import app
 from newsmirror.cli.archive import blob_url, render_comment, urls_in_text
@@ -23,7 +23,7 @@ PAGES = Path(__file__).resolve().parents[1] / "content" / "pages"
 @pytest.fixture
 def setup(tmp_path: Path):
     remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
+    bare_remote(remote)
     config = tmp_path / "newsmirror.toml"
     config.write_text(f"""
 [archive]

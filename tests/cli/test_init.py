@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-import subprocess
 import tomllib
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from tests.helpers import bare_remote, git
 from newsmirror.cli import app
 from newsmirror.cli.init import CONFIG_FILE, REQUEST_WORKFLOW_FILE, WORKFLOW_FILE, cron_line
 from newsmirror.config import load_config, parse_config
@@ -21,16 +21,9 @@ def invoke(*args: str):
     return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 
-def git(folder: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=folder, check=True, capture_output=True,
-                          text=True).stdout.strip()
-
-
 @pytest.fixture
 def remote(tmp_path: Path) -> Path:
-    bare = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
-    return bare
+    return bare_remote(tmp_path / "remote.git")
 
 
 @pytest.fixture
@@ -43,13 +36,13 @@ def archive(tmp_path: Path, remote: Path) -> Path:
 
 def test_init_makes_a_repository_with_one_commit_of_the_starter_files(archive: Path, remote: Path):
     assert (archive / ".git").is_dir()
-    assert git(archive, "remote", "get-url", "origin") == str(remote)
-    assert git(archive, "rev-list", "--count", "HEAD") == "1"
-    committed = set(git(archive, "ls-files").splitlines())
+    assert git("remote", "get-url", "origin", cwd=archive) == str(remote)
+    assert git("rev-list", "--count", "HEAD", cwd=archive) == "1"
+    committed = set(git("ls-files", cwd=archive).splitlines())
     assert committed == {CONFIG_FILE, "README.md", WORKFLOW_FILE, REQUEST_WORKFLOW_FILE,
                          "requirements.txt", ".gitignore"}
-    assert git(archive, "status", "--porcelain") == ""
-    assert git(archive, "ls-remote", str(remote)) == "", "init pushes nothing"
+    assert git("status", "--porcelain", cwd=archive) == ""
+    assert git("ls-remote", str(remote), cwd=archive) == "", "init pushes nothing"
 
 
 def test_the_configuration_loads_with_the_bundled_sources(archive: Path):
@@ -109,18 +102,18 @@ def test_the_cron_line_is_printed_and_in_the_readme(tmp_path: Path):
 
 def test_init_refuses_a_folder_that_already_has_a_configuration(archive: Path):
     before = (archive / CONFIG_FILE).read_bytes()
-    head = git(archive, "rev-parse", "HEAD")
+    head = git("rev-parse", "HEAD", cwd=archive)
     result = invoke("init", str(archive))
     assert result.exit_code == 2
     assert "already exists" in result.stderr
     assert (archive / CONFIG_FILE).read_bytes() == before
-    assert git(archive, "rev-parse", "HEAD") == head
+    assert git("rev-parse", "HEAD", cwd=archive) == head
 
 
 def test_init_keeps_what_an_existing_clone_already_has(tmp_path: Path):
     folder = tmp_path / "clone"
     folder.mkdir()
-    git(folder, "init", "-q", "-b", "trunk")
+    git("init", "-q", "-b", "trunk", cwd=folder)
     (folder / "README.md").write_text("mine\n")
     result = invoke("init", str(folder))
     assert result.exit_code == 0, result.output
@@ -139,6 +132,6 @@ def test_the_first_run_after_init_commits_and_pushes(archive: Path, remote: Path
         config = parse_config(data, file=str(archive / CONFIG_FILE), base=archive)
         report = asyncio.run(run_mirror(config))
     assert report.new > 0 and report.commit and report.push and report.push.ok, report.push
-    assert git(archive, "rev-list", "--count", "HEAD") == "2"
-    assert git(remote, "rev-parse", "main") == git(archive, "rev-parse", "HEAD")
+    assert git("rev-list", "--count", "HEAD", cwd=archive) == "2"
+    assert git("rev-parse", "main", cwd=remote) == git("rev-parse", "HEAD", cwd=archive)
     assert (archive / "feeds" / "voa.xml").is_file()

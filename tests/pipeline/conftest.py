@@ -1,16 +1,11 @@
 import asyncio
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from newsmirror.config import parse_config
 from newsmirror.pipeline import run_mirror
-
-
-def git(*args: str, cwd: Path) -> str:
-    return subprocess.run(["git", "-c", "core.quotepath=false", *args], cwd=cwd, check=True, capture_output=True,
-                          text=True).stdout
+from tests.helpers import bare_remote, git
 
 
 class Mirror:
@@ -19,7 +14,7 @@ class Mirror:
     def __init__(self, tmp_path: Path):
         self.tmp = tmp_path
         self.remote = tmp_path / "remote.git"
-        git("init", "-q", "--bare", "-b", "main", str(self.remote), cwd=tmp_path)
+        bare_remote(self.remote)
         self.archive = tmp_path / "archive"
 
     def config(self, sources: list[dict], **top):

@@ -2,7 +2,7 @@
 
 from pytest_httpserver import HTTPServer
 
-from tests.pipeline.conftest import git
+from tests.helpers import git
 from tests.pipeline.feeds import Item, rss
 
 T0 = 1_764_000_000_000

@@ -14,7 +14,7 @@ from werkzeug import Request, Response
 
 from newsmirror.archive.article import parse_article
 from newsmirror.archive.paths import key_from_path
-from tests.pipeline.conftest import git
+from tests.helpers import bare_remote, git
 from tests.pipeline.feeds import Item, rss
 
 FEEDS, ITEMS = 12, 120
@@ -47,7 +47,7 @@ def test_sigkill_at_random_points_never_corrupts_the_archive(tmp_path: Path, htt
     for s in range(FEEDS):
         httpserver.expect_request(f"/s{s}.xml").respond_with_handler(handler)
     remote = tmp_path / "remote.git"
-    git("init", "-q", "--bare", "-b", "main", str(remote), cwd=tmp_path)
+    bare_remote(remote)
     config = tmp_path / "newsmirror.toml"
     config.write_text(f'[archive]\nremote = "{remote}"\n' + "".join(
         f'[[sources]]\nslug = "s{s}"\nname = "源{s}"\nurl = "{httpserver.url_for(f"/s{s}.xml")}"\n'

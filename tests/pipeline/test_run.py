@@ -6,7 +6,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from newsmirror.archive.article import parse_article
-from tests.pipeline.conftest import git
+from tests.helpers import git
 from tests.pipeline.feeds import Item, rss
 
 T0 = 1_764_000_000_000  # 2025-11-24 16:00 UTC

@@ -1,21 +1,17 @@
 """The archive's git handling, against real repositories and a bare remote."""
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from newsmirror.publish.git import Repo
-
-
-def git(*args, cwd):
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+from tests.helpers import bare_remote, git
 
 
 @pytest.fixture
 def setup(tmp_path: Path):
     remote = tmp_path / "remote.git"
-    git("init", "-q", "--bare", "-b", "main", str(remote), cwd=tmp_path)
+    bare_remote(remote)
     repo = Repo(tmp_path / "archive")
     repo.ensure()
     repo.set_remote("origin", str(remote))
@@ -69,7 +65,7 @@ def test_push_rebases_when_the_remote_moved(setup, tmp_path: Path):
     assert {"articles/ours.md", "articles/theirs.md"} <= set(files)
     # Never forced: the remote's commit is still in the history.
     assert "theirs" in git("log", "--format=%s", "main", cwd=remote)
-    assert git("show", "main:README.md", cwd=remote) == "our readme\n"
+    assert git("show", "main:README.md", cwd=remote) == "our readme"
 
 
 def test_unreachable_remote_loses_nothing(setup, tmp_path: Path):
