@@ -25,7 +25,7 @@ from newsmirror.content.images import ImagePolicy
 from newsmirror.content.transform import (
     ContentSettings, clean_body, finish_body, transform_body, transform_title,
 )
-from newsmirror.fetch.client import FetchError, Fetcher, FetchSettings
+from newsmirror.fetch.client import FetchError, Fetcher
 from newsmirror.models import ArchivedEntry, Article, FeedItem, SourceOutcome
 from newsmirror.parse.feed import FeedParseError, NotAFeedError, parse_feed
 from newsmirror.publish.git import PushResult
@@ -69,11 +69,6 @@ class Reporter:
     def start(self, total: int) -> None: ...
     def source_done(self, outcome: SourceOutcome) -> None: ...
     def note(self, message: str) -> None: ...
-
-
-def fetch_settings(config: Config) -> FetchSettings:
-    values = {k: v for k, v in vars(config.fetch).items() if v is not None}
-    return FetchSettings(**values)
 
 
 def content_settings(config: Config, source: SourceConfig) -> ContentSettings:
@@ -240,7 +235,7 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
         sources = [s for s in config.sources if s.enabled]
         reporter.start(len(sources))
         store.catalog.begin()
-        async with Fetcher(fetch_settings(config)) as fetcher:
+        async with Fetcher(config.fetch) as fetcher:
             from newsmirror.content.pages import PageFetcher
 
             run = _Run(config, store, fetcher, health, now_ms, reporter,
