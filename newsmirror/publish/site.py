@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -240,6 +241,8 @@ def page_key(page: Page, site_title: str, templates: str) -> str:
 
 
 # -- article bodies ----------------------------------------------------------------------
+LOCAL_ORIGIN = "https://newsmirror.invalid/"
+_LOCAL_ASSET = re.compile(r"(?<=[\"'\s,=])(?:\.\./){4}assets/")
 def reader_body(html: str, link: str) -> str:
     """The article HTML made safe to show: sanitised (scripts, handlers and foreign URL
     schemes removed, addresses made absolute), images lazy and sent without a Referer,
@@ -247,7 +250,10 @@ def reader_body(html: str, link: str) -> str:
     from newsmirror.content.clean import sanitize_html
     from newsmirror.content.markup import Edit, Tag, apply_edits, escape_attr, set_attr, tokenize
 
-    clean = sanitize_html(html, base_url=link)
+    # Links to the archive's own images (download_images) are relative to the article;
+    # keep them so instead of resolving them against the original site.
+    protected = _LOCAL_ASSET.sub(LOCAL_ORIGIN + "assets/", html)
+    clean = sanitize_html(protected, base_url=link).replace(LOCAL_ORIGIN, "../../../../")
     edits: list[Edit] = []
     in_iframe = False
     for token in tokenize(clean):
@@ -342,6 +348,15 @@ def build_site(config: Config, store: Store, out_dir: Path, *, page_size: int = 
         files[name] = hashlib.sha256(data).hexdigest()
     build.emit(".nojekyll", b"")
     files[".nojekyll"] = ""
+    # Images a source downloaded into the archive (download_images) go to the same place
+    # in the site: article pages sit as deep as article files, so their links still hold.
+    # The names are content hashes, so a name that is already there is the same file.
+    for path in sorted((store.root / "assets").rglob("*")):
+        if path.is_file():
+            relpath = path.relative_to(store.root).as_posix()
+            files[relpath] = path.name
+            if old_files.get(relpath) != path.name or not (out_dir / relpath).is_file():
+                build.emit(relpath, path.read_bytes())
 
     for page in plan_pages(config.title, sources, page_size=page_size, home_size=home_size):
         key = page_key(page, config.title, templates)

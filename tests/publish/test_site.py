@@ -322,3 +322,24 @@ def test_site_from_the_real_pipeline(tmp_path: Path):
     for page in html_files(out):
         assert links_of(page).handlers == []
     assert os.path.isfile(out / "sources/voa/index.html")
+
+
+def test_images_downloaded_into_the_archive_are_shown_from_the_site(tmp_path: Path):
+    """download_images links articles to assets/… relatively; the site carries the files
+    to the same place, so the same relative link works in the site's article page."""
+    config = make_config(tmp_path)
+    asset = "assets/voa/2024/01/0123456789abcdef01234567.png"
+    (config.archive / asset).parent.mkdir(parents=True)
+    (config.archive / asset).write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 32)
+    relpath = write_article(config.archive, "voa", 1, "有图的新闻",
+                            f'<p>图片</p><img src="../../../../{asset}" alt="本地">')
+    out = tmp_path / "site"
+    report = build(config, out)
+    assert asset in report.written
+    page = next((out / "articles" / "voa").rglob("*.html"))
+    html = page.read_text(encoding="utf-8")
+    assert f'src="../../../../{asset}"' in html
+    assert (page.parent / f"../../../../{asset}").resolve() == (out / asset).resolve()
+    assert relpath.count("/") == page.relative_to(out).as_posix().count("/")
+    again = build(config, out)
+    assert asset not in again.written
