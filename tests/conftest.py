@@ -35,3 +35,11 @@ def testdata_dir(shared_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def format_dir(shared_dir: Path) -> Path:
     return shared_dir / "format"
+
+
+@pytest.fixture
+def mirror(tmp_path: Path):
+    """An archive with a bare remote, and the real pipeline to run over it."""
+    from tests.helpers import Mirror
+
+    return Mirror(tmp_path)

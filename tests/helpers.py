@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from pathlib import Path
+
+from newsmirror.config import parse_config
+from newsmirror.pipeline import run_mirror
 
 
 def git(*args: str, cwd: Path) -> str:
@@ -16,3 +20,33 @@ def bare_remote(path: Path) -> Path:
     """A bare repository at `path` to push to, with `main` as its default branch."""
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(path)], check=True)
     return path
+
+
+class Mirror:
+    """An archive with a bare remote, and a way to run the real pipeline over it."""
+
+    def __init__(self, tmp_path: Path):
+        self.tmp = tmp_path
+        self.remote = tmp_path / "remote.git"
+        bare_remote(self.remote)
+        self.archive = tmp_path / "archive"
+
+    def config(self, sources: list[dict], **top):
+
+        data = {"archive": {"path": str(self.archive), "remote": str(self.remote)},
+                "fetch": {"timeout": 5, "connect_timeout": 2}, "sources": sources}
+        data.update(top)
+        return parse_config(data, file="test.toml", base=self.tmp)
+
+    def run(self, sources: list[dict], *, now_ms: int | None = None, push: bool = True, **top):
+
+        return asyncio.run(run_mirror(self.config(sources, **top), push=push, now_ms=now_ms))
+
+    def commits(self) -> list[str]:
+        return git("log", "--format=%H", cwd=self.archive).split()
+
+    def changed_in(self, commit: str) -> list[str]:
+        return git("show", "--format=", "--name-only", commit, cwd=self.archive).split()
+
+    def articles(self) -> list[Path]:
+        return sorted((self.archive / "articles").rglob("*.md"))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import struct
-import subprocess
 import zlib
 from pathlib import Path
 from urllib.parse import quote
@@ -24,13 +23,8 @@ from newsmirror.archive.assets import (
 )
 from newsmirror.content.images import ImagePolicy, rewrite_images
 from newsmirror.content.transform import ContentSettings, clean_body, finish_body, transform_body
-from tests.pipeline.conftest import Mirror
+from tests.helpers import git
 from tests.pipeline.feeds import Item, rss
-
-
-def git(*args: str, cwd: Path) -> str:
-    return subprocess.run(["git", "-c", "core.quotepath=false", *args], cwd=cwd, check=True,
-                          capture_output=True, text=True).stdout.strip()
 
 
 def png_bytes() -> bytes:
@@ -194,12 +188,6 @@ def test_nothing_downloaded_gives_what_transform_body_gives(sanitize):
 
 
 # -- a whole run -------------------------------------------------------------------------
-
-@pytest.fixture
-def mirror(tmp_path) -> Mirror:
-    """The pipeline tests' archive with a bare remote (their fixture lives in their folder)."""
-    return Mirror(tmp_path)
-
 
 T0 = 1_764_000_000_000  # 2025-11-24 16:00 UTC: November in China too
 PROXY = "https://proxy.test/?url=${href_ue}"
