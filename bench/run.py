@@ -241,8 +241,11 @@ def build_big_archive(root: Path, scale: Scale) -> float:
     # Packed afterwards, as a clone is: 100,000 loose objects would make every commit
     # start a background `git gc --auto`.
     for args in (["init", "-q", "-b", "main"], ["add", "articles"],
-                 ["commit", "-q", "-m", f"{total} articles written by bench/run.py"], ["gc", "-q"]):
-        subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
+                 ["-c", "gc.auto=0", "commit", "-q", "-m", f"{total} articles written by bench/run.py"],
+                 ["gc", "-q"]):
+        done = subprocess.run(["git", *args], cwd=root, env=env, capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"git {' '.join(args)} failed: {done.stderr}")
     return time.perf_counter() - started
 
 
