@@ -160,8 +160,9 @@ class _Run:
             body, complete = await self.body(source, item, link)
             if source.download_images and self.images is not None:
                 body = clean_body(body, base_url=link, settings=settings)
-                body, _assets = await self.images.localise(
+                body, assets = await self.images.localise(
                     body, base_url=link, slug=source.slug, published_ms=published, article_path=path)
+                outcome.written.extend(assets)
                 body = finish_body(body, base_url=None, settings=settings)
             else:
                 body = transform_body(body, base_url=link, settings=settings)
@@ -257,7 +258,12 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
         health_changed = [slug for slug, h in health.items() if before.get(slug) != _durable(h)]
         if report.new or report.updated or regenerated or health_changed:
             message = _commit_message(report.outcomes, regenerated, health_changed)
-            report.commit = store.repo.commit(GENERATED, message)
+            # After a clean start git is told exactly what changed, so it need not look at
+            # every file; after a killed run, whole folders, to take in what it left.
+            paths = GENERATED if not store.clean_start else sorted(
+                {p for o in report.outcomes for p in o.written} | set(regenerated)
+                | {HEALTH_FILE, ".gitignore"})
+            report.commit = store.repo.commit(paths, message)
         store.catalog.set_meta("head", store.repo.head() or "")
         store.catalog.commit()
         if push and config.push and store.repo.head() and store.repo.has_remote(config.remote_name):

@@ -16,24 +16,27 @@ SPECIAL_LISTS = (
 )
 
 
-def write_lists(config: Config, store: Store) -> list[str]:
-    """Every source's list page and the README, from the catalog; the paths that changed."""
+def write_lists(config: Config, store: Store, changed: set[str] | None = None) -> list[str]:
+    """The list pages of the sources in `changed` (all when None, and any whose file is
+    missing) and the README, from the catalog; returns the paths that changed."""
     stats = store.catalog.stats()
-    changed = []
+    written = []
     for source in config.sources:
         relpath = f"lists/{source.slug}.md"
+        if changed is not None and source.slug not in changed and (store.root / relpath).exists():
+            continue
         if store.write(relpath, render_list(source.name, store.catalog.latest(source.slug, config.list_size))):
-            changed.append(relpath)
+            written.append(relpath)
     listed = [ListedSource(s.slug, s.name, stats[s.slug].articles if s.slug in stats else 0,
                            stats[s.slug].newest_ms if s.slug in stats else None)
               for s in config.sources]
     extra = [f"- [{label}]({page})" for page, label in SPECIAL_LISTS if (store.root / page).exists()]
     if store.write("README.md", render_index(config.title, listed, extra=extra)):
-        changed.append("README.md")
-    return changed
+        written.append("README.md")
+    return written
 
 
 def regenerate(config: Config, store: Store, changed: set[str] | None = None) -> list[str]:
-    """Lists and README always (cheap: they come from the catalog); feeds for the sources
-    in `changed` (every source when None). Returns the paths that changed."""
-    return write_lists(config, store) + write_feeds(config, store, changed=changed)
+    """Lists and feeds of the sources in `changed` (every source when None) and the README.
+    Returns the paths that changed."""
+    return write_lists(config, store, changed) + write_feeds(config, store, changed=changed)
