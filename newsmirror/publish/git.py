@@ -102,18 +102,23 @@ class Repo:
 
     # -- writing ------------------------------------------------------------------------
     def commit(self, paths: list[str], message: str) -> str | None:
-        """Stage `paths` (files or folders) and commit; None when nothing changed."""
-        existing = [p for p in paths if (self.root / p).exists() or self._tracked(p)]
-        if existing:
+        """Stage `paths` and commit; None when nothing changed. Folders are staged whole
+        (new, changed and deleted files in them); plain files are handed to git one by
+        one, which on a large archive is far cheaper than matching pathspecs against
+        every file git tracks."""
+        folders = [p for p in paths if (self.root / p).is_dir()]
+        files = [p for p in paths if p not in folders]
+        if folders:
             self.git("add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul",
-                     input="\0".join(existing).encode("utf-8"))
+                     input="\0".join(folders).encode("utf-8"))
+        if files:
+            # --remove: a listed file that no longer exists leaves the index too.
+            self.git("update-index", "--add", "--remove", "-z", "--stdin",
+                     input="".join(f"{p}\0" for p in files).encode("utf-8"))
         if self.git("diff", "--cached", "--quiet", check=False).returncode == 0:
             return None
         self.git("commit", "-q", "--no-verify", "-F", "-", input=message.encode("utf-8"))
         return self.head()
-
-    def _tracked(self, path: str) -> bool:
-        return bool(self.git("ls-files", "--", path).stdout.strip())
 
     def unpushed(self, remote: str, branch: str) -> int | None:
         """Commits not yet on the remote branch; None when the remote branch is unknown."""
