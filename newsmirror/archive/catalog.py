@@ -72,6 +72,8 @@ def entry_from_file(root: Path, relpath: str) -> ArchivedEntry | None:
 class Catalog:
     def __init__(self, path: Path):
         self.path = path
+        self.rebuilt: int | None = None
+        """How many files the last rebuild() read, when this instance did one."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = self._open()
 
@@ -204,4 +206,5 @@ class Catalog:
                 if entry is not None:
                     self.put(entry, None)
                     count += 1
+        self.rebuilt = count
         return count

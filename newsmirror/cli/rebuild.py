@@ -27,7 +27,10 @@ def rebuild(
     try:
         with open_store(loaded.archive, branch=loaded.branch) as store:
             store.catalog.begin()
-            count = store.catalog.rebuild(store.root)
+            # Opening already rebuilt a missing catalog; reading every file twice helps nothing.
+            count = store.catalog.rebuilt
+            if count is None:
+                count = store.catalog.rebuild(store.root)
             changed = regenerate(loaded, store, None)
             store.catalog.commit()
     except ArchiveBusyError as err:
