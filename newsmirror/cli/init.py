@@ -20,7 +20,7 @@ import typer
 
 from newsmirror import __version__
 from newsmirror.cli.output import out
-from newsmirror.publish.workflows import request_workflow_yaml
+from newsmirror.publish.workflows import mirror_workflow_yaml, request_workflow_yaml
 
 CONFIG_FILE = "newsmirror.toml"
 WORKFLOW_FILE = ".github/workflows/newsmirror.yml"
@@ -151,71 +151,6 @@ proxy = [{_toml(DEFAULT_IMAGE_PROXY)}]
 """
 
 
-def render_workflow() -> str:
-    """The GitHub Actions workflow: the mirror every hour, never two runs at once."""
-    return f"""\
-# Runs newsmirror every hour (written by `newsmirror init`). It commits only when
-# something changed and pushes by itself.
-name: newsmirror
-
-on:
-  schedule:
-    # Minute {SCHEDULE_MINUTE}, not :00: GitHub delays or drops many runs at the top of the hour.
-    - cron: "{SCHEDULE_MINUTE} * * * *"
-  workflow_dispatch:
-
-# One run at a time: a run that starts while another is going waits for it.
-concurrency:
-  group: newsmirror
-  cancel-in-progress: false
-
-permissions:
-  contents: write   # commit and push the archive
-  actions: write    # the keepalive step below
-
-jobs:
-  mirror:
-    runs-on: ubuntu-latest
-    timeout-minutes: 50
-    steps:
-      - uses: actions/checkout@v4
-        with:
-          fetch-depth: 0   # full history: a run rebases onto the remote before pushing
-
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.11"
-          cache: pip
-          cache-dependency-path: {REQUIREMENTS_FILE}
-
-      - run: pip install -r {REQUIREMENTS_FILE}
-
-      # The local catalog and page cache: rebuilt from the article files when missing,
-      # so this only saves time. Each run saves a new entry; old ones expire.
-      - uses: actions/cache@v4
-        with:
-          path: .newsmirror/cache
-          key: newsmirror-cache-${{{{ github.run_id }}}}
-          restore-keys: newsmirror-cache-
-
-      - name: Mirror
-        run: newsmirror run --config {CONFIG_FILE} --archive .
-
-      # GitHub disables scheduled workflows of a public repository after 60 days without
-      # repository activity. Runs that archive news commit, which is activity; for quiet
-      # spells this re-enables the workflow through the API (PUT .../workflows/ID/enable,
-      # hence `actions: write`), as the keepalive-workflow action does, with no
-      # third-party code. Should the schedule ever stop anyway, enable the workflow again
-      # in the repository's Actions tab.
-      - name: Keep the schedule alive
-        if: always()
-        continue-on-error: true
-        env:
-          GH_TOKEN: ${{{{ github.token }}}}
-        run: gh api --method PUT "repos/${{{{ github.repository }}}}/actions/workflows/newsmirror.yml/enable"
-"""
-
-
 def render_requirements() -> str:
     return f"""\
 # What the GitHub Actions workflow installs; its pip cache is keyed on this file.
@@ -263,7 +198,8 @@ def build_starter(folder: Path, *, bundled: bool, branch: str, remote: str | Non
         files={
             CONFIG_FILE: config.replace("CRON_LINE", cron),
             "README.md": render_readme(cron),
-            WORKFLOW_FILE: render_workflow(),
+            WORKFLOW_FILE: mirror_workflow_yaml(config=CONFIG_FILE, requirements=REQUIREMENTS_FILE,
+                                                minute=SCHEDULE_MINUTE),
             REQUEST_WORKFLOW_FILE: request_workflow_yaml(config=CONFIG_FILE,
                                                          requirements=REQUIREMENTS_FILE),
             REQUIREMENTS_FILE: render_requirements(),

@@ -67,3 +67,71 @@ def request_workflow_yaml(*, config: str = "newsmirror.toml", python: str = "3.1
     installs newsmirror (also the pip cache key)."""
     return _REQUEST_WORKFLOW.format(config=config, python=python, requirements=requirements,
                                     label=label, group=group)
+
+
+def mirror_workflow_yaml(*, config: str = "newsmirror.toml", requirements: str = "requirements.txt",
+                         minute: int = 17, python: str = "3.11",
+                         group: str = MIRROR_CONCURRENCY_GROUP) -> str:
+    """.github/workflows/newsmirror.yml: the mirror every hour at `minute`, never two runs
+    at once (the concurrency `group` is shared with the request workflow)."""
+    return f"""\
+# Runs newsmirror every hour (written by `newsmirror init`). It commits only when
+# something changed and pushes by itself.
+name: newsmirror
+
+on:
+  schedule:
+    # Minute {minute}, not :00: GitHub delays or drops many runs at the top of the hour.
+    - cron: "{minute} * * * *"
+  workflow_dispatch:
+
+# One run at a time: a run that starts while another is going waits for it.
+concurrency:
+  group: {group}
+  cancel-in-progress: false
+
+permissions:
+  contents: write   # commit and push the archive
+  actions: write    # the keepalive step below
+
+jobs:
+  mirror:
+    runs-on: ubuntu-latest
+    timeout-minutes: 50
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0   # full history: a run rebases onto the remote before pushing
+
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "{python}"
+          cache: pip
+          cache-dependency-path: {requirements}
+
+      - run: pip install -r {requirements}
+
+      # The local catalog and page cache: rebuilt from the article files when missing,
+      # so this only saves time. Each run saves a new entry; old ones expire.
+      - uses: actions/cache@v4
+        with:
+          path: .newsmirror/cache
+          key: newsmirror-cache-${{{{ github.run_id }}}}
+          restore-keys: newsmirror-cache-
+
+      - name: Mirror
+        run: newsmirror run --config {config} --archive .
+
+      # GitHub disables scheduled workflows of a public repository after 60 days without
+      # repository activity. Runs that archive news commit, which is activity; for quiet
+      # spells this re-enables the workflow through the API (PUT .../workflows/ID/enable,
+      # hence `actions: write`), as the keepalive-workflow action does, with no
+      # third-party code. Should the schedule ever stop anyway, enable the workflow again
+      # in the repository's Actions tab.
+      - name: Keep the schedule alive
+        if: always()
+        continue-on-error: true
+        env:
+          GH_TOKEN: ${{{{ github.token }}}}
+        run: gh api --method PUT "repos/${{{{ github.repository }}}}/actions/workflows/newsmirror.yml/enable"
+"""
