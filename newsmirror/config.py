@@ -210,6 +210,13 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
         _check_template(check, "images.proxy", template)
     user_agent = check.get(fetch, "fetch", "user_agent", str, None)
     rules = check.get(top, "", "site_rules", str, None)
+    if rules:
+        from newsmirror.content.siterules import SiteRulesError, load_rules
+
+        try:
+            load_rules(base / rules)
+        except SiteRulesError as err:
+            raise check.fail("site_rules", str(err)) from None
     list_size = check.positive(archive, "archive", "list_size", int, 300)
     site_url = check.get(archive, "archive", "site_url", str, None)
     if site_url and not site_url.startswith(("http://", "https://")):

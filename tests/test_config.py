@@ -77,3 +77,13 @@ def test_bundled_sources_can_be_picked_by_slug(tmp_path: Path):
     assert [s.slug for s in config.sources] == ["voa", "bbc"]
     with pytest.raises(ConfigError, match="no bundled source named nope"):
         parse_config({"bundled_sources": ["nope"]}, file="t.toml", base=tmp_path)
+
+
+def test_a_site_rules_file_is_checked_when_the_configuration_loads(tmp_path: Path):
+    (tmp_path / "rules.toml").write_text('[mysite]\nhosts = ["news.example"]\nselector = "div[["\n')
+    file = write(tmp_path, 'site_rules = "rules.toml"\n' + MINIMAL)
+    with pytest.raises(ConfigError) as caught:
+        load_config(file)
+    assert caught.value.key == "site_rules" and "rules.toml" in str(caught.value)
+    with pytest.raises(ConfigError, match="cannot read site rules"):
+        load_config(write(tmp_path, 'site_rules = "absent.toml"\n' + MINIMAL))
