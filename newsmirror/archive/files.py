@@ -53,11 +53,14 @@ def write_atomic(path: Path, data: bytes) -> bool:
 
 
 def remove_stray_temp_files(root: Path) -> int:
-    """Delete temporary files a killed run left behind; returns how many."""
+    """Delete temporary files a killed run left behind; returns how many. The .git folder
+    is not walked (git may be packing it in the background)."""
     removed = 0
-    for stray in root.rglob(f"{TEMP_PREFIX}*"):
-        if ".git" in stray.relative_to(root).parts:
-            continue
-        stray.unlink(missing_ok=True)
-        removed += 1
+    for folder, dirs, files in os.walk(root):
+        if folder == str(root) and ".git" in dirs:
+            dirs.remove(".git")
+        for name in files:
+            if name.startswith(TEMP_PREFIX):
+                Path(folder, name).unlink(missing_ok=True)
+                removed += 1
     return removed

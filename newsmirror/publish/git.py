@@ -47,8 +47,8 @@ class Repo:
             raise GitError(f"git {' '.join(args)} failed: {words}")
         return done
 
-    def out(self, *args: str) -> str:
-        return self.git(*args).stdout.decode("utf-8", "replace").strip()
+    def out(self, *args: str, input: bytes | None = None) -> str:
+        return self.git(*args, input=input).stdout.decode("utf-8", "replace").strip()
 
     # -- set-up -------------------------------------------------------------------------
     def ensure(self, branch: str = "main") -> None:
@@ -115,10 +115,19 @@ class Repo:
             # --remove: a listed file that no longer exists leaves the index too.
             self.git("update-index", "--add", "--remove", "-z", "--stdin",
                      input="".join(f"{p}\0" for p in files).encode("utf-8"))
-        if self.git("diff", "--cached", "--quiet", check=False).returncode == 0:
+        # Plumbing rather than `git commit`, which would first re-check every tracked file.
+        tree = self.out("write-tree")
+        parent = self.head()
+        if parent and self.out("rev-parse", f"{parent}^{{tree}}") == tree:
             return None
-        self.git("commit", "-q", "--no-verify", "-F", "-", input=message.encode("utf-8"))
-        return self.head()
+        commit = self.out("commit-tree", tree, *(("-p", parent) if parent else ()), "-F", "-",
+                          input=message.encode("utf-8"))
+        # The old value makes the update fail rather than lose a commit made meanwhile.
+        self.git("update-ref", "-m", "newsmirror: commit", "HEAD", commit, parent or "")
+        # What `git commit` would do: pack loose objects once there are many (in the
+        # background, so the run does not wait for it).
+        self.git("gc", "--auto", "--quiet", check=False)
+        return commit
 
     def unpushed(self, remote: str, branch: str) -> int | None:
         """Commits not yet on the remote branch; None when the remote branch is unknown."""
