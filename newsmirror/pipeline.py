@@ -47,6 +47,10 @@ class RunReport:
     commit: str | None = None
     push: PushResult | None = None
     notes: list[str] = field(default_factory=list)
+    page_failures: dict[str, str] = field(default_factory=dict)
+    """Article pages that could not be fetched or read (the feed's text stands in)."""
+    image_failures: dict[str, str] = field(default_factory=dict)
+    """Images that could not be downloaded into the archive (they go through the proxy)."""
 
     @property
     def new(self) -> int:
@@ -249,6 +253,8 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
                 return outcome
 
             report.outcomes = list(await asyncio.gather(*(one(s) for s in sources)))
+            report.page_failures = dict(run.page_fetcher.failures)
+            report.image_failures = dict(run.images.failures)
         stats = store.catalog.stats()
         for slug, state in health.items():
             if slug in stats:

@@ -25,6 +25,14 @@ def print_summary(report) -> None:
     else:
         total += "; nothing to commit"
     out.stdout.print(total, markup=False)
+    for failures, what in ((report.page_failures, "article pages could not be fetched; the feed's "
+                                                  "own text stands in until a later run"),
+                           (report.image_failures, "images could not be downloaded; they go "
+                                                   "through the image proxy")):
+        if failures:
+            out.warn(f"{len(failures)} {what}" + ("" if out.verbose else " (-v lists them)"))
+            for url, reason in sorted(failures.items()):
+                out.detail(f"  {url}: {reason}")
     if report.push is not None:
         if report.push.ok:
             out.stdout.print(report.push.message, markup=False)

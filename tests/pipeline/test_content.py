@@ -51,7 +51,9 @@ def test_a_page_that_fails_leaves_the_feed_content_and_is_retried(mirror, httpse
     httpserver.expect_request("/feed.xml").respond_with_data(
         rss([Item("标题", link, "<p>只有摘要</p>", guid="1", date_ms=T0)]), content_type="application/rss+xml")
     sources = [{"slug": "s", "name": "S", "url": httpserver.url_for("/feed.xml"), "full_text": "page"}]
-    assert mirror.run(sources).new == 1
+    first = mirror.run(sources)
+    assert first.new == 1
+    assert "503" in first.page_failures[link]
     [path] = mirror.articles()
     assert "<p>只有摘要</p>" in path.read_text()
     httpserver.clear()
