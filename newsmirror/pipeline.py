@@ -203,7 +203,7 @@ def _count(n: int, word: str) -> str:
 
 
 def _commit_message(outcomes: list[SourceOutcome], regenerated: list[str],
-                    health_changed: list[str]) -> str:
+                    health_changed: list[str], repaired: list[str]) -> str:
     changed = [o for o in outcomes if o.new or o.updated]
     if changed:
         new, updated = sum(o.new for o in changed), sum(o.updated for o in changed)
@@ -213,6 +213,8 @@ def _commit_message(outcomes: list[SourceOutcome], regenerated: list[str],
         lines = [f"Mirror {counts} {noun} from {', '.join(o.slug for o in changed[:5])}"
                  + (f" and {_count(len(changed) - 5, 'more source')}" if len(changed) > 5 else ""), ""]
         lines += [f"{o.slug} ({o.name}): {o.new} new, {o.updated} updated" for o in changed]
+    elif repaired:
+        lines = ["Commit what an interrupted run left", "", *repaired]
     elif regenerated:
         lines = [f"Regenerate {_count(len(regenerated), 'list, feed or index page')}", "",
                  *regenerated[:20]]
@@ -222,8 +224,10 @@ def _commit_message(outcomes: list[SourceOutcome], regenerated: list[str],
 
 
 def _durable(state: SourceHealth) -> SourceHealth:
-    """Health without the timestamps every run moves: a change here is worth a commit."""
-    return replace(state, last_attempt_ms=None, last_success_ms=None, articles=0)
+    """Health without what a healthy feed moves every hour (timestamps, validators): a
+    change here is worth a commit."""
+    return replace(state, last_attempt_ms=None, last_success_ms=None, articles=0, etag=None,
+                   last_modified=None)
 
 
 async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | None = None,
@@ -260,25 +264,30 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
             if slug in stats:
                 health[slug] = replace(state, articles=stats[slug].articles)
         store.write(HEALTH_FILE, dump_health(health))
-        regenerated = regenerate(config, store, {o.slug for o in report.outcomes if o.new or o.updated})
+        changed = {o.slug for o in report.outcomes if o.new or o.updated}
+        regenerated = regenerate(config, store, None if store.stale is None else changed | store.stale)
         health_changed = [slug for slug, h in health.items() if before.get(slug) != _durable(h)]
-        if report.new or report.updated or regenerated or health_changed:
-            message = _commit_message(report.outcomes, regenerated, health_changed)
+        if report.new or report.updated or regenerated or health_changed or not store.clean_start:
+            message = _commit_message(report.outcomes, regenerated, health_changed, store.repaired)
             # After a clean start git is told exactly what changed, so it need not look at
-            # every file; after a killed run, whole folders, to take in what it left.
+            # every file; after an interrupted one, whole folders, to take in what it left.
             paths = GENERATED if not store.clean_start else sorted(
                 {p for o in report.outcomes for p in o.written} | set(regenerated)
                 | {HEALTH_FILE, ".gitignore"})
             report.commit = store.repo.commit(paths, message)
         store.catalog.set_meta("head", store.repo.head() or "")
         store.catalog.commit()
+        store.mark_clean()
         if push and config.push and store.repo.head() and store.repo.has_remote(config.remote_name):
             pending = store.repo.unpushed(config.remote_name, config.branch)
             if pending is None or pending > 0:
                 report.push = store.repo.push(config.remote_name, config.branch)
-                if report.push.ok:
-                    # A rebase may have brought in the other side's articles.
-                    from newsmirror.archive.store import sync_catalog
-
-                    sync_catalog(store.root, store.repo, store.catalog)
+                merged = store.resync() if report.push.ok else set()
+                if merged is None or merged:
+                    # The push rebased onto the remote's new articles: their lists and
+                    # feeds are regenerated and pushed too.
+                    merged_pages = regenerate(config, store, merged)
+                    if store.repo.commit(merged_pages, _commit_message([], merged_pages, [], [])):
+                        store.catalog.set_meta("head", store.repo.head() or "")
+                        report.push = store.repo.push(config.remote_name, config.branch)
         return report

@@ -22,7 +22,7 @@ from newsmirror.archive.article import ArticleFormatError, parse_article, render
 from newsmirror.archive.catalog import digest_bytes
 from newsmirror.archive.identity import key_hash, normalise_link
 from newsmirror.archive.paths import MAX_NAME_BYTES, china_time, key_from_path, safe_title
-from newsmirror.archive.store import Store, open_store, sync_catalog
+from newsmirror.archive.store import Store, open_store
 from newsmirror.config import Config
 from newsmirror.fetch.client import FetchError, Fetcher
 from newsmirror.models import ArchivedEntry, Article
@@ -253,7 +253,7 @@ def push_archive(store: Store, config: Config, push: bool) -> PushResult | None:
         return None
     result = store.repo.push(config.remote_name, config.branch)
     if result.ok:
-        sync_catalog(store.root, store.repo, store.catalog)
+        store.resync()
     return result
 
 

@@ -2,10 +2,10 @@
 
 Opening it makes it consistent again after whatever happened to the last run: a stale git
 lock is removed, the catalog is brought in step with the commits (rebuilt in full after a
-fresh clone) and, when the last run did not end cleanly, stray temporary files are removed
-and uncommitted article files re-read. A marker file, present while a run works and
-removed when it ends, tells a clean end from a killed process, so an ordinary hour does not
-walk the whole archive.
+fresh clone) and, when the last writer did not end cleanly, stray temporary files are
+removed and uncommitted article files re-read. A marker file tells the two apart so that an
+ordinary hour does not walk the whole archive: every command that writes into the archive
+sets it, and only a mirror run that has committed everything clears it.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from __future__ import annotations
 import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsmirror.archive.catalog import Catalog
 from newsmirror.archive.files import remove_stray_temp_files, write_atomic
+from newsmirror.archive.paths import slug_from_path
 from newsmirror.publish.git import GitError, Repo
 
 STATE_DIR = ".newsmirror"
@@ -39,7 +40,11 @@ class Store:
     repaired: list[str]
     """What opening had to repair, in words (empty on a clean start)."""
     clean_start: bool = True
-    """False when the last run did not end cleanly: files it wrote may still be uncommitted."""
+    """False when the last writer did not end cleanly (or was not a mirror run): files it
+    wrote may still be uncommitted, and derived pages may be stale."""
+    stale: set[str] | None = field(default_factory=set)
+    """Sources whose articles changed outside this run (pulled commits, re-read files), so
+    their lists and feeds need regenerating; None when that may be every source."""
 
     @property
     def cache(self) -> Path:
@@ -52,10 +57,22 @@ class Store:
     def write(self, relpath: str, data: bytes) -> bool:
         return write_atomic(self.root / relpath, data)
 
+    def mark_clean(self) -> None:
+        """Everything written is committed: the next start needs no repair."""
+        (self.cache / RUNNING).unlink(missing_ok=True)
+
+    def resync(self) -> set[str] | None:
+        """Take in commits that arrived (a push that rebased); returns the sources whose
+        articles changed, None for all."""
+        sync = sync_catalog(self.root, self.repo, self.catalog, check_uncommitted=False)
+        return sync.slugs
+
 
 @contextmanager
-def open_store(root: Path, *, branch: str = "main", remote: tuple[str, str] | None = None) -> Iterator[Store]:
-    """Open (creating when needed) the archive at `root` for one run, holding its lock."""
+def open_store(root: Path, *, branch: str = "main", remote: tuple[str, str] | None = None,
+               writes: bool = True) -> Iterator[Store]:
+    """Open (creating when needed) the archive at `root` for one command, holding its lock.
+    `writes=False` for commands that only read it (the site)."""
     repo = Repo(root)
     repo.ensure(branch)
     if remote:
@@ -69,7 +86,8 @@ def open_store(root: Path, *, branch: str = "main", remote: tuple[str, str] | No
             raise ArchiveBusyError(f"{root}: another newsmirror run holds the archive") from None
         marker = cache / RUNNING
         clean_start = not marker.exists()
-        marker.touch()
+        if writes:
+            marker.touch()
         repaired: list[str] = []
         if repo.clear_stale_lock():
             repaired.append("removed a stale git index.lock")
@@ -81,13 +99,12 @@ def open_store(root: Path, *, branch: str = "main", remote: tuple[str, str] | No
         write_atomic(root / ".gitignore", _gitignore(root))
         catalog = Catalog(cache / "catalog.sqlite")
         try:
-            repaired.extend(sync_catalog(root, repo, catalog, check_uncommitted=not clean_start))
+            sync = sync_catalog(root, repo, catalog, check_uncommitted=not clean_start)
+            repaired.extend(sync.notes)
             yield Store(root=root, repo=repo, catalog=catalog, repaired=repaired,
-                        clean_start=clean_start)
+                        clean_start=clean_start, stale=None if not clean_start else sync.slugs)
         finally:
             catalog.close()
-        # Reached only when the work ended without an exception.
-        marker.unlink(missing_ok=True)
 
 
 def _gitignore(root: Path) -> bytes:
@@ -100,32 +117,47 @@ def _gitignore(root: Path) -> bytes:
     return current.rstrip(b"\n") + b"\n" + GITIGNORE.encode() if current.strip() else GITIGNORE.encode()
 
 
-def sync_catalog(root: Path, repo: Repo, catalog: Catalog, *, check_uncommitted: bool = True) -> list[str]:
+@dataclass
+class Sync:
+    notes: list[str]
+    slugs: set[str] | None
+    """Sources whose article files were (re)read; None after a full rebuild."""
+
+
+def sync_catalog(root: Path, repo: Repo, catalog: Catalog, *, check_uncommitted: bool = True) -> Sync:
     """Make the catalog agree with the article files: reindex what changed since the commit
     it last saw and (when asked) whatever is uncommitted; rebuild in full when it knows
     nothing."""
-    notes: list[str] = []
+    sync = Sync(notes=[], slugs=set())
     head = repo.head()
     seen = catalog.get_meta("head")
     catalog.begin()
-    if seen is None or (seen != head and not _reindex_between(root, repo, catalog, seen, head)):
+    # Without any commit yet there is nothing to compare with; such an archive is small.
+    changed = [] if head and seen == head else _changed_between(repo, seen, head)
+    if seen is None or changed is None:
         count = catalog.rebuild(root)
+        sync.slugs = None
         if count:
-            notes.append(f"rebuilt the catalog from {count} article files")
+            sync.notes.append(f"rebuilt the catalog from {count} article files")
+    else:
+        catalog.reindex(root, changed)
+        sync.slugs.update(filter(None, map(slug_from_path, changed)))
     if (seen is None or check_uncommitted) and (dirty := repo.dirty("articles")):
         catalog.reindex(root, dirty)
-        notes.append(f"re-read {len(dirty)} uncommitted article file(s)")
+        if sync.slugs is not None:
+            sync.slugs.update(filter(None, map(slug_from_path, dirty)))
+        sync.notes.append(f"re-read {len(dirty)} uncommitted article file(s)")
     catalog.set_meta("head", head or "")
     catalog.commit()
-    return notes
+    return sync
 
 
-def _reindex_between(root: Path, repo: Repo, catalog: Catalog, old: str, new: str | None) -> bool:
+def _changed_between(repo: Repo, old: str | None, new: str | None) -> list[str] | None:
+    """Article paths changed between two commits; None when they cannot be compared."""
     if not old or not new:
-        return False
+        return None
     try:
-        catalog.reindex(root, repo.changed_between(old, new, "articles"))
+        return repo.changed_between(old, new, "articles")
     except GitError:
-        return False
-    return True
+        return None
 

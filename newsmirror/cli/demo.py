@@ -98,7 +98,7 @@ def demo(
     from newsmirror.archive.store import open_store
     from newsmirror.publish.site import build_site
 
-    with open_store(archive, branch=config.branch) as store:
+    with open_store(archive, branch=config.branch, writes=False) as store:
         site = build_site(config, store, folder / "site")
     out.stdout.print(f"\n== The reading site: {len(site.written)} files in {folder / 'site'}", markup=False)
     out.stdout.print(f"\nOpen {archive / 'README.md'} to browse the archive as a git host shows it, "

@@ -158,7 +158,8 @@ class Repo:
     def _rebase_onto(self, upstream: str) -> bool:
         # Our side wins where both touched a generated file (lists, README, feeds): the
         # next run regenerates them from the articles of both sides anyway.
-        done = self.git("rebase", "-q", "-X", "theirs", upstream, check=False)
+        # --autostash: an idle run leaves the health file modified but uncommitted.
+        done = self.git("rebase", "-q", "--autostash", "-X", "theirs", upstream, check=False)
         if done.returncode != 0:
             self.git("rebase", "--abort", check=False)
             return False

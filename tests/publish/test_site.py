@@ -63,7 +63,7 @@ def make_config(tmp_path: Path):
 
 
 def build(config, out: Path, **kwargs):
-    with open_store(config.archive) as store:
+    with open_store(config.archive, writes=False) as store:
         return build_site(config, store, out, **kwargs)
 
 
