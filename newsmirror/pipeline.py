@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from newsmirror import __version__
-from newsmirror.archive.article import render_article
+from newsmirror.archive.article import normalise_title, render_article
 from newsmirror.archive.assets import ImageDownloader
 from newsmirror.archive.catalog import digest_bytes
 from newsmirror.archive.identity import assign_keys, base_key, key_hash, normalise_link
@@ -140,26 +140,25 @@ class _Run:
                 continue
             link = (normalise_link(item.link, feed_url) or normalise_link(item.guid)
                     or normalise_link(feed_url) or feed_url)
-            ident = key_hash(source.slug, key)
-            found = catalog.get(source.slug, ident)
-            if found is None and key != (plain := base_key(item)):
-                # Its GUID is shared in this feed now, but it was archived when it was not.
-                earlier = catalog.get(source.slug, key_hash(source.slug, plain))
-                if earlier and earlier[0].link == link:
-                    found, ident = earlier, earlier[0].key
+            ident, found = self.lookup(source.slug, key, base_key(item), link)
             existing, last_digest = found if found else (None, None)
             digest = item_digest(item)
             if existing and last_digest == digest:
                 outcome.unchanged += 1
                 continue
-            title = transform_title(item.title, settings) or UNTITLED
+            title = normalise_title(transform_title(item.title, settings)) or UNTITLED
+            published = item.published_ms or (existing.published_ms if existing else self.now_ms)
             if existing and last_digest is None and source.full_text != "feed" \
                     and existing.title == title and existing.link == link:
-                # Catalog rebuilt from the files: adopt the file rather than fetch the page again.
-                catalog.put(existing, digest)
-                outcome.unchanged += 1
-                continue
-            published = item.published_ms or (existing.published_ms if existing else self.now_ms)
+                # The catalog was rebuilt from the files. A file that holds more than the
+                # feed's own text already has its page: adopt it rather than fetch the page
+                # again. One that holds just the feed's text is still waiting for its page.
+                feed_only = render_article(Article(published, title, link, transform_body(
+                    item.content_html, base_url=link, settings=settings)))
+                if digest_bytes(feed_only) != existing.digest:
+                    catalog.put(existing, digest)
+                    outcome.unchanged += 1
+                    continue
             path = existing.path if existing else article_path(source.slug, published, title, ident)
             body, complete = await self.body(source, item, link)
             if source.download_images and self.images is not None:
@@ -184,6 +183,28 @@ class _Run:
                 else:
                     outcome.new += 1
             catalog.put(entry, digest if complete else PAGE_PENDING)
+
+    def lookup(self, slug: str, key: str, plain: str, link: str):
+        """The item's identity hash and catalog entry (None when new). A GUID can be shared
+        by several items of one feed (then the key carries the link too) and can stop being
+        shared: each form is tried, and a match under another form counts only when its
+        link is this item's."""
+        catalog = self.store.catalog
+        ident = key_hash(slug, key)
+        found = catalog.get(slug, ident)
+        if key != plain:
+            # Shared now; it may have been archived when it was not.
+            if found is None:
+                earlier = catalog.get(slug, key_hash(slug, plain))
+                if earlier and earlier[0].link == link:
+                    return earlier[0].key, earlier
+        elif plain.startswith("guid:") and (found is None or found[0].link != link):
+            # Not shared now; this item may have been archived with its link while the GUID
+            # was shared (and the plain GUID may name another item's file).
+            qualified = catalog.get(slug, key_hash(slug, f"{plain}|{link}"))
+            if qualified:
+                return qualified[0].key, qualified
+        return ident, found
 
     async def body(self, source: SourceConfig, item: FeedItem, link: str) -> tuple[str, bool]:
         """The article HTML, and whether it is final (False: a page fetch failed and the feed's
