@@ -185,6 +185,8 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
     if not isinstance(raw_sources, list):
         raise check.fail("sources", "must be an array of tables ([[sources]])")
     bundled = check.get(top, "", "bundled_sources", (bool, list), False)
+    if isinstance(bundled, list) and not all(isinstance(slug, str) for slug in bundled):
+        raise check.fail("bundled_sources", "must be true, false or a list of slugs (strings)")
     if bundled:
         from newsmirror.sources.bundled import bundled_sources
 

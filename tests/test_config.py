@@ -87,3 +87,8 @@ def test_a_site_rules_file_is_checked_when_the_configuration_loads(tmp_path: Pat
     assert caught.value.key == "site_rules" and "rules.toml" in str(caught.value)
     with pytest.raises(ConfigError, match="cannot read site rules"):
         load_config(write(tmp_path, 'site_rules = "absent.toml"\n' + MINIMAL))
+
+
+def test_bundled_sources_must_be_a_list_of_slugs(tmp_path: Path):
+    with pytest.raises(ConfigError, match="list of slugs"):
+        parse_config({"bundled_sources": ["voa", 3]}, file="t.toml", base=tmp_path)

@@ -150,6 +150,17 @@ class _Bodies:
         self.db = store.catalog.db
         self.db.execute(_CACHE_SCHEMA)
 
+    def prune(self, size: int, sources: int) -> None:
+        """Forget bodies no feed shows any more (each feed shows a source's `size` newest;
+        the combined feed's are among them), once they outnumber those by far."""
+        kept = self.db.execute("SELECT COUNT(*) FROM feed_bodies").fetchone()[0]
+        if kept <= 2 * size * max(sources, 1) + 100:
+            return
+        self.db.execute(
+            "DELETE FROM feed_bodies WHERE path NOT IN (SELECT path FROM (SELECT path, "
+            "ROW_NUMBER() OVER (PARTITION BY slug ORDER BY published_ms DESC, path DESC) AS n "
+            "FROM articles) WHERE n <= ?)", (size,))
+
     def get(self, entry: ArchivedEntry) -> str | None:
         row = self.db.execute("SELECT digest, html FROM feed_bodies WHERE path=?",
                               (entry.path,)).fetchone()
@@ -184,6 +195,7 @@ def write_feeds(config, store, *, changed: set[str] | None = None, size: int = F
         relpath = f"feeds/{info.name}.xml"
         if store.write(relpath, render_atom(info, entries(found), base_url)):
             written.append(relpath)
+    bodies.prune(size, len(config.sources))
     return written
 
 

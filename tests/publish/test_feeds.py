@@ -155,3 +155,26 @@ def test_render_atom_is_pure_and_survives_hostile_text():
     assert parsed.entries[0].link == "../articles/voa/2024/05/a%20%28b%29-0123456789ab.md"
     empty = feedparser.parse(render_atom(FeedInfo("all", "镜像"), [], None))
     assert empty.bozo == 0 and empty.entries == [] and empty.feed.updated == "1970-01-01T00:00:00Z"
+
+
+
+def test_the_body_cache_forgets_articles_no_feed_shows(tmp_path: Path):
+    """Over years the cache of sanitised bodies must not grow into a copy of the archive."""
+    from newsmirror.archive.article import render_article
+    from newsmirror.archive.paths import article_path
+    from newsmirror.archive.store import open_store
+    from newsmirror.config import parse_config
+    from newsmirror.models import Article
+
+    config = parse_config({"archive": {"path": "a"}, "sources": [
+        {"slug": "s", "name": "S", "url": "https://example.com/f.xml"}]}, file="t.toml", base=tmp_path)
+    most = 0
+    for hour in range(30):  # ten new articles an hour; the feed shows the newest ten
+        for i in range(hour * 10, hour * 10 + 10):
+            path = config.archive / article_path("s", 10**12 + i * 1000, f"t{i}", f"{i:012x}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(render_article(Article(10**12 + i * 1000, f"t{i}", f"https://e.test/{i}", "<p>x</p>")))
+        with open_store(config.archive, writes=False) as store:
+            write_feeds(config, store, size=10)
+            most = max(most, store.catalog.db.execute("SELECT COUNT(*) FROM feed_bodies").fetchone()[0])
+    assert most <= 2 * 10 + 100 + 10
