@@ -499,37 +499,39 @@ def _result(title, body, author, published_ms, method) -> Extracted:
 # metadata: title, author, date
 
 
-def _meta(doc: lxml.html.HtmlElement, *names: str) -> str | None:
+def meta_content(doc: lxml.html.HtmlElement, *names: str) -> str | None:
+    """The first non-empty content of a <meta> named (property, name or itemprop) by one of
+    `names`, in the order given; white space folded."""
     for name in names:
-        for el in doc.xpath(f'//meta[@property="{name}" or @name="{name}" or @itemprop="{name}"]'):
-            value = (el.get("content") or "").strip()
+        for element in doc.xpath("//meta[@property=$n or @name=$n or @itemprop=$n]", n=name):
+            value = re.sub(r"\s+", " ", element.get("content") or "").strip()
             if value:
                 return value
     return None
 
 
-def _json_ld(doc: lxml.html.HtmlElement) -> list[dict]:
-    items: list[dict] = []
+def json_ld(doc: lxml.html.HtmlElement) -> list[dict]:
+    """Every JSON object in the page's ld+json scripts, @graph members included, in
+    document order."""
+    found: list[dict] = []
     for script in doc.xpath('//script[@type="application/ld+json"]'):
         try:
-            data = json.loads(script.text or "")
+            pending = [json.loads(script.text or "")]
         except ValueError:
             continue
-        stack = [data]
-        while stack:
-            item = stack.pop()
+        while pending:
+            item = pending.pop(0)
             if isinstance(item, list):
-                stack.extend(item)
+                pending.extend(item)
             elif isinstance(item, dict):
-                items.append(item)
-                if "@graph" in item:
-                    stack.append(item["@graph"])
-    return items
+                found.append(item)
+                pending.extend(v for k, v in item.items() if k == "@graph")
+    return found
 
 
 def _metadata(doc: lxml.html.HtmlElement) -> tuple[str | None, str | None, int | None]:
-    ld = _json_ld(doc)
-    title = _meta(doc, "og:title", "twitter:title") or _first(ld, "headline")
+    ld = json_ld(doc)
+    title = meta_content(doc, "og:title", "twitter:title") or _first(ld, "headline")
     if not title:
         h1 = doc.find(".//h1")
         title_el = doc.find(".//title")
@@ -537,11 +539,11 @@ def _metadata(doc: lxml.html.HtmlElement) -> tuple[str | None, str | None, int |
             if el is not None and el.text_content().strip():
                 title = el.text_content().strip()
                 break
-    author = _meta(doc, "author", "article:author", "byl", "dc.creator", "sailthru.author")
+    author = meta_content(doc, "author", "article:author", "byl", "dc.creator", "sailthru.author")
     if not author:
         author = _ld_author(ld)
     author = _plausible_author(author)
-    stamp = _meta(doc, "article:published_time", "og:published_time", "datePublished",
+    stamp = meta_content(doc, "article:published_time", "og:published_time", "datePublished",
                   "pubdate", "publishdate", "dc.date.issued", "dc.date", "date", "ptime")
     if not stamp:
         stamp = _first(ld, "datePublished")

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 import lxml.html
 from lxml import etree
 
-from newsmirror.content.extract import ExtractionError, extract_article, html_text
+from newsmirror.content.extract import ExtractionError, extract_article, html_text, json_ld, meta_content
 
 CHINA_TIME = timezone(timedelta(hours=8))
 LAZY_IMAGE_ATTRS = ("data-src", "data-original", "data-actualsrc")
@@ -90,32 +90,6 @@ def _first_text(doc: lxml.html.HtmlElement, *selectors: str) -> str | None:
     return None
 
 
-def _meta(doc: lxml.html.HtmlElement, *names: str) -> str | None:
-    for name in names:
-        for element in doc.xpath("//meta[@property=$n or @name=$n or @itemprop=$n]", n=name):
-            if value := _squash(element.get("content")):
-                return value
-    return None
-
-
-def _json_ld(doc: lxml.html.HtmlElement) -> list[dict]:
-    """Every JSON object in the page's ld+json scripts, @graph members included."""
-    found: list[dict] = []
-    for script in doc.xpath('//script[@type="application/ld+json"]'):
-        try:
-            pending = [json.loads(script.text or "")]
-        except ValueError:
-            continue
-        while pending:
-            item = pending.pop(0)
-            if isinstance(item, list):
-                pending.extend(item)
-            elif isinstance(item, dict):
-                found.append(item)
-                pending.extend(v for k, v in item.items() if k == "@graph")
-    return found
-
-
 def _names(value: object) -> str | None:
     """A JSON-LD author (string, object with name, or a list of them) as text."""
     values = value if isinstance(value, list) else [value]
@@ -143,14 +117,14 @@ class PageFacts:
 def page_facts(doc: lxml.html.HtmlElement) -> PageFacts:
     """The general fallbacks: og:title, article:published_time, JSON-LD headline,
     datePublished and author, meta author."""
-    ld = _json_ld(doc)
+    ld = json_ld(doc)
     headline = _ld(ld, "headline")
-    title = _meta(doc, "og:title", "twitter:title") or (
+    title = meta_content(doc, "og:title", "twitter:title") or (
         _squash(headline) if isinstance(headline, str) else None)
-    author = _names(_ld(ld, "author")) or _meta(doc, "author", "article:author")
+    author = _names(_ld(ld, "author")) or meta_content(doc, "author", "article:author")
     if author and author.startswith(("http://", "https://")):
         author = None
-    stamp = _meta(doc, "article:published_time", "og:published_time", "datePublished")
+    stamp = meta_content(doc, "article:published_time", "og:published_time", "datePublished")
     published = parse_when(stamp) if stamp else None
     if published is None:
         date = _ld(ld, "datePublished")
@@ -198,7 +172,7 @@ def _wechat(doc: lxml.html.HtmlElement, html: str, url: str) -> RequestedPage | 
     return RequestedPage(
         title=_first_text(doc, "#activity-name", ".rich_media_title")
         or _squash(_js_string(html, "msg_title")),
-        author=_first_text(doc, "#js_name", "#js_author_name") or _meta(doc, "author"),
+        author=_first_text(doc, "#js_name", "#js_author_name") or meta_content(doc, "author"),
         published_ms=parse_when(stamp.group(1)) if stamp else None,
         body_html=body, text=html_text(body), method="wechat")
 
