@@ -20,7 +20,6 @@ import nh3
 from newsmirror.content.markup import (
     Edit,
     Tag,
-    Text,
     _parse_tag,
     _raw_text_end,
     apply_edits,
@@ -395,8 +394,9 @@ _IFRAME_OR_IMG = re.compile("<(?:iframe|img)")
 
 
 def _drop_in_clean(html: str) -> str:
-    """`_drop_elements` for nh3's output, parsing only where "<iframe" or "<img" occurs.
-    There every "<" starts a tag (nh3 escapes it in text and attribute values and keeps
+    """Remove refused iframes (nh3 left them without src) with their content, the
+    fallback content of allowed ones, and tracking-pixel images from nh3's output,
+    parsing only where "<iframe" or "<img" occurs. There every "<" starts a tag (nh3 escapes it in text and attribute values and keeps
     no comments) except inside an iframe, the one raw-text element it keeps, whose
     content is skipped up to its end tag just as the tokeniser skips it."""
     edits: list[Edit] = []
@@ -432,28 +432,6 @@ def _unwrap_noscript(html: str) -> str:
         for token in tokenize(html)
         if isinstance(token, Tag) and token.name == "noscript"
     ]
-    return apply_edits(html, edits)
-
-
-def _drop_elements(html: str) -> str:
-    """Remove refused iframes (nh3 left them without src) with their content, the
-    fallback content of allowed ones, and tracking-pixel images."""
-    edits: list[Edit] = []
-    dropping_iframe: Tag | None = None
-    for token in tokenize(html):
-        if isinstance(token, Tag) and token.name == "iframe":
-            if not token.closing:
-                if token.attr("src") is None:
-                    dropping_iframe = token
-                    edits.append(Edit(token.start, token.end, ""))
-            else:
-                if dropping_iframe is not None:
-                    edits.append(Edit(token.start, token.end, ""))
-                dropping_iframe = None
-        elif isinstance(token, Text) and token.raw:
-            edits.append(Edit(token.start, token.end, ""))  # iframe fallback content
-        elif isinstance(token, Tag) and token.name == "img" and is_tracking_pixel(token):
-            edits.append(Edit(token.start, token.end, ""))
     return apply_edits(html, edits)
 
 

@@ -28,8 +28,6 @@ from lxml import etree
 
 __all__ = ["Extracted", "ExtractionError", "extract_article", "needs_page", "html_text"]
 
-#: Below this many characters of text a generic extraction counts as "too little".
-MIN_BODY_CHARS = 200
 #: A readability body this long, found inside trafilatura's, is preferred to it.
 MIN_CONTAINED_CHARS = 100
 #: A line at least this long reads as prose rather than as a title in a list.

@@ -13,8 +13,6 @@ from urllib.parse import quote
 from newsmirror.archive.paths import china_time
 from newsmirror.models import ArchivedEntry
 
-LIST_SIZE = 300
-
 
 @dataclass(frozen=True)
 class ListedSource:
