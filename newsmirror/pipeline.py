@@ -30,6 +30,7 @@ from newsmirror.models import ArchivedEntry, Article, FeedItem, SourceOutcome
 from newsmirror.parse.feed import FeedParseError, NotAFeedError, parse_feed
 from newsmirror.publish.git import PushResult
 from newsmirror.publish.derived import regenerate
+from newsmirror.publish.push import push_archive
 from newsmirror.sources.health import (
     SourceHealth, after_failure, after_success, describe, dump_health, load_health, should_attempt,
 )
@@ -299,16 +300,5 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
         store.catalog.set_meta("head", store.repo.head() or "")
         store.catalog.commit()
         store.mark_clean()
-        if push and config.push and store.repo.head() and store.repo.has_remote(config.remote_name):
-            pending = store.repo.unpushed(config.remote_name, config.branch)
-            if pending is None or pending > 0:
-                report.push = store.repo.push(config.remote_name, config.branch)
-                merged = store.resync() if report.push.ok else set()
-                if merged is None or merged:
-                    # The push rebased onto the remote's new articles: their lists and
-                    # feeds are regenerated and pushed too.
-                    merged_pages = regenerate(config, store, merged)
-                    if store.repo.commit(merged_pages, _commit_message([], merged_pages, [], [])):
-                        store.catalog.set_meta("head", store.repo.head() or "")
-                        report.push = store.repo.push(config.remote_name, config.branch)
+        report.push = push_archive(store, config, push)
         return report

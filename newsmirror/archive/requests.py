@@ -27,6 +27,7 @@ from newsmirror.config import Config
 from newsmirror.fetch.client import FetchError, Fetcher
 from newsmirror.models import ArchivedEntry, Article
 from newsmirror.publish.git import PushResult
+from newsmirror.publish.push import push_archive
 from newsmirror.publish.lists import render_list
 
 REQUESTS_DIR = "requests"
@@ -242,19 +243,6 @@ async def archive_requests(config: Config, urls: list[str], *, push: bool = True
             store.catalog.set_meta("head", store.repo.head() or "")
         report.push = push_archive(store, config, push)
     return report
-
-
-def push_archive(store: Store, config: Config, push: bool) -> PushResult | None:
-    """Push pending commits like a mirror run does; None when there is nothing to do."""
-    if not (push and config.push and store.repo.has_remote(config.remote_name)):
-        return None
-    pending = store.repo.unpushed(config.remote_name, config.branch)
-    if pending is not None and pending == 0:
-        return None
-    result = store.repo.push(config.remote_name, config.branch)
-    if result.ok:
-        store.resync()
-    return result
 
 
 def archive_urls(config: Config, urls: list[str], *, push: bool = True,

@@ -30,12 +30,13 @@ from newsmirror import __version__
 from newsmirror.archive.article import ArticleFormatError, parse_article, render_article
 from newsmirror.archive.catalog import digest_bytes
 from newsmirror.archive.paths import china_time, key_from_path, slug_from_path
-from newsmirror.archive.requests import push_archive, scan_requests, site_rules
+from newsmirror.archive.requests import scan_requests, site_rules
 from newsmirror.archive.store import STATE_DIR, Store, open_store
 from newsmirror.config import Config
 from newsmirror.fetch.client import FetchError, Fetcher
 from newsmirror.models import Article
 from newsmirror.publish.git import PushResult
+from newsmirror.publish.push import push_archive
 from newsmirror.publish.lists import escape_text, link_target
 
 WATCH_FILE = f"{STATE_DIR}/watch.tsv"

@@ -1,0 +1,28 @@
+"""Pushing an archive's pending commits, for every command that commits into it."""
+
+from __future__ import annotations
+
+from newsmirror.archive.store import Store
+from newsmirror.config import Config
+from newsmirror.publish.derived import regenerate
+from newsmirror.publish.git import PushResult
+
+
+def push_archive(store: Store, config: Config, push: bool = True) -> PushResult | None:
+    """Push what is not on the remote yet; None when there is nothing to do. When the push
+    had to rebase onto the remote's new articles, their lists and feeds are regenerated,
+    committed and pushed too, so the archive never lists less than it holds."""
+    repo = store.repo
+    if not (push and config.push and repo.head() and repo.has_remote(config.remote_name)):
+        return None
+    if repo.unpushed(config.remote_name, config.branch) == 0:
+        return None
+    result = repo.push(config.remote_name, config.branch)
+    merged = store.resync() if result.ok else set()
+    if merged is None or merged:
+        pages = regenerate(config, store, merged)
+        if pages and repo.commit(pages, "Regenerate lists and feeds for articles merged from "
+                                        "the remote\n\n" + "\n".join(pages[:20]) + "\n"):
+            store.catalog.set_meta("head", repo.head() or "")
+            result = repo.push(config.remote_name, config.branch)
+    return result
