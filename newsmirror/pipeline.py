@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from newsmirror import __version__
+from newsmirror import __version__, crashpoints
 from newsmirror.archive.article import normalise_title, render_article
 from newsmirror.archive.assets import ImageDownloader
 from newsmirror.archive.catalog import digest_bytes
@@ -178,6 +178,7 @@ class _Run:
                 outcome.unchanged += 1
             else:
                 self.store.write(entry.path, data)
+                crashpoints.reached("article-written")
                 outcome.written.append(entry.path)
                 if existing:
                     outcome.updated += 1
@@ -297,8 +298,10 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
                 {p for o in report.outcomes for p in o.written} | set(regenerated)
                 | {HEALTH_FILE, ".gitignore"})
             report.commit = store.repo.commit(paths, message)
+            crashpoints.reached("committed")
         store.catalog.set_meta("head", store.repo.head() or "")
         store.catalog.commit()
+        crashpoints.reached("cataloged")
         store.mark_clean()
         report.push = push_archive(store, config, push)
         return report

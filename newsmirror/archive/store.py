@@ -89,8 +89,8 @@ def open_store(root: Path, *, branch: str = "main", remote: tuple[str, str] | No
         if writes:
             marker.touch()
         repaired: list[str] = []
-        if repo.clear_stale_lock():
-            repaired.append("removed a stale git index.lock")
+        if locks := repo.clear_stale_locks():
+            repaired.append(f"removed stale git lock(s) a killed git left: {', '.join(locks)}")
         if (root / ".git" / "rebase-merge").exists() or (root / ".git" / "rebase-apply").exists():
             repo.git("rebase", "--abort", check=False)
             repaired.append("aborted an interrupted rebase")

@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from newsmirror import crashpoints
+
 DEFAULT_AUTHOR = ("newsmirror", "newsmirror@users.noreply.github.com")
 
 
@@ -35,13 +37,22 @@ class Repo:
             "GIT_COMMITTER_NAME": self.author[0], "GIT_COMMITTER_EMAIL": self.author[1],
             "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C",
         })
+        name = next((a for a in args if not a.startswith("-")), "")
         try:
-            done = subprocess.run(["git", *args], cwd=self.root, env=env, input=input,
-                                  capture_output=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise GitError(f"git {' '.join(args)}: no answer after {timeout:.0f} s") from None
+            proc = subprocess.Popen(["git", *args], cwd=self.root, env=env,
+                                    stdin=subprocess.DEVNULL if input is None else subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         except FileNotFoundError:
             raise GitError("the git program is not installed (it must be on PATH)") from None
+        with proc:
+            crashpoints.reached(f"git-{name}")
+            try:
+                out, err = proc.communicate(input, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+                raise GitError(f"git {' '.join(args)}: no answer after {timeout:.0f} s") from None
+        done = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
         if check and done.returncode != 0:
             words = (done.stderr or done.stdout).decode("utf-8", "replace").strip()
             raise GitError(f"git {' '.join(args)} failed: {words}")
@@ -54,7 +65,10 @@ class Repo:
     def ensure(self, branch: str = "main") -> None:
         """Create the repository when the folder is not one yet."""
         self.root.mkdir(parents=True, exist_ok=True)
-        if not (self.root / ".git").exists():
+        git_dir = self.root / ".git"
+        # `git init` on an existing repository only adds what is missing, so a repository
+        # whose creation was cut short (a killed first run) is completed, never lost.
+        if not all((git_dir / part).exists() for part in ("HEAD", "config", "objects", "refs")):
             self.git("init", "-q", "-b", branch)
 
     def set_remote(self, name: str, url: str) -> None:
@@ -67,17 +81,29 @@ class Repo:
     def has_remote(self, name: str) -> bool:
         return self.git("remote", "get-url", name, check=False).returncode == 0
 
-    def clear_stale_lock(self, older_than_s: float = 0) -> bool:
-        """Remove an index.lock a killed git left behind. Only call while holding the run
-        lock, so no other newsmirror git command can be running."""
-        lock = self.root / ".git" / "index.lock"
-        try:
-            if time.time() - lock.stat().st_mtime >= older_than_s:
+    def clear_stale_locks(self, *, wait_s: float = 30) -> list[str]:
+        """Remove the lock files a killed git left behind (index.lock, HEAD.lock, a branch's
+        or remote ref's .lock, packed-refs.lock, shallow.lock, …); returns their paths.
+        Call only while holding the archive's run lock, so that no other newsmirror command
+        is running git here. A git process still working in the repository (the orphan of
+        a killed run, or a background gc) may hold a lock rightly: it is given `wait_s` to
+        finish, and its locks are left alone if it does not."""
+        git_dir = self.root / ".git"
+        if not _lock_files(git_dir):
+            return []
+        deadline = time.monotonic() + wait_s
+        while _git_processes_in(self.root) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _git_processes_in(self.root):
+            return []
+        removed = []
+        for lock in _lock_files(git_dir):
+            try:
                 lock.unlink()
-                return True
-        except FileNotFoundError:
-            pass
-        return False
+            except FileNotFoundError:
+                continue
+            removed.append(lock.relative_to(git_dir).as_posix())
+        return removed
 
     # -- state --------------------------------------------------------------------------
     def head(self) -> str | None:
@@ -164,3 +190,47 @@ class Repo:
             self.git("rebase", "--abort", check=False)
             return False
         return True
+
+
+_TOP_LOCKS = ("index.lock", "HEAD.lock", "ORIG_HEAD.lock", "FETCH_HEAD.lock", "packed-refs.lock",
+              "shallow.lock", "config.lock")
+
+
+def _lock_files(git_dir: Path) -> list[Path]:
+    """Lock files git may leave when killed: the fixed ones at the top, and one per ref."""
+    found = [git_dir / name for name in _TOP_LOCKS if (git_dir / name).exists()]
+    for folder in ("refs", "logs"):
+        top = git_dir / folder
+        if top.is_dir():
+            found.extend(p for p in top.rglob("*.lock") if p.is_file())
+    return found
+
+
+def _git_processes_in(root: Path) -> list[int]:
+    """Live git processes working in the repository at `root` (none found where /proc is
+    not there to ask), and a background gc that git records in gc.pid."""
+    pids = []
+    resolved = root.resolve()
+    git_dir = resolved / ".git"
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        entries = []
+    for entry in entries:
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            if not os.readlink(f"/proc/{entry}/exe").rsplit("/", 1)[-1].startswith("git"):
+                continue
+            cwd = Path(os.readlink(f"/proc/{entry}/cwd"))
+        except OSError:
+            continue
+        if cwd == resolved or cwd == git_dir or git_dir in cwd.parents:
+            pids.append(int(entry))
+    try:
+        gc_pid = int((git_dir / "gc.pid").read_text().split()[0])
+        os.kill(gc_pid, 0)
+        pids.append(gc_pid)
+    except (OSError, ValueError, IndexError):
+        pass
+    return pids

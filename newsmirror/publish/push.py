@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from newsmirror import crashpoints
 from newsmirror.archive.store import Store
 from newsmirror.config import Config
 from newsmirror.publish.derived import regenerate
@@ -18,6 +19,7 @@ def push_archive(store: Store, config: Config, push: bool = True) -> PushResult 
     if repo.unpushed(config.remote_name, config.branch) == 0:
         return None
     result = repo.push(config.remote_name, config.branch)
+    crashpoints.reached("pushed")
     merged = store.resync() if result.ok else set()
     if merged is None or merged:
         pages = regenerate(config, store, merged)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from newsmirror.parse.encoding import decode_document
+from tests.conftest import require_shared
 
 _COMMENT = re.compile(r"<!--(.*?)-->", re.DOTALL)
 _JSON_TEST = re.compile(r'"__TEST__"\s*:\s*"(.*?)"', re.DOTALL)
@@ -46,10 +47,7 @@ def read_metadata(body: bytes) -> tuple[tuple[tuple[str, str], ...], str]:
 
 @pytest.fixture(scope="session")
 def corpus_dir(testdata_dir: Path) -> Path:
-    path = testdata_dir / "feedparser-corpus"
-    if not path.is_dir():
-        pytest.fail(f"feedparser corpus not found at {path}")
-    return path
+    return require_shared(testdata_dir / "feedparser-corpus", "the feedparser corpus")
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,12 @@
 """The archive's git handling, against real repositories and a bare remote."""
 
+import contextlib
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from newsmirror.publish.git import Repo
+from newsmirror.publish.git import GitError, Repo
 from tests.helpers import bare_remote, git
 
 
@@ -94,9 +96,48 @@ def test_rejected_push_is_kept_for_the_next_run(setup):
     assert repo.push("origin", "main").ok
 
 
-def test_stale_index_lock_is_cleared(setup):
+STALE_LOCKS = ["index.lock", "HEAD.lock", "refs/heads/main.lock", "packed-refs.lock", "shallow.lock",
+               "refs/remotes/origin/main.lock"]
+
+
+@pytest.mark.parametrize("lock", STALE_LOCKS)
+def test_a_lock_a_killed_git_left_is_cleared_and_the_commit_goes_through(setup, lock):
     repo, _ = setup
-    (repo.root / ".git" / "index.lock").write_text("")
-    assert repo.clear_stale_lock()
-    write(repo, "README.md", "x\n")
+    write(repo, "README.md", "before\n")
+    repo.commit(["README.md"], "before")
+    (repo.root / ".git" / lock).parent.mkdir(parents=True, exist_ok=True)
+    (repo.root / ".git" / lock).write_text("")
+    with pytest.raises(GitError) if lock in ("index.lock", "HEAD.lock", "refs/heads/main.lock") \
+            else contextlib.nullcontext():
+        write(repo, "README.md", "blocked\n")
+        repo.commit(["README.md"], "blocked by the lock")
+    assert repo.clear_stale_locks() == [lock]
+    assert not (repo.root / ".git" / lock).exists()
+    write(repo, "README.md", "after\n")
     assert repo.commit(["README.md"], "after a crash")
+    assert repo.clear_stale_locks() == []
+
+
+def test_a_lock_held_by_a_live_git_process_is_left_alone(setup):
+    repo, _ = setup
+    lock = repo.root / ".git" / "HEAD.lock"
+    lock.write_text("")
+    # A git process working in the repository (here one waiting on its standard input).
+    live = subprocess.Popen(["git", "hash-object", "--stdin"], cwd=repo.root, stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL)
+    try:
+        assert repo.clear_stale_locks(wait_s=0.3) == []
+        assert lock.exists()
+    finally:
+        live.communicate(b"x")
+    assert repo.clear_stale_locks(wait_s=0.3) == ["HEAD.lock"]
+
+
+def test_a_repository_whose_creation_was_cut_short_is_completed(tmp_path):
+    root = tmp_path / "archive"
+    (root / ".git" / "objects").mkdir(parents=True)  # what a `git init` killed early leaves
+    repo = Repo(root)
+    repo.ensure("main")
+    write(repo, "README.md", "x\n")
+    assert repo.commit(["README.md"], "first")
+    assert repo.branch() == "main"
