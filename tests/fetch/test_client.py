@@ -170,9 +170,12 @@ def test_per_host_cap_is_per_host(faults: FaultServer) -> None:
 
 
 def test_waiting_for_a_slot_does_not_count_against_the_timeout(faults: FaultServer) -> None:
-    settings = dataclasses.replace(FAST, per_host=1, timeout=1.0)
-    results = asyncio.run(_fetch_many(settings, [faults.url("/slow?s=0.6")] * 2))
-    assert [r.status for r in results] == [200, 200]
+    # One at a time, the last of six waits 2.5 s for its slot, more than the 2 s deadline,
+    # while each answer takes 0.5 s: a loaded machine has 1.5 s of slack per request.
+    settings = dataclasses.replace(FAST, per_host=1, timeout=2.0)
+    results = asyncio.run(_fetch_many(settings, [faults.url("/slow?s=0.5")] * 6))
+    assert [r.status for r in results] == [200] * 6
+    assert faults.max_active == 1
 
 
 def test_retry_after_http_date_long(httpserver: HTTPServer, fetch) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tests.fetch.faultserver import FaultServer
+from tests.fetch.faultserver import MAX_HANG_S, FaultServer
 from tests.pipeline.feeds import Item, rss
 
 FAULTS = {
@@ -59,7 +59,9 @@ def test_every_fault_at_once(mirror, httpserver: HTTPServer, faults: FaultServer
         httpserver.expect_request(f"/{slug}.xml").respond_with_data(
             rss([Item(f"{slug}旧闻", f"https://news.test/{slug}", "<p>旧</p>", guid=slug, date_ms=10**12)]),
             content_type="application/rss+xml")
-    fetch = {"timeout": TIMEOUT, "connect_timeout": 1}
+    # A small size cap, so that the huge answers trip it long before the deadline even on a
+    # loaded machine (the cap, not the clock, is what they test).
+    fetch = {"timeout": TIMEOUT, "connect_timeout": 1, "max_bytes": 256 * 1024}
     first = mirror.run([good, *healthy], fetch=fetch)
     assert first.new == 3 + len(FAULTS)
     before = {slug: snapshot(mirror.archive, slug) for slug in FAULTS}
@@ -68,8 +70,9 @@ def test_every_fault_at_once(mirror, httpserver: HTTPServer, faults: FaultServer
     started = time.monotonic()
     report = mirror.run([good, *broken], fetch=fetch)
     elapsed = time.monotonic() - started
-    # Requests run concurrently, each bounded by the total timeout.
-    assert elapsed < 4 * TIMEOUT + 5, elapsed
+    # Each request is bounded by its own deadline: the run ends long before the hanging
+    # servers would have let go (a bound set by the faults, not by the machine's speed).
+    assert elapsed < MAX_HANG_S, elapsed
 
     by = {o.slug: o for o in report.outcomes}
     assert by["good"].failed is None and by["good"].unchanged == 3
