@@ -16,13 +16,14 @@ import http
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 import httpx
 
 from newsmirror import __version__
+from newsmirror.fetch.decode import BoundedDecoder, DecodeError, TooManyEncodingsError
 
 DEFAULT_USER_AGENT = (
     f"newsmirror/{__version__} (+https://github.com/newsmirror/newsmirror; news archive mirror)"
@@ -305,7 +306,9 @@ class Fetcher:
             await response.aclose()
 
     async def _read_body(self, response: httpx.Response) -> bytes:
-        """Read the decoded body, stopping as soon as it exceeds `max_bytes`."""
+        """Read and decode the body, stopping as soon as the DECODED size exceeds
+        `max_bytes`: the bounded decoder never produces more than a small piece ahead of
+        this count, so a compression bomb costs no more memory than an honest body."""
         limit = self.settings.max_bytes
         too_large = FetchError(
             f"response larger than {format_bytes(limit)}", status=response.status_code
@@ -313,17 +316,27 @@ class Fetcher:
         declared = response.headers.get("content-length", "").strip()
         if declared.isdigit() and int(declared) > limit:
             raise too_large
+        encodings = response.headers.get_list("content-encoding", split_commas=True)
         chunks: list[bytes] = []
         size = 0
         try:
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    raise too_large
-                chunks.append(chunk)
-        except httpx.DecodingError as exc:
-            encoding = response.headers.get("content-encoding", "?")
-            raise FetchError(f"could not decode the {encoding}-compressed body") from exc
+            decoder = BoundedDecoder(encodings)
+
+            def keep(pieces: Iterator[bytes]) -> None:
+                nonlocal size
+                for piece in pieces:
+                    size += len(piece)
+                    if size > limit:
+                        raise too_large
+                    chunks.append(piece)
+
+            async for raw in response.aiter_raw():
+                keep(decoder.feed(raw))
+            keep(decoder.finish())
+        except TooManyEncodingsError as exc:
+            raise FetchError(str(exc)) from exc
+        except DecodeError as exc:
+            raise FetchError(f"could not decode the {exc}-compressed body") from exc
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
             raise FetchError("connection dropped mid-body") from exc
         return b"".join(chunks)
