@@ -14,7 +14,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from typing import Protocol
 
-import brotli
+import brotli  # type: ignore[import-untyped]
 
 PIECE = 64 * 1024
 """The most a decoder produces per step."""

@@ -8,6 +8,9 @@ import dataclasses
 import gzip
 import json
 import os
+import re
+import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -15,12 +18,19 @@ import zlib
 from pathlib import Path
 
 import brotli
+import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Response
 
 from newsmirror.fetch.client import Fetcher, FetchError, FetchSettings
 from newsmirror.fetch.decode import PIECE
+from newsmirror.fetch.safety import (
+    RefusedFetchError,
+    SafeFetcher,
+    UnsafeURLError,
+    check_url,
+)
 
 PROJECT = Path(__file__).resolve().parents[2]
 SETTINGS = FetchSettings(timeout=60.0, connect_timeout=5.0)  # default max_bytes: 15 MiB
@@ -229,3 +239,239 @@ def test_bad_compressed_bodies_are_clear_errors(httpserver: HTTPServer, encoding
     with pytest.raises(FetchError) as caught:
         fetch(httpserver.url_for("/bad"))
     assert caught.value.reason == reason
+
+
+# -- DNS rebinding: the connection goes to the address that was checked -----------------
+class RebindingResolver:
+    """A resolver under the test's control: answers `answers` in turn, then the last one
+    for ever after, and remembers every question."""
+
+    def __init__(self, *answers: str) -> None:
+        self.answers = list(answers)
+        self.asked: list[tuple[str, int]] = []
+
+    def __call__(self, host, port, *args, **kwargs):
+        self.asked.append((host, port))
+        address = self.answers[min(len(self.asked), len(self.answers)) - 1]
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        return [(family, socket.SOCK_STREAM, 6, "", (address, port))]
+
+
+def server_on(host: str, port: int = 0, **options) -> HTTPServer:
+    server = HTTPServer(host=host, port=port, **options)
+    server.start()
+    return server
+
+
+@pytest.fixture
+def twin_servers():
+    """servers(*hosts): one server per loopback address, all on the same port, so that
+    only the address decides which one a connection reaches."""
+    started: list[HTTPServer] = []
+
+    def make(*hosts: str) -> list[HTTPServer]:
+        for _attempt in range(20):
+            try:
+                first = server_on(hosts[0])
+            except OSError:
+                pytest.skip(f"cannot listen on {hosts[0]} (only Linux routes all of 127/8)")
+            group = [first]
+            try:
+                group += [server_on(host, first.port) for host in hosts[1:]]
+            except OSError:  # that port was taken on another address: try another
+                for server in group:
+                    server.stop()
+                continue
+            started.extend(group)
+            return group
+        pytest.fail("no port free on every loopback address")
+
+    yield make
+    for server in started:
+        server.clear()
+        server.stop()
+
+
+def safe_fetch(url: str, **options):
+    async def go():
+        async with SafeFetcher(SETTINGS, trust_env=False, **options) as fetcher:
+            return await fetcher.fetch(url)
+
+    return asyncio.run(go())
+
+
+def test_rebinding_after_the_check_never_reaches_inside(twin_servers) -> None:
+    # "localhost" is what the system resolver (which httpx would use to connect) says is
+    # 127.0.0.1. The guard's resolver first says 127.0.0.2 (let through for this test,
+    # standing in for a public address), then 127.0.0.1 for ever: a rebinding name.
+    checked, inside = twin_servers("127.0.0.2", "127.0.0.1")
+    checked.expect_request("/page").respond_with_data("the public page")
+    inside.expect_request("/page").respond_with_data("internal secret")
+    resolve = RebindingResolver("127.0.0.2", "127.0.0.1")
+    url = f"http://localhost:{checked.port}/page"
+    result = safe_fetch(url, resolver=resolve, allow_addresses={"127.0.0.2"})
+    assert result.body == b"the public page"
+    assert result.url == url
+    assert resolve.asked == [("localhost", checked.port)]  # resolved once, for the check
+    assert inside.log == []
+    (request, _response), = checked.log
+    assert request.headers["Host"] == f"localhost:{checked.port}"  # the original name
+
+
+def test_a_second_resolution_would_have_been_refused(twin_servers) -> None:
+    # The same resolver asked twice refuses the second time: so the fetch succeeding
+    # proves no second resolution was made, neither for the check nor for the connection.
+    checked, inside = twin_servers("127.0.0.2", "127.0.0.1")
+    checked.expect_request("/").respond_with_data("ok")
+    resolve = RebindingResolver("127.0.0.2", "127.0.0.1")
+    with pytest.raises(UnsafeURLError, match="loopback"):
+        check_url("http://localhost/", resolver=RebindingResolver("127.0.0.1"))
+    assert safe_fetch(f"http://localhost:{checked.port}/", resolver=resolve,
+                      allow_addresses={"127.0.0.2"}).body == b"ok"
+    assert len(resolve.asked) == 1 and inside.log == []
+
+
+def test_each_redirect_hop_is_checked_and_pinned(twin_servers) -> None:
+    first, first_inside = twin_servers("127.0.0.2", "127.0.0.1")
+    second, second_inside = twin_servers("127.0.0.3", "127.0.0.1")
+    first.expect_request("/go").respond_with_data(
+        "", status=302, headers={"Location": f"http://localhost:{second.port}/final"})
+    second.expect_request("/final").respond_with_data("made it")
+    for inside in (first_inside, second_inside):
+        inside.expect_request("/go").respond_with_data("internal")
+        inside.expect_request("/final").respond_with_data("internal")
+    resolve = RebindingResolver("127.0.0.2", "127.0.0.3", "127.0.0.1")
+    result = safe_fetch(f"http://localhost:{first.port}/go", resolver=resolve,
+                        allow_addresses={"127.0.0.2", "127.0.0.3"})
+    assert result.body == b"made it"
+    assert resolve.asked == [("localhost", first.port), ("localhost", second.port)]
+    assert first_inside.log == [] and second_inside.log == []
+    assert len(first.log) == 1 and len(second.log) == 1
+
+
+def test_a_hop_whose_one_resolution_is_inside_is_refused(twin_servers) -> None:
+    first, inside = twin_servers("127.0.0.2", "127.0.0.1")
+    first.expect_request("/go").respond_with_data(
+        "", status=302, headers={"Location": f"http://rebind.example:{first.port}/x"})
+    inside.expect_request("/x").respond_with_data("internal")
+    resolve = RebindingResolver("127.0.0.2", "127.0.0.1")
+    with pytest.raises(RefusedFetchError, match=r"rebind\.example \(127\.0\.0\.1\) is a loopback"):
+        safe_fetch(f"http://localhost:{first.port}/go", resolver=resolve,
+                   allow_addresses={"127.0.0.2"})
+    assert inside.log == []
+
+
+def test_a_connection_that_skipped_the_check_is_refused(twin_servers) -> None:
+    (server,) = twin_servers("127.0.0.1")
+    server.expect_request("/").respond_with_data("internal")
+
+    async def go():
+        async with SafeFetcher(SETTINGS, trust_env=False, allow_private=True) as fetcher:
+            assert fetcher._client is not None
+            await fetcher._client.get(server.url_for("/"))  # no before_request, no pin
+
+    with pytest.raises(httpx.ConnectError, match="it was not checked"):
+        asyncio.run(go())
+    assert server.log == []
+
+
+def test_tls_keeps_the_host_name_for_sni_and_the_certificate(tmp_path, twin_servers, monkeypatch) -> None:
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                    "-subj", "/CN=news.example", "-addext", "subjectAltName=DNS:news.example",
+                    "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    names: list[str | None] = []
+    context.sni_callback = lambda sock, name, ctx: names.append(name)
+
+    for _attempt in range(20):
+        try:
+            server = server_on("127.0.0.2", ssl_context=context)
+        except OSError:
+            pytest.skip("cannot listen on 127.0.0.2")
+        break
+    try:
+        server.expect_request("/page").respond_with_data("over TLS")
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trust the test's own certificate
+        resolve = RebindingResolver("127.0.0.2", "127.0.0.1")
+
+        async def go():
+            async with SafeFetcher(SETTINGS, trust_env=True, resolver=resolve,
+                                   allow_addresses={"127.0.0.2"}) as fetcher:
+                return await fetcher.fetch(f"https://news.example:{server.port}/page")
+
+        assert asyncio.run(go()).body == b"over TLS"
+        assert names == ["news.example"]  # SNI, and the certificate checked for that name
+        (request, _response), = server.log
+        assert request.headers["Host"] == f"news.example:{server.port}"
+    finally:
+        server.clear()
+        server.stop()
+
+
+# -- addresses that embed or are special ones -------------------------------------------
+@pytest.mark.parametrize(("host", "words"), [
+    # 6to4 (2002::/16) carries an IPv4 address in bits 16-48.
+    ("[2002:7f00:1::]", "6to4 address of 127.0.0.1, a loopback address"),
+    ("[2002:a9fe:a9fe::]", "6to4 address of 169.254.169.254, a link-local address"),
+    ("[2002:a00:1::1]", "6to4 address of 10.0.0.1, a private address"),
+    ("[2002:c0a8:101::]", "6to4 address of 192.168.1.1, a private address"),
+    # NAT64 (64:ff9b::/96) carries it in the last 32 bits.
+    ("[64:ff9b::7f00:1]", "NAT64 address of 127.0.0.1, a loopback address"),
+    ("[64:ff9b::a9fe:a9fe]", "NAT64 address of 169.254.169.254"),
+    ("[64:ff9b::a00:1]", "NAT64 address of 10.0.0.1, a private address"),
+    ("[64:ff9b:1::a00:1]", "refused"),
+    # Teredo (2001::/32): the client address is stored inverted.
+    ("[2001:0:4136:e378:8000:63bf:f5ff:fffe]", "Teredo address of 10.0.0.1, a private address"),
+    ("[2001:0:4136:e378:8000:63bf:80ff:fffe]", "Teredo address of 127.0.0.1, a loopback"),
+    # IPv4-mapped and IPv4-compatible.
+    ("[::ffff:127.0.0.1]", "IPv4-mapped address of 127.0.0.1, a loopback address"),
+    ("[::ffff:169.254.169.254]", "IPv4-mapped address of 169.254.169.254"),
+    ("[::ffff:a00:1]", "IPv4-mapped address of 10.0.0.1, a private address"),
+    ("[::127.0.0.1]", "IPv4-compatible address of 127.0.0.1, a loopback address"),
+    ("[::a9fe:a9fe]", "IPv4-compatible address of 169.254.169.254"),
+    # Cloud metadata services.
+    ("169.254.169.254", "metadata service"),
+    ("169.254.170.2", "AWS container metadata"),
+    ("[fd00:ec2::254]", "AWS instance metadata"),
+    ("[fd20:ce::254]", "Google Cloud metadata"),
+    ("100.100.100.200", "Alibaba Cloud metadata"),
+    ("192.0.0.192", "Oracle Cloud metadata"),
+    ("168.63.129.16", "a cloud metadata address (the Azure host service"),  # a public address
+    ("169.254.0.23", "Tencent Cloud metadata"),
+    # Not globally reachable, though some Pythons say so.
+    ("192.0.0.8", "an IETF protocol address"),
+    ("192.0.0.170", "refused"),
+    ("[5f00::1]", "refused"),
+    ("[3fff::1]", "refused"),
+])
+def test_special_and_embedding_addresses_are_refused(host: str, words: str) -> None:
+    with pytest.raises(UnsafeURLError, match=re.escape(words)):
+        check_url(f"http://{host}/latest/meta-data/")
+
+
+@pytest.mark.parametrize(("name", "address", "words"), [
+    ("metadata.google.internal", "169.254.169.254", "metadata service"),
+    ("six.example", "2002:7f00:1::", "6to4 address of 127.0.0.1"),
+    ("nat.example", "64:ff9b::a9fe:a9fe", "NAT64 address of 169.254.169.254"),
+    ("azure.example", "168.63.129.16", "Azure host service"),
+    ("mapped.example", "::ffff:c0a8:1", "IPv4-mapped address of 192.168.0.1"),
+])
+def test_names_resolving_to_them_are_refused(name: str, address: str, words: str) -> None:
+    with pytest.raises(UnsafeURLError, match=re.escape(f"{name} ({address}) is ") + ".*"
+                       + re.escape(words)):
+        check_url(f"https://{name}/", resolver=RebindingResolver(address))
+
+
+@pytest.mark.parametrize("host", [
+    "93.184.216.34",
+    "[2606:2800:220:1:248:1893:25c8:1946]",
+    "[2002:5db8:d822::1]",  # 6to4 of the public 93.184.216.34
+    "192.0.0.9",  # IANA: globally reachable
+    "8.8.8.8",
+])
+def test_public_addresses_still_pass(host: str) -> None:
+    assert check_url(f"http://{host}/x") == f"http://{host}/x"
