@@ -475,3 +475,29 @@ def test_names_resolving_to_them_are_refused(name: str, address: str, words: str
 ])
 def test_public_addresses_still_pass(host: str) -> None:
     assert check_url(f"http://{host}/x") == f"http://{host}/x"
+
+
+# -- a lying charset header, end to end: loopback server, fetcher, feed parser ----------
+LIES = [
+    # (header charset, body encoding, titles): each body also decodes under the lie.
+    ("big5", "gb18030", ["美国之音中文网：习近平会见拜登", "外交部：中方坚决反对",
+                         "他说中国经济发展的基本面没有改变"]),
+    ("utf-8", "big5", ["臺灣中央選舉委員會公布總統大選結果", "他說中國經濟發展的基本面沒有改變",
+                       "香港立法會今日通過有關法案"]),
+    ("iso-8859-1", "gb18030", ["这是我们今年看到的最大的一场雪", "他们在会上说明了这个问题",
+                               "中国的经济在今年上半年有所增长"]),
+]
+
+
+@pytest.mark.parametrize(("charset", "codec", "titles"), LIES)
+def test_lying_charset_header_gives_the_real_titles(httpserver: HTTPServer, charset, codec, titles) -> None:
+    from newsmirror.parse.feed import parse_feed
+
+    items = "".join(f"<item><title>{t}</title><link>https://example.com/{n}</link></item>"
+                    for n, t in enumerate(titles))
+    body = f'<rss version="2.0"><channel><title>News</title>{items}</channel></rss>'.encode(codec)
+    httpserver.expect_request("/feed").respond_with_data(
+        body, headers={"Content-Type": f"application/rss+xml; charset={charset}"})
+    result = fetch(httpserver.url_for("/feed"))
+    parsed = parse_feed(result.body, content_type=result.content_type, url=result.url)
+    assert [item.title for item in parsed.items] == titles
