@@ -361,6 +361,25 @@ def test_a_hop_whose_one_resolution_is_inside_is_refused(twin_servers) -> None:
     assert inside.log == []
 
 
+def test_a_name_with_several_addresses_uses_only_those(twin_servers) -> None:
+    # The first checked address has nothing listening: the next checked one is used,
+    # never a fresh resolution (which would say 127.0.0.1).
+    (second, inside) = twin_servers("127.0.0.3", "127.0.0.1")
+    second.expect_request("/").respond_with_data("second address")
+    inside.expect_request("/").respond_with_data("internal")
+    asked = []
+
+    def resolve(host, port, *args, **kwargs):
+        asked.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))
+                for address in ("127.0.0.2", "127.0.0.3")]
+
+    result = safe_fetch(f"http://localhost:{second.port}/", resolver=resolve,
+                        allow_addresses={"127.0.0.2", "127.0.0.3"})
+    assert result.body == b"second address"
+    assert asked == ["localhost"] and inside.log == []
+
+
 def test_a_connection_that_skipped_the_check_is_refused(twin_servers) -> None:
     (server,) = twin_servers("127.0.0.1")
     server.expect_request("/").respond_with_data("internal")
