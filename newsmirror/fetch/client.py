@@ -16,13 +16,14 @@ import http
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 import httpx
 
 from newsmirror import __version__
+from newsmirror.fetch.decode import BoundedDecoder, DecodeError, TooManyEncodingsError
 
 DEFAULT_USER_AGENT = (
     f"newsmirror/{__version__} (+https://github.com/newsmirror/newsmirror; news archive mirror)"
@@ -205,12 +206,14 @@ class Fetcher:
 
     async def __aenter__(self) -> Fetcher:
         s = self.settings
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=s.concurrency)
         self._client = httpx.AsyncClient(
             headers={"User-Agent": s.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             timeout=httpx.Timeout(s.timeout, connect=s.connect_timeout),
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=s.concurrency),
+            limits=limits,
             follow_redirects=False,
             trust_env=self._trust_env,
+            transport=self.transport(limits),
         )
         return self
 
@@ -277,6 +280,11 @@ class Fetcher:
                 raise _map_error(exc, settings) from exc
         raise FetchError(f"too many redirects (more than {settings.max_redirects})")
 
+    def transport(self, limits: httpx.Limits) -> httpx.AsyncBaseTransport | None:
+        """The httpx transport to send requests with; None for httpx's own (see
+        fetch/safety.py for one that connects only to checked addresses)."""
+        return None
+
     async def before_request(self, url: httpx.URL) -> None:
         """Called before every request is sent, the first and each redirect hop; a subclass
         may refuse one by raising a FetchError (see fetch/safety.py)."""
@@ -305,28 +313,53 @@ class Fetcher:
             await response.aclose()
 
     async def _read_body(self, response: httpx.Response) -> bytes:
-        """Read the decoded body, stopping as soon as it exceeds `max_bytes`."""
+        """Read and decode the body, stopping as soon as the DECODED size exceeds
+        `max_bytes`: the bounded decoder never produces more than a small piece ahead of
+        this count, so a compression bomb costs no more memory than an honest body."""
         limit = self.settings.max_bytes
-        too_large = FetchError(
-            f"response larger than {format_bytes(limit)}", status=response.status_code
-        )
         declared = response.headers.get("content-length", "").strip()
         if declared.isdigit() and int(declared) > limit:
-            raise too_large
+            raise _too_large(limit, response.status_code)
+        encodings = response.headers.get_list("content-encoding", split_commas=True)
         chunks: list[bytes] = []
-        size = 0
         try:
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    raise too_large
-                chunks.append(chunk)
-        except httpx.DecodingError as exc:
-            encoding = response.headers.get("content-encoding", "?")
-            raise FetchError(f"could not decode the {encoding}-compressed body") from exc
-        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-            raise FetchError("connection dropped mid-body") from exc
-        return b"".join(chunks)
+            return b"".join(await _decoded(response, encodings, limit, chunks))
+        finally:
+            # What was read goes now, not when the error's traceback (which sees this
+            # frame) is collected: a caller may keep the error.
+            chunks.clear()
+
+
+async def _decoded(
+    response: httpx.Response, encodings: list[str], limit: int, chunks: list[bytes]
+) -> list[bytes]:
+    """Append the decoded body to `chunks`, at most `limit` bytes; FetchError otherwise."""
+    size = 0
+
+    def keep(pieces: Iterator[bytes]) -> None:
+        nonlocal size
+        for piece in pieces:
+            size += len(piece)
+            if size > limit:
+                raise _too_large(limit, response.status_code)
+            chunks.append(piece)
+
+    try:
+        decoder = BoundedDecoder(encodings)
+        async for raw in response.aiter_raw():
+            keep(decoder.feed(raw))
+        keep(decoder.finish())
+    except TooManyEncodingsError as exc:
+        raise FetchError(str(exc)) from exc
+    except DecodeError as exc:
+        raise FetchError(f"could not decode the {exc}-compressed body") from exc
+    except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+        raise FetchError("connection dropped mid-body") from exc
+    return chunks
+
+
+def _too_large(limit: int, status: int) -> FetchError:
+    return FetchError(f"response larger than {format_bytes(limit)}", status=status)
 
 
 def _result(response: httpx.Response, body: bytes) -> FetchResult:

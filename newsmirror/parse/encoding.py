@@ -10,6 +10,13 @@ Order of evidence (first that works wins):
 5. statistical detection (charset-normalizer);
 6. the first declared encoding, else UTF-8, with undecodable bytes replaced.
 
+Servers lie about Chinese: a ``big5`` header on a GB18030 body decodes without a
+single error into nonsense, and detectors call short Chinese text Korean or Japanese.
+So a declared Chinese (or Latin-1) encoding, and a detector's guess, give way to
+GB18030 or Big5-HKSCS when that reading decodes cleanly and reads as Chinese by a
+wide margin (`chinese_evidence`: the share of the commonest Chinese characters) --
+a margin honest text never loses by, so an honest declaration is never overridden.
+
 GB2312/GBK aliases decode as GB18030 and Big5 as Big5-HKSCS, the supersets
 that the publishers actually use. Decoding never raises.
 """
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from functools import lru_cache
 
 __all__ = ["decode_document", "normalize_encoding", "replace_xml_encoding", "sniff_declared_encoding"]
 
@@ -88,6 +96,7 @@ _XML_DECL_ENCODING = re.compile(
     rb"""\A\s*<\?xml[^>]*?\sencoding\s*=\s*["']?\s*([A-Za-z0-9._:()+-]+)""", re.IGNORECASE
 )
 _META_CHARSET = re.compile(rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:()+-]+)""", re.IGNORECASE)
+_NON_ASCII = re.compile(r"[^\x00-\x7f\s]")
 _TEXT_XML_DECL = re.compile(r"""\A(\s*<\?xml\b[^>]*?)\s+encoding\s*=\s*(["'])[^"']*\2""")
 
 
@@ -156,6 +165,61 @@ def _detect(body: bytes) -> str | None:
     return normalize_encoding(best.encoding) if best is not None else None
 
 
+_CHINESE_CODECS = frozenset({"gb18030", "big5hkscs", "cp950", "hz", "iso2022_jp_2"})
+_CHINESE_READINGS = ("gb18030", "big5hkscs")
+"""The supersets a lying label is checked against."""
+_MAY_BE_WRONG = _CHINESE_CODECS | {"cp1252"}
+"""Declared encodings that give way to a much better Chinese reading. Others (Korean,
+Japanese, Cyrillic, ...) are never second-guessed: their text is not Chinese at all."""
+MIN_COMMON = 3
+"""A Chinese reading needs at least this many of the commonest characters ..."""
+MIN_SHARE = 0.15
+"""... making up at least this share of its non-ASCII characters (honest news pages:
+0.19 and up; a wrong Chinese codec's nonsense 0.01 to 0.03, Japanese read as Big5 0.08)."""
+
+
+@lru_cache(maxsize=1)
+def _common_chinese() -> frozenset[str]:
+    """The hundred commonest Chinese characters (charset-normalizer's frequency table),
+    in Simplified and Traditional forms (OpenCC). Few enough that a wrong codec's
+    nonsense, or Japanese read as Big5, rarely hits one."""
+    from charset_normalizer.constant import FREQUENCIES
+
+    base = "".join(FREQUENCIES.get("Chinese", ()))
+    import opencc
+
+    forms = [base] + [opencc.OpenCC(f"{name}.json").convert(base) for name in ("s2t", "s2tw", "s2hk", "t2s")]
+    return frozenset(char for form in forms for char in form if ord(char) > 0x7F)
+
+
+def chinese_evidence(text: str) -> tuple[int, float]:
+    """(how many of the commonest Chinese characters, their share of all non-ASCII,
+    non-space characters) in the first `DETECT_BYTES` characters of `text`."""
+    sample = text[:DETECT_BYTES]
+    others = len(_NON_ASCII.findall(sample))
+    common = sum(map(_common_chinese().__contains__, sample))
+    return common, (common / others if others else 0.0)
+
+
+def _clearer_chinese(body: bytes, text: str | None, codec: str | None) -> tuple[str, str] | None:
+    """A GB18030 or Big5-HKSCS reading of `body` that is plainly Chinese where `text`
+    (read as `codec`; None when nothing decoded cleanly) is not; else None."""
+    share = chinese_evidence(text)[1] if text is not None else 0.0
+    best: tuple[float, str, str] | None = None
+    for reading in _CHINESE_READINGS:
+        if reading == codec:
+            continue
+        candidate = _try(body, reading)
+        if candidate is None:
+            continue
+        common, candidate_share = chinese_evidence(candidate)
+        if common < MIN_COMMON or candidate_share < max(MIN_SHARE, 2 * share + 0.1):
+            continue
+        if best is None or candidate_share > best[0]:
+            best = (candidate_share, candidate, reading)
+    return (best[1], best[2]) if best else None
+
+
 def decode_document(body: bytes, content_type: str | None = None) -> tuple[str, str]:
     """Decode a fetched document; returns ``(text, codec name used)``. Never raises."""
     found = _bom_or_signature(body)
@@ -178,13 +242,19 @@ def decode_document(body: bytes, content_type: str | None = None) -> tuple[str, 
     for codec in declared:
         text = _try(body, codec)
         if text is not None:
+            if codec in _MAY_BE_WRONG:
+                clearer = _clearer_chinese(body, text, codec)
+                if clearer is not None:
+                    return clearer
             return text, codec
 
     detected = _detect(body)
-    if detected is not None:
-        text = _try(body, detected)
-        if text is not None:
-            return text, detected
+    text = _try(body, detected) if detected is not None else None
+    clearer = _clearer_chinese(body, text, detected)
+    if clearer is not None:
+        return clearer
+    if detected is not None and text is not None:
+        return text, detected
 
     fallback = declared[0] if declared else detected or "utf-8"
     return body.decode(fallback, errors="replace"), fallback

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import codecs
+import re
 
 import pytest
 
-from newsmirror.parse.encoding import decode_document, normalize_encoding, replace_xml_encoding
+from newsmirror.content.chinese import convert_text
+from newsmirror.parse.encoding import (
+    chinese_evidence,
+    decode_document,
+    normalize_encoding,
+    replace_xml_encoding,
+)
 
 TITLE = "美国之音中文网：习近平会见拜登"
 TRAD = "美國之音中文網：臺灣選舉結果出爐"
@@ -146,3 +153,155 @@ def test_replace_xml_encoding():
     assert replace_xml_encoding(doc, None) == "<?xml version='1.0' standalone='yes'?>\n<rss/>"
     assert replace_xml_encoding("<rss encoding='x'/>") == "<rss encoding='x'/>"
     assert replace_xml_encoding('<?xml version="1.0"?><rss/>') == '<?xml version="1.0"?><rss/>'
+
+
+# -- lying labels: a clean, plainly Chinese reading beats a label that gives nonsense ----
+SIMPLIFIED_ITEMS = [  # as GB18030, every one of these also decodes as Big5, to nonsense
+    "美国之音中文网：习近平会见拜登",
+    "外交部：中方坚决反对",
+    "国务院常务会议部署进一步稳定就业的措施",
+    "这是我们今年看到的最大的一场雪",
+    "他说中国经济发展的基本面没有改变",
+]
+TRADITIONAL_ITEMS = [
+    "臺灣中央選舉委員會公布總統大選結果",
+    "美國之音：這是今年以來最大的一場抗議",
+    "他說中國經濟發展的基本面沒有改變",
+    "香港立法會今日通過有關法案",
+    "國務院常務會議部署進一步穩定就業的措施",
+]
+
+
+def feed(titles: list[str], declared: str | None = None) -> str:
+    decl = f'<?xml version="1.0" encoding="{declared}"?>\n' if declared else ""
+    items = "".join(f"<item><title>{title}</title></item>" for title in titles)
+    return f'{decl}<rss version="2.0"><channel><title>News</title>{items}</channel></rss>'
+
+
+def test_big5_label_on_a_gb18030_body_reads_as_gb18030():
+    body = feed(SIMPLIFIED_ITEMS).encode("gb18030")
+    assert body.decode("big5hkscs")  # the lie decodes without a single error: only nonsense
+    for content_type, declared in (("text/xml; charset=big5", None), (None, "big5"),
+                                   ("text/xml; charset=big5", "big5")):
+        body = feed(SIMPLIFIED_ITEMS, declared).encode("gb18030")
+        text, used = decode_document(body, content_type)
+        assert used == "gb18030"
+        assert all(title in text for title in SIMPLIFIED_ITEMS)
+
+
+def test_utf8_label_on_a_big5_body_reads_as_big5():
+    for content_type, declared in (("text/xml; charset=utf-8", None), (None, "utf-8"),
+                                   ("application/rss+xml; charset=UTF-8", "utf-8")):
+        body = feed(TRADITIONAL_ITEMS, declared).encode("big5")
+        text, used = decode_document(body, content_type)
+        assert used == "big5hkscs"
+        assert all(title in text for title in TRADITIONAL_ITEMS)
+
+
+def test_utf8_label_on_a_gb18030_body_is_not_read_as_korean():
+    body = feed(SIMPLIFIED_ITEMS[:2]).encode("gb18030")
+    text, used = decode_document(body, "text/xml; charset=utf-8")
+    assert (used, all(title in text for title in SIMPLIFIED_ITEMS[:2])) == ("gb18030", True)
+
+
+def test_latin1_label_on_chinese_bodies():
+    for titles, codec, expected in ((SIMPLIFIED_ITEMS, "gb18030", "gb18030"),
+                                    (TRADITIONAL_ITEMS, "big5", "big5hkscs")):
+        text, used = decode_document(feed(titles).encode(codec), "text/html; charset=ISO-8859-1")
+        assert used == expected and all(title in text for title in titles)
+
+
+def test_a_label_that_needs_replacement_characters_gives_way():
+    # Declared Big5, body GB18030 with characters Big5 has no bytes for: the label's
+    # reading needs replacement characters, GB18030's is clean Chinese.
+    titles = SIMPLIFIED_ITEMS + ["中国人民银行宣布下调存款准备金率", "人民日报发表评论员文章"]
+    body = feed(titles).encode("gb18030")
+    assert _needs_replacement(body, "big5hkscs")
+    text, used = decode_document(body, "text/xml; charset=big5")
+    assert used == "gb18030" and all(title in text for title in titles)
+
+
+def _needs_replacement(body: bytes, codec: str) -> bool:
+    try:
+        body.decode(codec)
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def test_too_little_evidence_keeps_the_label():
+    # Two characters are no evidence: the declaration stands, right or wrong.
+    body = feed(["大家"]).encode("gb18030")
+    assert decode_document(body, "text/xml; charset=big5")[1] == "big5hkscs"
+
+
+def test_chinese_evidence_separates_text_from_nonsense():
+    text = feed(SIMPLIFIED_ITEMS)
+    common, share = chinese_evidence(text)
+    assert common >= 10 and share > 0.2
+    nonsense = text.encode("gb18030").decode("big5hkscs")
+    assert chinese_evidence(nonsense)[1] < 0.05
+    assert chinese_evidence("plain ASCII only") == (0, 0.0)
+
+
+def _pages(testdata_dir):
+    pages = sorted((testdata_dir / "chinese-news-pages" / "tests").glob("*/*.html"))
+    assert len(pages) >= 50
+    for page in pages:
+        html = page.read_text("utf-8", errors="replace")
+        # The page's own <meta charset="utf-8"> would be one more (true) label: drop it,
+        # so that only the header speaks.
+        html = re.sub(r"(?i)<meta[^>]*charset[^>]*>", "", html)
+        yield page, html
+
+
+def _paragraphs(html: str) -> list[str]:
+    return [p for p in re.findall(r"<p[^>]*>([^<]{8,300})</p>", html)][:8]
+
+
+@pytest.mark.parametrize("lie", ["big5", "utf-8", "iso-8859-1"])
+def test_lying_labels_on_real_simplified_pages(testdata_dir, lie):
+    for page, html in _pages(testdata_dir):
+        body = html.encode("gb18030", errors="ignore")
+        expected = body.decode("gb18030")
+        text, used = decode_document(body, f"text/html; charset={lie}")
+        assert (used, text == expected) == ("gb18030", True), page
+
+
+@pytest.mark.parametrize("lie", ["gb2312", "utf-8", "iso-8859-1"])
+def test_lying_labels_on_real_traditional_pages(testdata_dir, lie):
+    for page, html in _pages(testdata_dir):
+        body = convert_text(html, "s2tw").encode("big5hkscs", errors="ignore")
+        expected = body.decode("big5hkscs")
+        text, used = decode_document(body, f"text/html; charset={lie}")
+        assert (used, text == expected) == ("big5hkscs", True), page
+
+
+def test_honest_labels_are_never_overridden(testdata_dir):
+    # Whole pages and single paragraphs (little evidence either way), in both scripts:
+    # whatever the label says when it is true is what is used.
+    checked = 0
+    for page, html in _pages(testdata_dir):
+        for sample in [html] + _paragraphs(html):
+            for text, label, codec in ((sample, "gb2312", "gb18030"),
+                                       (convert_text(sample, "s2tw"), "big5", "big5hkscs")):
+                body = text.encode(codec, errors="ignore")
+                if _needs_replacement(body, "utf-8") is False:
+                    continue  # valid UTF-8 (ASCII only): the label is not consulted
+                decoded, used = decode_document(body, f"text/html; charset={label}")
+                assert (used, decoded) == (codec, body.decode(codec)), (page, sample[:40])
+                checked += 1
+    assert checked >= 300
+
+
+@pytest.mark.parametrize(("label", "codec", "text"), [
+    ("euc-kr", "euc_kr", "대한민국 정부는 오늘 새로운 경제 정책을 발표했습니다"),
+    ("shift_jis", "shift_jis", "東京都は今日、新しい経済政策を発表しました。日本の中国人"),
+    ("euc-jp", "euc_jp", "日本政府は中国との対話を続ける方針を示した"),
+    ("windows-1251", "cp1251", "Правительство объявило о новой экономической политике"),
+    ("iso-8859-1", "cp1252", "Le gouvernement a annoncé une nouvelle politique économique"),
+])
+def test_honest_non_chinese_labels_stand(label, codec, text):
+    body = feed([text] * 3).encode(codec)
+    decoded, used = decode_document(body, f"text/xml; charset={label}")
+    assert used == codec and text in decoded
