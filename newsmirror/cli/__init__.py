@@ -7,11 +7,30 @@ import importlib
 import pkgutil
 
 import typer
+from typer.core import TyperGroup
 
 from newsmirror import __version__
 from newsmirror.cli.output import out
 
+_OUTPUT_FLAGS = {"-q", "--quiet", "-v", "--verbose"}
+
+
+class _Group(TyperGroup):
+    """-q/-v work after a command's name too (`newsmirror run -q`): they are taken out
+    of the command's arguments and given to `newsmirror` itself."""
+
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        front, rest = [], []
+        for index, token in enumerate(args):
+            if token == "--":
+                rest.extend(args[index:])
+                break
+            (front if token in _OUTPUT_FLAGS else rest).append(token)
+        return super().parse_args(ctx, front + rest)
+
+
 app = typer.Typer(
+    cls=_Group,
     name="newsmirror",
     help="Mirror news feeds into a git archive of Markdown articles that readers behind a "
     "firewall can open on any git host.",
