@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import traceback
 
 import typer
 from typer.core import TyperGroup
@@ -27,6 +28,27 @@ class _Group(TyperGroup):
                 break
             (front if token in _OUTPUT_FLAGS else rest).append(token)
         return super().parse_args(ctx, front + rest)
+
+    def invoke(self, ctx):
+        """Whatever goes wrong ends in one clear line and an exit code of the README's
+        table, never a traceback (-v adds it for an internal error)."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            out.error("interrupted")
+            raise typer.Exit(130) from None
+        except Exception as err:
+            if type(err).__module__.split(".")[0] in ("typer", "click"):
+                raise  # exits, aborts and usage errors: the command line's own signals
+            if isinstance(err, OSError):
+                where = f"cannot use {err.filename}: " if err.filename else ""
+                out.error(f"{where}{err.strerror or err}")
+                raise typer.Exit(3) from None
+            out.error(f"internal error (a bug in newsmirror; please report it): "
+                      f"{type(err).__name__}: {err}" + ("" if out.verbose else " (-v shows where)"))
+            if out.verbose:
+                traceback.print_exc()
+            raise typer.Exit(4) from None
 
 
 app = typer.Typer(

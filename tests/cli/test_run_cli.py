@@ -296,3 +296,12 @@ def test_quiet_and_verbose_after_the_command(tmp_path, httpserver):
     both = cli("check", "--quiet", "--verbose", cwd=tmp_path)
     assert both.returncode == 0 and both.stderr == ""
     assert cli("-q", "sources", "-v", cwd=tmp_path).returncode == 0
+
+
+def test_an_archive_that_cannot_be_made_is_one_line_and_exit_3(tmp_path: Path):
+    write_config(tmp_path, {"a": "http://127.0.0.1/a.xml"}, extra="push = false")
+    (tmp_path / "archive").write_text("a file where the archive should be")
+    done = cli("run", cwd=tmp_path)
+    assert done.returncode == 3
+    assert "Traceback" not in done.stderr
+    assert f"cannot use {tmp_path / 'archive'}" in done.stderr
