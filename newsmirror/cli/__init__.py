@@ -21,7 +21,8 @@ class _Group(TyperGroup):
     of the command's arguments and given to `newsmirror` itself."""
 
     def parse_args(self, ctx, args: list[str]) -> list[str]:
-        front, rest = [], []
+        front: list[str] = []
+        rest: list[str] = []
         for index, token in enumerate(args):
             if token == "--":
                 rest.extend(args[index:])
@@ -72,8 +73,8 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _options(
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only warnings, errors and the final summary."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Print details of every step."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only warnings, errors and the final summary (also after the command: `newsmirror run -q`)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Print details of every step (also after the command)."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print the version and exit."),
 ) -> None:

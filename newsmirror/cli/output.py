@@ -10,7 +10,9 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn,
+)
 
 from newsmirror.models import SourceOutcome
 
@@ -78,7 +80,8 @@ class RunProgress:
     def __init__(self, label: str = "mirroring") -> None:
         self.label = label
         self.progress: Progress | None = None
-        self.task = None
+        self.task = TaskID(0)
+        self.total = 0
         self.active: dict[str, str] = {}
         self.finished: list[SourceOutcome] = []
 
@@ -88,6 +91,7 @@ class RunProgress:
                                      MofNCompleteColumn(), TimeElapsedColumn(),
                                      console=out.err, transient=True)
             self.progress.start()
+            self.total = total
             self.task = self.progress.add_task(self.label, total=total)
         out.detail(f"{self.label}: {total} sources")
 
@@ -101,7 +105,8 @@ class RunProgress:
 
     def working(self, slug: str, what: str) -> None:
         if self.progress is not None and what != "feed":
-            self.progress.update(self.task, total=self.progress.tasks[0].total + 1)
+            self.total += 1
+            self.progress.update(self.task, total=self.total)
         self.active.pop(slug, None)
         self.active[slug] = what
         self._describe()
