@@ -123,7 +123,7 @@ def _selector(found: _Found, key: str, selector: str) -> None:
         return
     try:
         CSSSelector(selector, translator="html")  # what extraction runs
-    except Exception as err:  # cssselect's SelectorError family, and lxml's own errors
+    except Exception as err:  # noqa: BLE001 -- cssselect's SelectorError family, lxml's XPath errors
         found.add(key, f"{selector!r} is not a valid CSS selector: {err}")
 
 

@@ -139,7 +139,7 @@ def test_each_source_line_once_through_pipes(tmp_path, httpserver):
         assert "\x1b[" not in done.stderr  # plain log lines, no terminal codes
         if options:
             # -v: time-stamped detail lines on standard error, none of them a source line.
-            assert re.search(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d a: finished$", done.stderr, re.M)
+            assert re.search(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d a: finished$", done.stderr, re.MULTILINE)
 
 
 def test_ctrl_c_says_what_was_kept_and_the_next_run_repairs_it(tmp_path, httpserver):
@@ -158,7 +158,7 @@ def test_ctrl_c_says_what_was_kept_and_the_next_run_repairs_it(tmp_path, httpser
     try:
         assert arrived.wait(120), "the run never asked for the second page"
         proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=120)
+        _stdout, stderr = proc.communicate(timeout=120)
     finally:
         release.set()
         if proc.poll() is None:
