@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 
 from newsmirror import __version__, crashpoints
@@ -74,6 +74,11 @@ class Reporter:
     def start(self, total: int) -> None: ...
     def source_done(self, outcome: SourceOutcome) -> None: ...
     def note(self, message: str) -> None: ...
+    def working(self, slug: str, what: str) -> None:
+        """`slug` starts fetching `what`: "feed" (counted by start), "page" or "images"
+        (one more step each)."""
+    def worked(self, slug: str, what: str) -> None:
+        """The `what` that `working` announced is done (a feed is done with its source)."""
 
 
 def content_settings(config: Config, source: SourceConfig) -> ContentSettings:
@@ -103,13 +108,16 @@ class _Run:
     reporter: Reporter
     page_fetcher: Callable | None = None
     images: ImageDownloader | None = None
+    force: bool = False
+    """Attempt every source now, even one backing off."""
 
     async def source(self, source: SourceConfig) -> SourceOutcome:
         outcome = SourceOutcome(source.slug, source.name)
         state = self.health.get(source.slug, SourceHealth())
-        if not should_attempt(state, self.now_ms):
+        if not self.force and not should_attempt(state, self.now_ms):
             outcome.skipped = describe(state, self.now_ms)
             return outcome
+        self.reporter.working(source.slug, "feed")
         try:
             result = await self.fetcher.fetch(source.url, etag=state.etag,
                                               last_modified=state.last_modified)
@@ -164,8 +172,10 @@ class _Run:
             body, complete = await self.body(source, item, link)
             if source.download_images and self.images is not None:
                 body = clean_body(body, base_url=link, settings=settings)
+                self.reporter.working(source.slug, "images")
                 body, assets = await self.images.localise(
                     body, base_url=link, slug=source.slug, published_ms=published, article_path=path)
+                self.reporter.worked(source.slug, "images")
                 outcome.written.extend(assets)
                 body = finish_body(body, base_url=None, settings=settings)
             else:
@@ -217,7 +227,9 @@ class _Run:
 
         if source.full_text == "auto" and not needs_page(item.content_html):
             return item.content_html, True
+        self.reporter.working(source.slug, "page")
         page = await self.page_fetcher(source, link)
+        self.reporter.worked(source.slug, "page")
         return (page, True) if page else (item.content_html, False)
 
 
@@ -254,7 +266,10 @@ def _durable(state: SourceHealth) -> SourceHealth:
 
 
 async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | None = None,
-                     now_ms: int | None = None) -> RunReport:
+                     now_ms: int | None = None, only: Collection[str] | None = None,
+                     force: bool = False) -> RunReport:
+    """One run. `only`: the slugs of the sources to run (None: every enabled one);
+    `force`: attempt them even while they back off."""
     reporter = reporter or Reporter()
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
     remote = (config.remote_name, config.remote) if config.remote else None
@@ -264,7 +279,7 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
             reporter.note(note)
         health = load_health(store.health_path)
         before = {slug: _durable(h) for slug, h in health.items()}
-        sources = [s for s in config.sources if s.enabled]
+        sources = [s for s in config.sources if s.enabled and (only is None or s.slug in only)]
         reporter.start(len(sources))
         store.catalog.begin()
         async with Fetcher(config.fetch) as fetcher:
@@ -272,7 +287,7 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
 
             run = _Run(config, store, fetcher, health, now_ms, reporter,
                        PageFetcher(fetcher, store.cache / "pages", config.site_rules),
-                       ImageDownloader(fetcher, store.root, store.catalog.db))
+                       ImageDownloader(fetcher, store.root, store.catalog.db), force=force)
 
             async def one(source: SourceConfig) -> SourceOutcome:
                 outcome = await run.source(source)

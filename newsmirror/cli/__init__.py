@@ -5,13 +5,55 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import traceback
 
 import typer
+from typer.core import TyperGroup
 
 from newsmirror import __version__
 from newsmirror.cli.output import out
 
+_OUTPUT_FLAGS = {"-q", "--quiet", "-v", "--verbose"}
+
+
+class _Group(TyperGroup):
+    """-q/-v work after a command's name too (`newsmirror run -q`): they are taken out
+    of the command's arguments and given to `newsmirror` itself."""
+
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        front: list[str] = []
+        rest: list[str] = []
+        for index, token in enumerate(args):
+            if token == "--":
+                rest.extend(args[index:])
+                break
+            (front if token in _OUTPUT_FLAGS else rest).append(token)
+        return super().parse_args(ctx, front + rest)
+
+    def invoke(self, ctx):
+        """Whatever goes wrong ends in one clear line and an exit code of the README's
+        table, never a traceback (-v adds it for an internal error)."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            out.error("interrupted")
+            raise typer.Exit(130) from None
+        except Exception as err:
+            if type(err).__module__.split(".")[0] in ("typer", "click"):
+                raise  # exits, aborts and usage errors: the command line's own signals
+            if isinstance(err, OSError):
+                where = f"cannot use {err.filename}: " if err.filename else ""
+                out.error(f"{where}{err.strerror or err}")
+                raise typer.Exit(3) from None
+            out.error(f"internal error (a bug in newsmirror; please report it): "
+                      f"{type(err).__name__}: {err}" + ("" if out.verbose else " (-v shows where)"))
+            if out.verbose:
+                traceback.print_exc()
+            raise typer.Exit(4) from None
+
+
 app = typer.Typer(
+    cls=_Group,
     name="newsmirror",
     help="Mirror news feeds into a git archive of Markdown articles that readers behind a "
     "firewall can open on any git host.",
@@ -31,8 +73,8 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _options(
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only warnings, errors and the final summary."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Print details of every step."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only warnings, errors and the final summary (also after the command: `newsmirror run -q`)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Print details of every step (also after the command)."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print the version and exit."),
 ) -> None:

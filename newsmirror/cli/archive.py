@@ -12,7 +12,14 @@ from urllib.parse import quote
 
 import typer
 
-from newsmirror.cli.output import out, resolve_config
+from newsmirror.cli.output import (
+    archive_head,
+    interrupted,
+    out,
+    preflight,
+    push_failed,
+    resolve_config,
+)
 from newsmirror.cli.run import ARCHIVE_OPTION, CONFIG_OPTION
 
 # An address ends at white space, quotes, angle brackets, or CJK punctuation.
@@ -100,7 +107,8 @@ def archive(
     commit and push.
 
     Pages already in the archive are not fetched again. Exits 1 when any page failed,
-    2 on a bad configuration or event file, 3 when the archive is busy or git failed.
+    2 on a bad configuration or event file, 3 when the archive is busy or git failed (a
+    failed push included; the reply is written first), 130 when interrupted.
     """
     from newsmirror.archive.requests import archive_requests
     from newsmirror.archive.store import ArchiveBusyError
@@ -118,10 +126,14 @@ def archive(
     elif not wanted:
         raise out.fail("give the addresses to archive, or --from-issue EVENT.json", 2)
     loaded = resolve_config(config, archive_dir)
-    outcomes, pushed = [], True
+    preflight(loaded, push=not no_push)
+    outcomes, pushed, failed_push = [], True, None
     if wanted:
+        head = archive_head(loaded.archive)
         try:
             report = asyncio.run(archive_requests(loaded, wanted, push=not no_push))
+        except KeyboardInterrupt:
+            raise interrupted(loaded.archive, head) from None
         except (ArchiveBusyError, GitError) as err:
             raise out.fail(str(err), 3) from None
         outcomes = report.outcomes
@@ -129,13 +141,13 @@ def archive(
         for o in outcomes:
             line = f"{o.status}: {o.url}" + (f" -> {o.path}" if o.path else f" ({o.reason})")
             out.stdout.print(line, markup=False)
-        if report.push is not None and not report.push.ok:
-            out.warn(f"push failed, the commits stay and the next run pushes them: "
-                     f"{report.push.message}")
+        failed_push = push_failed(report.push)
     if comment_out is not None:
         name = full_name or "OWNER/REPO"
         comment_out.write_text(render_comment(outcomes, full_name=name, branch=loaded.branch,
                                               pushed=pushed), encoding="utf-8")
+    if failed_push is not None:
+        raise failed_push
     if not outcomes or not all(o.ok for o in outcomes):
         raise typer.Exit(1)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from newsmirror.cli.output import out
+from newsmirror.cli.output import out, push_failed
 from newsmirror.cli.run import execute, print_summary
 
 MARKER = ".newsmirror-demo"
@@ -85,6 +85,8 @@ def demo(
             out.stdout.print(f"\n== {title}", markup=False)
             report = execute(config, push=True, label=f"run {number}")
             print_summary(report)
+            if (failed_push := push_failed(report.push)) is not None:
+                raise failed_push
             if not report.ok:
                 raise out.fail(f"demo run {number} failed")
     archive = config.archive

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn,
+)
 
 from newsmirror.models import SourceOutcome
 
@@ -70,12 +72,18 @@ def describe_outcome(o: SourceOutcome) -> str:
 
 
 class RunProgress:
-    """The pipeline's Reporter: a progress bar on a terminal, a log line per source otherwise."""
+    """The pipeline's Reporter. On a terminal, a progress bar that counts the feeds, then
+    every article page and set of images as the sources find them, and names what is
+    being fetched; otherwise nothing but -v's detail lines (the per-source lines are the
+    command's result, printed once on standard output by the command itself)."""
 
     def __init__(self, label: str = "mirroring") -> None:
         self.label = label
         self.progress: Progress | None = None
-        self.task = None
+        self.task = TaskID(0)
+        self.total = 0
+        self.active: dict[str, str] = {}
+        self.finished: list[SourceOutcome] = []
 
     def start(self, total: int) -> None:
         if out.live:
@@ -83,21 +91,40 @@ class RunProgress:
                                      MofNCompleteColumn(), TimeElapsedColumn(),
                                      console=out.err, transient=True)
             self.progress.start()
+            self.total = total
             self.task = self.progress.add_task(self.label, total=total)
-        else:
-            out.detail(f"{self.label} {total} sources")
+        out.detail(f"{self.label}: {total} sources")
 
-    def source_done(self, outcome: SourceOutcome) -> None:
+    def _describe(self) -> None:
+        if self.progress is None:
+            return
+        doing = [f"{slug} {what}" for slug, what in reversed(self.active.items())]
+        more = f" +{len(doing) - 2}" if len(doing) > 2 else ""
+        text = f"{self.label}: {', '.join(doing[:2])}{more}" if doing else self.label
+        self.progress.update(self.task, description=text)
+
+    def working(self, slug: str, what: str) -> None:
+        if self.progress is not None and what != "feed":
+            self.total += 1
+            self.progress.update(self.task, total=self.total)
+        self.active.pop(slug, None)
+        self.active[slug] = what
+        self._describe()
+
+    def worked(self, slug: str, what: str) -> None:
         if self.progress is not None:
             self.progress.advance(self.task)
-            self.progress.update(self.task, description=f"{self.label} ({outcome.slug} done)")
-        line = describe_outcome(outcome)
-        if outcome.failed:
-            out.warn(line)
-        elif outcome.new or outcome.updated:
-            out.info(line)
-        else:
-            out.detail(line)
+        if self.active.get(slug) == what:
+            self.active[slug] = "…"
+        self._describe()
+
+    def source_done(self, outcome: SourceOutcome) -> None:
+        self.finished.append(outcome)
+        self.active.pop(outcome.slug, None)
+        if self.progress is not None:
+            self.progress.advance(self.task)
+        self._describe()
+        out.detail(f"{outcome.slug}: finished")
 
     def note(self, message: str) -> None:
         out.info(message)
@@ -106,6 +133,62 @@ class RunProgress:
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
+
+
+def preflight(config, *, push: bool) -> None:
+    """The checks of `newsmirror check`, before a command touches anything: every
+    problem on its own line, then exit 2."""
+    from newsmirror.checks import config_problems
+
+    problems = config_problems(config, push=push)
+    for problem in problems:
+        out.error(str(problem))
+    if problems:
+        raise typer.Exit(2)
+
+
+def push_failed(result) -> typer.Exit | None:
+    """Exit 3 with git's own reason when a push failed; None when it did not."""
+    if result is None or result.ok:
+        return None
+    return out.fail(f"{result.message}\nThe commits stay in the archive, not pushed; the next "
+                    "successful push sends them.", 3)
+
+
+def archive_head(folder: Path) -> str | None:
+    """The archive's commit before a command starts (None when it has none yet)."""
+    from newsmirror.publish.git import GitError, Repo
+
+    if not (folder / ".git").exists():
+        return None
+    try:
+        return Repo(folder).head()
+    except GitError:
+        return None
+
+
+def interrupted(folder: Path, head_before: str | None) -> typer.Exit:
+    """Say what Ctrl-C left and what the next run does about it; exit 130."""
+    from newsmirror.publish.git import GitError, Repo
+
+    head, waiting = None, 0
+    if (folder / ".git").exists():
+        try:
+            repo = Repo(folder)
+            head = repo.head()
+            waiting = len(repo.dirty("articles", "requests", "assets"))
+        except (GitError, OSError):
+            pass
+    parts = []
+    if head and head != head_before:
+        parts.append(f"the commit {head[:10]} is kept, not pushed; the next run pushes it")
+    if waiting:
+        parts.append(f"{waiting} file(s) written so far are kept, not committed; the next "
+                     "run re-reads and commits them")
+    kept = "; ".join(parts) or "nothing new was written"
+    out.error(f"interrupted: {kept}. Nothing archived before is lost, and the next run "
+              "fetches what this one did not reach.")
+    return typer.Exit(130)
 
 
 def resolve_config(config: Path | None, archive: Path | None):

@@ -8,7 +8,16 @@ from typing import Optional
 
 import typer
 
-from newsmirror.cli.output import RunProgress, describe_outcome, out, resolve_config
+from newsmirror.cli.output import (
+    RunProgress,
+    archive_head,
+    describe_outcome,
+    interrupted,
+    out,
+    preflight,
+    push_failed,
+    resolve_config,
+)
 
 CONFIG_OPTION = typer.Option(None, "--config", "-c", help="The configuration file (default: ./newsmirror.toml).")
 ARCHIVE_OPTION = typer.Option(None, "--archive", "-a", help="The archive folder (a git repository; created when missing). Overrides [archive] path.")
@@ -33,23 +42,26 @@ def print_summary(report) -> None:
             out.warn(f"{len(failures)} {what}" + ("" if out.verbose else " (-v lists them)"))
             for url, reason in sorted(failures.items()):
                 out.detail(f"  {url}: {reason}")
-    if report.push is not None:
-        if report.push.ok:
-            out.stdout.print(report.push.message, markup=False)
-        else:
-            out.warn(f"push failed, the commits stay and the next run pushes them: {report.push.message}")
+    if report.push is not None and report.push.ok:
+        out.stdout.print(report.push.message, markup=False)
 
 
-def execute(config, *, push: bool, label: str = "mirroring"):
-    """Run the pipeline with progress display; exit codes: 1 when nothing could be done,
-    2 for a bad configuration, 3 when the archive is busy or git failed."""
+def execute(config, *, push: bool, label: str = "mirroring", only: set[str] | None = None,
+            force: bool = False):
+    """Run the pipeline with progress display; exit codes: 3 when the archive is busy or
+    git failed, 130 when interrupted (Ctrl-C)."""
     from newsmirror.archive.store import ArchiveBusyError
     from newsmirror.pipeline import run_mirror
     from newsmirror.publish.git import GitError
 
+    head = archive_head(config.archive)
     progress = RunProgress(label)
     try:
-        report = asyncio.run(run_mirror(config, push=push, reporter=progress))
+        report = asyncio.run(run_mirror(config, push=push, reporter=progress, only=only,
+                                        force=force))
+    except KeyboardInterrupt:
+        progress.stop()
+        raise interrupted(config.archive, head) from None
     except ArchiveBusyError as err:
         raise out.fail(str(err), 3) from None
     except GitError as err:
@@ -59,22 +71,52 @@ def execute(config, *, push: bool, label: str = "mirroring"):
     return report
 
 
+def select_sources(config, slugs: list[str] | None) -> set[str] | None:
+    """The slugs named by --source, each checked against the configuration (exit 2 for
+    one it does not have or has disabled); None when none was named (run them all)."""
+    if not slugs:
+        return None
+    known = {s.slug: s for s in config.sources}
+    for slug in slugs:
+        if slug not in known:
+            raise out.fail(f"--source {slug}: {config.file} has no source named {slug!r} "
+                           f"(its sources: {', '.join(known)})", 2)
+        if not known[slug].enabled:
+            raise out.fail(f"--source {slug}: the source is disabled in {config.file} "
+                           "(enabled = false)", 2)
+    return set(slugs)
+
+
 def run(
     config: Optional[Path] = CONFIG_OPTION,
     archive: Optional[Path] = ARCHIVE_OPTION,
     no_push: bool = typer.Option(False, "--no-push", help="Commit but do not push."),
+    source: Optional[list[str]] = typer.Option(
+        None, "--source", "-s", metavar="SLUG",
+        help="Run only this source (repeat for several); the others are left as they are."),
+    force: bool = typer.Option(False, "--force",
+                               help="Fetch the sources now, even those backing off after failures."),
 ) -> None:
     """Fetch every source, archive new and changed articles, regenerate lists, commit and push.
 
-    Prints one line per source (new, updated, unchanged, or why it failed) and a total.
-    Exits 1 only when every source failed, 2 on a configuration error, 3 when the archive
-    is busy or git failed.
+    First checks the configuration as `newsmirror check` does, and stops (exit 2) before
+    touching anything when it is wrong. Prints one line per source (new, updated,
+    unchanged, or why it failed) and a total. Exits 1 when every source failed, 2 on a
+    configuration or usage error, 3 when the archive is busy or git failed (a failed push
+    included), 130 when interrupted.
     """
     loaded = resolve_config(config, archive)
-    report = execute(loaded, push=not no_push)
+    only = select_sources(loaded, source)
+    preflight(loaded, push=not no_push)
+    report = execute(loaded, push=not no_push, only=only, force=force)
     print_summary(report)
+    failed_push = push_failed(report.push)
     if not report.ok:
-        raise out.fail("no source could be mirrored")
+        out.error("no source could be mirrored")
+    if failed_push is not None:
+        raise failed_push
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

@@ -9,7 +9,14 @@ from typing import Optional
 
 import typer
 
-from newsmirror.cli.output import out, resolve_config
+from newsmirror.cli.output import (
+    archive_head,
+    interrupted,
+    out,
+    preflight,
+    push_failed,
+    resolve_config,
+)
 from newsmirror.cli.run import ARCHIVE_OPTION, CONFIG_OPTION
 
 
@@ -24,16 +31,21 @@ def watch(
     written over the article (git history keeps the archived version) and listed in
     lists/changed.md; a page it removed is listed in lists/removed.md and kept.
 
-    Exits 3 when the archive is busy or git failed, 2 on a configuration error.
+    Exits 2 on a configuration error (checked first, as `newsmirror check` does), 3 when
+    the archive is busy or git failed (a failed push included), 130 when interrupted.
     """
     from newsmirror.archive.store import ArchiveBusyError
     from newsmirror.archive.watch import watch_archive
     from newsmirror.publish.git import GitError
 
     loaded = resolve_config(config, archive)
+    preflight(loaded, push=not no_push)
+    head = archive_head(loaded.archive)
     try:
         report = asyncio.run(watch_archive(loaded, since_days=since, budget=budget,
                                            push=not no_push))
+    except KeyboardInterrupt:
+        raise interrupted(loaded.archive, head) from None
     except (ArchiveBusyError, GitError) as err:
         raise out.fail(str(err), 3) from None
     for path in report.changed:
@@ -47,8 +59,10 @@ def watch(
              f"{len(report.errors)} could not be checked")
     total += f"; committed {report.commit[:10]}" if report.commit else "; nothing to commit"
     out.stdout.print(total, markup=False)
-    if report.push is not None and not report.push.ok:
-        out.warn(f"push failed, the commits stay and the next run pushes them: {report.push.message}")
+    if report.push is not None and report.push.ok:
+        out.stdout.print(report.push.message, markup=False)
+    if (failed_push := push_failed(report.push)) is not None:
+        raise failed_push
 
 
 def register(app: typer.Typer) -> None:

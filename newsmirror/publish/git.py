@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from dataclasses import dataclass
@@ -162,24 +163,37 @@ class Repo:
 
     def push(self, remote: str, branch: str, *, attempts: int = 3) -> PushResult:
         """Push without ever forcing. When the remote moved on, fetch, rebase our commits on
-        top and try again. A failure loses nothing: the commits stay and the next run pushes."""
-        last = ""
-        for attempt in range(1, attempts + 1):
+        top and try again; any other refusal (no such repository, unreachable host, a hook
+        that declined) fails at once with git's own words. A failure loses nothing: the
+        commits stay in the archive."""
+        where = self._remote_address(remote)
+        reason = ""
+        for _attempt in range(attempts):
             done = self.git("push", "-q", remote, f"HEAD:refs/heads/{branch}", check=False,
                             timeout=300)
             if done.returncode == 0:
                 self.git("fetch", "-q", remote, branch, check=False, timeout=300)
                 return PushResult(True, f"pushed to {remote}/{branch}")
-            last = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            last = last[-1] if last else f"git push exited {done.returncode}"
+            reason = git_reason(done)
             fetched = self.git("fetch", "-q", remote, branch, check=False, timeout=300)
-            if fetched.returncode != 0:
-                words = fetched.stderr.decode("utf-8", "replace").strip().splitlines()
-                return PushResult(False, f"remote unreachable: {words[-1] if words else last}")
+            moved = fetched.returncode == 0 and self.git(
+                "merge-base", "--is-ancestor", f"{remote}/{branch}", "HEAD",
+                check=False).returncode != 0
+            if not moved:
+                # The remote did not move on: trying again would fail the same way.
+                return PushResult(False, f"git push to {where} ({remote}/{branch}) failed:\n"
+                                         f"{reason}")
             if not self._rebase_onto(f"{remote}/{branch}"):
-                return PushResult(False, "the remote has changes that conflict with ours; "
-                                         "kept our commits for the next run")
-        return PushResult(False, f"push failed after {attempts} attempts: {last}")
+                return PushResult(False, f"the remote {where} has changes that conflict with "
+                                         "ours; our commits are kept, not pushed")
+        return PushResult(False, f"git push to {where} ({remote}/{branch}) failed after "
+                                 f"{attempts} attempts (the remote kept moving on):\n{reason}")
+
+    def _remote_address(self, remote: str) -> str:
+        """The remote's address as the user wrote it, without any password in it."""
+        done = self.git("remote", "get-url", remote, check=False)
+        url = done.stdout.decode("utf-8", "replace").strip() if done.returncode == 0 else ""
+        return re.sub(r"(?<=://)[^/@]*@", "", url) or remote
 
     def _rebase_onto(self, upstream: str) -> bool:
         # Our side wins where both touched a generated file (lists, README, feeds): the
@@ -234,3 +248,20 @@ def _git_processes_in(root: Path) -> list[int]:
     except (OSError, ValueError, IndexError):
         pass
     return pids
+
+
+_REASON_PREFIXES = ("fatal:", "error:", "remote:", "ssh:", "!")
+
+
+def git_reason(done: subprocess.CompletedProcess[bytes], limit: int = 20) -> str:
+    """git's own explanation of a failure: its fatal:, error:, remote: (what the remote's
+    hooks said) and ! [rejected] lines, each indented, at most `limit` of them; all of its
+    lines when none has such a prefix."""
+    lines = [line.rstrip() for line in (done.stderr or b"").decode("utf-8", "replace").splitlines()
+             if line.strip()]
+    chosen = [line for line in lines if line.lstrip().startswith(_REASON_PREFIXES)] or lines
+    if not chosen:
+        return f"  git exited with status {done.returncode} and said nothing"
+    if len(chosen) > limit:
+        chosen = chosen[:limit] + [f"(and {len(chosen) - limit} more lines)"]
+    return "\n".join(f"  {line.strip()}" for line in chosen)

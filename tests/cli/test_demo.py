@@ -46,7 +46,7 @@ def test_demo_refuses_a_folder_that_is_not_a_demo(tmp_path: Path):
 
 def test_help_everywhere(tmp_path: Path):
     for command in ([], ["run"], ["demo"], ["sources"], ["sources", "import"], ["rebuild"], ["site"],
-                    ["serve"], ["init"], ["archive"], ["watch"]):
+                    ["serve"], ["init"], ["archive"], ["watch"], ["check"]):
         done = run(*command, "--help", cwd=tmp_path)
         assert done.returncode == 0 and "Usage:" in done.stdout, command
 

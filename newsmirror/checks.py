@@ -1,0 +1,178 @@
+"""Everything a run would use, checked before anything is touched: `newsmirror check`
+and the start of `run`, `archive` and `watch` call `config_problems`.
+
+Loading (config.py) checks the shape of the file, key by key; these checks look at
+what the values mean: OpenCC conversion names, CSS selectors, image-proxy placeholders,
+addresses, timeouts, git names, and whether there is a remote to push to. Each problem
+is a ConfigError naming the file, the key and what is wrong; all of them are returned,
+not only the first.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from newsmirror.config import Config, ConfigError, SourceConfig
+
+MAX_SECONDS = 24 * 3600
+"""A timeout longer than a day is a mistake for an hourly job (and inf/nan never end)."""
+
+
+def config_problems(config: Config, *, push: bool | None = None) -> list[ConfigError]:
+    """Every problem found in `config`, in the file's order; empty when a run can go.
+    `push`: whether this run pushes (None: the config's own `archive.push`)."""
+    found = _Found(config)
+    for index, source in enumerate(config.sources):
+        if source.enabled:
+            _source(found, index, source)
+    for template in config.image_proxy:
+        _template(found, "images.proxy", template)
+    if config.site_url:
+        _url(found, "archive.site_url", config.site_url)
+    for name in ("timeout", "connect_timeout", "max_retry_after"):
+        _seconds(found, f"fetch.{name}", getattr(config.fetch, name))
+    if not _git_ok("check-ref-format", "--branch", config.branch):
+        found.add("archive.branch", f"{config.branch!r} is not a valid git branch name "
+                                    "(see `git check-ref-format --branch`)")
+    if not _git_ok("check-ref-format", f"refs/remotes/{config.remote_name}/HEAD"):
+        found.add("archive.remote_name", f"{config.remote_name!r} is not a valid git remote name")
+    pushes = config.push and (push is None or push)
+    if pushes:
+        _push_target(found, config)
+    return found.problems
+
+
+class _Found:
+    def __init__(self, config: Config):
+        self.config = config
+        self.problems: list[ConfigError] = []
+        self.raw = _raw(config.file)
+
+    def add(self, key: str, problem: str) -> None:
+        error = ConfigError(self.config.file, key, problem)
+        if all(str(error) != str(p) for p in self.problems):
+            self.problems.append(error)
+
+    def source_key(self, index: int, source: SourceConfig, name: str) -> str:
+        """Where the user wrote a source's setting: its own table, or [defaults]."""
+        own = self.raw.get("sources")
+        table = own[index] if isinstance(own, list) and index < len(own) else None
+        defaults = self.raw.get("defaults")
+        if isinstance(table, dict) and name not in table and isinstance(defaults, dict) \
+                and name in defaults:
+            return f"defaults.{name}"
+        return f"sources[{index}] ({source.slug}).{name}"
+
+
+def _raw(file: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(Path(file).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _source(found: _Found, index: int, source: SourceConfig) -> None:
+    _url(found, f"sources[{index}] ({source.slug}).url", source.url)
+    if source.convert:
+        from newsmirror.content.chinese import check_config
+
+        try:
+            check_config(source.convert)
+        except ValueError as err:
+            found.add(found.source_key(index, source, "convert"), str(err))
+    if source.selector is not None:
+        _selector(found, found.source_key(index, source, "selector"), source.selector)
+    for number, selector in enumerate(source.remove):
+        _selector(found, f"{found.source_key(index, source, 'remove')}[{number}]", selector)
+    for template in source.image_proxy or ():
+        _template(found, found.source_key(index, source, "image_proxy"), template)
+
+
+def _url(found: _Found, key: str, url: str) -> None:
+    if bad := url_problem(url):
+        found.add(key, f"{url!r} {bad}")
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` is not a usable http(s) address, or None."""
+    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+        return "contains a space or a control character (write a space as %20)"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError as err:
+        return f"is not a valid address ({err})"
+    if parts.scheme not in ("http", "https"):
+        return "is not an http(s) address"
+    if not parts.hostname:
+        return "has no host name"
+    return None
+
+
+def _selector(found: _Found, key: str, selector: str) -> None:
+    from lxml.cssselect import CSSSelector
+
+    if not selector.strip():
+        found.add(key, "is an empty CSS selector")
+        return
+    try:
+        CSSSelector(selector, translator="html")  # what extraction runs
+    except Exception as err:  # noqa: BLE001 -- cssselect's SelectorError family, lxml's XPath errors
+        found.add(key, f"{selector!r} is not a valid CSS selector: {err}")
+
+
+def _template(found: _Found, key: str, template: str) -> None:
+    from newsmirror.content.images import _URL_PARTS
+
+    head = template.split("${", 1)[0]
+    if bad := url_problem(head if "://" in head else template):
+        found.add(key, f"{template!r} {bad}")
+    names = re.findall(r"\$\{([^}]*)\}", template)
+    unknown = [n for n in names if n.removesuffix("_ue") not in _URL_PARTS]
+    for name in unknown:
+        found.add(key, f"{template!r}: unknown placeholder ${{{name}}} (known: "
+                       + ", ".join(f"${{{p}}}" for p in sorted(_URL_PARTS))
+                       + ", each also with _ue for its URL-encoded form)")
+    if template.count("${") != len(names):
+        found.add(key, f"{template!r}: a placeholder is not closed with }}")
+
+
+def _seconds(found: _Found, key: str, value: float) -> None:
+    if not math.isfinite(value):
+        found.add(key, f"must be a finite number of seconds, not {value}")
+    elif value > MAX_SECONDS:
+        found.add(key, f"{value:g} seconds is more than a day ({MAX_SECONDS})")
+
+
+def _push_target(found: _Found, config: Config) -> None:
+    if config.remote:
+        if not config.remote.strip():
+            found.add("archive.remote", "must not be empty")
+        return
+    from newsmirror.publish.git import GitError, Repo
+
+    try:
+        has = (config.archive / ".git").exists() and Repo(config.archive).has_remote(
+            config.remote_name)
+    except GitError:
+        has = False
+    if not has:
+        found.add("archive.push", f"push is on, but there is nowhere to push: archive.remote "
+                                  f"is not set and {config.archive} has no git remote "
+                                  f"{config.remote_name!r}. Set archive.remote, add the remote "
+                                  "(git remote add), or set push = false in [archive] "
+                                  "(or pass --no-push) to commit without pushing")
+
+
+def _git_ok(*args: str) -> bool:
+    try:
+        return subprocess.run(["git", *args], capture_output=True, timeout=30,
+                              check=False).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return True  # no git to ask: the run itself says so

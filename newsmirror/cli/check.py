@@ -1,0 +1,35 @@
+"""`newsmirror check`: everything a run would use, checked without running."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from newsmirror.cli.output import out, preflight, resolve_config
+from newsmirror.cli.run import ARCHIVE_OPTION, CONFIG_OPTION
+
+
+def check(
+    config: Optional[Path] = CONFIG_OPTION,
+    archive: Optional[Path] = ARCHIVE_OPTION,
+    no_push: bool = typer.Option(False, "--no-push",
+                                 help="Check as for `run --no-push` (no remote needed)."),
+) -> None:
+    """Check the configuration as `run` does before it starts: every key, OpenCC
+    conversion names, CSS selectors, image-proxy placeholders, addresses, timeouts, git
+    branch and remote names, site rules, and that there is a remote to push to.
+
+    Touches nothing. Prints every problem with the file, the key and what is wrong, and
+    exits 2; exits 0 when a run could start.
+    """
+    loaded = resolve_config(config, archive)
+    preflight(loaded, push=not no_push)
+    enabled = sum(1 for s in loaded.sources if s.enabled)
+    out.stdout.print(f"{loaded.file}: ok ({enabled} sources to run, archive {loaded.archive})",
+                     markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check)
