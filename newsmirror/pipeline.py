@@ -19,7 +19,7 @@ from newsmirror.archive.assets import ImageDownloader
 from newsmirror.archive.catalog import digest_bytes
 from newsmirror.archive.identity import assign_keys, base_key, key_hash, normalise_link
 from newsmirror.archive.paths import article_path
-from newsmirror.archive.store import HEALTH_FILE, Store, open_store
+from newsmirror.archive.store import CACHE_DIR, HEALTH_FILE, Store, open_store
 from newsmirror.config import Config, SourceConfig
 from newsmirror.content.images import ImagePolicy
 from newsmirror.content.transform import (
@@ -32,13 +32,16 @@ from newsmirror.publish.git import PushResult
 from newsmirror.publish.derived import regenerate
 from newsmirror.publish.push import push_archive
 from newsmirror.sources.health import (
-    SourceHealth, after_failure, after_success, describe, dump_health, load_health, should_attempt,
+    RECENT_ARTICLES, SourceHealth, after_failure, after_new_articles, after_success, alert_state,
+    describe, dump_health, durable, load_states, migrate, read_health, should_attempt,
 )
 
 UNTITLED = "（无标题）"
 PAGE_PENDING = "page-pending"
 """Stands for the feed digest when the article's page could not be fetched: the next run
 tries the page again (None, by contrast, means a catalog rebuilt from the files)."""
+CACHED_HEALTH_FILE = f"{CACHE_DIR}/health.json"
+"""Every run's full source state, in the folder the workflow caches (see sources/health.py)."""
 GENERATED = ["articles", "assets", "lists", "feeds", "README.md", HEALTH_FILE, ".gitignore"]
 
 
@@ -52,6 +55,16 @@ class RunReport:
     """Article pages that could not be fetched or read (the feed's text stands in)."""
     image_failures: dict[str, str] = field(default_factory=dict)
     """Images that could not be downloaded into the archive (they go through the proxy)."""
+    warnings: list[str] = field(default_factory=list)
+    """One line each: what went wrong without failing the run (a health file that had to
+    be read in part, an alert that could not be sent)."""
+    health: dict[str, SourceHealth] = field(default_factory=dict)
+    """Each source's state after the run."""
+
+    @property
+    def backing_off(self) -> int:
+        """Sources not attempted this run because they are waiting out a backoff."""
+        return sum(1 for o in self.outcomes if o.skipped)
 
     @property
     def new(self) -> int:
@@ -245,13 +258,6 @@ def _commit_message(outcomes: list[SourceOutcome], regenerated: list[str],
     return "\n".join(lines) + f"\n\nnewsmirror {__version__}\n"
 
 
-def _durable(state: SourceHealth) -> SourceHealth:
-    """Health without what a healthy feed moves every hour (timestamps, validators): a
-    change here is worth a commit."""
-    return replace(state, last_attempt_ms=None, last_success_ms=None, articles=0, etag=None,
-                   last_modified=None)
-
-
 async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | None = None,
                      now_ms: int | None = None) -> RunReport:
     reporter = reporter or Reporter()
@@ -261,8 +267,11 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
         report = RunReport(outcomes=[], notes=list(store.repaired))
         for note in store.repaired:
             reporter.note(note)
-        health = load_health(store.health_path)
-        before = {slug: _durable(h) for slug, h in health.items()}
+        health, problems = load_states(store.health_path, store.root / CACHED_HEALTH_FILE)
+        for problem in problems:
+            report.warnings.append(problem)
+        # What is committed now: a change from it to something durable is worth a commit.
+        before = {slug: durable(h) for slug, h in read_health(store.health_path).states.items()}
         sources = [s for s in config.sources if s.enabled]
         reporter.start(len(sources))
         store.catalog.begin()
@@ -281,16 +290,20 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
             report.outcomes = list(await asyncio.gather(*(one(s) for s in sources)))
             report.page_failures = dict(run.page_fetcher.failures)
             report.image_failures = dict(run.images.failures)
-        stats = store.catalog.stats()
-        for slug, state in health.items():
-            if slug in stats:
-                health[slug] = replace(state, articles=stats[slug].articles)
-        store.write(HEALTH_FILE, dump_health(health))
+        _update_health(config, store, health, report.outcomes, now_ms)
+        await _alert(config, health, now_ms, report)
+        report.health = dict(health)
+        store.write(CACHED_HEALTH_FILE, dump_health(health, written_ms=now_ms))
         changed = {o.slug for o in report.outcomes if o.new or o.updated}
-        regenerated = regenerate(config, store, None if store.stale is None else changed | store.stale)
-        health_changed = [slug for slug, h in health.items() if before.get(slug) != _durable(h)]
+        regenerated = regenerate(config, store, None if store.stale is None else changed | store.stale,
+                                 health=health)
+        health_changed = [slug for slug, h in health.items() if before.get(slug) != durable(h)]
         if report.new or report.updated or regenerated or health_changed or not store.clean_start:
-            message = _commit_message(report.outcomes, regenerated, health_changed, store.repaired)
+            # The committed snapshot is rewritten only with a commit: an idle hour leaves it.
+            store.write(HEALTH_FILE, dump_health(health, written_ms=now_ms))
+            message = _commit_message(report.outcomes, regenerated,
+                                      [f"{slug} ({health[slug].state})" for slug in health_changed],
+                                      store.repaired)
             # After a clean start git is told exactly what changed, so it need not look at
             # every file; after an interrupted one, whole folders, to take in what it left.
             paths = GENERATED if not store.clean_start else sorted(
@@ -302,3 +315,44 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
         store.mark_clean()
         report.push = push_archive(store, config, push)
         return report
+
+
+def _update_health(config: Config, store: Store, health: dict[str, SourceHealth],
+                   outcomes: list[SourceOutcome], now_ms: int) -> None:
+    """Article counts, when each source last had a new article and its usual interval
+    between articles, and the state each source is in now."""
+    stats = store.catalog.stats()
+    for slug, state in health.items():
+        if slug in stats:
+            health[slug] = replace(state, articles=stats[slug].articles)
+    new = {o.slug for o in outcomes if o.new}
+    for source in config.sources:
+        state = health.get(source.slug)
+        if state is None or not source.enabled:
+            continue
+        state = migrate(state, stats[source.slug].newest_ms if source.slug in stats else None, now_ms)
+        if source.slug in new:
+            times = [e.published_ms for e in store.catalog.latest(source.slug, RECENT_ARTICLES)]
+            state = after_new_articles(state, now_ms, times)
+        health[source.slug] = replace(state, state=alert_state(state, now_ms,
+                                                               config.alerts.after_failures))
+
+
+async def _alert(config: Config, health: dict[str, SourceHealth], now_ms: int,
+                 report: RunReport) -> None:
+    """POST each change of state to the webhook; remember what was delivered."""
+    from newsmirror.sources.alerts import alert_payload, resolve_webhook, send_alerts
+
+    url, problem = resolve_webhook(config.alerts)
+    if problem:
+        report.warnings.append(problem)
+    if not url:
+        return
+    pending = [(s.slug, alert_payload(s, health[s.slug], health[s.slug].alerted, now_ms, config.title))
+               for s in config.sources
+               if s.enabled and s.slug in health and health[s.slug].state != health[s.slug].alerted]
+    delivery = await send_alerts(url, pending, config.fetch)
+    for slug in delivery.delivered:
+        health[slug] = replace(health[slug], alerted=health[slug].state)
+    if delivery.problem:
+        report.warnings.append(delivery.problem)

@@ -66,7 +66,8 @@ def test_success_clears_failures_and_stores_validators() -> None:
     h = fail_times(SourceHealth(etag='"old"'), 4)
     h = after_success(h, NOW + DAY_MS, etag='"new"', last_modified=None)
     assert h == SourceHealth(
-        etag='"new"', last_success_ms=NOW + DAY_MS, last_attempt_ms=NOW + DAY_MS
+        etag='"new"', last_success_ms=NOW + DAY_MS, last_attempt_ms=NOW + DAY_MS,
+        first_ok_ms=NOW + DAY_MS,
     )
     assert should_attempt(h, NOW + DAY_MS) and describe(h, NOW + DAY_MS) == "ok"
 
@@ -147,9 +148,10 @@ def test_dump_is_deterministic_readable_text() -> None:
     text = data.decode("utf-8")
     assert text.endswith("}\n") and "无法连接" in text
     assert text.index('"bbc"') < text.index('"rfi"') < text.index('"voa"')
-    assert text.startswith('{\n "sources": {\n  "bbc": {\n   "articles": 0,')
-    assert json.loads(text)["version"] == 1
-    assert dump_health({}) == b'{\n "sources": {},\n "version": 1\n}\n'
+    assert text.startswith('{\n "sources": {\n  "bbc": {\n   "alerted": "ok",\n   "articles": 0,')
+    assert json.loads(text)["version"] == 2
+    assert dump_health({}) == b'{\n "sources": {},\n "version": 2\n}\n'
+    assert dump_health({}, written_ms=5) == b'{\n "sources": {},\n "version": 2,\n "written_ms": 5\n}\n'
 
 
 def test_missing_file_is_empty(tmp_path: Path) -> None:
@@ -172,7 +174,7 @@ def test_unknown_fields_ignored_missing_fields_default(tmp_path: Path) -> None:
         (b'{"version": 1, "sources": {', "not valid JSON"),
         (b"\xff\xfe{}", "not UTF-8 text"),
         (b"[]", "expected a JSON object at the top, found a list"),
-        (b'{"sources": {}}', "unsupported health file version None (expected 1)"),
+        (b'{"sources": {}}', "unsupported health file version None (expected 2)"),
         (b'{"version": 1, "sources": []}', "'sources' must be an object, found a list"),
         (b'{"version": 1, "sources": {"voa": 3}}', "source 'voa': expected an object, found a number"),
         (
