@@ -19,7 +19,8 @@ from newsmirror.archive.assets import ImageDownloader
 from newsmirror.archive.catalog import digest_bytes
 from newsmirror.archive.identity import assign_keys, base_key, key_hash, normalise_link
 from newsmirror.archive.paths import article_path
-from newsmirror.archive.store import CACHE_DIR, HEALTH_FILE, Store, open_store
+from newsmirror.archive.files import write_atomic
+from newsmirror.archive.store import HEALTH_FILE, Store, open_store
 from newsmirror.config import Config, SourceConfig
 from newsmirror.content.images import ImagePolicy
 from newsmirror.content.transform import (
@@ -33,15 +34,13 @@ from newsmirror.publish.derived import regenerate
 from newsmirror.publish.push import push_archive
 from newsmirror.sources.health import (
     RECENT_ARTICLES, SourceHealth, after_failure, after_new_articles, after_success, alert_state,
-    describe, dump_health, durable, load_states, migrate, read_health, should_attempt,
+    describe, dump_health, durable, load_states, migrate, read_health, should_attempt, state_files,
 )
 
 UNTITLED = "（无标题）"
 PAGE_PENDING = "page-pending"
 """Stands for the feed digest when the article's page could not be fetched: the next run
 tries the page again (None, by contrast, means a catalog rebuilt from the files)."""
-CACHED_HEALTH_FILE = f"{CACHE_DIR}/health.json"
-"""Every run's full source state, in the folder the workflow caches (see sources/health.py)."""
 GENERATED = ["articles", "assets", "lists", "feeds", "README.md", HEALTH_FILE, ".gitignore"]
 
 
@@ -267,7 +266,8 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
         report = RunReport(outcomes=[], notes=list(store.repaired))
         for note in store.repaired:
             reporter.note(note)
-        health, problems = load_states(store.health_path, store.root / CACHED_HEALTH_FILE)
+        committed_file, cached_file = state_files(store.root)
+        health, problems = load_states(committed_file, cached_file)
         for problem in problems:
             report.warnings.append(problem)
         # What is committed now: a change from it to something durable is worth a commit.
@@ -293,7 +293,7 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
         _update_health(config, store, health, report.outcomes, now_ms)
         await _alert(config, health, now_ms, report)
         report.health = dict(health)
-        store.write(CACHED_HEALTH_FILE, dump_health(health, written_ms=now_ms))
+        write_atomic(cached_file, dump_health(health, written_ms=now_ms))
         changed = {o.slug for o in report.outcomes if o.new or o.updated}
         regenerated = regenerate(config, store, None if store.stale is None else changed | store.stale,
                                  health=health)

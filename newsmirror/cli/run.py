@@ -20,7 +20,7 @@ def print_summary(report) -> None:
         out.stdout.print(describe_outcome(outcome), markup=False)
     failed = sum(1 for o in report.outcomes if o.failed)
     total = f"{report.new} new, {report.updated} updated, {failed} sources failed"
-    if getattr(report, "backing_off", 0):
+    if report.backing_off:
         total += f", {report.backing_off} backing off"
     if report.commit:
         total += f"; committed {report.commit[:10]}"
@@ -35,7 +35,7 @@ def print_summary(report) -> None:
             out.warn(f"{len(failures)} {what}" + ("" if out.verbose else " (-v lists them)"))
             for url, reason in sorted(failures.items()):
                 out.detail(f"  {url}: {reason}")
-    for warning in getattr(report, "warnings", ()):
+    for warning in report.warnings:
         out.warn(warning)
     if report.push is not None:
         if report.push.ok:

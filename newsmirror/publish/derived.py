@@ -8,7 +8,7 @@ from newsmirror.archive.store import Store
 from newsmirror.config import Config
 from newsmirror.publish.feeds import write_feeds
 from newsmirror.publish.lists import ListedSource, render_index, render_list
-from newsmirror.sources.health import SourceHealth, load_states
+from newsmirror.sources.health import SourceHealth, load_states, state_files
 
 SPECIAL_LISTS = (
     ("lists/requests.md", "按请求存档的网页 Pages archived on request"),
@@ -24,9 +24,7 @@ def write_lists(config: Config, store: Store, changed: set[str] | None = None,
     as last recorded); returns the paths that changed."""
     stats = store.catalog.stats()
     if health is None:
-        from newsmirror.pipeline import CACHED_HEALTH_FILE
-
-        health = load_states(store.health_path, store.root / CACHED_HEALTH_FILE)[0]
+        health = load_states(*state_files(store.root))[0]
     written = []
     for source in config.sources:
         relpath = f"lists/{source.slug}.md"

@@ -24,6 +24,7 @@ committed it could not save its cache.
 
 from __future__ import annotations
 
+import itertools
 import json
 import statistics
 from dataclasses import asdict, dataclass, fields, replace
@@ -164,7 +165,7 @@ def after_new_articles(h: SourceHealth, now_ms: int, published_ms: list[int]) ->
     source's newest articles (`published_ms`, its newest RECENT_ARTICLES publication
     times, in any order; times in the future count as now)."""
     times = sorted(min(t, now_ms) for t in published_ms)
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     interval = int(statistics.median(gaps)) if gaps else h.interval_ms
     return replace(h, last_new_ms=now_ms, interval_ms=interval)
 
@@ -338,6 +339,13 @@ def load_health(path: Path) -> dict[str, SourceHealth]:
     if read.problems:
         raise ValueError(read.problems[0])
     return read.states
+
+
+def state_files(root: Path) -> tuple[Path, Path]:
+    """An archive's committed health file and its cached copy."""
+    from newsmirror.archive.store import CACHE_DIR, HEALTH_FILE
+
+    return root / HEALTH_FILE, root / CACHE_DIR / "health.json"
 
 
 def load_states(committed: Path, cached: Path) -> tuple[dict[str, SourceHealth], list[str]]:
