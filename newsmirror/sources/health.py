@@ -227,7 +227,9 @@ def alert_state(h: SourceHealth, now_ms: int, after_failures: int = 3) -> str:
     if is_dead(h, now_ms):
         return "dead"
     if h.failures:
-        return "failing" if h.failures >= after_failures or h.state in ("failing", "dead") else "ok"
+        if h.failures >= after_failures or h.state in ("failing", "dead"):
+            return "failing"
+        return "stale" if h.state == "stale" else "ok"  # a glitch does not end staleness
     return "stale" if is_stale(h, now_ms) else "ok"
 
 

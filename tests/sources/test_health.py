@@ -280,8 +280,11 @@ def test_stale_needs_both_three_days_and_ten_usual_intervals() -> None:
     empty = answering()
     assert source_state(empty, NOW + 3 * DAY_MS) == "ok"
     assert source_state(empty, NOW + 3 * DAY_MS + 1) == "stale"
-    # A failing source is failing, not stale.
-    assert source_state(after_failure(hourly, NOW + 5 * DAY_MS, "x"), NOW + 5 * DAY_MS) == "backing off"
+    # A failing source is failing, not stale; for alerts one failure does not end staleness.
+    glitch = after_failure(replace(hourly, state="stale"), NOW + 5 * DAY_MS, "x")
+    assert source_state(glitch, NOW + 5 * DAY_MS) == "backing off"
+    assert alert_state(glitch, NOW + 5 * DAY_MS) == "stale"
+    assert alert_state(after_failure(after_failure(glitch, NOW, "x"), NOW, "x"), NOW) == "failing"
 
 
 def test_usual_interval_is_a_median_and_ignores_future_dates() -> None:
