@@ -283,3 +283,18 @@ def test_an_unreachable_webhook_is_one_line(httpserver: HTTPServer, tmp_path: Pa
     [warning] = report.warnings
     assert warning.startswith("alert webhook failed (ConnectError") and "\n" not in warning
     assert report.health["s"].state == "failing" and report.health["s"].alerted == "ok"
+
+
+def test_the_webhook_can_come_from_an_environment_variable(httpserver: HTTPServer, tmp_path: Path,
+                                                           monkeypatch):
+    httpserver.expect_request("/f.xml").respond_with_data("x", status=500)
+    received = webhook(httpserver, [])
+    sources = [{"slug": "s", "name": "S", "url": httpserver.url_for("/f.xml")}]
+    top = {"alerts": {"webhook_env": "NEWSMIRROR_TEST_HOOK", "after_failures": 1}}
+    runs = Ephemeral(tmp_path)
+    monkeypatch.delenv("NEWSMIRROR_TEST_HOOK", raising=False)
+    report = runs.run(sources, T0, **top)
+    assert report.warnings == ["alerts: $NEWSMIRROR_TEST_HOOK is not set; no alerts sent"]
+    monkeypatch.setenv("NEWSMIRROR_TEST_HOOK", httpserver.url_for("/hook"))
+    report = runs.run(sources, T0 + HOUR_MS, **top)
+    assert report.warnings == [] and [a["event"] for a in received] == ["failing"]
