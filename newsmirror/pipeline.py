@@ -270,6 +270,9 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
         health, problems = load_states(committed_file, cached_file)
         for problem in problems:
             report.warnings.append(problem)
+        stats = store.catalog.stats()
+        for slug, state in health.items():  # what an older health file did not record
+            health[slug] = migrate(state, stats[slug].newest_ms if slug in stats else None, now_ms)
         # What is committed now: a change from it to something durable is worth a commit.
         before = {slug: durable(h) for slug, h in read_health(store.health_path).states.items()}
         sources = [s for s in config.sources if s.enabled]
@@ -330,7 +333,6 @@ def _update_health(config: Config, store: Store, health: dict[str, SourceHealth]
         state = health.get(source.slug)
         if state is None or not source.enabled:
             continue
-        state = migrate(state, stats[source.slug].newest_ms if source.slug in stats else None, now_ms)
         if source.slug in new:
             times = [e.published_ms for e in store.catalog.latest(source.slug, RECENT_ARTICLES)]
             state = after_new_articles(state, now_ms, times)

@@ -318,7 +318,8 @@ def read_health(path: Path) -> HealthFile:
     try:
         document = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        return HealthFile({}, broken=True, problems=[f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"])
+        return HealthFile({}, broken=True, problems=[
+            f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"])
     except json.JSONDecodeError as exc:
         return HealthFile({}, broken=True, problems=[
             f"{path}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"])

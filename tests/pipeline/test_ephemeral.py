@@ -298,3 +298,34 @@ def test_the_webhook_can_come_from_an_environment_variable(httpserver: HTTPServe
     monkeypatch.setenv("NEWSMIRROR_TEST_HOOK", httpserver.url_for("/hook"))
     report = runs.run(sources, T0 + HOUR_MS, **top)
     assert report.warnings == [] and [a["event"] for a in received] == ["failing"]
+
+
+def test_a_version_1_health_file_is_migrated(mirror, httpserver: HTTPServer):
+    seen: list[str | None] = []
+
+    def feed(request: Request) -> Response:
+        seen.append(request.headers.get("If-None-Match"))
+        if request.headers.get("If-None-Match") == '"old"':
+            return Response(status=304)
+        return Response(rss(items(2)), content_type="application/rss+xml", headers={"ETag": '"old"'})
+
+    httpserver.expect_request("/f.xml").respond_with_handler(feed)
+    sources = [{"slug": "s", "name": "S", "url": httpserver.url_for("/f.xml")}]
+    mirror.run(sources, now_ms=T0)
+    committed, cached = state_files(mirror.archive)
+    # What an earlier newsmirror wrote (and committed) after the same run.
+    committed.write_text(json.dumps({"version": 1, "sources": {"s": {
+        "etag": '"old"', "last_success_ms": T0, "last_attempt_ms": T0, "failures": 0,
+        "articles": 2, "dead": False, "last_error": None, "last_modified": None,
+        "next_attempt_ms": None}}}, indent=1) + "\n")
+    git("commit", "-qam", "health file of version 1", cwd=mirror.archive)
+    cached.unlink()
+    report = mirror.run(sources, now_ms=T0 + HOUR_MS)
+    assert report.warnings == [] and seen == [None, '"old"']
+    h = report.health["s"]
+    assert h.first_ok_ms == T0 and h.last_new_ms == T0 - HOUR_MS  # its newest article
+    assert json.loads(cached.read_text())["version"] == 2
+    # The migrated file is committed once; the next idle hour commits nothing.
+    assert report.commit and json.loads(committed.read_text())["version"] == 2
+    assert mirror.run(sources, now_ms=T0 + 2 * HOUR_MS).commit is None
+    assert git("status", "--porcelain", cwd=mirror.archive) == ""
