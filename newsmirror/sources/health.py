@@ -241,11 +241,12 @@ def days_since_new(h: SourceHealth, now_ms: int) -> float | None:
 
 
 def durable(h: SourceHealth) -> tuple:
-    """What is worth a commit when it changes: whether the source is failing (and since
-    when), dead, stale; the last alert; when it first answered. Validators, attempt times,
-    failure counts and errors move every hour and live in the cache."""
-    return (h.failing_since_ms is not None, h.failing_since_ms, h.dead, h.state, h.alerted,
-            h.first_ok_ms)
+    """What is worth a commit when it changes: the source's state (ok, failing, stale,
+    dead), 410 Gone, the last alert delivered, when it first answered. Validators, attempt
+    times, failure counts and errors move every hour and live in the cache (and in the
+    committed snapshot as of the last commit); so does a single failure, which the next
+    hour usually mends."""
+    return (h.state, h.dead, h.alerted, h.first_ok_ms)
 
 
 def _when(ms: int) -> str:

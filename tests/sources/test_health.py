@@ -311,8 +311,9 @@ def test_durable_ignores_what_moves_every_hour() -> None:
     assert durable(h) == durable(replace(h, etag='"b"', last_success_ms=NOW + 1, last_attempt_ms=NOW + 1,
                                          articles=9, last_new_ms=NOW, interval_ms=5))
     failed = after_failure(h, NOW, "x")
-    assert durable(failed) != durable(h)
-    assert durable(after_failure(failed, NOW + HOUR_MS, "y")) == durable(failed)
+    assert durable(failed) == durable(h)  # one failure: not yet worth a commit
+    assert durable(replace(failed, state="failing")) != durable(h)
+    assert durable(after_failure(h, NOW, FetchError("HTTP 410 Gone", gone=True))) != durable(h)
     assert durable(replace(h, alerted="stale")) != durable(h)
 
 
