@@ -256,9 +256,10 @@ def _when(ms: int) -> str:
 def describe(h: SourceHealth, now_ms: int) -> str:
     """One line for people: "ok", "backing off until …", "dead (410 Gone) …"."""
     due = should_attempt(h, now_ms)
-    if h.dead:
+    if is_dead(h, now_ms):
         when = "due now" if due else f"next check {_when(h.next_attempt_ms or now_ms)}"
-        return f"dead (410 Gone), retried daily; {when}"
+        why = "410 Gone" if h.dead else f"failing since {_when(h.failing_since_ms or now_ms)}"
+        return f"dead ({why}), retried daily; {when}"
     if h.failures:
         plural = "failure" if h.failures == 1 else "failures"
         cause = f"{h.failures} {plural}"

@@ -247,6 +247,8 @@ def test_states_of_a_source_over_its_life() -> None:
     later = NOW + HOUR_MS + 7 * DAY_MS
     h = after_failure(h, later, "HTTP 500")
     assert source_state(h, later) == "dead" and alert_state(h, later) == "dead"
+    assert describe(h, later) == ("dead (failing since 2024-06-01 01:00 UTC), retried daily; "
+                                  "next check 2024-06-08 09:00 UTC")
     assert source_state(h, later - 1) == "backing off"  # not yet seven days
     h = after_success(h, later + DAY_MS, etag=None, last_modified=None)
     assert h.failing_since_ms is None and h.failures == 0
