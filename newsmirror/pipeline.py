@@ -301,6 +301,10 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
         regenerated = regenerate(config, store, None if store.stale is None else changed | store.stale,
                                  health=health)
         health_changed = [slug for slug, h in health.items() if before.get(slug) != durable(h)]
+        if not report.ok and not health_changed:
+            # A run that exits 1 keeps its state in the commit as well: a workflow's cache
+            # is commonly saved only when the job succeeds.
+            health_changed = [o.slug for o in report.outcomes if o.failed]
         if report.new or report.updated or regenerated or health_changed or not store.clean_start:
             # The committed snapshot is rewritten only with a commit: an idle hour leaves it.
             store.write(HEALTH_FILE, dump_health(health, written_ms=now_ms))

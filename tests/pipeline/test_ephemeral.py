@@ -329,3 +329,20 @@ def test_a_version_1_health_file_is_migrated(mirror, httpserver: HTTPServer):
     assert report.commit and json.loads(committed.read_text())["version"] == 2
     assert mirror.run(sources, now_ms=T0 + 2 * HOUR_MS).commit is None
     assert git("status", "--porcelain", cwd=mirror.archive) == ""
+
+
+def test_a_run_where_every_source_failed_commits_its_state(httpserver: HTTPServer, tmp_path: Path):
+    """actions/cache saves only when the job succeeds, and such a run exits 1: its count
+    must reach the next run through the commit."""
+    httpserver.expect_request("/f.xml").respond_with_data("x", status=500)
+    sources = [{"slug": "s", "name": "S", "url": httpserver.url_for("/f.xml")}]
+    runs = Ephemeral(tmp_path)
+    for hour, failures in ((0, 1), (1, 2), (3, 3)):
+        report = runs.run(sources, T0 + hour * HOUR_MS)
+        runs.saved = None  # the red job saved no cache
+        assert not report.ok and report.commit
+        assert report.health["s"].failures == failures
+    assert report.health["s"].state == "failing"
+    # A green run that only waits out a backoff commits nothing.
+    waiting = runs.run(sources, T0 + 4 * HOUR_MS)
+    assert waiting.ok and waiting.commit is None and waiting.backing_off == 1
