@@ -17,9 +17,9 @@ from newsmirror import __version__
 from newsmirror.archive.article import normalise_title, render_article
 from newsmirror.archive.assets import ImageDownloader
 from newsmirror.archive.catalog import digest_bytes
+from newsmirror.archive.files import write_atomic
 from newsmirror.archive.identity import assign_keys, base_key, key_hash, normalise_link
 from newsmirror.archive.paths import article_path
-from newsmirror.archive.files import write_atomic
 from newsmirror.archive.store import HEALTH_FILE, Store, open_store
 from newsmirror.config import Config, SourceConfig
 from newsmirror.content.images import ImagePolicy
