@@ -123,9 +123,10 @@ async def send_alerts(url: str, alerts: Sequence[tuple[str, dict]],
                                  headers={"User-Agent": settings.user_agent}) as client:
         for slug, payload in alerts:
             try:
-                response = await client.post(url, json=payload)
-                reason = None if 200 <= response.status_code < 300 else \
-                    f"HTTP {response.status_code} {response.reason_phrase}".strip()
+                # Streamed and never read: whatever the webhook answers costs no memory.
+                async with client.stream("POST", url, json=payload) as response:
+                    reason = None if 200 <= response.status_code < 300 else \
+                        f"HTTP {response.status_code} {response.reason_phrase}".strip()
             except httpx.TimeoutException:
                 reason = f"no answer within {settings.timeout:g} s"
             except httpx.HTTPError as err:
