@@ -3,6 +3,7 @@ file, the key and what is wrong."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -43,6 +44,17 @@ class SourceConfig:
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    """[alerts]: where to POST a source's change of state (see sources/alerts.py)."""
+
+    webhook: str | None = None
+    webhook_env: str | None = None
+    """The name of an environment variable holding the webhook address (a CI secret)."""
+    after_failures: int = 3
+    """Consecutive failures after which a source counts as failing."""
+
+
+@dataclass(frozen=True)
 class Config:
     file: str
     archive: Path
@@ -59,6 +71,7 @@ class Config:
     image_proxy_exclude: tuple[str, ...] = ()
     site_rules: Path | None = None
     fetch: FetchSettings = field(default_factory=FetchSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
 
 # -- the checks ---------------------------------------------------------------------------
@@ -166,12 +179,32 @@ def _source(check: _Checker, raw: Any, index: int, defaults: dict[str, Any]) -> 
     )
 
 
+def _alerts(check: _Checker, raw: Any) -> AlertSettings:
+    """[alerts] webhook / webhook_env / after_failures."""
+    data = check.table(raw, "alerts", {"webhook", "webhook_env", "after_failures"})
+    webhook = check.get(data, "alerts", "webhook", str, None)
+    if webhook is not None:
+        from newsmirror.sources.alerts import webhook_problem
+
+        if problem := webhook_problem(webhook):
+            raise check.fail("alerts.webhook", problem)
+    env = check.get(data, "alerts", "webhook_env", str, None)
+    if env is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", env):
+        raise check.fail("alerts.webhook_env", f"{env!r} is not an environment variable name "
+                                               "(letters, digits and '_', not starting with a digit)")
+    if webhook and env:
+        raise check.fail("alerts", "give webhook or webhook_env, not both")
+    after = check.positive(data, "alerts", "after_failures", int, 3)
+    return AlertSettings(webhook=webhook, webhook_env=env, after_failures=after)
+
+
 def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
     """Check a loaded TOML document and build the Config. Relative paths are taken
     against `base` (the config file's folder)."""
     check = _Checker(file)
     top = check.table(data, "", {"archive", "fetch", "images", "defaults", "sources",
-                                 "bundled_sources", "site_rules"})
+                                 "bundled_sources", "site_rules", "alerts"})
+    alerts = _alerts(check, top.get("alerts", {}))
     archive = check.table(top.get("archive", {}), "archive",
                           {"path", "title", "remote", "remote_name", "branch", "push", "list_size",
                            "site_url"})
@@ -247,6 +280,7 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
             user_agent=user_agent or DEFAULT_USER_AGENT,
             max_retry_after=check.positive(fetch, "fetch", "max_retry_after", float, 10.0),
         ),
+        alerts=alerts,
     )
 
 

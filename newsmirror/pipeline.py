@@ -17,6 +17,7 @@ from newsmirror import __version__, crashpoints
 from newsmirror.archive.article import normalise_title, render_article
 from newsmirror.archive.assets import ImageDownloader
 from newsmirror.archive.catalog import digest_bytes
+from newsmirror.archive.files import write_atomic
 from newsmirror.archive.identity import assign_keys, base_key, key_hash, normalise_link
 from newsmirror.archive.paths import article_path
 from newsmirror.archive.store import HEALTH_FILE, Store, open_store
@@ -32,7 +33,8 @@ from newsmirror.publish.git import PushResult
 from newsmirror.publish.derived import regenerate
 from newsmirror.publish.push import push_archive
 from newsmirror.sources.health import (
-    SourceHealth, after_failure, after_success, describe, dump_health, load_health, should_attempt,
+    RECENT_ARTICLES, SourceHealth, after_failure, after_new_articles, after_success, alert_state,
+    describe, dump_health, durable, load_states, migrate, read_health, should_attempt, state_files,
 )
 
 UNTITLED = "（无标题）"
@@ -52,6 +54,16 @@ class RunReport:
     """Article pages that could not be fetched or read (the feed's text stands in)."""
     image_failures: dict[str, str] = field(default_factory=dict)
     """Images that could not be downloaded into the archive (they go through the proxy)."""
+    warnings: list[str] = field(default_factory=list)
+    """One line each: what went wrong without failing the run (a health file that had to
+    be read in part, an alert that could not be sent)."""
+    health: dict[str, SourceHealth] = field(default_factory=dict)
+    """Each source's state after the run."""
+
+    @property
+    def backing_off(self) -> int:
+        """Sources not attempted this run because they are waiting out a backoff."""
+        return sum(1 for o in self.outcomes if o.skipped)
 
     @property
     def new(self) -> int:
@@ -258,13 +270,6 @@ def _commit_message(outcomes: list[SourceOutcome], regenerated: list[str],
     return "\n".join(lines) + f"\n\nnewsmirror {__version__}\n"
 
 
-def _durable(state: SourceHealth) -> SourceHealth:
-    """Health without what a healthy feed moves every hour (timestamps, validators): a
-    change here is worth a commit."""
-    return replace(state, last_attempt_ms=None, last_success_ms=None, articles=0, etag=None,
-                   last_modified=None)
-
-
 async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | None = None,
                      now_ms: int | None = None, only: Collection[str] | None = None,
                      force: bool = False) -> RunReport:
@@ -277,8 +282,15 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
         report = RunReport(outcomes=[], notes=list(store.repaired))
         for note in store.repaired:
             reporter.note(note)
-        health = load_health(store.health_path)
-        before = {slug: _durable(h) for slug, h in health.items()}
+        committed_file, cached_file = state_files(store.root)
+        health, problems = load_states(committed_file, cached_file)
+        for problem in problems:
+            report.warnings.append(problem)
+        stats = store.catalog.stats()
+        for slug, state in health.items():  # what an older health file did not record
+            health[slug] = migrate(state, stats[slug].newest_ms if slug in stats else None, now_ms)
+        # What is committed now: a change from it to something durable is worth a commit.
+        before = {slug: durable(h) for slug, h in read_health(store.health_path).states.items()}
         sources = [s for s in config.sources if s.enabled and (only is None or s.slug in only)]
         reporter.start(len(sources))
         store.catalog.begin()
@@ -297,16 +309,24 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
             report.outcomes = list(await asyncio.gather(*(one(s) for s in sources)))
             report.page_failures = dict(run.page_fetcher.failures)
             report.image_failures = dict(run.images.failures)
-        stats = store.catalog.stats()
-        for slug, state in health.items():
-            if slug in stats:
-                health[slug] = replace(state, articles=stats[slug].articles)
-        store.write(HEALTH_FILE, dump_health(health))
+        _update_health(config, store, health, report.outcomes, now_ms)
+        await _alert(config, health, now_ms, report)
+        report.health = dict(health)
+        write_atomic(cached_file, dump_health(health, written_ms=now_ms))
         changed = {o.slug for o in report.outcomes if o.new or o.updated}
-        regenerated = regenerate(config, store, None if store.stale is None else changed | store.stale)
-        health_changed = [slug for slug, h in health.items() if before.get(slug) != _durable(h)]
+        regenerated = regenerate(config, store, None if store.stale is None else changed | store.stale,
+                                 health=health)
+        health_changed = [slug for slug, h in health.items() if before.get(slug) != durable(h)]
+        if not report.ok and not health_changed:
+            # A run that exits 1 keeps its state in the commit as well: a workflow's cache
+            # is commonly saved only when the job succeeds.
+            health_changed = [o.slug for o in report.outcomes if o.failed]
         if report.new or report.updated or regenerated or health_changed or not store.clean_start:
-            message = _commit_message(report.outcomes, regenerated, health_changed, store.repaired)
+            # The committed snapshot is rewritten only with a commit: an idle hour leaves it.
+            store.write(HEALTH_FILE, dump_health(health, written_ms=now_ms))
+            message = _commit_message(report.outcomes, regenerated,
+                                      [f"{slug} ({health[slug].state})" for slug in health_changed],
+                                      store.repaired)
             # After a clean start git is told exactly what changed, so it need not look at
             # every file; after an interrupted one, whole folders, to take in what it left.
             paths = GENERATED if not store.clean_start else sorted(
@@ -320,3 +340,43 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
         store.mark_clean()
         report.push = push_archive(store, config, push)
         return report
+
+
+def _update_health(config: Config, store: Store, health: dict[str, SourceHealth],
+                   outcomes: list[SourceOutcome], now_ms: int) -> None:
+    """Article counts, when each source last had a new article and its usual interval
+    between articles, and the state each source is in now."""
+    stats = store.catalog.stats()
+    for slug, state in health.items():
+        if slug in stats:
+            health[slug] = replace(state, articles=stats[slug].articles)
+    new = {o.slug for o in outcomes if o.new}
+    for source in config.sources:
+        state = health.get(source.slug)
+        if state is None or not source.enabled:
+            continue
+        if source.slug in new:
+            times = [e.published_ms for e in store.catalog.latest(source.slug, RECENT_ARTICLES)]
+            state = after_new_articles(state, now_ms, times)
+        health[source.slug] = replace(state, state=alert_state(state, now_ms,
+                                                               config.alerts.after_failures))
+
+
+async def _alert(config: Config, health: dict[str, SourceHealth], now_ms: int,
+                 report: RunReport) -> None:
+    """POST each change of state to the webhook; remember what was delivered."""
+    from newsmirror.sources.alerts import alert_payload, resolve_webhook, send_alerts
+
+    url, problem = resolve_webhook(config.alerts)
+    if problem:
+        report.warnings.append(problem)
+    if not url:
+        return
+    pending = [(s.slug, alert_payload(s, health[s.slug], health[s.slug].alerted, now_ms, config.title))
+               for s in config.sources
+               if s.enabled and s.slug in health and health[s.slug].state != health[s.slug].alerted]
+    delivery = await send_alerts(url, pending, config.fetch)
+    for slug in delivery.delivered:
+        health[slug] = replace(health[slug], alerted=health[slug].state)
+    if delivery.problem:
+        report.warnings.append(delivery.problem)

@@ -29,6 +29,8 @@ def print_summary(report) -> None:
         out.stdout.print(describe_outcome(outcome), markup=False)
     failed = sum(1 for o in report.outcomes if o.failed)
     total = f"{report.new} new, {report.updated} updated, {failed} sources failed"
+    if report.backing_off:
+        total += f", {report.backing_off} backing off"
     if report.commit:
         total += f"; committed {report.commit[:10]}"
     else:
@@ -42,6 +44,8 @@ def print_summary(report) -> None:
             out.warn(f"{len(failures)} {what}" + ("" if out.verbose else " (-v lists them)"))
             for url, reason in sorted(failures.items()):
                 out.detail(f"  {url}: {reason}")
+    for warning in report.warnings:
+        out.warn(warning)
     if report.push is not None and report.push.ok:
         out.stdout.print(report.push.message, markup=False)
 

@@ -23,45 +23,92 @@ def _when(ms: int | None) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def source_rows(loaded, now_ms: int) -> tuple[list[dict], list[str]]:
+    """Each configured source's health as a dict (what `sources --json` prints), and the
+    problems found reading the state files (one line each)."""
+    from newsmirror.sources.health import (
+        SourceHealth,
+        alert_state,
+        days_since_new,
+        describe,
+        load_states,
+        source_state,
+        state_files,
+    )
+
+    health, problems = load_states(*state_files(loaded.archive))
+    rows = []
+    for source in loaded.sources:
+        h = health.get(source.slug, SourceHealth())
+        days = days_since_new(h, now_ms)
+        rows.append({
+            "slug": source.slug,
+            "name": source.name,
+            "url": source.url,
+            "enabled": source.enabled,
+            "state": source_state(h, now_ms) if source.enabled else "disabled",
+            "alert_state": alert_state(h, now_ms, loaded.alerts.after_failures)
+            if source.enabled else "ok",
+            "detail": describe(h, now_ms),
+            "consecutive_failures": h.failures,
+            "last_error": h.last_error,
+            "failing_since_ms": h.failing_since_ms,
+            "last_success_ms": h.last_success_ms,
+            "last_attempt_ms": h.last_attempt_ms,
+            "next_attempt_ms": h.next_attempt_ms,
+            "last_new_ms": h.last_new_ms,
+            "days_since_new": None if days is None else round(days, 2),
+            "usual_interval_ms": h.interval_ms,
+            "validators": bool(h.etag or h.last_modified),
+            "articles": h.articles,
+        })
+    return rows, problems
+
+
 @sources_app.callback()
 def sources(
     ctx: typer.Context,
     config: Optional[Path] = CONFIG_OPTION,
     archive: Optional[Path] = ARCHIVE_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list of objects instead of a table."),
 ) -> None:
-    """List every source: state, last success, last error, consecutive failures, next
-    attempt, whether an ETag is held, and how many articles are archived."""
+    """List every source: its state (ok, failing, backing off, stale, dead, new or
+    disabled), days since its last new article, last success, last error, consecutive
+    failures, next attempt, whether an ETag is held, and how many articles are archived.
+
+    --json prints a list of objects with slug, name, url, enabled, state, alert_state
+    (ok, failing, stale or dead: what alerts and the archive README report),
+    consecutive_failures, last_error, failing_since_ms, last_success_ms, last_attempt_ms,
+    next_attempt_ms, last_new_ms, days_since_new, usual_interval_ms, validators, articles.
+    """
     if ctx.invoked_subcommand is not None:
         return
+    import json
     import time
 
-    from newsmirror.archive.store import HEALTH_FILE
-    from newsmirror.sources.health import SourceHealth, describe, load_health
-
     loaded = resolve_config(config, archive)
-    try:
-        health = load_health(loaded.archive / HEALTH_FILE)
-    except ValueError as err:
-        raise out.fail(str(err), 2) from None
-    now = int(time.time() * 1000)
-    columns = ["slug", "name", "state", "last success", "last error", "failures",
-               "next attempt", "etag", "articles"]
-    rows = []
-    for source in loaded.sources:
-        h = health.get(source.slug, SourceHealth())
-        state = "disabled" if not source.enabled else describe(h, now)
-        rows.append([source.slug, source.name, state, _when(h.last_success_ms),
-                     h.last_error or "—", str(h.failures), _when(h.next_attempt_ms),
-                     "yes" if h.etag or h.last_modified else "no", str(h.articles)])
+    rows, problems = source_rows(loaded, int(time.time() * 1000))
+    for problem in problems:
+        out.warn(problem)
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    columns = ["slug", "name", "state", "days since new", "last success", "last error",
+               "failures", "next attempt", "etag", "articles"]
+    table_rows = [[r["slug"], r["name"], r["state"],
+                   "—" if r["days_since_new"] is None else f"{r['days_since_new']:.1f}",
+                   _when(r["last_success_ms"]), r["last_error"] or "—",
+                   str(r["consecutive_failures"]), _when(r["next_attempt_ms"]),
+                   "yes" if r["validators"] else "no", str(r["articles"])] for r in rows]
     if out.stdout.is_terminal:
         table = Table(*columns, title=f"{len(rows)} sources ({loaded.file})")
-        for row in rows:
+        for row in table_rows:
             table.add_row(*row)
         out.stdout.print(table)
     else:
         print("\t".join(columns))
-        for row in rows:
-            print("\t".join(row))
+        for row in table_rows:
+            print("\t".join(cell.replace("\t", " ").replace("\n", " ") for cell in row))
 
 
 # -- OPML -----------------------------------------------------------------------------------

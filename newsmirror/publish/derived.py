@@ -8,6 +8,7 @@ from newsmirror.archive.store import Store
 from newsmirror.config import Config
 from newsmirror.publish.feeds import write_feeds
 from newsmirror.publish.lists import ListedSource, render_index, render_list
+from newsmirror.sources.health import SourceHealth, load_states, state_files
 
 SPECIAL_LISTS = (
     ("lists/requests.md", "按请求存档的网页 Pages archived on request"),
@@ -16,10 +17,14 @@ SPECIAL_LISTS = (
 )
 
 
-def write_lists(config: Config, store: Store, changed: set[str] | None = None) -> list[str]:
+def write_lists(config: Config, store: Store, changed: set[str] | None = None,
+                health: dict[str, SourceHealth] | None = None) -> list[str]:
     """The list pages of the sources in `changed` (all when None, and any whose file is
-    missing) and the README, from the catalog; returns the paths that changed."""
+    missing) and the README, from the catalog and each source's state (`health`, else
+    as last recorded); returns the paths that changed."""
     stats = store.catalog.stats()
+    if health is None:
+        health = load_states(*state_files(store.root))[0]
     written = []
     for source in config.sources:
         relpath = f"lists/{source.slug}.md"
@@ -28,7 +33,8 @@ def write_lists(config: Config, store: Store, changed: set[str] | None = None) -
         if store.write(relpath, render_list(source.name, store.catalog.latest(source.slug, config.list_size))):
             written.append(relpath)
     listed = [ListedSource(s.slug, s.name, stats[s.slug].articles if s.slug in stats else 0,
-                           stats[s.slug].newest_ms if s.slug in stats else None)
+                           stats[s.slug].newest_ms if s.slug in stats else None,
+                           state=_shown_state(health.get(s.slug)))
               for s in config.sources]
     extra = [f"- [{label}]({page})" for page, label in SPECIAL_LISTS if (store.root / page).exists()]
     if store.write("README.md", render_index(config.title, listed, extra=extra)):
@@ -36,7 +42,13 @@ def write_lists(config: Config, store: Store, changed: set[str] | None = None) -
     return written
 
 
-def regenerate(config: Config, store: Store, changed: set[str] | None = None) -> list[str]:
+def _shown_state(h: SourceHealth | None) -> str | None:
+    """What the README tells readers of a source: only that it is dead or stale."""
+    return h.state if h is not None and h.state in ("dead", "stale") else None
+
+
+def regenerate(config: Config, store: Store, changed: set[str] | None = None,
+               health: dict[str, SourceHealth] | None = None) -> list[str]:
     """Lists and feeds of the sources in `changed` (every source when None) and the README.
     Returns the paths that changed."""
-    return write_lists(config, store, changed) + write_feeds(config, store, changed=changed)
+    return write_lists(config, store, changed, health) + write_feeds(config, store, changed=changed)

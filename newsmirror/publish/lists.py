@@ -20,6 +20,15 @@ class ListedSource:
     name: str
     articles: int
     newest_ms: int | None
+    state: str | None = None
+    """"dead" or "stale" when readers should be told (see STATE_LABELS); else None."""
+
+
+STATE_LABELS = {
+    "dead": ("已失效", "原网站连续七天以上无法访问或已下线，本镜像暂时无法收录它的新文章（仍每天重试）。"),
+    "stale": ("停止更新", "原网站仍可访问，但已很久没有新文章（可能已停更或改版），最新文章的时间见表。"),
+}
+"""How the archive README marks a source that is dead or stale, for readers (Chinese)."""
 
 
 def link_target(path: str) -> str:
@@ -56,8 +65,15 @@ def render_index(title: str, sources: Sequence[ListedSource], *, extra: Sequence
     ]
     for source in sources:
         newest = f"{china_time(source.newest_ms):%Y-%m-%d %H:%M}" if source.newest_ms else "—"
-        lines.append(f"| [{escape_text(source.name)}](lists/{source.slug}.md) | {source.articles} | {newest} |")
+        mark = f"（{STATE_LABELS[source.state][0]}）" if source.state in STATE_LABELS else ""
+        lines.append(f"| [{escape_text(source.name)}](lists/{source.slug}.md){mark} | {source.articles} | {newest} |")
     lines.append("")
+    shown = [state for state in STATE_LABELS if any(s.state == state for s in sources)]
+    for state in shown:
+        label, meaning = STATE_LABELS[state]
+        lines.append(f"- **{label}**：{meaning}")
+    if shown:
+        lines.append("")
     lines.extend(extra)
     if extra:
         lines.append("")

@@ -1,14 +1,32 @@
-"""Per-source health: conditional-GET validators, consecutive failures and backoff.
+"""Per-source health: conditional-GET validators, consecutive failures, backoff, and the
+state a source is in (ok, failing, backing off, stale, dead).
 
-Pure functions over a small frozen dataclass; `load_health`/`dump_health` are
-the only I/O.  A failing source backs off 1, 2, 4, 8, 16 then 24 hours, and is
-never given up on: even a source that answered 410 Gone is retried once a day,
-so a feed that comes back is picked up again without anyone noticing.
+Pure functions over a small frozen dataclass; `read_health`/`dump_health` and
+`load_states` are the only I/O.  A failing source backs off 1, 2, 4, 8, 16 then 24
+hours, and is never given up on: even a source that answered 410 Gone is retried once a
+day, so a feed that comes back is picked up again without anyone noticing.
+
+Where the state lives.  A run on an ephemeral runner keeps only the git checkout and the
+folder the workflow caches (`.newsmirror/cache/`), so the state is kept twice, in the
+same format:
+
+- `.newsmirror/cache/health.json` has everything and is written by every run: the
+  validators (ETag, Last-Modified), the failure count, the next attempt, the last error;
+- `.newsmirror/health.json` (committed) is a snapshot of the same, rewritten only when a
+  run commits anyway (new articles) or when something durable changed (see `durable`):
+  a source started or stopped failing, became stale or dead, an alert was sent.  So an
+  idle hour writes nothing there and commits nothing.
+
+`load_states` takes whichever of the two a later run wrote (their `written_ms`): the
+cache normally, the committed snapshot after a cache miss or when the runner that
+committed it could not save its cache.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import statistics
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,10 +35,26 @@ from typing import Any
 from newsmirror.fetch.client import FetchError
 
 HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
 MAX_BACKOFF_MS = 24 * HOUR_MS
 # A server's Retry-After beyond this is treated as this: it must not retire a source.
 MAX_RETRY_AFTER_MS = 7 * 24 * HOUR_MS
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+"""Version 1 had no state, failing_since_ms, last_new_ms, interval_ms, first_ok_ms or
+alerted fields; they take their defaults (and `migrate` fills what it can)."""
+
+DEAD_AFTER_MS = 7 * DAY_MS
+"""A source failing without a break for this long is dead (as is one that said 410 Gone)."""
+STALE_MIN_MS = 3 * DAY_MS
+STALE_INTERVALS = 10
+"""Stale: answers, but no new article for longer than both STALE_MIN_MS and
+STALE_INTERVALS times its usual interval between articles."""
+RECENT_ARTICLES = 21
+"""How many of a source's newest articles its usual interval is the median gap of."""
+
+STATES = ("ok", "new", "failing", "backing off", "stale", "dead", "disabled")
+ALERT_STATES = ("ok", "failing", "stale", "dead")
 
 
 @dataclass(frozen=True)
@@ -35,7 +69,21 @@ class SourceHealth:
     failures: int = 0
     next_attempt_ms: int | None = None
     dead: bool = False
+    """It answered 410 Gone (and has not answered since)."""
     articles: int = 0
+    failing_since_ms: int | None = None
+    """The first failure of the current run of failures; None while it answers."""
+    first_ok_ms: int | None = None
+    """When it first answered; where staleness counts from before its first new article."""
+    last_new_ms: int | None = None
+    """The last run that found a new article in it."""
+    interval_ms: int | None = None
+    """Its usual interval between articles: the median gap between its newest articles."""
+    state: str = "ok"
+    """ok, failing, stale or dead, as of the last run (see `alert_state`): what the
+    archive README shows and alerts report."""
+    alerted: str = "ok"
+    """The last state an alert was delivered for."""
 
 
 def backoff_ms(failures: int) -> int:
@@ -70,6 +118,8 @@ def after_success(
         failures=0,
         next_attempt_ms=None,
         dead=False,
+        failing_since_ms=None,
+        first_ok_ms=h.first_ok_ms if h.first_ok_ms is not None else now_ms,
     )
 
 
@@ -106,7 +156,100 @@ def after_failure(
         failures=failures,
         next_attempt_ms=now_ms + delay,
         dead=dead,
+        failing_since_ms=h.failing_since_ms if h.failing_since_ms is not None else now_ms,
     )
+
+
+def after_new_articles(h: SourceHealth, now_ms: int, published_ms: list[int]) -> SourceHealth:
+    """A run found new articles: remember when, and the usual interval between the
+    source's newest articles (`published_ms`, its newest RECENT_ARTICLES publication
+    times, in any order; times in the future count as now)."""
+    times = sorted(min(t, now_ms) for t in published_ms)
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    interval = int(statistics.median(gaps)) if gaps else h.interval_ms
+    return replace(h, last_new_ms=now_ms, interval_ms=interval)
+
+
+def migrate(h: SourceHealth, newest_ms: int | None, now_ms: int) -> SourceHealth:
+    """Fill in what an older health file did not record: when the source first answered
+    and, for a source with articles, when it last had a new one (its newest article)."""
+    if h.first_ok_ms is None and h.last_success_ms is not None:
+        # Only version 1 answered without recording when: a state of this version that has
+        # seen no new article yet counts from its first answer (see is_stale), not from
+        # the newest article's own date (a re-read after a crash would make it stale).
+        h = replace(h, first_ok_ms=h.last_success_ms)
+        if h.last_new_ms is None and newest_ms is not None:
+            h = replace(h, last_new_ms=min(newest_ms, now_ms))
+    return h
+
+
+def is_dead(h: SourceHealth, now_ms: int) -> bool:
+    """410 Gone, or failing without a break for DEAD_AFTER_MS."""
+    if h.dead:
+        return True
+    return h.failures > 0 and h.failing_since_ms is not None \
+        and now_ms - h.failing_since_ms >= DEAD_AFTER_MS
+
+
+def stale_after_ms(h: SourceHealth) -> int:
+    """How long without a new article makes this source stale."""
+    return max(STALE_MIN_MS, STALE_INTERVALS * (h.interval_ms or 0))
+
+
+def is_stale(h: SourceHealth, now_ms: int) -> bool:
+    """It answers, but has had no new article for longer than `stale_after_ms`
+    (counted from when it first answered when it never had one)."""
+    if h.failures or h.last_success_ms is None:
+        return False
+    since = h.last_new_ms if h.last_new_ms is not None else h.first_ok_ms
+    return since is not None and now_ms - since > stale_after_ms(h)
+
+
+def source_state(h: SourceHealth, now_ms: int) -> str:
+    """The state of a source right now: dead, backing off (failed and waiting), failing
+    (failed and due), stale, new (never fetched) or ok."""
+    if is_dead(h, now_ms):
+        return "dead"
+    if h.failures:
+        return "failing" if should_attempt(h, now_ms) else "backing off"
+    if h.last_success_ms is None:
+        return "new"
+    if is_stale(h, now_ms):
+        return "stale"
+    return "ok"
+
+
+def alert_state(h: SourceHealth, now_ms: int, after_failures: int = 3) -> str:
+    """The state alerts and the archive README report: ok, failing, stale or dead.
+
+    A source is failing from its `after_failures`-th consecutive failure (backing off or
+    not) until it answers again; a single failure, which the next hour usually mends,
+    is still ok.  Once failing it stays failing until it answers, even when the failure
+    count was lost with a cache.
+    """
+    if is_dead(h, now_ms):
+        return "dead"
+    if h.failures:
+        if h.failures >= after_failures or h.state in ("failing", "dead"):
+            return "failing"
+        return "stale" if h.state == "stale" else "ok"  # a glitch does not end staleness
+    return "stale" if is_stale(h, now_ms) else "ok"
+
+
+def days_since_new(h: SourceHealth, now_ms: int) -> float | None:
+    """Days since the source's last new article (None when it never had one)."""
+    if h.last_new_ms is None:
+        return None
+    return max(0, now_ms - h.last_new_ms) / DAY_MS
+
+
+def durable(h: SourceHealth) -> tuple:
+    """What is worth a commit when it changes: the source's state (ok, failing, stale,
+    dead), 410 Gone, the last alert delivered, when it first answered. Validators, attempt
+    times, failure counts and errors move every hour and live in the cache (and in the
+    committed snapshot as of the last commit); so does a single failure, which the next
+    hour usually mends."""
+    return (h.state, h.dead, h.alerted, h.first_ok_ms)
 
 
 def _when(ms: int) -> str:
@@ -116,9 +259,10 @@ def _when(ms: int) -> str:
 def describe(h: SourceHealth, now_ms: int) -> str:
     """One line for people: "ok", "backing off until …", "dead (410 Gone) …"."""
     due = should_attempt(h, now_ms)
-    if h.dead:
+    if is_dead(h, now_ms):
         when = "due now" if due else f"next check {_when(h.next_attempt_ms or now_ms)}"
-        return f"dead (410 Gone), retried daily; {when}"
+        why = "410 Gone" if h.dead else f"failing since {_when(h.failing_since_ms or now_ms)}"
+        return f"dead ({why}), retried daily; {when}"
     if h.failures:
         plural = "failure" if h.failures == 1 else "failures"
         cause = f"{h.failures} {plural}"
@@ -135,67 +279,144 @@ def describe(h: SourceHealth, now_ms: int) -> str:
 # --- persistence -----------------------------------------------------------------
 
 _STR_FIELDS = ("etag", "last_modified", "last_error")
-_TIME_FIELDS = ("last_success_ms", "last_attempt_ms", "next_attempt_ms")
+_TIME_FIELDS = ("last_success_ms", "last_attempt_ms", "next_attempt_ms", "failing_since_ms",
+                "first_ok_ms", "last_new_ms", "interval_ms")
 _COUNT_FIELDS = ("failures", "articles")
+_STATE_FIELDS = ("state", "alerted")
 
 
-def dump_health(states: dict[str, SourceHealth]) -> bytes:
-    """Deterministic JSON: the same states always give the same bytes."""
-    document = {
+def dump_health(states: dict[str, SourceHealth], *, written_ms: int | None = None) -> bytes:
+    """Deterministic JSON: the same states always give the same bytes. `written_ms` is
+    when the run that wrote it ran (which of two copies is newer)."""
+    document: dict[str, Any] = {
         "version": FORMAT_VERSION,
         "sources": {slug: asdict(states[slug]) for slug in sorted(states)},
     }
+    if written_ms is not None:
+        document["written_ms"] = written_ms
     text = json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False)
     return (text + "\n").encode("utf-8")
 
 
+@dataclass
+class HealthFile:
+    """A health file as read: what could be read of it, and what could not."""
+
+    states: dict[str, SourceHealth]
+    written_ms: int = 0
+    problems: list[str] | None = None
+    exists: bool = True
+    broken: bool = False
+    """Nothing of it could be read (not JSON, not an object)."""
+
+
+def read_health(path: Path) -> HealthFile:
+    """Read a health file, keeping whatever is readable: a field that does not fit takes
+    its default, a source that is not an object starts fresh, a file that is not JSON at
+    all (a bad merge) counts as empty. Each problem is listed; nothing raises."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return HealthFile({}, exists=False, problems=[])
+    except OSError as exc:
+        return HealthFile({}, broken=True, problems=[f"{path}: cannot be read ({exc.strerror or exc})"])
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return HealthFile({}, broken=True, problems=[
+            f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"])
+    except json.JSONDecodeError as exc:
+        return HealthFile({}, broken=True, problems=[
+            f"{path}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"])
+    except RecursionError:
+        return HealthFile({}, broken=True, problems=[f"{path}: not valid JSON (nested too deeply)"])
+    problems: list[str] = []
+    states, written = _parse(document, problems)
+    return HealthFile(states, written, [f"{path}: {p}" for p in problems],
+                      broken=not isinstance(document, dict) or not isinstance(document.get("sources"), dict))
+
+
 def load_health(path: Path) -> dict[str, SourceHealth]:
-    """Read the health file; {} when it does not exist, ValueError when it is corrupt.
+    """Read the health file strictly: {} when it does not exist, ValueError (naming the
+    file and the first problem) when any part of it is not right.
 
     Unknown fields are ignored and missing ones take their defaults, so the file
     survives both older and newer versions of the program.
     """
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return {}
-    try:
-        document = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(
-            f"{path}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
-        ) from None
-    try:
-        return _parse(document)
-    except ValueError as exc:
-        raise ValueError(f"{path}: {exc}") from None
+    read = read_health(path)
+    if read.problems:
+        raise ValueError(read.problems[0])
+    return read.states
 
 
-def _parse(document: Any) -> dict[str, SourceHealth]:
+def state_files(root: Path) -> tuple[Path, Path]:
+    """An archive's committed health file and its cached copy."""
+    from newsmirror.archive.store import CACHE_DIR, HEALTH_FILE
+
+    return root / HEALTH_FILE, root / CACHE_DIR / "health.json"
+
+
+def load_states(committed: Path, cached: Path) -> tuple[dict[str, SourceHealth], list[str]]:
+    """The state to start a run from: the cached copy, or the committed one when a later
+    run wrote it (or the cache is missing or unreadable). Returns the states and one line
+    per problem found; what was unreadable starts fresh."""
+    ours, theirs = read_health(cached), read_health(committed)
+    usable = [f for f in (ours, theirs) if f.exists and not f.broken]
+    pick = max(usable, key=lambda f: f.written_ms, default=None)  # a tie goes to the cache
+    problems = []
+    for f, other in ((ours, "committed"), (theirs, "cached")):
+        if not f.problems:
+            continue
+        line = f.problems[0] + (f" (and {len(f.problems) - 1} more)" if len(f.problems) > 1 else "")
+        if f is not pick and pick is not None:
+            line += f"; the {other} copy is used"
+        elif f.broken:
+            line += "; the source state starts fresh"
+        problems.append(line)
+    return (dict(pick.states) if pick else {}), problems
+
+
+def _parse(document: Any, problems: list[str]) -> tuple[dict[str, SourceHealth], int]:
     if not isinstance(document, dict):
-        raise ValueError(f"expected a JSON object at the top, found {_kind(document)}")
+        problems.append(f"expected a JSON object at the top, found {_kind(document)}; starting fresh")
+        return {}, 0
     version = document.get("version")
-    if version != FORMAT_VERSION:
-        raise ValueError(f"unsupported health file version {version!r} (expected {FORMAT_VERSION})")
+    if version not in READABLE_VERSIONS:
+        problems.append(f"unsupported health file version {version!r} "
+                        f"(expected {FORMAT_VERSION}); reading what fits")
+    written = document.get("written_ms")
+    if not (isinstance(written, int) and not isinstance(written, bool) and written >= 0):
+        written = 0
     sources = document.get("sources")
     if not isinstance(sources, dict):
-        raise ValueError(f"'sources' must be an object, found {_kind(sources)}")
-    return {slug: _parse_source(slug, entry) for slug, entry in sources.items()}
+        problems.append(f"'sources' must be an object, found {_kind(sources)}; starting fresh")
+        return {}, written
+    states = {}
+    for slug, entry in sources.items():
+        if not slug:
+            problems.append("a source has an empty name; left out")
+            continue
+        state = _parse_source(slug, entry, problems)
+        if state is not None:
+            states[slug] = state
+    return states, written
 
 
-def _parse_source(slug: str, entry: Any) -> SourceHealth:
-    if not slug:
-        raise ValueError("a source has an empty name")
+def _parse_source(slug: str, entry: Any, problems: list[str]) -> SourceHealth | None:
     if not isinstance(entry, dict):
-        raise ValueError(f"source {slug!r}: expected an object, found {_kind(entry)}")
+        problems.append(f"source {slug!r}: expected an object, found {_kind(entry)}; starting it fresh")
+        return None
     known = {f.name for f in fields(SourceHealth)}
-    values = {name: value for name, value in entry.items() if name in known}
-    for name, value in values.items():
+    values = {}
+    for name, value in entry.items():
+        if name not in known:
+            continue
         problem = _check(name, value)
         if problem:
-            raise ValueError(f"source {slug!r}: field {name!r} {problem}, found {value!r}")
+            problems.append(f"source {slug!r}: field {name!r} {problem}, found {value!r}; "
+                            "using its default")
+        else:
+            values[name] = value
     return SourceHealth(**values)
 
 
@@ -211,6 +432,8 @@ def _check(name: str, value: Any) -> str | None:
         return None if is_int and value >= 0 else "must be a whole number ≥ 0"
     if name == "dead":
         return None if isinstance(value, bool) else "must be true or false"
+    if name in _STATE_FIELDS:
+        return None if value in ALERT_STATES else f"must be one of {', '.join(ALERT_STATES)}"
     return None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -66,7 +67,8 @@ def test_success_clears_failures_and_stores_validators() -> None:
     h = fail_times(SourceHealth(etag='"old"'), 4)
     h = after_success(h, NOW + DAY_MS, etag='"new"', last_modified=None)
     assert h == SourceHealth(
-        etag='"new"', last_success_ms=NOW + DAY_MS, last_attempt_ms=NOW + DAY_MS
+        etag='"new"', last_success_ms=NOW + DAY_MS, last_attempt_ms=NOW + DAY_MS,
+        first_ok_ms=NOW + DAY_MS,
     )
     assert should_attempt(h, NOW + DAY_MS) and describe(h, NOW + DAY_MS) == "ok"
 
@@ -147,9 +149,10 @@ def test_dump_is_deterministic_readable_text() -> None:
     text = data.decode("utf-8")
     assert text.endswith("}\n") and "无法连接" in text
     assert text.index('"bbc"') < text.index('"rfi"') < text.index('"voa"')
-    assert text.startswith('{\n "sources": {\n  "bbc": {\n   "articles": 0,')
-    assert json.loads(text)["version"] == 1
-    assert dump_health({}) == b'{\n "sources": {},\n "version": 1\n}\n'
+    assert text.startswith('{\n "sources": {\n  "bbc": {\n   "alerted": "ok",\n   "articles": 0,')
+    assert json.loads(text)["version"] == 2
+    assert dump_health({}) == b'{\n "sources": {},\n "version": 2\n}\n'
+    assert dump_health({}, written_ms=5) == b'{\n "sources": {},\n "version": 2,\n "written_ms": 5\n}\n'
 
 
 def test_missing_file_is_empty(tmp_path: Path) -> None:
@@ -172,7 +175,7 @@ def test_unknown_fields_ignored_missing_fields_default(tmp_path: Path) -> None:
         (b'{"version": 1, "sources": {', "not valid JSON"),
         (b"\xff\xfe{}", "not UTF-8 text"),
         (b"[]", "expected a JSON object at the top, found a list"),
-        (b'{"sources": {}}', "unsupported health file version None (expected 1)"),
+        (b'{"sources": {}}', "unsupported health file version None (expected 2)"),
         (b'{"version": 1, "sources": []}', "'sources' must be an object, found a list"),
         (b'{"version": 1, "sources": {"voa": 3}}', "source 'voa': expected an object, found a number"),
         (
@@ -207,3 +210,143 @@ def test_corrupt_file_names_the_file_and_the_problem(
     assert str(info.value).startswith(f"{path}: ")
     assert message in str(info.value)
 
+
+
+# --- states ------------------------------------------------------------------------
+
+from newsmirror.sources.health import (  # noqa: E402
+    after_new_articles,
+    alert_state,
+    durable,
+    is_stale,
+    load_states,
+    migrate,
+    read_health,
+    source_state,
+)
+
+
+def answering(**fields) -> SourceHealth:
+    return after_success(SourceHealth(**fields), NOW, etag=None, last_modified=None)
+
+
+def test_states_of_a_source_over_its_life() -> None:
+    assert source_state(SourceHealth(), NOW) == "new"
+    h = after_new_articles(answering(), NOW, [NOW - 2 * HOUR_MS, NOW - HOUR_MS, NOW])
+    assert source_state(h, NOW) == "ok" and h.interval_ms == HOUR_MS and h.last_new_ms == NOW
+    h = after_failure(h, NOW + HOUR_MS, "HTTP 500")
+    assert source_state(h, NOW + HOUR_MS) == "backing off"
+    assert source_state(h, NOW + 2 * HOUR_MS) == "failing"  # due again
+    assert alert_state(h, NOW + 2 * HOUR_MS) == "ok"  # one failure is not yet failing
+    for k in range(2, 4):
+        h = after_failure(h, NOW + k * HOUR_MS, "HTTP 500")
+    assert h.failures == 3 and h.failing_since_ms == NOW + HOUR_MS
+    assert alert_state(h, NOW + 3 * HOUR_MS) == "failing"
+    assert alert_state(h, NOW + 3 * HOUR_MS, after_failures=4) == "ok"
+    # Failing without a break for seven days: dead.
+    later = NOW + HOUR_MS + 7 * DAY_MS
+    h = after_failure(h, later, "HTTP 500")
+    assert source_state(h, later) == "dead" and alert_state(h, later) == "dead"
+    assert describe(h, later) == ("dead (failing since 2024-06-01 01:00 UTC), retried daily; "
+                                  "next check 2024-06-08 09:00 UTC")
+    assert source_state(h, later - 1) == "backing off"  # not yet seven days
+    h = after_success(h, later + DAY_MS, etag=None, last_modified=None)
+    assert h.failing_since_ms is None and h.failures == 0
+    # Back, but with nothing new in eight days: stale, until a new article comes.
+    assert source_state(h, later + DAY_MS) == "stale"
+    h = after_new_articles(h, later + DAY_MS, [later])
+    assert source_state(h, later + DAY_MS) == "ok"
+
+
+def test_failing_stays_failing_until_it_answers_even_when_the_count_was_lost() -> None:
+    # After a cache miss the count restarts from the committed snapshot; the state does not.
+    h = after_failure(SourceHealth(state="failing"), NOW, "HTTP 500")
+    assert h.failures == 1 and alert_state(h, NOW) == "failing"
+    assert alert_state(after_success(h, NOW, etag=None, last_modified=None), NOW) == "ok"
+
+
+def test_gone_is_dead_at_once() -> None:
+    h = after_failure(answering(), NOW, FetchError("HTTP 410 Gone", status=410, gone=True))
+    assert source_state(h, NOW) == "dead" and alert_state(h, NOW) == "dead"
+
+
+def test_stale_needs_both_three_days_and_ten_usual_intervals() -> None:
+    daily = after_new_articles(answering(), NOW, [NOW - k * DAY_MS for k in range(5)])
+    assert daily.interval_ms == DAY_MS
+    assert not is_stale(daily, NOW + 9 * DAY_MS)  # a weekly-ish outlet is not stale at 9 days
+    assert is_stale(daily, NOW + 10 * DAY_MS + 1)
+    hourly = after_new_articles(answering(), NOW, [NOW - k * HOUR_MS for k in range(5)])
+    assert not is_stale(hourly, NOW + 3 * DAY_MS)
+    assert source_state(hourly, NOW + 3 * DAY_MS + 1) == "stale"
+    # A feed that answers but never gave an article counts from when it first answered.
+    empty = answering()
+    assert source_state(empty, NOW + 3 * DAY_MS) == "ok"
+    assert source_state(empty, NOW + 3 * DAY_MS + 1) == "stale"
+    # A failing source is failing, not stale; for alerts one failure does not end staleness.
+    glitch = after_failure(replace(hourly, state="stale"), NOW + 5 * DAY_MS, "x")
+    assert source_state(glitch, NOW + 5 * DAY_MS) == "backing off"
+    assert alert_state(glitch, NOW + 5 * DAY_MS) == "stale"
+    assert alert_state(after_failure(after_failure(glitch, NOW, "x"), NOW, "x"), NOW) == "failing"
+
+
+def test_usual_interval_is_a_median_and_ignores_future_dates() -> None:
+    times = [NOW - 4 * HOUR_MS, NOW - 3 * HOUR_MS, NOW - 2 * HOUR_MS, NOW - HOUR_MS,
+             NOW + 9000 * DAY_MS]  # one item dated in year 9999-ish
+    h = after_new_articles(SourceHealth(), NOW, times)
+    assert h.interval_ms == HOUR_MS
+    assert after_new_articles(h, NOW, [NOW]).interval_ms == HOUR_MS  # one time: kept
+
+
+def test_migrate_fills_what_version_1_lacked(tmp_path: Path) -> None:
+    path = tmp_path / "health.json"
+    path.write_text(json.dumps({"version": 1, "sources": {"voa": {
+        "last_success_ms": NOW, "articles": 5, "etag": '"e"'}}}), encoding="utf-8")
+    read = read_health(path)
+    assert read.problems == [] and read.written_ms == 0
+    h = migrate(read.states["voa"], NOW - DAY_MS, NOW)
+    assert h.first_ok_ms == NOW and h.last_new_ms == NOW - DAY_MS and h.etag == '"e"'
+    assert migrate(SourceHealth(last_success_ms=NOW), NOW + DAY_MS, NOW).last_new_ms == NOW
+    # A state of this version that has seen no new article yet is left as it is: it counts
+    # from its first answer, not from the newest article's own date.
+    current = SourceHealth(first_ok_ms=NOW, last_success_ms=NOW)
+    assert migrate(current, NOW - 10 * DAY_MS, NOW).last_new_ms is None
+
+
+def test_durable_ignores_what_moves_every_hour() -> None:
+    h = answering(etag='"a"')
+    assert durable(h) == durable(replace(h, etag='"b"', last_success_ms=NOW + 1, last_attempt_ms=NOW + 1,
+                                         articles=9, last_new_ms=NOW, interval_ms=5))
+    failed = after_failure(h, NOW, "x")
+    assert durable(failed) == durable(h)  # one failure: not yet worth a commit
+    assert durable(replace(failed, state="failing")) != durable(h)
+    assert durable(after_failure(h, NOW, FetchError("HTTP 410 Gone", gone=True))) != durable(h)
+    assert durable(replace(h, alerted="stale")) != durable(h)
+
+
+def test_load_states_takes_the_copy_a_later_run_wrote(tmp_path: Path) -> None:
+    committed, cached = tmp_path / "health.json", tmp_path / "cache.json"
+    assert load_states(committed, cached) == ({}, [])
+    committed.write_bytes(dump_health({"s": SourceHealth(failures=1)}, written_ms=10))
+    cached.write_bytes(dump_health({"s": SourceHealth(failures=2)}, written_ms=20))
+    assert load_states(committed, cached)[0]["s"].failures == 2
+    cached.write_bytes(dump_health({"s": SourceHealth(failures=2)}, written_ms=10))
+    assert load_states(committed, cached)[0]["s"].failures == 2  # a tie: the cache
+    committed.write_bytes(dump_health({"s": SourceHealth(failures=5)}, written_ms=30))
+    assert load_states(committed, cached)[0]["s"].failures == 5
+    cached.write_text("garbage", encoding="utf-8")
+    states, problems = load_states(committed, cached)
+    assert states["s"].failures == 5
+    assert problems == [f"{cached}: not valid JSON (Expecting value at line 1 column 1); "
+                        "the committed copy is used"]
+    committed.write_text('{"version": 1, "sources": {"a": 1, "b": {"failures": -1}, "c": {}}}')
+    states, problems = load_states(committed, cached)
+    assert states == {"b": SourceHealth(), "c": SourceHealth()}
+    assert len(problems) == 2 and "(and 1 more)" in problems[1]
+
+
+def test_a_newer_version_is_read_as_far_as_it_fits(tmp_path: Path) -> None:
+    path = tmp_path / "health.json"
+    path.write_text(json.dumps({"version": 7, "sources": {"s": {"failures": 2, "new": 1}}}))
+    read = read_health(path)
+    assert read.states == {"s": SourceHealth(failures=2)}
+    assert "unsupported health file version 7 (expected 2); reading what fits" in read.problems[0]
