@@ -42,6 +42,25 @@ class SourceConfig:
     enabled: bool = True
 
 
+WHO_MAY_ASK = ("everyone", "collaborators")
+
+
+@dataclass(frozen=True)
+class RequestSettings:
+    """[requests]: who may ask for pages through the request workflow, and how much."""
+
+    who_may_ask: str = "collaborators"
+    """"everyone", or "collaborators" (the issue author is the repository's owner, a
+    member of its organisation or a collaborator)."""
+    per_person_per_day: int = 3
+    """Requests (issues) one person may make in 24 hours; 0 for no limit. Collaborators
+    are not limited."""
+    max_urls: int = 10
+    """Addresses archived from one issue; the rest are listed as not processed."""
+    sites: tuple[str, ...] = ()
+    """When set, only pages on these hosts (or their subdomains) are archived."""
+
+
 @dataclass(frozen=True)
 class Config:
     file: str
@@ -59,6 +78,7 @@ class Config:
     image_proxy_exclude: tuple[str, ...] = ()
     site_rules: Path | None = None
     fetch: FetchSettings = field(default_factory=FetchSettings)
+    requests: RequestSettings = field(default_factory=RequestSettings)
 
 
 # -- the checks ---------------------------------------------------------------------------
@@ -171,7 +191,7 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
     against `base` (the config file's folder)."""
     check = _Checker(file)
     top = check.table(data, "", {"archive", "fetch", "images", "defaults", "sources",
-                                 "bundled_sources", "site_rules"})
+                                 "bundled_sources", "site_rules", "requests"})
     archive = check.table(top.get("archive", {}), "archive",
                           {"path", "title", "remote", "remote_name", "branch", "push", "list_size",
                            "site_url"})
@@ -223,6 +243,7 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
     site_url = check.get(archive, "archive", "site_url", str, None)
     if site_url and not site_url.startswith(("http://", "https://")):
         raise check.fail("archive.site_url", f"{site_url!r} is not an http(s) address")
+    requests = _requests(check, top.get("requests", {}))
     return Config(
         file=file,
         archive=base / check.get(archive, "archive", "path", str, "archive"),
@@ -247,7 +268,28 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
             user_agent=user_agent or DEFAULT_USER_AGENT,
             max_retry_after=check.positive(fetch, "fetch", "max_retry_after", float, 10.0),
         ),
+        requests=requests,
     )
+
+
+def _requests(check: _Checker, raw: Any) -> RequestSettings:
+    """The [requests] table."""
+    data = check.table(raw, "requests", {f.name for f in fields(RequestSettings)})
+    who = check.get(data, "requests", "who_may_ask", str, RequestSettings.who_may_ask)
+    if who not in WHO_MAY_ASK:
+        raise check.fail("requests.who_may_ask", f"{who!r} must be one of {', '.join(WHO_MAY_ASK)}")
+    per_day = check.get(data, "requests", "per_person_per_day", int,
+                        RequestSettings.per_person_per_day)
+    if per_day < 0:
+        raise check.fail("requests.per_person_per_day", f"must be 0 (no limit) or more, not {per_day}")
+    sites = tuple(s.strip().lower().strip(".") for s in check.strings(data, "requests", "sites") or ())
+    for site in sites:
+        if not site or "/" in site or ":" in site or " " in site:
+            raise check.fail("requests.sites", f"{site!r} is not a host name (like mp.weixin.qq.com)")
+    return RequestSettings(
+        who_may_ask=who, per_person_per_day=per_day,
+        max_urls=check.positive(data, "requests", "max_urls", int, RequestSettings.max_urls),
+        sites=sites)
 
 
 def load_config(path: Path) -> Config:
