@@ -10,7 +10,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
-from tests.helpers import bare_remote, git
+from tests.helpers import bare_remote
 from newsmirror.archive.requests import archive_urls
 from newsmirror.cli import app
 from newsmirror.cli.archive import blob_url, render_comment, urls_in_text

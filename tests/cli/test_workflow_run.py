@@ -10,14 +10,19 @@ workflow's env and the GITHUB_* variables set to local values. The install step 
 workflow's own `python -m pip install -r requirements.txt`; the job must go green and end
 with a commit of articles pushed to the bare remote, made by the newsmirror installed
 from the committed wheel (not this checkout). A second run on another fresh clone
-restores the cache the first saved and pushes the publisher's edit.
+restores the cache the first saved and pushes the publisher's edit. Then the request
+workflow's job runs on an `issues` event asking for a refused address: its install and
+archive steps run, and its reply is the file the `gh issue comment` step would post.
 
 What it does not cover: PyPI. To stay fast and offline, pip runs with PIP_NO_INDEX and
 PIP_FIND_LINKS pointing at wheels rebuilt from this environment's installed dependencies,
 exactly the versions in the generated constraints file (whether PyPI serves them for the
 runner's platform is not checked here). The `gh` steps (deleting older cache entries,
 the keepalive) need GitHub's API: they are not run, and the test checks that a failure of
-theirs could never turn the job red (continue-on-error). GitHub's own scheduling,
+theirs could never turn the job red (continue-on-error); in the request workflow, the
+step that fetches replies and recent issues is replaced by writing the empty lists GitHub
+would return for a new issue, and the reply and close steps are checked, not run.
+GitHub's own scheduling,
 concurrency and permissions are not exercised.
 """
 
@@ -33,6 +38,7 @@ import pytest
 pytest.importorskip("yaml", reason="PyYAML (a test dependency) parses the workflow")
 
 from tests.actions import LocalRunner
+from tests.cli.test_archive_cli import issue_payload
 from tests.helpers import bare_remote, git
 from newsmirror.demo.server import DemoServer
 from newsmirror.publish.install import installed_distribution, wheel_of_installed
@@ -163,3 +169,38 @@ def test_the_generated_workflow_installs_runs_and_pushes(tmp_path: Path):
         assert any(p.startswith("articles/voa/") for p in edited), edited
         delete = next(s for s in second.not_run if s["name"] == "Delete older cache entries")
         assert delete["env"]["KEEP"] == "newsmirror-cache-1002-1"
+
+        # A request from the repository's owner, on the same runner image (tool cache).
+        workspace = tmp_path / "request" / "work"
+        workspace.parent.mkdir()
+        payload = issue_payload("请存档 http://10.0.0.1/secret", number=7, association="OWNER")
+        event = workspace.parent / "event.json"
+        event.write_text(json.dumps(payload), encoding="utf-8")
+
+        def no_replies_yet(work: Path) -> None:
+            (work / "replies.json").write_text("[]")
+            (work / "recent.json").write_text("[]")
+
+        flow = workspace.parent / "archive-request.yml"
+        flow.write_text(git("--git-dir", str(remote), "show",
+                            "main:.github/workflows/archive-request.yml", cwd=tmp_path))
+        runner = LocalRunner(
+            remote=remote, workspace=workspace, toolcache=tmp_path / "toolcache",
+            cache_store=tmp_path / "actions-cache",
+            github={"repository": "reader/mirror", "run_id": 2001, "run_attempt": 1,
+                    "token": "not-a-token", "event_name": "issues", "event_path": str(event),
+                    "event": payload},
+            env={"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheels),
+                 "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+            gh_standins={"Look up earlier replies and requests": no_replies_yet})
+        assert runner.run_job(flow, "archive")
+        outcomes = {r.name: r.outcome for r in runner.results}
+        assert outcomes["Install newsmirror"] == "success"
+        assert outcomes["Archive the pages named in the issue"] == "failure"  # continue-on-error
+        assert outcomes["Close the issue when every page was archived"] == "skipped"
+        [reply_step] = [s for s in runner.not_run if s["name"] == "Reply on the issue"]
+        assert reply_step["run"] == ('gh issue comment 7 --repo "$GITHUB_REPOSITORY" '
+                                     "--body-file comment.md")
+        reply = (workspace / "comment.md").read_text(encoding="utf-8")
+        assert reply.startswith("<!-- newsmirror-request -->\n已存档 0/1 个网页。")
+        assert "10.0.0.1 is a private address" in reply
