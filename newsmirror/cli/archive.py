@@ -82,6 +82,10 @@ class IssueEvent:
     created: datetime | None = None
 
 
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def _str(value) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -118,7 +122,8 @@ def json_items(path: Path) -> list[dict]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise EventError(f"{path}: cannot read it ({err})") from None
-    decoder, items, pos = json.JSONDecoder(), [], 0
+    decoder, pos = json.JSONDecoder(), 0
+    items: list = []
     while True:
         while pos < len(text) and text[pos].isspace():
             pos += 1
@@ -135,7 +140,7 @@ def answered(replies: list[dict]) -> bool:
     """Whether a bot (the workflow's token) already replied with REPLY_MARKER. Comments
     by people do not count: anyone may paste the marker."""
     for reply in replies:
-        user = reply.get("user") if isinstance(reply.get("user"), dict) else {}
+        user = _dict(reply.get("user"))
         bot = user.get("type") == "Bot" or str(user.get("login") or "").endswith("[bot]")
         if bot and REPLY_MARKER in str(reply.get("body") or ""):
             return True
@@ -148,7 +153,7 @@ def recent_requests(issues: list[dict], event: IssueEvent, now: datetime) -> int
     until = event.created or now
     count = 0
     for issue in issues:
-        user = issue.get("user") if isinstance(issue.get("user"), dict) else {}
+        user = _dict(issue.get("user"))
         created = _when(issue.get("created_at"))
         if issue.get("number") == event.number or "pull_request" in issue or created is None:
             continue
@@ -383,8 +388,9 @@ def _with_blocked(outcomes: list, blocked: dict[str, int]) -> list:
     from newsmirror.archive.requests import RequestOutcome
 
     merged, rest = [], iter(outcomes)
+    at = {i: url for url, i in blocked.items()}
     for i in range(len(outcomes) + len(blocked)):
-        url = next((u for u, at in blocked.items() if at == i), None)
+        url = at.get(i)
         if url is not None:
             out.stdout.print(f"failed: {url} (not on this archive's list of sites)", markup=False)
             merged.append(RequestOutcome(url, "failed", reason="不在本存档接受的网站之列 not on "

@@ -92,8 +92,8 @@ def choose_install(direct_url: dict | None, version: str) -> InstallChoice:
                              f"the workflow installs the same commit {commit[:12]}")
     archive = direct_url.get("archive_info")
     if isinstance(archive, dict) and url.startswith("https://"):
-        hashes = archive.get("hashes") if isinstance(archive.get("hashes"), dict) else {}
-        digest = hashes.get("sha256")
+        hashes = archive.get("hashes")
+        digest = hashes.get("sha256") if isinstance(hashes, dict) else None
         if not digest and isinstance(archive.get("hash"), str) and archive["hash"].startswith("sha256="):
             digest = archive["hash"].split("=", 1)[1]
         if digest:
