@@ -112,3 +112,20 @@ def test_update_install_recommits_what_the_workflows_install(tmp_path: Path):
     assert git("status", "--porcelain", cwd=folder) == ""
     missing = runner.invoke(app, ["init", "--update-install", str(tmp_path / "nothing")])
     assert missing.exit_code == 2 and "not a newsmirror archive" in missing.stderr
+
+
+def test_a_git_installed_newsmirror_needs_no_wheel_in_the_archive(tmp_path: Path):
+    from newsmirror.cli.init import REQUIREMENTS_FILE, build_starter, write_install
+
+    choice = choose_install({"url": "https://github.com/someone/newsmirror",
+                             "vcs_info": {"vcs": "git", "commit_id": COMMIT}}, __version__)
+    starter = build_starter(tmp_path, bundled=True, branch="main", remote=None, install=choice)
+    lines = [line for line in starter.files[REQUIREMENTS_FILE].splitlines()
+             if line and not line.startswith("#")]
+    assert lines == ["-c .newsmirror/constraints.txt",
+                     f"newsmirror @ git+https://github.com/someone/newsmirror@{COMMIT}"]
+    assert write_install(tmp_path, choice) == []
+    assert not (tmp_path / ".newsmirror" / "dist").exists()
+    # An archive that carried a wheel and now installs from git drops the wheel.
+    old = wheel_of_running(tmp_path / ".newsmirror" / "dist")
+    assert write_install(tmp_path, choice) == [".newsmirror/dist"] and not old.exists()
