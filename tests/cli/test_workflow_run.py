@@ -35,8 +35,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("yaml", reason="PyYAML (a test dependency) parses the workflow")
-
 from tests.actions import LocalRunner
 from tests.cli.test_archive_cli import issue_payload
 from tests.helpers import bare_remote, git
