@@ -107,12 +107,16 @@ def choose_install(direct_url: dict | None, version: str) -> InstallChoice:
                          f"({wheel.requirement[2:]})", wheel=True)
 
 
+def _has_record(dist: metadata.Distribution) -> bool:
+    return any(str(entry).endswith(".dist-info/RECORD") for entry in dist.files or ())
+
+
 def installed_distribution(name: str = DIST_NAME) -> metadata.Distribution:
     """The installed distribution `name`: the .dist-info an installer wrote (with a
     RECORD), not a build's leftover .egg-info that the current folder may put first."""
     found = list(metadata.distributions(name=name))
     for dist in found:
-        if any(str(entry).endswith(".dist-info/RECORD") for entry in dist.files or ()):
+        if _has_record(dist):
             return dist
     if not found:
         raise InstallError(f"{name} is not installed")
@@ -144,7 +148,11 @@ def pinned_dependencies(name: str = DIST_NAME, tools: tuple[str, ...] = ("pip",)
 
     installed: dict[str, metadata.Distribution] = {}
     for dist in metadata.distributions():
-        installed.setdefault(_canonical(dist.metadata["Name"] or ""), dist)
+        # The first on sys.path wins, except that an installer's .dist-info beats a
+        # build's leftover .egg-info in the current folder.
+        key = _canonical(dist.metadata["Name"] or "")
+        if key not in installed or (_has_record(dist) and not _has_record(installed[key])):
+            installed[key] = dist
     pins: dict[str, str] = {}
     for tool in tools:
         if _canonical(tool) in installed:
