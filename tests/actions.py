@@ -154,8 +154,9 @@ class LocalRunner:
         home.mkdir(exist_ok=True)
         keep = ("LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
         env = {k: v for k, v in os.environ.items() if k in keep}
+        own = sys.prefix if sys.prefix != sys.base_prefix else None  # the test's own venv
         path = [p for p in os.environ.get("PATH", "").split(os.pathsep)
-                if p and not p.startswith(sys.prefix)]  # never the test's own environment
+                if p and not (own and p.startswith(own))]
         venv_bin = self.toolcache / "python" / "bin"
         if venv_bin.is_dir():
             path.insert(0, str(venv_bin))
