@@ -43,6 +43,25 @@ class SourceConfig:
     enabled: bool = True
 
 
+WHO_MAY_ASK = ("everyone", "collaborators")
+
+
+@dataclass(frozen=True)
+class RequestSettings:
+    """[requests]: who may ask for pages through the request workflow, and how much."""
+
+    who_may_ask: str = "collaborators"
+    """"everyone", or "collaborators" (the issue author is the repository's owner, a
+    member of its organisation or a collaborator)."""
+    per_person_per_day: int = 3
+    """Requests (issues) one person may make in 24 hours; 0 for no limit. Collaborators
+    are not limited."""
+    max_urls: int = 10
+    """Addresses archived from one issue; the rest are listed as not processed."""
+    sites: tuple[str, ...] = ()
+    """When set, only pages on these hosts (or their subdomains) are archived."""
+
+
 @dataclass(frozen=True)
 class AlertSettings:
     """[alerts]: where to POST a source's change of state (see sources/alerts.py)."""
@@ -72,6 +91,7 @@ class Config:
     site_rules: Path | None = None
     fetch: FetchSettings = field(default_factory=FetchSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    requests: RequestSettings = field(default_factory=RequestSettings)
 
 
 # -- the checks ---------------------------------------------------------------------------
@@ -203,7 +223,8 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
     against `base` (the config file's folder)."""
     check = _Checker(file)
     top = check.table(data, "", {"archive", "fetch", "images", "defaults", "sources",
-                                 "bundled_sources", "site_rules", "alerts"})
+                                 "bundled_sources", "site_rules", "alerts",
+                                 "requests"})
     alerts = _alerts(check, top.get("alerts", {}))
     archive = check.table(top.get("archive", {}), "archive",
                           {"path", "title", "remote", "remote_name", "branch", "push", "list_size",
@@ -256,6 +277,7 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
     site_url = check.get(archive, "archive", "site_url", str, None)
     if site_url and not site_url.startswith(("http://", "https://")):
         raise check.fail("archive.site_url", f"{site_url!r} is not an http(s) address")
+    requests = _requests(check, top.get("requests", {}))
     return Config(
         file=file,
         archive=base / check.get(archive, "archive", "path", str, "archive"),
@@ -281,7 +303,28 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
             max_retry_after=check.positive(fetch, "fetch", "max_retry_after", float, 10.0),
         ),
         alerts=alerts,
+        requests=requests,
     )
+
+
+def _requests(check: _Checker, raw: Any) -> RequestSettings:
+    """The [requests] table."""
+    data = check.table(raw, "requests", {f.name for f in fields(RequestSettings)})
+    who = check.get(data, "requests", "who_may_ask", str, RequestSettings.who_may_ask)
+    if who not in WHO_MAY_ASK:
+        raise check.fail("requests.who_may_ask", f"{who!r} must be one of {', '.join(WHO_MAY_ASK)}")
+    per_day = check.get(data, "requests", "per_person_per_day", int,
+                        RequestSettings.per_person_per_day)
+    if per_day < 0:
+        raise check.fail("requests.per_person_per_day", f"must be 0 (no limit) or more, not {per_day}")
+    sites = tuple(s.strip().lower().strip(".") for s in check.strings(data, "requests", "sites") or ())
+    for site in sites:
+        if not site or "/" in site or ":" in site or " " in site:
+            raise check.fail("requests.sites", f"{site!r} is not a host name (like mp.weixin.qq.com)")
+    return RequestSettings(
+        who_may_ask=who, per_person_per_day=per_day,
+        max_urls=check.positive(data, "requests", "max_urls", int, RequestSettings.max_urls),
+        sites=sites)
 
 
 def load_config(path: Path) -> Config:

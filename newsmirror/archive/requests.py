@@ -242,7 +242,23 @@ async def archive_requests(config: Config, urls: list[str], *, push: bool = True
                                               commit_message(report.outcomes))
             store.catalog.set_meta("head", store.repo.head() or "")
         report.push = push_archive(store, config, push)
+        if report.push is not None and report.push.ok:
+            _relist_after_rebase(store, config, report)
     return report
+
+
+def _relist_after_rebase(store: Store, config: Config, report: RequestsReport) -> None:
+    """A push that rebased onto another request's commit (request workflows run side by
+    side, one per issue) keeps our lists/requests.md, which lacks the other's pages:
+    list every file under requests/ again, and push that."""
+    relist = render_requests_list(scan_requests(store.root), config.list_size)
+    current = store.root / REQUESTS_LIST
+    if not current.exists() or current.read_bytes() == relist:
+        return
+    store.write(REQUESTS_LIST, relist)
+    if store.repo.commit([REQUESTS_LIST], "List the pages archived on request by other runs\n"):
+        store.catalog.set_meta("head", store.repo.head() or "")
+        report.push = push_archive(store, config, True)
 
 
 def archive_urls(config: Config, urls: list[str], *, push: bool = True,

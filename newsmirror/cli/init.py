@@ -1,8 +1,9 @@
 """`newsmirror init DIR`: a new archive, ready for its first `newsmirror run`.
 
 It writes a commented newsmirror.toml, a welcome README, a GitHub Actions workflow that
-runs the mirror hourly (with the requirements.txt it installs from), and makes one
-initial commit of them: `newsmirror run` commits only what it generates (articles,
+runs the mirror hourly (with the requirements.txt it installs from: this very newsmirror,
+from its git commit or as a wheel committed into .newsmirror/dist/, and its dependencies
+pinned in .newsmirror/constraints.txt), and makes one initial commit of them: `newsmirror run` commits only what it generates (articles,
 lists, feeds, README, health), so without this commit the configuration and the
 workflow would never reach the git host. Nothing is pushed; the first run pushes.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import shlex
 import shutil
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,10 @@ import typer
 
 from newsmirror import __version__
 from newsmirror.cli.output import out
+from newsmirror.publish.install import (
+    CONSTRAINTS_FILE, DIST_DIR, InstallChoice, InstallError, pinned_dependencies,
+    render_constraints, render_requirements, running_install, wheel_of_running,
+)
 from newsmirror.publish.workflows import mirror_workflow_yaml, request_workflow_yaml
 
 CONFIG_FILE = "newsmirror.toml"
@@ -29,6 +35,8 @@ REQUIREMENTS_FILE = "requirements.txt"
 SCHEDULE_MINUTE = 17
 """Not :00, when most scheduled workflows start and GitHub delays or drops runs."""
 LOG_FILE = "newsmirror.log"
+PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+"""The workflows' Python: the one `init` runs on, which the pinned versions suit."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,7 @@ class Starter:
 
     files: dict[str, str]
     cron: str
+    install: InstallChoice | None = None
 
 
 def cron_line(folder: Path, command: str = "newsmirror") -> str:
@@ -145,19 +154,19 @@ proxy = [{_toml(DEFAULT_IMAGE_PROXY)}]
 # remove = [".ad", ".share"]  # CSS selectors dropped from fetched pages
 # download_images = false
 
+[requests]
+# Pages readers ask for in issues labelled "archive" (.github/workflows/archive-request.yml).
+# Whatever is archived is published under this account: a stranger could ask for abusive
+# material and get the account reported and suspended. See newsmirror's README.
+# who_may_ask = "collaborators"  # or "everyone" (anyone who can open an issue)
+# per_person_per_day = 3         # requests per person in 24 hours (0: no limit; not
+#                                # applied to collaborators)
+# max_urls = 10                  # addresses taken from one issue
+# sites = ["mp.weixin.qq.com", "zhuanlan.zhihu.com"]   # only pages on these sites
+
 {sources}
 # To run this mirror from cron on your own machine instead of GitHub Actions:
 # CRON_LINE
-"""
-
-
-def render_requirements() -> str:
-    return f"""\
-# What the GitHub Actions workflow installs; its pip cache is keyed on this file.
-# newsmirror from PyPI, pinned: upgrading is a deliberate edit of this line.
-newsmirror=={__version__}
-# To install from a git repository instead, replace the line above with (edit the URL):
-# newsmirror @ git+https://github.com/newsmirror/newsmirror@v{__version__}
 """
 
 
@@ -183,29 +192,85 @@ index of sources.
 
 To ask for a single page to be archived (a WeChat post, a Zhihu article, a news page),
 open an issue with the label `archive` and the address in its text: `{REQUEST_WORKFLOW_FILE}`
-archives it and replies with a link to the copy.
+archives it and replies with a link to the copy (by default only the repository's
+collaborators may ask: see `[requests]` in `{CONFIG_FILE}`).
+
+`requirements.txt` installs exactly the newsmirror that created this archive (and
+`{CONSTRAINTS_FILE}` its dependencies' versions); `newsmirror init --update-install .`
+points them at the newsmirror you run now.
 
 Sources and settings are in `{CONFIG_FILE}`.
 """
 
 
+def install_files(install: InstallChoice) -> dict[str, str]:
+    """The workflows and what they install from (the wheel itself is written apart)."""
+    return {
+        WORKFLOW_FILE: mirror_workflow_yaml(config=CONFIG_FILE, requirements=REQUIREMENTS_FILE,
+                                            minute=SCHEDULE_MINUTE, python=PYTHON,
+                                            constraints=CONSTRAINTS_FILE),
+        REQUEST_WORKFLOW_FILE: request_workflow_yaml(config=CONFIG_FILE, python=PYTHON,
+                                                     requirements=REQUIREMENTS_FILE,
+                                                     constraints=CONSTRAINTS_FILE),
+        REQUIREMENTS_FILE: render_requirements(install),
+        CONSTRAINTS_FILE: render_constraints(pinned_dependencies()),
+    }
+
+
 def build_starter(folder: Path, *, bundled: bool, branch: str, remote: str | None,
-                  command: str = "newsmirror") -> Starter:
-    """Everything `init` writes into `folder` (pure: nothing is touched)."""
+                  command: str = "newsmirror", install: InstallChoice | None = None) -> Starter:
+    """Everything `init` writes into `folder` but the wheel (pure: nothing is touched)."""
+    install = install or running_install()
     cron = cron_line(folder, command)
     config = render_config(bundled=bundled, branch=branch, remote=remote)
     return Starter(
         files={
             CONFIG_FILE: config.replace("CRON_LINE", cron),
             "README.md": render_readme(cron),
-            WORKFLOW_FILE: mirror_workflow_yaml(config=CONFIG_FILE, requirements=REQUIREMENTS_FILE,
-                                                minute=SCHEDULE_MINUTE),
-            REQUEST_WORKFLOW_FILE: request_workflow_yaml(config=CONFIG_FILE,
-                                                         requirements=REQUIREMENTS_FILE),
-            REQUIREMENTS_FILE: render_requirements(),
+            **install_files(install),
         },
         cron=cron,
+        install=install,
     )
+
+
+def write_install(folder: Path, install: InstallChoice) -> list[str]:
+    """Build the wheel `install` names into `folder` (removing older ones); the
+    archive-relative paths written."""
+    dist = folder / DIST_DIR
+    for old in dist.glob("*.whl") if dist.is_dir() else ():
+        old.unlink()
+    if not install.wheel:
+        return [DIST_DIR] if dist.is_dir() else []
+    wheel = wheel_of_running(dist)
+    return [wheel.relative_to(folder).as_posix()]
+
+
+def update_install(folder: Path) -> None:
+    """`init --update-install DIR`: point an existing archive's workflows at the
+    newsmirror running now, and commit that."""
+    from newsmirror.archive.files import write_atomic
+    from newsmirror.publish.git import GitError, Repo
+
+    if not (folder / CONFIG_FILE).is_file():
+        raise out.fail(f"{folder} has no {CONFIG_FILE}: not a newsmirror archive "
+                       "(create one with `newsmirror init DIR`)", 2)
+    try:
+        install = running_install()
+        written = write_install(folder, install)
+    except (InstallError, OSError) as err:
+        raise out.fail(f"cannot package newsmirror for the workflows: {err}", 1) from None
+    for relpath, text in install_files(install).items():
+        write_atomic(folder / relpath, text.encode("utf-8"))
+        written.append(relpath)
+    repo = Repo(folder)
+    try:
+        commit = repo.commit(written, f"Install newsmirror {__version__} in the "
+                             f"workflows\n\n{install.why}.\n")
+    except GitError as err:
+        raise out.fail(str(err), 3) from None
+    print(f"newsmirror for the workflows: {install.why}.")
+    print(f"Committed as {commit[:10]} (not pushed)." if commit else "Nothing changed.")
 
 
 def init(
@@ -213,12 +278,17 @@ def init(
     remote: Optional[str] = typer.Option(None, "--remote", help="Set the repository's origin to this URL."),
     bundled: bool = typer.Option(True, "--bundled/--no-bundled",
                                  help="Mirror newsmirror's bundled outlets, or start from two example sources."),
+    update: bool = typer.Option(False, "--update-install",
+                                help="In an existing archive: make the workflows install the "
+                                     "newsmirror running now (and commit that)."),
 ) -> None:
     """Create an archive: a git repository with a commented newsmirror.toml, a README, a
     GitHub Actions workflow running the mirror hourly, and the equivalent cron line.
 
     The files are committed once (a run commits only what it generates); nothing is
-    pushed until the first `newsmirror run`.
+    pushed until the first `newsmirror run`. The workflows install exactly this
+    newsmirror: the git commit pip installed it from, or else a wheel of it that `init`
+    commits into .newsmirror/dist/ (it says which).
     """
     from newsmirror.archive.files import write_atomic
     from newsmirror.archive.store import GITIGNORE
@@ -226,6 +296,8 @@ def init(
     from newsmirror.publish.git import GitError, Repo
 
     folder = folder.expanduser().resolve()
+    if update:
+        return update_install(folder)
     if (folder / CONFIG_FILE).exists():
         raise out.fail(f"{folder / CONFIG_FILE} already exists; this folder is set up "
                        "(edit that file, or choose another folder)", 2)
@@ -240,8 +312,12 @@ def init(
     except GitError as err:
         raise out.fail(str(err), 3) from None
 
+    try:
+        install = running_install()
+    except InstallError as err:
+        raise out.fail(f"cannot package newsmirror for the workflows: {err}", 1) from None
     starter = build_starter(folder, bundled=bundled, branch=branch, remote=remote,
-                            command=shutil.which("newsmirror") or "newsmirror")
+                            command=shutil.which("newsmirror") or "newsmirror", install=install)
     try:
         parse_config(tomllib.loads(starter.files[CONFIG_FILE]), file=str(folder / CONFIG_FILE),
                      base=folder)
@@ -255,6 +331,11 @@ def init(
             continue
         write_atomic(folder / relpath, text.encode("utf-8"))
         written.append(relpath)
+    if REQUIREMENTS_FILE in written:
+        try:
+            written += write_install(folder, install)
+        except (InstallError, OSError) as err:
+            raise out.fail(f"cannot package newsmirror for the workflows: {err}", 1) from None
     try:
         commit = repo.commit(written, f"Start a newsmirror archive\n\nnewsmirror {__version__}\n")
     except GitError as err:
@@ -263,6 +344,8 @@ def init(
     print(f"Created the newsmirror archive {folder}")
     for relpath in written:
         print(f"  {relpath}")
+    if REQUIREMENTS_FILE in written:
+        print(f"newsmirror for the workflows: {install.why}.")
     if commit:
         print(f"Committed them as {commit[:10]} (not pushed; the first run pushes).")
     print(f"Next: edit {folder / CONFIG_FILE}, then run `newsmirror run` in {folder}.")

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 MIRROR_CONCURRENCY_GROUP = "newsmirror"
-"""Shared with the hourly mirror workflow: one job at a time writes the archive."""
+"""The hourly mirror's group: one mirror run at a time."""
+REQUEST_CONCURRENCY_GROUP = "newsmirror-request-${{ github.event.issue.number }}"
+"""One group per issue, never the mirror's: GitHub keeps one running and one pending run
+per group and cancels an older pending run when another queues, so a shared group would
+drop readers' requests. Runs for different issues go side by side (a push that finds the
+remote moved on rebases onto it); the two events of one issue queue one after the other."""
+CACHE_KEY = "newsmirror-cache-"
 
 _REQUEST_WORKFLOW = """\
 # Archive web pages on request: open an issue labelled "archive" with the addresses in
@@ -19,15 +25,16 @@ permissions:
   contents: write
   issues: write
 
-concurrency:
-  group: {group}
-  cancel-in-progress: false
-
 jobs:
   archive:
     if: >-
       (github.event.action == 'opened' && contains(github.event.issue.labels.*.name, '{label}'))
       || (github.event.action == 'labeled' && github.event.label.name == '{label}')
+    # Each issue its own queue, never cancelled and never the mirror's. On the job, not
+    # the workflow: events this job skips (other labels) never enter the queue.
+    concurrency:
+      group: {group}
+      cancel-in-progress: false
     runs-on: ubuntu-latest
     timeout-minutes: 20
     steps:
@@ -38,20 +45,37 @@ jobs:
         with:
           python-version: "{python}"
           cache: pip
-          cache-dependency-path: {requirements}
+          cache-dependency-path: |
+            {requirements}
+            {constraints}
       - name: Install newsmirror
-        run: python -m pip install -r {requirements}
+        run: |
+          python -m pip install -c {constraints} pip
+          python -m pip install -r {requirements}
+      # What newsmirror needs to handle each issue once and to limit requests per person:
+      # the replies on this issue so far, and this person's recent requests.
+      - name: Look up earlier replies and requests
+        env:
+          GH_TOKEN: ${{{{ github.token }}}}
+          NUMBER: ${{{{ github.event.issue.number }}}}
+          AUTHOR: ${{{{ github.event.issue.user.login }}}}
+        run: |
+          gh api --paginate "repos/$GITHUB_REPOSITORY/issues/$NUMBER/comments?per_page=100" > replies.json
+          since=$(date -u -d '2 days ago' +%Y-%m-%dT%H:%M:%SZ)
+          gh api --paginate "repos/$GITHUB_REPOSITORY/issues?creator=$AUTHOR&labels={label}&state=all&since=$since&per_page=100" > recent.json
       - name: Archive the pages named in the issue
         id: archive
         continue-on-error: true
-        run: newsmirror archive --config {config} --from-issue "$GITHUB_EVENT_PATH" --comment-out comment.md
+        run: >-
+          newsmirror archive --config {config} --from-issue "$GITHUB_EVENT_PATH"
+          --replies replies.json --recent recent.json --label {label} --comment-out comment.md
       - name: Reply on the issue
         if: always() && hashFiles('comment.md') != ''
         env:
           GH_TOKEN: ${{{{ github.token }}}}
         run: gh issue comment ${{{{ github.event.issue.number }}}} --repo "$GITHUB_REPOSITORY" --body-file comment.md
       - name: Close the issue when every page was archived
-        if: steps.archive.outcome == 'success'
+        if: steps.archive.outcome == 'success' && hashFiles('comment.md') != ''
         env:
           GH_TOKEN: ${{{{ github.token }}}}
         run: gh issue close ${{{{ github.event.issue.number }}}} --repo "$GITHUB_REPOSITORY" --reason completed
@@ -60,20 +84,27 @@ jobs:
 
 def request_workflow_yaml(*, config: str = "newsmirror.toml", python: str = "3.11",
                           requirements: str = "requirements.txt", label: str = "archive",
-                          group: str = MIRROR_CONCURRENCY_GROUP) -> str:
+                          group: str = REQUEST_CONCURRENCY_GROUP,
+                          constraints: str = ".newsmirror/constraints.txt") -> str:
     """.github/workflows/archive-request.yml: on an issue opened with, or given, the
-    `label`, run `newsmirror archive --from-issue`, post its reply with `gh issue comment`
-    and close the issue when every page was archived. `requirements` is the file that
-    installs newsmirror (also the pip cache key)."""
+    `label`, look up the issue's replies and its author's recent requests, run
+    `newsmirror archive --from-issue` (which skips an issue already answered and applies
+    the [requests] limits), post its reply with `gh issue comment` and close the issue
+    when every page was archived. `requirements` is the file that installs newsmirror
+    (with `constraints`, the pip cache key)."""
     return _REQUEST_WORKFLOW.format(config=config, python=python, requirements=requirements,
-                                    label=label, group=group)
+                                    label=label, group=group, constraints=constraints)
 
 
 def mirror_workflow_yaml(*, config: str = "newsmirror.toml", requirements: str = "requirements.txt",
                          minute: int = 17, python: str = "3.11",
-                         group: str = MIRROR_CONCURRENCY_GROUP) -> str:
+                         group: str = MIRROR_CONCURRENCY_GROUP,
+                         constraints: str = ".newsmirror/constraints.txt") -> str:
     """.github/workflows/newsmirror.yml: the mirror every hour at `minute`, never two runs
-    at once (the concurrency `group` is shared with the request workflow)."""
+    at once. It installs from `requirements` (pinned by `constraints`) and keeps one
+    entry of the local cache: it restores the newest, saves its own and deletes the
+    older ones with `gh cache delete`."""
+    cache_key = CACHE_KEY
     return f"""\
 # Runs newsmirror every hour (written by `newsmirror init`). It commits only when
 # something changed and pushes by itself.
@@ -92,7 +123,7 @@ concurrency:
 
 permissions:
   contents: write   # commit and push the archive
-  actions: write    # the keepalive step below
+  actions: write    # the keepalive step and deleting old cache entries
 
 jobs:
   mirror:
@@ -107,20 +138,51 @@ jobs:
         with:
           python-version: "{python}"
           cache: pip
-          cache-dependency-path: {requirements}
+          cache-dependency-path: |
+            {requirements}
+            {constraints}
 
-      - run: pip install -r {requirements}
+      # newsmirror exactly as `newsmirror init` found it (see requirements.txt), its
+      # dependencies from PyPI at the versions in {constraints}, with the
+      # pip that installed them there.
+      - name: Install newsmirror
+        run: |
+          python -m pip install -c {constraints} pip
+          python -m pip install -r {requirements}
 
       # The local catalog and page cache: rebuilt from the article files when missing,
-      # so this only saves time. Each run saves a new entry; old ones expire.
-      - uses: actions/cache@v4
+      # so this only saves time. One entry is kept: this restores the newest, the run
+      # saves its own under a new key and deletes the older ones.
+      - name: Restore the local cache
+        uses: actions/cache/restore@v4
         with:
           path: .newsmirror/cache
-          key: newsmirror-cache-${{{{ github.run_id }}}}
-          restore-keys: newsmirror-cache-
+          key: {cache_key}${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}
+          restore-keys: {cache_key}
 
       - name: Mirror
         run: newsmirror run --config {config} --archive .
+
+      - name: Save the local cache
+        id: save-cache
+        if: always()
+        uses: actions/cache/save@v4
+        with:
+          path: .newsmirror/cache
+          key: {cache_key}${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}
+
+      # Caches count against the repository's 10 GB; older entries are of no further use.
+      - name: Delete older cache entries
+        if: always() && steps.save-cache.outcome == 'success'
+        continue-on-error: true
+        env:
+          GH_TOKEN: ${{{{ github.token }}}}
+          KEEP: {cache_key}${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}
+        run: |
+          gh cache list --repo "$GITHUB_REPOSITORY" --key {cache_key} --limit 100 --json key --jq '.[].key' |
+            while read -r key; do
+              if [ "$key" != "$KEEP" ]; then gh cache delete "$key" --repo "$GITHUB_REPOSITORY"; fi
+            done
 
       # GitHub disables scheduled workflows of a public repository after 60 days without
       # repository activity. Runs that archive news commit, which is activity; for quiet

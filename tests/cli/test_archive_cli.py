@@ -10,7 +10,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
-from tests.helpers import bare_remote, git
+from tests.helpers import bare_remote
 from newsmirror.archive.requests import archive_urls
 from newsmirror.cli import app
 from newsmirror.cli.archive import blob_url, render_comment, urls_in_text
@@ -38,16 +38,35 @@ url = "http://127.0.0.1:9/feed.xml"
     return tmp_path, config, remote
 
 
-def event_file(folder: Path, body: str) -> Path:
+def issue_payload(body: str, *, number: int = 12, action: str = "opened",
+                  labels: tuple[str, ...] = ("archive",), added: str | None = None,
+                  login: str = "reader", association: str = "OWNER",
+                  created_at: str = "2026-03-02T08:00:00Z", title: str = "请存档") -> dict:
+    """An `issues` event as GitHub delivers it (the fields newsmirror reads, and some it
+    does not)."""
+    user = {"login": login, "id": 1000 + len(login), "type": "User",
+            "html_url": f"https://github.com/{login}"}
     event = {
-        "action": "opened",
-        "issue": {"number": 12, "title": "请存档", "body": body,
-                  "html_url": "https://github.com/reader/mirror/issues/12",
-                  "labels": [{"name": "archive"}]},
-        "repository": {"full_name": "reader/mirror"},
+        "action": action,
+        "issue": {"url": f"https://api.github.com/repos/reader/mirror/issues/{number}",
+                  "html_url": f"https://github.com/reader/mirror/issues/{number}",
+                  "number": number, "title": title, "body": body, "user": user,
+                  "labels": [{"id": 7, "name": name, "color": "ededed"} for name in labels],
+                  "state": "open", "locked": False, "comments": 0,
+                  "author_association": association, "created_at": created_at,
+                  "updated_at": created_at},
+        "repository": {"id": 99, "name": "mirror", "full_name": "reader/mirror",
+                       "private": False, "owner": {"login": "reader", "type": "User"}},
+        "sender": user,
     }
-    path = folder / "event.json"
-    path.write_text(json.dumps(event, ensure_ascii=False), encoding="utf-8")
+    if added is not None:
+        event["label"] = {"id": 7, "name": added, "color": "ededed"}
+    return event
+
+
+def event_file(folder: Path, body: str, name: str = "event.json", **fields) -> Path:
+    path = folder / name
+    path.write_text(json.dumps(issue_payload(body, **fields), ensure_ascii=False), encoding="utf-8")
     return path
 
 
@@ -85,9 +104,10 @@ def test_from_issue_writes_links_and_reasons(setup, httpserver: HTTPServer) -> N
     assert result.exit_code == 1, result.output
     text = comment.read_text(encoding="utf-8")
     link = blob_url("reader/mirror", "main", done.path)
-    assert text.splitlines()[0] == "已存档 1/2 个网页。 Archived 1 of 2 pages."
-    assert f"[河流改道之后的村庄]({link}) ← {page}" in text
-    assert f"- 失败 failed: {refused} — " in text and "10.0.0.1 is a private address" in text
+    assert text.splitlines()[:2] == ["<!-- newsmirror-request -->",
+                                     "已存档 1/2 个网页。 Archived 1 of 2 pages."]
+    assert f"[河流改道之后的村庄]({link}) ← ` {page} `" in text
+    assert f"- 失败 failed: ` {refused} ` — ` " in text and "10.0.0.1 is a private address" in text
     assert len(httpserver.log) == 1  # the existing page was not fetched again
 
 
@@ -143,18 +163,30 @@ def test_render_comment_push_note() -> None:
 
 
 def test_request_workflow() -> None:
-    yaml = request_workflow_yaml()
-    assert "types: [opened, labeled]" in yaml
-    assert "group: newsmirror" in yaml
-    assert 'python-version: "3.11"' in yaml and "cache: pip" in yaml
-    assert 'newsmirror archive --config newsmirror.toml --from-issue "$GITHUB_EVENT_PATH" --comment-out comment.md' in yaml
-    assert "gh issue comment ${{ github.event.issue.number }}" in yaml
-    assert "--body-file comment.md" in yaml
-    assert "if: steps.archive.outcome == 'success'" in yaml
-    assert "${{ github.event.issue.body" not in yaml  # never paste issue text into a shell
-    try:
-        import yaml as pyyaml
-    except ImportError:
-        return
-    parsed = pyyaml.safe_load(yaml)
-    assert parsed["concurrency"]["group"] == "newsmirror"
+    import yaml as pyyaml
+
+    text = request_workflow_yaml()
+    assert "${{ github.event.issue.body" not in text  # never paste issue text into a shell
+    assert "${{ github.event.issue.title" not in text
+    flow = pyyaml.safe_load(text)
+    assert flow[True]["issues"]["types"] == ["opened", "labeled"]  # YAML 1.1: `on` is true
+    assert "concurrency" not in flow, "never the mirror's group, nor one for events it skips"
+    job = flow["jobs"]["archive"]
+    assert job["concurrency"] == {"group": "newsmirror-request-${{ github.event.issue.number }}",
+                                  "cancel-in-progress": False}
+    assert "github.event.label.name == 'archive'" in job["if"]
+    steps = {step.get("name", step.get("uses")): step for step in job["steps"]}
+    assert steps["actions/setup-python@v5"]["with"]["cache"] == "pip"
+    lookup = steps["Look up earlier replies and requests"]
+    assert lookup["env"]["AUTHOR"] == "${{ github.event.issue.user.login }}"  # env, not the script
+    assert "> replies.json" in lookup["run"] and "> recent.json" in lookup["run"]
+    archive = steps["Archive the pages named in the issue"]
+    assert archive["run"].split() == [
+        "newsmirror", "archive", "--config", "newsmirror.toml", "--from-issue", '"$GITHUB_EVENT_PATH"',
+        "--replies", "replies.json", "--recent", "recent.json", "--label", "archive",
+        "--comment-out", "comment.md"]
+    assert archive["continue-on-error"] is True
+    reply = steps["Reply on the issue"]
+    assert "--body-file comment.md" in reply["run"] and "hashFiles('comment.md')" in reply["if"]
+    close = steps["Close the issue when every page was archived"]
+    assert close["if"] == "steps.archive.outcome == 'success' && hashFiles('comment.md') != ''"

@@ -1,0 +1,263 @@
+"""A small local stand-in for a GitHub Actions runner, for the workflows `newsmirror
+init` writes: it parses the YAML, evaluates the `${{ }}` expressions and `if:` conditions
+the workflows use, runs each step's `run:` script with bash as GitHub does
+(`bash --noprofile --norc -eo pipefail`), and replaces the actions by their local
+equivalents: actions/checkout by a git clone, actions/setup-python by a virtual
+environment of this Python, actions/cache/restore and save by copying a folder to and
+from a local store. Steps that call the GitHub API (`gh`) cannot run here: they are
+recorded, not run, and get the outcome "skipped". Anything else it does not know fails
+the test instead of being ignored."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+
+_TOKEN = re.compile(r"""\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>\d+(?:\.\d+)?)|"""
+                    r"""(?P<op>&&|\|\||==|!=|!|\(|\)|,)|"""
+                    r"""(?P<name>[A-Za-z_][\w-]*(?:\.(?:\*|[A-Za-z_][\w-]*))*))""")
+_STATUS = ("always", "success", "failure", "cancelled")
+
+
+class UnsupportedError(AssertionError):
+    """The workflow uses something this stand-in does not know."""
+
+
+def _lookup(context: dict, path: str) -> Any:
+    values: list[Any] = [context]
+    many = False
+    for part in path.split("."):
+        if part == "*":
+            many = True
+            values = [v for value in values if isinstance(value, list) for v in value]
+            continue
+        values = [value.get(part) if isinstance(value, dict) else None for value in values]
+    return values if many else values[0]
+
+
+@dataclass
+class Expressions:
+    """GitHub's expression language, as far as the generated workflows use it."""
+
+    context: dict
+    workspace: Path
+    failed: bool = False
+
+    def _hash_files(self, *patterns: str) -> str:
+        digest = hashlib.sha256()
+        found = False
+        for pattern in patterns:
+            for path in sorted(self.workspace.glob(pattern)):
+                if path.is_file():
+                    found = True
+                    digest.update(hashlib.sha256(path.read_bytes()).digest())
+        return digest.hexdigest() if found else ""
+
+    def evaluate(self, expression: str) -> Any:
+        source, pos, tokens = [], 0, []
+        expression = expression.strip()
+        while pos < len(expression):
+            match = _TOKEN.match(expression, pos)
+            if not match or match.end() == pos:
+                raise UnsupportedError(f"cannot read the expression {expression!r} at {pos}")
+            pos = match.end()
+            tokens.append(match)
+        for i, match in enumerate(tokens):
+            kind, text = match.lastgroup, match.group(match.lastgroup)
+            calls = i + 1 < len(tokens) and tokens[i + 1].group("op") == "("
+            if kind == "str":
+                source.append(repr(text[1:-1].replace("''", "'")))
+            elif kind == "num":
+                source.append(text)
+            elif kind == "op":
+                source.append({"&&": " and ", "||": " or ", "!": " not "}.get(text, text))
+            elif calls:
+                if text not in (*_STATUS, "contains", "hashFiles", "startsWith"):
+                    raise UnsupportedError(f"unknown function {text}() in {expression!r}")
+                source.append(f"_f_{text}")
+            elif text in ("true", "false", "null"):
+                source.append({"true": "True", "false": "False", "null": "None"}[text])
+            else:
+                source.append(f"_ctx({text!r})")
+        namespace = {
+            "_ctx": lambda path: _lookup(self.context, path),
+            "_f_always": lambda: True, "_f_success": lambda: not self.failed,
+            "_f_failure": lambda: self.failed, "_f_cancelled": lambda: False,
+            "_f_contains": lambda haystack, needle: (needle in haystack) if isinstance(haystack, list)
+            else str(needle).lower() in str(haystack or "").lower(),
+            "_f_startsWith": lambda text, prefix: str(text or "").lower().startswith(str(prefix).lower()),
+            "_f_hashFiles": self._hash_files,
+        }
+        return eval("".join(source), namespace)  # our own translation of the expression
+
+    def condition(self, expression: str | None) -> bool:
+        """An `if:`: success() unless it names a status function."""
+        if expression is None:
+            return not self.failed
+        expression = str(expression).strip()
+        if expression.startswith("${{") and expression.endswith("}}"):
+            expression = expression[3:-2]
+        value = bool(self.evaluate(expression))
+        if not any(re.search(rf"\b{name}\(", expression) for name in _STATUS):
+            value = value and not self.failed
+        return value
+
+    def substitute(self, text: str) -> str:
+        def one(match: re.Match) -> str:
+            value = self.evaluate(match.group(1))
+            return ("true" if value else "false") if isinstance(value, bool) else \
+                "" if value is None else str(value)
+        return re.sub(r"\$\{\{(.*?)\}\}", one, str(text))
+
+
+@dataclass
+class StepResult:
+    name: str
+    outcome: str
+    """success, failure or skipped (GitHub's step outcome)."""
+    conclusion: str
+    output: str = ""
+
+
+@dataclass
+class LocalRunner:
+    """Runs one job of a workflow file in `workspace`."""
+
+    remote: Path
+    """The bare repository actions/checkout clones."""
+    workspace: Path
+    toolcache: Path
+    """Where actions/setup-python makes its environment (kept between runs, like the
+    hosted runners' tool cache)."""
+    cache_store: Path
+    """actions/cache entries: one folder per key."""
+    github: dict
+    env: dict[str, str] = field(default_factory=dict)
+    gh_standins: dict[str, Callable[[Path], None]] = field(default_factory=dict)
+    """Step name -> what to do instead of a step that calls the GitHub API."""
+    results: list[StepResult] = field(default_factory=list)
+    not_run: list[dict] = field(default_factory=list)
+    """The `gh` steps recorded instead of run: {name, run, env, continue-on-error}."""
+
+    def base_env(self) -> dict[str, str]:
+        home = self.workspace.parent / "home"
+        home.mkdir(exist_ok=True)
+        keep = ("LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+        env = {k: v for k, v in os.environ.items() if k in keep}
+        own = sys.prefix if sys.prefix != sys.base_prefix else None  # the test's own venv
+        path = [p for p in os.environ.get("PATH", "").split(os.pathsep)
+                if p and not (own and p.startswith(own))]
+        venv_bin = self.toolcache / "python" / "bin"
+        if venv_bin.is_dir():
+            path.insert(0, str(venv_bin))
+        env.update({
+            "HOME": str(home), "PATH": os.pathsep.join(path), "CI": "true",
+            "GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(self.workspace),
+            "GITHUB_REPOSITORY": self.github["repository"],
+            "GITHUB_RUN_ID": str(self.github["run_id"]),
+            "GITHUB_RUN_ATTEMPT": str(self.github["run_attempt"]),
+            "GITHUB_EVENT_NAME": self.github["event_name"],
+            "GITHUB_EVENT_PATH": str(self.github["event_path"]),
+            "GITHUB_REF_NAME": "main", "RUNNER_TEMP": str(self.workspace.parent / "runner-temp"),
+        })
+        env.update(self.env)
+        return env
+
+    def run_job(self, workflow: Path, job: str) -> bool:
+        """Run `job`; True when it succeeded (GitHub's green)."""
+        data = yaml.safe_load(workflow.read_text(encoding="utf-8"))
+        spec = data["jobs"][job]
+        steps_ctx: dict[str, dict] = {}
+        expr = Expressions({"github": self.github, "steps": steps_ctx, "env": {}},
+                           self.workspace)
+        if "if" in spec and not expr.condition(spec["if"]):
+            return True  # the job is skipped: nothing runs, nothing fails
+        workflow_env = {k: expr.substitute(v) for k, v in (data.get("env") or {}).items()}
+        for step in spec["steps"]:
+            name = step.get("name") or step.get("uses") or step["run"].splitlines()[0]
+            if not expr.condition(step.get("if")):
+                self._record(steps_ctx, step, StepResult(name, "skipped", "skipped"))
+                continue
+            env = {**self.base_env(), **workflow_env}
+            env.update({k: expr.substitute(v) for k, v in (step.get("env") or {}).items()})
+            if "uses" in step:
+                result = self._action(name, step, expr, env)
+            else:
+                result = self._run(name, step, expr, env)
+            if result.outcome == "failure" and not step.get("continue-on-error"):
+                expr.failed = True
+            elif result.outcome == "failure":
+                result.conclusion = "success"
+            self._record(steps_ctx, step, result)
+        return not expr.failed
+
+    def _record(self, steps_ctx: dict, step: dict, result: StepResult) -> None:
+        self.results.append(result)
+        if "id" in step:
+            steps_ctx[step["id"]] = {"outcome": result.outcome, "conclusion": result.conclusion,
+                                     "outputs": {}}
+
+    def _run(self, name: str, step: dict, expr: Expressions, env: dict) -> StepResult:
+        script = expr.substitute(step["run"])
+        if re.search(r"(^|[|;&(]\s*|\n\s*)gh\s", script):
+            self.not_run.append({"name": name, "run": script, "env": env,
+                                 "continue-on-error": bool(step.get("continue-on-error"))})
+            if name in self.gh_standins:
+                self.gh_standins[name](self.workspace)
+            return StepResult(name, "skipped", "skipped")
+        path = self.workspace.parent / "runner-temp" / f"step-{len(self.results)}.sh"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(script, encoding="utf-8")
+        done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(path)],
+                              check=False, cwd=self.workspace, env=env, capture_output=True, text=True,
+                              timeout=600)
+        outcome = "success" if done.returncode == 0 else "failure"
+        return StepResult(name, outcome, outcome, done.stdout + done.stderr)
+
+    def _action(self, name: str, step: dict, expr: Expressions, env: dict) -> StepResult:
+        action, _, _version = step["uses"].partition("@")
+        given = {k: expr.substitute(v) for k, v in (step.get("with") or {}).items()}
+        if action == "actions/checkout":
+            depth = given.get("fetch-depth", "1")
+            args = [] if depth == "0" else ["--depth", depth]
+            subprocess.run(["git", "clone", "-q", *args, str(self.remote), str(self.workspace)],
+                           check=True, capture_output=True, env=env)
+            return StepResult(name, "success", "success")
+        if action == "actions/setup-python":
+            if given.get("python-version") != f"{sys.version_info.major}.{sys.version_info.minor}":
+                raise UnsupportedError(f"the workflow wants Python {given.get('python-version')}")
+            venv = self.toolcache / "python"
+            if not venv.is_dir():
+                base = getattr(sys, "_base_executable", None) or shutil.which("python3.11")
+                subprocess.run([base, "-m", "venv", str(venv)], check=True, capture_output=True)
+            return StepResult(name, "success", "success")
+        if action in ("actions/cache/restore", "actions/cache"):
+            target = self.workspace / given["path"]
+            prefixes = [given["key"]] + [k.strip() for k in given.get("restore-keys", "").splitlines()
+                                          if k.strip()]
+            entries = sorted(self.cache_store.iterdir(), key=lambda p: p.stat().st_mtime_ns,
+                             reverse=True) if self.cache_store.is_dir() else []
+            for prefix in prefixes:
+                hit = next((e for e in entries if e.name == prefix or e.name.startswith(prefix)), None)
+                if hit is not None:
+                    shutil.copytree(hit, target, dirs_exist_ok=True)
+                    return StepResult(name, "success", "success", f"restored {hit.name}")
+            return StepResult(name, "success", "success", "cache miss")
+        if action == "actions/cache/save":
+            source = self.workspace / given["path"]
+            entry = self.cache_store / given["key"]
+            if entry.exists() or not source.is_dir():
+                return StepResult(name, "failure", "failure", f"cannot save {entry.name}")
+            shutil.copytree(source, entry)
+            return StepResult(name, "success", "success", f"saved {entry.name}")
+        raise UnsupportedError(f"no local equivalent of the action {step['uses']}")

@@ -1,0 +1,204 @@
+"""The workflow `newsmirror init` writes, run as a runner would run it.
+
+What this covers: an operator runs the real `newsmirror init` (this test environment's
+newsmirror, an editable install, so init must commit a wheel of it), points the sources
+at a loopback feed server and pushes the archive to a bare repository standing in for
+GitHub. Then .github/workflows/newsmirror.yml is parsed and its job run step by step in a
+fresh clone, in a fresh virtual environment of this Python (tests/actions.py: checkout is
+a git clone, setup-python a venv, cache restore/save a copied folder), with the
+workflow's env and the GITHUB_* variables set to local values. The install step is the
+workflow's own `python -m pip install -r requirements.txt`; the job must go green and end
+with a commit of articles pushed to the bare remote, made by the newsmirror installed
+from the committed wheel (not this checkout). A second run on another fresh clone
+restores the cache the first saved and pushes the publisher's edit. Then the request
+workflow's job runs on an `issues` event asking for a refused address: its install and
+archive steps run, and its reply is the file the `gh issue comment` step would post.
+
+What it does not cover: PyPI. To stay fast and offline, pip runs with PIP_NO_INDEX and
+PIP_FIND_LINKS pointing at wheels rebuilt from this environment's installed dependencies,
+exactly the versions in the generated constraints file (whether PyPI serves them for the
+runner's platform is not checked here). The `gh` steps (deleting older cache entries,
+the keepalive) need GitHub's API: they are not run, and the test checks that a failure of
+theirs could never turn the job red (continue-on-error); in the request workflow, the
+step that fetches replies and recent issues is replaced by writing the empty lists GitHub
+would return for a new issue, and the reply and close steps are checked, not run.
+GitHub's own scheduling,
+concurrency and permissions are not exercised.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.actions import LocalRunner
+from tests.cli.test_archive_cli import issue_payload
+from tests.helpers import bare_remote, git
+from newsmirror.demo.server import DemoServer
+from newsmirror.publish.install import installed_distribution, wheel_of_installed
+
+pytestmark = pytest.mark.slow
+
+OPERATOR = ["-c", "user.name=Operator", "-c", "user.email=operator@example.org"]
+
+
+def newsmirror_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """The operator's `newsmirror` command: this environment's console script."""
+    import shutil
+    import sys
+
+    script = Path(sys.executable).with_name("newsmirror")
+    command = [str(script)] if script.exists() else [shutil.which("newsmirror") or "newsmirror"]
+    return subprocess.run([*command, *args], check=False, cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def wheelhouse_for(constraints: Path, folder: Path) -> Path:
+    """Wheels of the installed distributions the constraints file pins (uncompressed:
+    they only need to install, here)."""
+    folder.mkdir()
+    for line in constraints.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            name, version = line.split("==")
+            dist = installed_distribution(name)
+            assert dist.version == version, line
+            wheel_of_installed(dist, folder, compress=False)
+    return folder
+
+
+def run_mirror_job(tmp: Path, remote: Path, run_id: int, wheels: Path) -> LocalRunner:
+    workspace = tmp / f"run-{run_id}" / "work"
+    workspace.parent.mkdir()
+    event = workspace.parent / "event.json"
+    event.write_text(json.dumps({"schedule": "17 * * * *"}), encoding="utf-8")
+    runner = LocalRunner(
+        remote=remote, workspace=workspace, toolcache=tmp / "toolcache",
+        cache_store=tmp / "actions-cache",
+        github={"repository": "operator/news-archive", "run_id": run_id, "run_attempt": 1,
+                "token": "not-a-token", "event_name": "schedule", "event_path": str(event),
+                "event": {"schedule": "17 * * * *"}},
+        env={"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheels),
+             "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+    )
+    green = runner.run_job(workspace_file(runner), "mirror")
+    report = "\n".join(f"{r.name}: {r.outcome}\n{r.output[-3000:]}" for r in runner.results)
+    assert green, report
+    return runner
+
+
+def workspace_file(runner: LocalRunner) -> Path:
+    """The workflow as committed on the remote (the runner reads it from the pushed
+    commit, before checkout)."""
+    text = subprocess.run(["git", "--git-dir", str(runner.remote), "show",
+                           "main:.github/workflows/newsmirror.yml"], check=True,
+                          capture_output=True, text=True).stdout
+    path = runner.workspace.parent / "newsmirror.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_generated_workflow_installs_runs_and_pushes(tmp_path: Path):
+    remote = bare_remote(tmp_path / "remote.git")
+    archive = tmp_path / "operator" / "news-archive"
+    with DemoServer() as demo:
+        made = newsmirror_cli("init", str(archive), "--remote", str(remote), cwd=tmp_path)
+        assert made.returncode == 0, made.stderr
+        assert "newsmirror for the workflows:" in made.stdout and "wheel" in made.stdout
+        requirements = (archive / "requirements.txt").read_text(encoding="utf-8")
+        assert not re.search(r"^newsmirror\s*==", requirements, re.M), "never an index name"
+        [wheel] = (archive / ".newsmirror" / "dist").glob("newsmirror-*.whl")
+        assert f"./.newsmirror/dist/{wheel.name}" in requirements.splitlines()
+        assert git("ls-files", ".newsmirror", cwd=archive).split() == [
+            ".newsmirror/constraints.txt", f".newsmirror/dist/{wheel.name}"]
+
+        # The operator's edit: two sample sources on the loopback server; then the push.
+        config = archive / "newsmirror.toml"
+        text = config.read_text(encoding="utf-8").replace("bundled_sources = true",
+                                                          "bundled_sources = false")
+        text += "".join(f'\n[[sources]]\nslug = "{slug}"\nname = "{name}"\nurl = "{demo.base}/{slug}.xml"\n'
+                        for slug, name in (("voa", "美国之音"), ("bbc", "BBC 中文")))
+        config.write_text(text, encoding="utf-8")
+        git(*OPERATOR, "commit", "-qam", "My sources", cwd=archive)
+        git("push", "-q", "origin", "main", cwd=archive)
+        before = git("rev-parse", "main", cwd=remote)
+
+        wheels = wheelhouse_for(archive / ".newsmirror" / "constraints.txt", tmp_path / "wheels")
+        first = run_mirror_job(tmp_path, remote, 1001, wheels)
+
+        after = git("rev-parse", "main", cwd=remote)
+        assert after != before
+        assert git("rev-list", "--count", f"{before}..{after}", cwd=remote) == "1"
+        added = git("diff", "--name-only", before, after, cwd=remote).splitlines()
+        assert any(p.startswith("articles/voa/") for p in added), added
+        assert any(p.startswith("articles/bbc/") for p in added), added
+        assert "lists/voa.md" in added
+        assert git("log", "-1", "--format=%an", "main", cwd=remote) == "newsmirror"
+
+        # The newsmirror that ran is the committed wheel, installed into the fresh venv.
+        python = tmp_path / "toolcache" / "python" / "bin" / "python"
+        shown = subprocess.run(
+            [str(python), "-c", "import json, newsmirror; from importlib import metadata; "
+             "d = metadata.distribution('newsmirror'); "
+             "print(json.dumps([newsmirror.__file__, d.read_text('direct_url.json')]))"],
+            cwd=tmp_path, capture_output=True, text=True, check=True)
+        module, direct_url = json.loads(shown.stdout)
+        assert module.startswith(str(tmp_path / "toolcache")), module
+        assert json.loads(direct_url)["url"].endswith(f"/run-1001/work/.newsmirror/dist/{wheel.name}")
+
+        # Only GitHub API steps were left out, and none of them can fail the job.
+        assert {step["name"] for step in first.not_run} == {"Delete older cache entries",
+                                                            "Keep the schedule alive"}
+        assert all(step["continue-on-error"] for step in first.not_run)
+        outcomes = {r.name: r.outcome for r in first.results}
+        assert outcomes["Install newsmirror"] == outcomes["Mirror"] == "success"
+        assert outcomes["Save the local cache"] == "success"
+        assert (tmp_path / "actions-cache" / "newsmirror-cache-1001-1" / "catalog.sqlite").is_file()
+
+        # The next hour, on another fresh clone: the cache comes back, the edit is pushed.
+        demo.round = 2
+        second = run_mirror_job(tmp_path, remote, 1002, wheels)
+        restored = next(r for r in second.results if r.name == "Restore the local cache")
+        assert restored.output == "restored newsmirror-cache-1001-1"
+        assert git("rev-list", "--count", f"{after}..main", cwd=remote) == "1"
+        edited = git("diff", "--name-only", after, "main", cwd=remote).splitlines()
+        assert any(p.startswith("articles/voa/") for p in edited), edited
+        delete = next(s for s in second.not_run if s["name"] == "Delete older cache entries")
+        assert delete["env"]["KEEP"] == "newsmirror-cache-1002-1"
+
+        # A request from the repository's owner, on the same runner image (tool cache).
+        workspace = tmp_path / "request" / "work"
+        workspace.parent.mkdir()
+        payload = issue_payload("请存档 http://10.0.0.1/secret", number=7, association="OWNER")
+        event = workspace.parent / "event.json"
+        event.write_text(json.dumps(payload), encoding="utf-8")
+
+        def no_replies_yet(work: Path) -> None:
+            (work / "replies.json").write_text("[]")
+            (work / "recent.json").write_text("[]")
+
+        flow = workspace.parent / "archive-request.yml"
+        flow.write_text(git("--git-dir", str(remote), "show",
+                            "main:.github/workflows/archive-request.yml", cwd=tmp_path))
+        runner = LocalRunner(
+            remote=remote, workspace=workspace, toolcache=tmp_path / "toolcache",
+            cache_store=tmp_path / "actions-cache",
+            github={"repository": "reader/mirror", "run_id": 2001, "run_attempt": 1,
+                    "token": "not-a-token", "event_name": "issues", "event_path": str(event),
+                    "event": payload},
+            env={"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheels),
+                 "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+            gh_standins={"Look up earlier replies and requests": no_replies_yet})
+        assert runner.run_job(flow, "archive")
+        outcomes = {r.name: r.outcome for r in runner.results}
+        assert outcomes["Install newsmirror"] == "success"
+        assert outcomes["Archive the pages named in the issue"] == "failure"  # continue-on-error
+        assert outcomes["Close the issue when every page was archived"] == "skipped"
+        [reply_step] = [s for s in runner.not_run if s["name"] == "Reply on the issue"]
+        assert reply_step["run"] == ('gh issue comment 7 --repo "$GITHUB_REPOSITORY" '
+                                     "--body-file comment.md")
+        reply = (workspace / "comment.md").read_text(encoding="utf-8")
+        assert reply.startswith("<!-- newsmirror-request -->\n已存档 0/1 个网页。")
+        assert "10.0.0.1 is a private address" in reply
