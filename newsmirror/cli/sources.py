@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from newsmirror.cli.output import out, resolve_config
+from newsmirror.cli.output import out, plural, resolve_config
 from newsmirror.cli.run import ARCHIVE_OPTION, CONFIG_OPTION
 
 sources_app = typer.Typer(help="List the sources with their health; import or export OPML.",
@@ -101,7 +101,7 @@ def sources(
                    str(r["consecutive_failures"]), _when(r["next_attempt_ms"]),
                    "yes" if r["validators"] else "no", str(r["articles"])] for r in rows]
     if out.stdout.is_terminal:
-        table = Table(*columns, title=f"{len(rows)} sources ({loaded.file})")
+        table = Table(*columns, title=f"{plural(len(rows), 'source')} ({loaded.file})")
         for row in table_rows:
             table.add_row(*row)
         out.stdout.print(table)
@@ -211,7 +211,7 @@ def export_opml(
         sys.stdout.flush()
     else:
         write_atomic(output, data)
-        out.info(f"wrote {len(loaded.sources)} sources to {output}")
+        out.info(f"wrote {plural(len(loaded.sources), 'source')} to {output}")
 
 
 def register(app: typer.Typer) -> None:
