@@ -121,6 +121,10 @@ class Repo:
             raise GitError(f"cannot compare {old[:12]} with {new[:12]}")
         return [p for p in done.stdout.decode("utf-8").split("\0") if p]
 
+    def is_ancestor(self, old: str, new: str) -> bool:
+        """Whether commit `old` is in the history of `new` (False when either is unknown)."""
+        return self.git("merge-base", "--is-ancestor", old, new, check=False).returncode == 0
+
     def dirty(self, *paths: str) -> list[str]:
         """Paths with uncommitted changes (untracked included), one entry per file."""
         out = self.git("status", "--porcelain", "-z", "--untracked-files=all", "--no-renames",

@@ -346,3 +346,53 @@ def test_a_run_where_every_source_failed_commits_its_state(httpserver: HTTPServe
     # A green run that only waits out a backoff commits nothing.
     waiting = runs.run(sources, T0 + 4 * HOUR_MS)
     assert waiting.ok and waiting.commit is None and waiting.backing_off == 1
+
+
+def test_articles_of_a_lost_push_come_back_though_the_feed_would_answer_304(
+        httpserver: HTTPServer, tmp_path: Path):
+    """A run commits new articles, its push fails and its runner is gone; the cache it
+    saved holds the ETag of the feed that had them. The next run, on a fresh clone without
+    that commit, must not send that ETag (a 304 would keep the articles out for good);
+    sources whose commits were not lost keep theirs."""
+    seen: dict[str, list[str | None]] = {"voa": [], "rfi": []}
+    feeds = {"voa": (rss(items(2)), '"v1"'), "rfi": (rss(items(1, start=10)), '"r1"')}
+
+    def handler(slug: str):
+        def answer(request: Request) -> Response:
+            body, etag = feeds[slug]
+            seen[slug].append(request.headers.get("If-None-Match"))
+            if request.headers.get("If-None-Match") == etag:
+                return Response(status=304, headers={"ETag": etag})
+            return Response(body, content_type="application/rss+xml", headers={"ETag": etag})
+        return answer
+
+    for slug in feeds:
+        httpserver.expect_request(f"/{slug}.xml").respond_with_handler(handler(slug))
+    sources = [{"slug": s, "name": s.upper(), "url": httpserver.url_for(f"/{s}.xml")} for s in feeds]
+    runs = Ephemeral(tmp_path)
+    first = runs.run(sources, T0)
+    assert first.push.ok and first.notes == []
+
+    hook = runs.remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'pushes are frozen' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    feeds["voa"] = (rss(items(3)), '"v2"')  # a new article
+    lost = runs.run(sources, T0 + HOUR_MS)
+    assert lost.new == 1 and lost.commit and not lost.push.ok
+    assert "pushes are frozen" in lost.push.message
+    assert seen == {"voa": [None, '"v1"'], "rfi": [None, '"r1"']}
+    hook.unlink()
+
+    again = runs.run(sources, T0 + 2 * HOUR_MS)
+    assert seen["voa"][-1] is None  # the whole feed, not a 304
+    assert seen["rfi"][-1] == '"r1"'  # nothing of rfi's was lost: still conditional
+    assert again.new == 1 and again.push.ok
+    assert again.notes[-1] == ("commits of an earlier run never reached the remote (its push "
+                               "failed); fetching these sources in full again: voa")
+    assert len(list((runs.archive / "articles" / "voa").rglob("*.md"))) == 3
+    remote_files = git("ls-tree", "-r", "--name-only", "main", "articles/voa", cwd=runs.remote).split()
+    assert len(remote_files) == 3
+
+    # Once it is pushed, nothing is lost any more: conditional again, no note.
+    settled = runs.run(sources, T0 + 3 * HOUR_MS)
+    assert settled.notes == [] and seen["voa"][-1] == '"v2"' and settled.commit is None
