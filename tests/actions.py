@@ -134,9 +134,11 @@ class StepResult:
 
 class FakeGitHub:
     """GitHub's side of `gh`, on disk: `bin` holds a `gh` that runs tests/fakegh.py
-    against `state` (issues, labels and comments per repository, and every call made)."""
+    against `state` (issues, labels and comments per repository, and every call made)
+    and, for `gh cache`, the entries of a LocalRunner's `cache_store`."""
 
-    def __init__(self, folder: Path, *, labels: dict[str, list[str]] | None = None):
+    def __init__(self, folder: Path, *, labels: dict[str, list[str]] | None = None,
+                 cache_store: Path | None = None):
         self.bin = folder / "bin"
         self.bin.mkdir(parents=True)
         self.state = folder / "github.json"
@@ -144,12 +146,23 @@ class FakeGitHub:
             repo: {"issues": [], "labels": names} for repo, names in (labels or {}).items()}}))
         program = Path(__file__).with_name("fakegh.py")
         gh = self.bin / "gh"
-        gh.write_text(f"#!/bin/sh\nFAKE_GH_STATE='{self.state}' exec '{sys.executable}' "
+        caches = f"FAKE_GH_CACHE='{cache_store}' " if cache_store else ""
+        gh.write_text(f"#!/bin/sh\n{caches}FAKE_GH_STATE='{self.state}' exec '{sys.executable}' "
                       f"'{program}' \"$@\"\n", encoding="utf-8")
         gh.chmod(0o755)
 
     def data(self) -> dict:
         return json.loads(self.state.read_text(encoding="utf-8"))
+
+    def add_issue(self, repo: str, number: int, title: str, body: str, labels: list[str]) -> None:
+        """An issue someone opened on `repo`."""
+        data = self.data()
+        entry = data["repos"].setdefault(repo, {"issues": [], "labels": []})
+        entry["labels"] = sorted(set(entry["labels"]) | set(labels))
+        entry["issues"].append({"number": number, "title": title, "body": body, "labels": labels,
+                                "state": "open", "comments": []})
+        data["next_number"] = max(data.get("next_number", 0), number)
+        self.state.write_text(json.dumps(data, ensure_ascii=False))
 
     def issues(self, repo: str, *, label: str | None = None) -> list[dict]:
         found = self.data().get("repos", {}).get(repo, {}).get("issues", [])

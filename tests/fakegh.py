@@ -17,6 +17,7 @@ import argparse
 import fcntl
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -156,8 +157,32 @@ def api(state: dict, argv: list[str]) -> str:
 
 
 def cache(state: dict, argv: list[str]) -> str:
-    if argv[:1] in (["list"], ["delete"]):
-        return ""  # no cache entries on this stand-in's repository
+    """Actions cache entries: the folders of the runner stand-in's cache store
+    ($FAKE_GH_CACHE), newest first as gh lists them."""
+    store = Path(os.environ["FAKE_GH_CACHE"]) if os.environ.get("FAKE_GH_CACHE") else None
+    parser = _issue_parser()
+    if argv[:1] == ["list"]:
+        parser.add_argument("--key", "-k", default="")
+        parser.add_argument("--limit", "-L", type=int, default=30)
+        parser.add_argument("--json")
+        parser.add_argument("--jq", "-q")
+        args = parser.parse_args(argv[1:])
+        entries = sorted(store.iterdir(), key=lambda p: -p.stat().st_mtime_ns) \
+            if store and store.is_dir() else []
+        keys = [e.name for e in entries if e.name.startswith(args.key)][:args.limit]
+        if args.json == "key" and args.jq == ".[].key":
+            return "\n".join(keys)
+        if args.json and not args.jq:
+            return json.dumps([{"key": k} for k in keys])
+        raise Refused(f"fake gh: unsupported cache list output: --json {args.json} --jq {args.jq}")
+    if argv[:1] == ["delete"]:
+        parser.add_argument("key")
+        args = parser.parse_args(argv[1:])
+        entry = store / args.key if store else None
+        if entry is None or not entry.is_dir():
+            raise Refused(f"X Could not find a cache matching {args.key} in {args.repo}")
+        shutil.rmtree(entry)
+        return ""
     raise Refused(f"fake gh: unsupported command: cache {' '.join(argv[:1])}")
 
 

@@ -84,7 +84,7 @@ def test_the_workflow_runs_hourly_off_the_hour_one_at_a_time(archive: Path):
     assert minute.isdigit() and 0 < int(minute) < 60 and hour == "*" and rest == ["*", "*", "*"]
     assert "workflow_dispatch" in flow[True]
     assert flow["concurrency"] == {"group": "newsmirror", "cancel-in-progress": False}
-    assert flow["permissions"] == {"contents": "write", "actions": "write"}
+    assert flow["permissions"] == {"contents": "write", "actions": "write", "issues": "write"}
     steps = flow["jobs"]["mirror"]["steps"]
     uses = {step["uses"].split("@")[0]: step for step in steps if "uses" in step}
     assert uses["actions/checkout"]["with"] == {"fetch-depth": 0}
@@ -104,6 +104,15 @@ def test_the_workflow_runs_hourly_off_the_hour_one_at_a_time(archive: Path):
     delete = next(step for step in steps if step.get("name") == "Delete older cache entries")
     assert "gh cache delete" in delete["run"] and delete["continue-on-error"] is True
     assert delete["env"]["KEEP"] == save["key"]
+    # Health issues after every run, a red one too, with the job's token.
+    issues = next(step for step in steps if step.get("name") == "Report source health in issues")
+    assert issues["if"] == "always()" and "continue-on-error" not in issues
+    assert issues["run"] == ('newsmirror sources issues --config newsmirror.toml --archive . '
+                             '--repo "$GITHUB_REPOSITORY"')
+    assert issues["env"] == {"GH_TOKEN": "${{ github.token }}"}
+    # The cache is saved after a red run too: its state (failure counts, backoff, ETags)
+    # exists nowhere else when the push failed.
+    assert next(s for s in steps if s.get("uses", "").startswith("actions/cache/save"))["if"] == "always()"
     requirements = (archive / "requirements.txt").read_text(encoding="utf-8")
     assert not re.search(r"^newsmirror\s*==", requirements, re.M), "never an unpublished index name"
     assert "-c .newsmirror/constraints.txt" in requirements.splitlines()
