@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import shlex
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -127,6 +130,23 @@ def test_the_cron_line_is_printed_and_in_the_readme(tmp_path: Path):
     assert str(folder.resolve()) in line
     assert line in (folder / "README.md").read_text(encoding="utf-8")
     assert cron_line(Path("/a b")) == "17 * * * * cd '/a b' && newsmirror run >> newsmirror.log 2>&1"
+
+
+def test_the_cron_line_names_newsmirror_by_a_path_cron_finds(tmp_path: Path):
+    """cron runs with PATH=/usr/bin:/bin: a bare `newsmirror` from a virtual environment
+    would be "command not found" every hour, in a log nobody reads."""
+    script = Path(sys.executable).with_name("newsmirror")
+    env = {k: v for k, v in os.environ.items() if k != "PATH"}
+    env["PATH"] = "/usr/bin:/bin"
+    done = subprocess.run([str(script), "init", str(tmp_path / "a")], cwd=tmp_path, env=env,
+                          check=False, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    line = done.stdout.strip().splitlines()[-1]
+    command = line.split(" && ", 1)[1].removesuffix(" run >> newsmirror.log 2>&1")
+    assert command == shlex.quote(str(script))
+    version = subprocess.run(f"{command} --version", shell=True, cwd=tmp_path, env=env,
+                             check=False, capture_output=True, text=True, timeout=60)
+    assert version.returncode == 0 and version.stdout.startswith("newsmirror "), version.stderr
 
 
 def test_init_refuses_a_folder_that_already_has_a_configuration(archive: Path):
