@@ -15,7 +15,7 @@ from tests.helpers import git
 from tests.pipeline.feeds import Item, rss
 
 README = (PROJECT / "README.md").read_text(encoding="utf-8")
-TOML_BLOCKS = re.findall(r"```toml\n(.*?)```", README, re.S)
+TOML_BLOCKS = re.findall(r"```toml\n(.*?)```", README, re.DOTALL)
 
 
 def newsmirror(command: str, cwd: Path) -> subprocess.CompletedProcess:
