@@ -15,6 +15,8 @@ from pathlib import Path
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from newsmirror.archive.catalog import Catalog
+from newsmirror.archive.store import open_store
 from newsmirror.config import parse_config
 from newsmirror.pipeline import run_mirror
 from newsmirror.sources.health import HOUR_MS, read_health, state_files
@@ -396,3 +398,43 @@ def test_articles_of_a_lost_push_come_back_though_the_feed_would_answer_304(
     # Once it is pushed, nothing is lost any more: conditional again, no note.
     settled = runs.run(sources, T0 + 3 * HOUR_MS)
     assert settled.notes == [] and seen["voa"][-1] == '"v2"' and settled.commit is None
+
+
+def test_a_push_that_rebased_is_not_a_lost_push(mirror, httpserver: HTTPServer, tmp_path: Path):
+    """The catalog records the commit before the push; a push that had to rebase replaces
+    that commit. It still exists, nothing was lost: no full rebuild, validators kept."""
+    seen: list[str | None] = []
+
+    def feed(request: Request) -> Response:
+        seen.append(request.headers.get("If-None-Match"))
+        if request.headers.get("If-None-Match") == '"e1"':
+            return Response(status=304, headers={"ETag": '"e1"'})
+        return Response(rss(items(2)), content_type="application/rss+xml", headers={"ETag": '"e1"'})
+
+    httpserver.expect_request("/f.xml").respond_with_handler(feed)
+    sources = [{"slug": "s", "name": "S", "url": httpserver.url_for("/f.xml")}]
+    mirror.run(sources, now_ms=T0)
+    other = tmp_path / "other"
+    git("clone", "-q", str(mirror.remote), str(other), cwd=tmp_path)
+    (other / "notes.txt").write_text("the operator's note\n")
+    git("add", "notes.txt", cwd=other)
+    git("-c", "user.name=o", "-c", "user.email=o@x", "commit", "-qm", "A note", cwd=other)
+    git("push", "-q", "origin", "main", cwd=other)
+    httpserver.expect_request("/g.xml").respond_with_data(rss(items(1, start=5)),
+                                                          content_type="application/rss+xml")
+    sources.append({"slug": "g", "name": "G", "url": httpserver.url_for("/g.xml")})
+    rebased = mirror.run(sources, now_ms=T0 + HOUR_MS)  # a commit, rebased onto the note
+    assert rebased.push.ok and rebased.new == 1
+    assert "A note" in git("log", "--format=%s", cwd=mirror.archive)
+    after = mirror.run(sources, now_ms=T0 + 2 * HOUR_MS)
+    assert after.notes == [] and seen[-1] == '"e1"' and after.commit is None
+
+    # What the rebase leaves the catalog with: a commit that exists but is not in the
+    # history any more (here one with the same tree and no parent).
+    side = git("commit-tree", "HEAD^{tree}", "-m", "rebased away", cwd=mirror.archive)
+    catalog = Catalog(mirror.archive / ".newsmirror" / "cache" / "catalog.sqlite")
+    catalog.set_meta("head", side)
+    catalog.commit()
+    catalog.close()
+    with open_store(mirror.archive) as store:
+        assert store.repaired == [] and store.lost == set() and store.stale == set()
