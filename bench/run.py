@@ -98,7 +98,7 @@ class ChildRun:
 
     def counts(self) -> dict[str, int]:
         """new / updated / failed from the summary line of `newsmirror run`."""
-        match = re.search(r"(\d+) new, (\d+) updated, (\d+) sources failed", self.stdout)
+        match = re.search(r"(\d+) new, (\d+) updated, (\d+) sources? failed", self.stdout)
         if not match:
             return {}
         return dict(zip(("new", "updated", "failed"), map(int, match.groups())))

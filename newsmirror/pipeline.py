@@ -286,6 +286,15 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
         health, problems = load_states(committed_file, cached_file)
         for problem in problems:
             report.warnings.append(problem)
+        if lost := sorted(store.lost & set(health)):
+            # Their last validators belong to articles that never reached the remote:
+            # a 304 now would keep those articles out for good. Ask for the whole feed.
+            for slug in lost:
+                health[slug] = replace(health[slug], etag=None, last_modified=None)
+            note = (f"commits of an earlier run never reached the remote (its push failed); "
+                    f"fetching these sources in full again: {', '.join(lost)}")
+            report.notes.append(note)
+            reporter.note(note)
         stats = store.catalog.stats()
         for slug, state in health.items():  # what an older health file did not record
             health[slug] = migrate(state, stats[slug].newest_ms if slug in stats else None, now_ms)

@@ -5,12 +5,15 @@ the workflows use, runs each step's `run:` script with bash as GitHub does
 equivalents: actions/checkout by a git clone, actions/setup-python by a virtual
 environment of this Python, actions/cache/restore and save by copying a folder to and
 from a local store. Steps that call the GitHub API (`gh`) cannot run here: they are
-recorded, not run, and get the outcome "skipped". Anything else it does not know fails
-the test instead of being ignored."""
+recorded, not run, and get the outcome "skipped", unless the runner is given a
+`FakeGitHub`, a stand-in `gh` (tests/fakegh.py) that keeps a repository's issues, labels
+and comments in a JSON file: then they run against it like any other step. Anything else
+it does not know fails the test instead of being ignored."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -129,6 +132,46 @@ class StepResult:
     output: str = ""
 
 
+class FakeGitHub:
+    """GitHub's side of `gh`, on disk: `bin` holds a `gh` that runs tests/fakegh.py
+    against `state` (issues, labels and comments per repository, and every call made)
+    and, for `gh cache`, the entries of a LocalRunner's `cache_store`."""
+
+    def __init__(self, folder: Path, *, labels: dict[str, list[str]] | None = None,
+                 cache_store: Path | None = None):
+        self.bin = folder / "bin"
+        self.bin.mkdir(parents=True)
+        self.state = folder / "github.json"
+        self.state.write_text(json.dumps({"repos": {
+            repo: {"issues": [], "labels": names} for repo, names in (labels or {}).items()}}))
+        program = Path(__file__).with_name("fakegh.py")
+        gh = self.bin / "gh"
+        caches = f"FAKE_GH_CACHE='{cache_store}' " if cache_store else ""
+        gh.write_text(f"#!/bin/sh\n{caches}FAKE_GH_STATE='{self.state}' exec '{sys.executable}' "
+                      f"'{program}' \"$@\"\n", encoding="utf-8")
+        gh.chmod(0o755)
+
+    def data(self) -> dict:
+        return json.loads(self.state.read_text(encoding="utf-8"))
+
+    def add_issue(self, repo: str, number: int, title: str, body: str, labels: list[str]) -> None:
+        """An issue someone opened on `repo`."""
+        data = self.data()
+        entry = data["repos"].setdefault(repo, {"issues": [], "labels": []})
+        entry["labels"] = sorted(set(entry["labels"]) | set(labels))
+        entry["issues"].append({"number": number, "title": title, "body": body, "labels": labels,
+                                "state": "open", "comments": []})
+        data["next_number"] = max(data.get("next_number", 0), number)
+        self.state.write_text(json.dumps(data, ensure_ascii=False))
+
+    def issues(self, repo: str, *, label: str | None = None) -> list[dict]:
+        found = self.data().get("repos", {}).get(repo, {}).get("issues", [])
+        return [i for i in found if label is None or label in i["labels"]]
+
+    def calls(self) -> list[list[str]]:
+        return self.data().get("calls", [])
+
+
 @dataclass
 class LocalRunner:
     """Runs one job of a workflow file in `workspace`."""
@@ -145,6 +188,8 @@ class LocalRunner:
     env: dict[str, str] = field(default_factory=dict)
     gh_standins: dict[str, Callable[[Path], None]] = field(default_factory=dict)
     """Step name -> what to do instead of a step that calls the GitHub API."""
+    github_api: FakeGitHub | None = None
+    """When given, steps that call `gh` run, with its `gh` first on PATH."""
     results: list[StepResult] = field(default_factory=list)
     not_run: list[dict] = field(default_factory=list)
     """The `gh` steps recorded instead of run: {name, run, env, continue-on-error}."""
@@ -171,6 +216,8 @@ class LocalRunner:
             "GITHUB_REF_NAME": "main", "RUNNER_TEMP": str(self.workspace.parent / "runner-temp"),
         })
         env.update(self.env)
+        if self.github_api is not None:
+            env["PATH"] = os.pathsep.join([str(self.github_api.bin), env["PATH"]])
         return env
 
     def run_job(self, workflow: Path, job: str) -> bool:
@@ -209,7 +256,7 @@ class LocalRunner:
 
     def _run(self, name: str, step: dict, expr: Expressions, env: dict) -> StepResult:
         script = expr.substitute(step["run"])
-        if re.search(r"(^|[|;&(]\s*|\n\s*)gh\s", script):
+        if self.github_api is None and re.search(r"(^|[|;&(]\s*|\n\s*)gh\s", script):
             self.not_run.append({"name": name, "run": script, "env": env,
                                  "continue-on-error": bool(step.get("continue-on-error"))})
             if name in self.gh_standins:

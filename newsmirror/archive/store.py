@@ -45,6 +45,11 @@ class Store:
     stale: set[str] | None = field(default_factory=set)
     """Sources whose articles changed outside this run (pulled commits, re-read files), so
     their lists and feeds need regenerating; None when that may be every source."""
+    lost: set[str] = field(default_factory=set)
+    """Sources with articles the cached catalog knew and this checkout does not have: the
+    commits that held them never reached the remote (a push that failed on a runner that
+    is gone). Their conditional-request validators must go, or a 304 would keep those
+    articles from ever coming back."""
 
     @property
     def cache(self) -> Path:
@@ -102,7 +107,8 @@ def open_store(root: Path, *, branch: str = "main", remote: tuple[str, str] | No
             sync = sync_catalog(root, repo, catalog, check_uncommitted=not clean_start)
             repaired.extend(sync.notes)
             yield Store(root=root, repo=repo, catalog=catalog, repaired=repaired,
-                        clean_start=clean_start, stale=None if not clean_start else sync.slugs)
+                        clean_start=clean_start, stale=None if not clean_start else sync.slugs,
+                        lost=sync.lost)
         finally:
             catalog.close()
 
@@ -122,6 +128,8 @@ class Sync:
     notes: list[str]
     slugs: set[str] | None
     """Sources whose article files were (re)read; None after a full rebuild."""
+    lost: set[str] = field(default_factory=set)
+    """Sources with catalogued articles that the checkout lacks (see Store.lost)."""
 
 
 def sync_catalog(root: Path, repo: Repo, catalog: Catalog, *, check_uncommitted: bool = True) -> Sync:
@@ -134,8 +142,20 @@ def sync_catalog(root: Path, repo: Repo, catalog: Catalog, *, check_uncommitted:
     catalog.begin()
     # Without any commit yet there is nothing to compare with; such an archive is small.
     changed = [] if head and seen == head else _changed_between(repo, seen, head)
+    known: dict[str, tuple[str, str]] = {}
+    if seen and head and seen != head and not repo.has_commit(seen):
+        # The commit the catalog last saw does not exist here: this is a fresh clone with
+        # the cache of a run whose commits never reached the remote. Read everything again
+        # and see what the catalog had that is gone. (A commit that exists but was
+        # rebased away, as a push that found the remote moved on does, compares as usual.)
+        changed = None
+        known = {e.path: (e.slug, e.digest) for e in catalog.entries()}
     if seen is None or changed is None:
         count = catalog.rebuild(root)
+        if known:
+            now = {e.path: (e.slug, e.digest) for e in catalog.entries()}
+            sync.lost = {slug for path, (slug, digest) in known.items()
+                         if now.get(path) != (slug, digest)}
         sync.slugs = None
         if count:
             sync.notes.append(f"rebuilt the catalog from {count} article files")

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from newsmirror.cli.output import out, preflight, resolve_config
+from newsmirror.cli.output import out, plural, preflight, resolve_config
 from newsmirror.cli.run import ARCHIVE_OPTION, CONFIG_OPTION
 
 
@@ -27,7 +27,7 @@ def check(
     loaded = resolve_config(config, archive)
     preflight(loaded, push=not no_push)
     enabled = sum(1 for s in loaded.sources if s.enabled)
-    out.stdout.print(f"{loaded.file}: ok ({enabled} sources to run, archive {loaded.archive})",
+    out.stdout.print(f"{loaded.file}: ok ({plural(enabled, 'source')} to run, archive {loaded.archive})",
                      markup=False)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from newsmirror.cli.output import out, push_failed
+from newsmirror.cli.output import out, plural, push_failed
 from newsmirror.cli.run import execute, print_summary
 
 MARKER = ".newsmirror-demo"
@@ -94,7 +94,7 @@ def demo(
                          capture_output=True, text=True, check=True).stdout
     out.stdout.print("\n== The archive's history\n" + log.rstrip(), markup=False)
     articles = sorted(p.relative_to(archive).as_posix() for p in (archive / "articles").rglob("*.md"))
-    out.stdout.print(f"\n== {len(articles)} articles in {archive}", markup=False)
+    out.stdout.print(f"\n== {plural(len(articles), 'article')} in {archive}", markup=False)
     for path in articles:
         out.stdout.print(f"  {path}", markup=False)
     from newsmirror.archive.store import open_store

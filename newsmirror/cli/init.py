@@ -49,9 +49,23 @@ class Starter:
 
 
 def cron_line(folder: Path, command: str = "newsmirror") -> str:
-    """The crontab line that does what the workflow does, on one's own machine."""
+    """The crontab line that does what the workflow does, on one's own machine.
+    `command` is shell words (see `running_command`)."""
     return (f"{SCHEDULE_MINUTE} * * * * cd {shlex.quote(str(folder))} && "
-            f"{shlex.quote(command)} run >> {LOG_FILE} 2>&1")
+            f"{command} run >> {LOG_FILE} 2>&1")
+
+
+def running_command() -> str:
+    """The running newsmirror as cron can start it: cron's PATH is only /usr/bin:/bin, so
+    the console script by its absolute path (a virtual environment's bin/ is rarely on
+    it), else this Python with `-m newsmirror`."""
+    script = Path(sys.argv[0])
+    if script.name == "newsmirror" and script.is_file():
+        return shlex.quote(str(script.absolute()))
+    found = shutil.which("newsmirror")
+    if found:
+        return shlex.quote(str(Path(found).absolute()))
+    return f"{shlex.quote(sys.executable)} -m newsmirror"
 
 
 def _toml(text: str) -> str:
@@ -317,7 +331,7 @@ def init(
     except InstallError as err:
         raise out.fail(f"cannot package newsmirror for the workflows: {err}", 1) from None
     starter = build_starter(folder, bundled=bundled, branch=branch, remote=remote,
-                            command=shutil.which("newsmirror") or "newsmirror", install=install)
+                            command=running_command(), install=install)
     try:
         parse_config(tomllib.loads(starter.files[CONFIG_FILE]), file=str(folder / CONFIG_FILE),
                      base=folder)

@@ -17,6 +17,11 @@ from rich.progress import (
 from newsmirror.models import SourceOutcome
 
 
+def plural(n: int, word: str) -> str:
+    """`1 source`, `2 sources`: a number and an English noun that agrees with it."""
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 class Output:
     def __init__(self) -> None:
         self.quiet = False
@@ -93,7 +98,7 @@ class RunProgress:
             self.progress.start()
             self.total = total
             self.task = self.progress.add_task(self.label, total=total)
-        out.detail(f"{self.label}: {total} sources")
+        out.detail(f"{self.label}: {plural(total, 'source')}")
 
     def _describe(self) -> None:
         if self.progress is None:

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from newsmirror.cli.output import out, resolve_config
+from newsmirror.cli.output import out, plural, resolve_config
 from newsmirror.cli.run import ARCHIVE_OPTION, CONFIG_OPTION
 
 
@@ -35,7 +35,7 @@ def rebuild(
             store.catalog.commit()
     except ArchiveBusyError as err:
         raise out.fail(str(err), 3) from None
-    out.stdout.print(f"{count} articles read; {len(changed)} derived files rewritten "
+    out.stdout.print(f"{plural(count, 'article')} read; {plural(len(changed), 'derived file')} rewritten "
                      f"in {time.perf_counter() - started:.1f} s", markup=False)
     for path in changed:
         out.detail(f"rewrote {path}")

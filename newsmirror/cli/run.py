@@ -14,6 +14,7 @@ from newsmirror.cli.output import (
     describe_outcome,
     interrupted,
     out,
+    plural,
     preflight,
     push_failed,
     resolve_config,
@@ -28,7 +29,7 @@ def print_summary(report) -> None:
     for outcome in report.outcomes:
         out.stdout.print(describe_outcome(outcome), markup=False)
     failed = sum(1 for o in report.outcomes if o.failed)
-    total = f"{report.new} new, {report.updated} updated, {failed} sources failed"
+    total = f"{report.new} new, {report.updated} updated, {plural(failed, 'source')} failed"
     if report.backing_off:
         total += f", {report.backing_off} backing off"
     if report.commit:

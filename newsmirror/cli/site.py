@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from newsmirror.cli.output import out
+from newsmirror.cli.output import out, plural
 from newsmirror.cli.run import ARCHIVE_OPTION, CONFIG_OPTION, resolve_config
 
 OUT_OPTION = typer.Option(None, "--out", "-o", help="Where to write the site (default: ./site "
@@ -57,7 +57,7 @@ def site(
     for path in report.written:
         out.detail(f"wrote {path}")
     out.stdout.print(
-        f"{report.articles} articles from {report.sources} sources: "
+        f"{plural(report.articles, 'article')} from {plural(report.sources, 'source')}: "
         f"{len(report.written)} files written ({len(report.pages_written)} pages, "
         f"{len(report.index_files_written)} search index files), {report.unchanged} unchanged, "
         f"{len(report.removed)} removed",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from newsmirror.cli.output import out, resolve_config
+from newsmirror.cli.output import out, plural, resolve_config
 from newsmirror.cli.run import ARCHIVE_OPTION, CONFIG_OPTION
 
 sources_app = typer.Typer(help="List the sources with their health; import or export OPML.",
@@ -101,7 +102,7 @@ def sources(
                    str(r["consecutive_failures"]), _when(r["next_attempt_ms"]),
                    "yes" if r["validators"] else "no", str(r["articles"])] for r in rows]
     if out.stdout.is_terminal:
-        table = Table(*columns, title=f"{len(rows)} sources ({loaded.file})")
+        table = Table(*columns, title=f"{plural(len(rows), 'source')} ({loaded.file})")
         for row in table_rows:
             table.add_row(*row)
         out.stdout.print(table)
@@ -211,7 +212,52 @@ def export_opml(
         sys.stdout.flush()
     else:
         write_atomic(output, data)
-        out.info(f"wrote {len(loaded.sources)} sources to {output}")
+        out.info(f"wrote {plural(len(loaded.sources), 'source')} to {output}")
+
+
+@sources_app.command("issues")
+def health_issues(
+    ctx: typer.Context,
+    config: Path | None = CONFIG_OPTION,
+    archive: Path | None = ARCHIVE_OPTION,
+    repo: str | None = typer.Option(
+        None, "--repo", envvar="GITHUB_REPOSITORY", show_envvar=True,
+        help="The GitHub repository (OWNER/NAME) to keep the issues on."),
+) -> None:
+    """Open one issue (label source-health) per source that is failing, stale or dead,
+    and close it when the source recovers, with GitHub's `gh` CLI (which needs GH_TOKEN
+    or `gh auth login`). Reads the state the last run left; the hourly workflow runs it
+    after `newsmirror run`. Exits 3 when gh is missing or a call fails."""
+    import time
+
+    from newsmirror.sources.health import load_states, state_files
+    from newsmirror.sources.issues import GhError, GitHubIssues, plan_issues
+
+    if not repo:
+        raise out.fail("sources issues: no repository: give --repo OWNER/NAME "
+                       "(on GitHub Actions, $GITHUB_REPOSITORY names it)", 2)
+    if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
+        raise out.fail(f"sources issues: --repo {repo!r} is not OWNER/NAME", 2)
+    parent = ctx.parent.params if ctx.parent else {}
+    loaded = resolve_config(config or parent.get("config"), archive or parent.get("archive"))
+    health, problems = load_states(*state_files(loaded.archive))
+    for problem in problems:
+        out.warn(problem)
+    now_ms = int(time.time() * 1000)
+    done = {"open": 0, "update": 0, "close": 0}
+    try:
+        github = GitHubIssues(repo)
+        plan = plan_issues(loaded.sources, health, github.open_issues(), now_ms)
+        for action in plan.actions:
+            answer = github.apply(action)
+            done[action.kind] += 1
+            where = f"#{action.number}" if action.number else (answer or "a new issue")
+            verb = {"open": "opened", "update": "updated", "close": "closed"}[action.kind]
+            out.stdout.print(f"{verb} {where} ({action.slug}): {action.title}", markup=False)
+    except GhError as err:
+        raise out.fail(str(err), 3) from None
+    print(f"source-health issues on {repo}: {done['open']} opened, {done['update']} updated, "
+          f"{done['close']} closed, {plan.unchanged} unchanged")
 
 
 def register(app: typer.Typer) -> None:

@@ -121,6 +121,10 @@ class Repo:
             raise GitError(f"cannot compare {old[:12]} with {new[:12]}")
         return [p for p in done.stdout.decode("utf-8").split("\0") if p]
 
+    def has_commit(self, rev: str) -> bool:
+        """Whether this repository has the commit `rev`."""
+        return self.git("cat-file", "-e", f"{rev}^{{commit}}", check=False).returncode == 0
+
     def dirty(self, *paths: str) -> list[str]:
         """Paths with uncommitted changes (untracked included), one entry per file."""
         out = self.git("status", "--porcelain", "-z", "--untracked-files=all", "--no-renames",

@@ -63,9 +63,10 @@ jobs:
           gh api --paginate "repos/$GITHUB_REPOSITORY/issues/$NUMBER/comments?per_page=100" > replies.json
           since=$(date -u -d '2 days ago' +%Y-%m-%dT%H:%M:%SZ)
           gh api --paginate "repos/$GITHUB_REPOSITORY/issues?creator=$AUTHOR&labels={label}&state=all&since=$since&per_page=100" > recent.json
+      # Exits 1 when a page could not be archived and 3 when the push failed: the job goes
+      # red, and the reply below is posted all the same (always()).
       - name: Archive the pages named in the issue
         id: archive
-        continue-on-error: true
         run: >-
           newsmirror archive --config {config} --from-issue "$GITHUB_EVENT_PATH"
           --replies replies.json --recent recent.json --label {label} --comment-out comment.md
@@ -103,7 +104,8 @@ def mirror_workflow_yaml(*, config: str = "newsmirror.toml", requirements: str =
     """.github/workflows/newsmirror.yml: the mirror every hour at `minute`, never two runs
     at once. It installs from `requirements` (pinned by `constraints`) and keeps one
     entry of the local cache: it restores the newest, saves its own and deletes the
-    older ones with `gh cache delete`."""
+    older ones with `gh cache delete`. After the run, `newsmirror sources issues` keeps one
+issue per unhealthy source on the repository."""
     cache_key = CACHE_KEY
     return f"""\
 # Runs newsmirror every hour (written by `newsmirror init`). It commits only when
@@ -124,6 +126,7 @@ concurrency:
 permissions:
   contents: write   # commit and push the archive
   actions: write    # the keepalive step and deleting old cache entries
+  issues: write     # one issue per unhealthy source (label source-health)
 
 jobs:
   mirror:
@@ -170,6 +173,15 @@ jobs:
         with:
           path: .newsmirror/cache
           key: {cache_key}${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}
+
+      # One issue per source that is failing, stale or dead, labelled source-health,
+      # never two for one source; closed with a comment when the source recovers. Also
+      # after a red run: a run in which every source failed is when it matters most.
+      - name: Report source health in issues
+        if: always()
+        env:
+          GH_TOKEN: ${{{{ github.token }}}}
+        run: newsmirror sources issues --config {config} --archive . --repo "$GITHUB_REPOSITORY"
 
       # Caches count against the repository's 10 GB; older entries are of no further use.
       - name: Delete older cache entries

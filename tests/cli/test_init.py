@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import shlex
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -84,7 +87,7 @@ def test_the_workflow_runs_hourly_off_the_hour_one_at_a_time(archive: Path):
     assert minute.isdigit() and 0 < int(minute) < 60 and hour == "*" and rest == ["*", "*", "*"]
     assert "workflow_dispatch" in flow[True]
     assert flow["concurrency"] == {"group": "newsmirror", "cancel-in-progress": False}
-    assert flow["permissions"] == {"contents": "write", "actions": "write"}
+    assert flow["permissions"] == {"contents": "write", "actions": "write", "issues": "write"}
     steps = flow["jobs"]["mirror"]["steps"]
     uses = {step["uses"].split("@")[0]: step for step in steps if "uses" in step}
     assert uses["actions/checkout"]["with"] == {"fetch-depth": 0}
@@ -104,6 +107,15 @@ def test_the_workflow_runs_hourly_off_the_hour_one_at_a_time(archive: Path):
     delete = next(step for step in steps if step.get("name") == "Delete older cache entries")
     assert "gh cache delete" in delete["run"] and delete["continue-on-error"] is True
     assert delete["env"]["KEEP"] == save["key"]
+    # Health issues after every run, a red one too, with the job's token.
+    issues = next(step for step in steps if step.get("name") == "Report source health in issues")
+    assert issues["if"] == "always()" and "continue-on-error" not in issues
+    assert issues["run"] == ('newsmirror sources issues --config newsmirror.toml --archive . '
+                             '--repo "$GITHUB_REPOSITORY"')
+    assert issues["env"] == {"GH_TOKEN": "${{ github.token }}"}
+    # The cache is saved after a red run too: its state (failure counts, backoff, ETags)
+    # exists nowhere else when the push failed.
+    assert next(s for s in steps if s.get("uses", "").startswith("actions/cache/save"))["if"] == "always()"
     requirements = (archive / "requirements.txt").read_text(encoding="utf-8")
     assert not re.search(r"^newsmirror\s*==", requirements, re.M), "never an unpublished index name"
     assert "-c .newsmirror/constraints.txt" in requirements.splitlines()
@@ -118,6 +130,23 @@ def test_the_cron_line_is_printed_and_in_the_readme(tmp_path: Path):
     assert str(folder.resolve()) in line
     assert line in (folder / "README.md").read_text(encoding="utf-8")
     assert cron_line(Path("/a b")) == "17 * * * * cd '/a b' && newsmirror run >> newsmirror.log 2>&1"
+
+
+def test_the_cron_line_names_newsmirror_by_a_path_cron_finds(tmp_path: Path):
+    """cron runs with PATH=/usr/bin:/bin: a bare `newsmirror` from a virtual environment
+    would be "command not found" every hour, in a log nobody reads."""
+    script = Path(sys.executable).with_name("newsmirror")
+    env = {k: v for k, v in os.environ.items() if k != "PATH"}
+    env["PATH"] = "/usr/bin:/bin"
+    done = subprocess.run([str(script), "init", str(tmp_path / "a")], cwd=tmp_path, env=env,
+                          check=False, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    line = done.stdout.strip().splitlines()[-1]
+    command = line.split(" && ", 1)[1].removesuffix(" run >> newsmirror.log 2>&1")
+    assert command == shlex.quote(str(script))
+    version = subprocess.run(f"{command} --version", shell=True, cwd=tmp_path, env=env,
+                             check=False, capture_output=True, text=True, timeout=60)
+    assert version.returncode == 0 and version.stdout.startswith("newsmirror "), version.stderr
 
 
 def test_init_refuses_a_folder_that_already_has_a_configuration(archive: Path):

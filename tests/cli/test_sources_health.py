@@ -104,7 +104,7 @@ def test_run_summary_counts_sources_backing_off(httpserver: HTTPServer, tmp_path
         {"slug": "down", "name": "D", "url": httpserver.url_for("/down.xml")}])
     first = cli("run", "--config", str(config), cwd=tmp_path)
     assert first.returncode == 0, first.stderr
-    assert "1 new, 0 updated, 1 sources failed; committed" in first.stdout
+    assert "1 new, 0 updated, 1 source failed; committed" in first.stdout
     second = cli("run", "--config", str(config), cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     assert "down: skipped, backing off until" in second.stdout

@@ -17,13 +17,12 @@ archive steps run, and its reply is the file the `gh issue comment` step would p
 What it does not cover: PyPI. To stay fast and offline, pip runs with PIP_NO_INDEX and
 PIP_FIND_LINKS pointing at wheels rebuilt from this environment's installed dependencies,
 exactly the versions in the generated constraints file (whether PyPI serves them for the
-runner's platform is not checked here). The `gh` steps (deleting older cache entries,
-the keepalive) need GitHub's API: they are not run, and the test checks that a failure of
-theirs could never turn the job red (continue-on-error); in the request workflow, the
-step that fetches replies and recent issues is replaced by writing the empty lists GitHub
-would return for a new issue, and the reply and close steps are checked, not run.
-GitHub's own scheduling,
-concurrency and permissions are not exercised.
+runner's platform is not checked here). The mirror job's `gh` steps (deleting older cache
+entries, the keepalive, the source-health issues) run against a stand-in gh
+(tests/fakegh.py, whose cache entries are the runner's cache store); in the request
+workflow, the step that fetches replies and recent issues is replaced by writing the
+empty lists GitHub would return for a new issue, and the reply and close steps are
+checked, not run. GitHub's own scheduling, concurrency and permissions are not exercised.
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.actions import LocalRunner
+from tests.actions import FakeGitHub, LocalRunner
 from tests.cli.test_archive_cli import issue_payload
 from tests.helpers import bare_remote, git
 from newsmirror.demo.server import DemoServer
@@ -69,7 +68,8 @@ def wheelhouse_for(constraints: Path, folder: Path) -> Path:
     return folder
 
 
-def run_mirror_job(tmp: Path, remote: Path, run_id: int, wheels: Path) -> LocalRunner:
+def run_mirror_job(tmp: Path, remote: Path, run_id: int, wheels: Path, github: FakeGitHub,
+                   *, green: bool = True) -> LocalRunner:
     workspace = tmp / f"run-{run_id}" / "work"
     workspace.parent.mkdir()
     event = workspace.parent / "event.json"
@@ -82,10 +82,11 @@ def run_mirror_job(tmp: Path, remote: Path, run_id: int, wheels: Path) -> LocalR
                 "event": {"schedule": "17 * * * *"}},
         env={"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheels),
              "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+        github_api=github,
     )
-    green = runner.run_job(workspace_file(runner), "mirror")
+    went_green = runner.run_job(workspace_file(runner), "mirror")
     report = "\n".join(f"{r.name}: {r.outcome}\n{r.output[-3000:]}" for r in runner.results)
-    assert green, report
+    assert went_green == green, report
     return runner
 
 
@@ -126,7 +127,8 @@ def test_the_generated_workflow_installs_runs_and_pushes(tmp_path: Path):
         before = git("rev-parse", "main", cwd=remote)
 
         wheels = wheelhouse_for(archive / ".newsmirror" / "constraints.txt", tmp_path / "wheels")
-        first = run_mirror_job(tmp_path, remote, 1001, wheels)
+        github = FakeGitHub(tmp_path / "github", cache_store=tmp_path / "actions-cache")
+        first = run_mirror_job(tmp_path, remote, 1001, wheels, github)
 
         after = git("rev-parse", "main", cwd=remote)
         assert after != before
@@ -148,25 +150,31 @@ def test_the_generated_workflow_installs_runs_and_pushes(tmp_path: Path):
         assert module.startswith(str(tmp_path / "toolcache")), module
         assert json.loads(direct_url)["url"].endswith(f"/run-1001/work/.newsmirror/dist/{wheel.name}")
 
-        # Only GitHub API steps were left out, and none of them can fail the job.
-        assert {step["name"] for step in first.not_run} == {"Delete older cache entries",
-                                                            "Keep the schedule alive"}
-        assert all(step["continue-on-error"] for step in first.not_run)
+        # Every step ran, the GitHub API ones against the stand-in gh: the health issues
+        # (none: both sources are ok), the cache clean-up, the keepalive.
+        assert first.not_run == []
         outcomes = {r.name: r.outcome for r in first.results}
-        assert outcomes["Install newsmirror"] == outcomes["Mirror"] == "success"
-        assert outcomes["Save the local cache"] == "success"
+        assert set(outcomes.values()) == {"success"}, outcomes
+        calls = github.calls()
+        assert ["issue", "list", "--label", "source-health", "--state", "open", "--json",
+                "number,title,body", "--limit", "1000", "--repo", "operator/news-archive"] in calls
+        assert github.issues("operator/news-archive") == []
+        assert ["api", "--method", "PUT",
+                "repos/operator/news-archive/actions/workflows/newsmirror.yml/enable"] in calls
         assert (tmp_path / "actions-cache" / "newsmirror-cache-1001-1" / "catalog.sqlite").is_file()
 
         # The next hour, on another fresh clone: the cache comes back, the edit is pushed.
         demo.round = 2
-        second = run_mirror_job(tmp_path, remote, 1002, wheels)
+        second = run_mirror_job(tmp_path, remote, 1002, wheels, github)
         restored = next(r for r in second.results if r.name == "Restore the local cache")
         assert restored.output == "restored newsmirror-cache-1001-1"
         assert git("rev-list", "--count", f"{after}..main", cwd=remote) == "1"
         edited = git("diff", "--name-only", after, "main", cwd=remote).splitlines()
         assert any(p.startswith("articles/voa/") for p in edited), edited
-        delete = next(s for s in second.not_run if s["name"] == "Delete older cache entries")
-        assert delete["env"]["KEEP"] == "newsmirror-cache-1002-1"
+        # One cache entry is kept: this run's; the older one was deleted with gh.
+        assert [p.name for p in (tmp_path / "actions-cache").iterdir()] == ["newsmirror-cache-1002-1"]
+        assert ["cache", "delete", "newsmirror-cache-1001-1", "--repo",
+                "operator/news-archive"] in github.calls()
 
         # A request from the repository's owner, on the same runner image (tool cache).
         workspace = tmp_path / "request" / "work"
@@ -191,10 +199,10 @@ def test_the_generated_workflow_installs_runs_and_pushes(tmp_path: Path):
             env={"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheels),
                  "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
             gh_standins={"Look up earlier replies and requests": no_replies_yet})
-        assert runner.run_job(flow, "archive")
+        assert not runner.run_job(flow, "archive")  # a page could not be archived: red
         outcomes = {r.name: r.outcome for r in runner.results}
         assert outcomes["Install newsmirror"] == "success"
-        assert outcomes["Archive the pages named in the issue"] == "failure"  # continue-on-error
+        assert outcomes["Archive the pages named in the issue"] == "failure"
         assert outcomes["Close the issue when every page was archived"] == "skipped"
         [reply_step] = [s for s in runner.not_run if s["name"] == "Reply on the issue"]
         assert reply_step["run"] == ('gh issue comment 7 --repo "$GITHUB_REPOSITORY" '

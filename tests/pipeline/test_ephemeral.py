@@ -15,6 +15,8 @@ from pathlib import Path
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from newsmirror.archive.catalog import Catalog
+from newsmirror.archive.store import open_store
 from newsmirror.config import parse_config
 from newsmirror.pipeline import run_mirror
 from newsmirror.sources.health import HOUR_MS, read_health, state_files
@@ -346,3 +348,93 @@ def test_a_run_where_every_source_failed_commits_its_state(httpserver: HTTPServe
     # A green run that only waits out a backoff commits nothing.
     waiting = runs.run(sources, T0 + 4 * HOUR_MS)
     assert waiting.ok and waiting.commit is None and waiting.backing_off == 1
+
+
+def test_articles_of_a_lost_push_come_back_though_the_feed_would_answer_304(
+        httpserver: HTTPServer, tmp_path: Path):
+    """A run commits new articles, its push fails and its runner is gone; the cache it
+    saved holds the ETag of the feed that had them. The next run, on a fresh clone without
+    that commit, must not send that ETag (a 304 would keep the articles out for good);
+    sources whose commits were not lost keep theirs."""
+    seen: dict[str, list[str | None]] = {"voa": [], "rfi": []}
+    feeds = {"voa": (rss(items(2)), '"v1"'), "rfi": (rss(items(1, start=10)), '"r1"')}
+
+    def handler(slug: str):
+        def answer(request: Request) -> Response:
+            body, etag = feeds[slug]
+            seen[slug].append(request.headers.get("If-None-Match"))
+            if request.headers.get("If-None-Match") == etag:
+                return Response(status=304, headers={"ETag": etag})
+            return Response(body, content_type="application/rss+xml", headers={"ETag": etag})
+        return answer
+
+    for slug in feeds:
+        httpserver.expect_request(f"/{slug}.xml").respond_with_handler(handler(slug))
+    sources = [{"slug": s, "name": s.upper(), "url": httpserver.url_for(f"/{s}.xml")} for s in feeds]
+    runs = Ephemeral(tmp_path)
+    first = runs.run(sources, T0)
+    assert first.push.ok and first.notes == []
+
+    hook = runs.remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'pushes are frozen' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    feeds["voa"] = (rss(items(3)), '"v2"')  # a new article
+    lost = runs.run(sources, T0 + HOUR_MS)
+    assert lost.new == 1 and lost.commit and not lost.push.ok
+    assert "pushes are frozen" in lost.push.message
+    assert seen == {"voa": [None, '"v1"'], "rfi": [None, '"r1"']}
+    hook.unlink()
+
+    again = runs.run(sources, T0 + 2 * HOUR_MS)
+    assert seen["voa"][-1] is None  # the whole feed, not a 304
+    assert seen["rfi"][-1] == '"r1"'  # nothing of rfi's was lost: still conditional
+    assert again.new == 1 and again.push.ok
+    assert again.notes[-1] == ("commits of an earlier run never reached the remote (its push "
+                               "failed); fetching these sources in full again: voa")
+    assert len(list((runs.archive / "articles" / "voa").rglob("*.md"))) == 3
+    remote_files = git("ls-tree", "-r", "--name-only", "main", "articles/voa", cwd=runs.remote).split()
+    assert len(remote_files) == 3
+
+    # Once it is pushed, nothing is lost any more: conditional again, no note.
+    settled = runs.run(sources, T0 + 3 * HOUR_MS)
+    assert settled.notes == [] and seen["voa"][-1] == '"v2"' and settled.commit is None
+
+
+def test_a_push_that_rebased_is_not_a_lost_push(mirror, httpserver: HTTPServer, tmp_path: Path):
+    """The catalog records the commit before the push; a push that had to rebase replaces
+    that commit. It still exists, nothing was lost: no full rebuild, validators kept."""
+    seen: list[str | None] = []
+
+    def feed(request: Request) -> Response:
+        seen.append(request.headers.get("If-None-Match"))
+        if request.headers.get("If-None-Match") == '"e1"':
+            return Response(status=304, headers={"ETag": '"e1"'})
+        return Response(rss(items(2)), content_type="application/rss+xml", headers={"ETag": '"e1"'})
+
+    httpserver.expect_request("/f.xml").respond_with_handler(feed)
+    sources = [{"slug": "s", "name": "S", "url": httpserver.url_for("/f.xml")}]
+    mirror.run(sources, now_ms=T0)
+    other = tmp_path / "other"
+    git("clone", "-q", str(mirror.remote), str(other), cwd=tmp_path)
+    (other / "notes.txt").write_text("the operator's note\n")
+    git("add", "notes.txt", cwd=other)
+    git("-c", "user.name=o", "-c", "user.email=o@x", "commit", "-qm", "A note", cwd=other)
+    git("push", "-q", "origin", "main", cwd=other)
+    httpserver.expect_request("/g.xml").respond_with_data(rss(items(1, start=5)),
+                                                          content_type="application/rss+xml")
+    sources.append({"slug": "g", "name": "G", "url": httpserver.url_for("/g.xml")})
+    rebased = mirror.run(sources, now_ms=T0 + HOUR_MS)  # a commit, rebased onto the note
+    assert rebased.push.ok and rebased.new == 1
+    assert "A note" in git("log", "--format=%s", cwd=mirror.archive)
+    after = mirror.run(sources, now_ms=T0 + 2 * HOUR_MS)
+    assert after.notes == [] and seen[-1] == '"e1"' and after.commit is None
+
+    # What the rebase leaves the catalog with: a commit that exists but is not in the
+    # history any more (here one with the same tree and no parent).
+    side = git("commit-tree", "HEAD^{tree}", "-m", "rebased away", cwd=mirror.archive)
+    catalog = Catalog(mirror.archive / ".newsmirror" / "cache" / "catalog.sqlite")
+    catalog.set_meta("head", side)
+    catalog.commit()
+    catalog.close()
+    with open_store(mirror.archive) as store:
+        assert store.repaired == [] and store.lost == set() and store.stale == set()
