@@ -91,9 +91,10 @@ _ISO_ZONE_HOURS = re.compile(r"(?<=\d)([+-]\d{2})\Z")
 _ISO_FRACTION = re.compile(r"\.(\d+)")
 _ISO_HOUR_24 = re.compile(r"\A(\d{4}-\d{2}-\d{2})T24:00(?::00(?:\.0+)?)?(?=[Zz+-]|\Z)")
 # A page's own spelling: "2023-05-01 12:34", "2023/5/1", "2023年5月1日 12:34", with an
-# optional zone; anywhere in the text ("发布于 2023-05-01").
+# optional zone; anywhere in the text ("发布于 2023-05-01"), but not as the end of a
+# longer or signed number.
 _PAGE_DATE = re.compile(
-    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?<![\d+-])(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
     r"(?:[T\s]*(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?(?:\.(\d+))?)?\s*(Z|[+-]\d{2}:?\d{2})?",
     re.IGNORECASE)
 _EPOCH_DIGITS = re.compile(r"\d{9,13}")
