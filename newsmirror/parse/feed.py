@@ -18,7 +18,7 @@ import re
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urljoin
 from xml.parsers import expat
 
@@ -298,7 +298,8 @@ def _feedparser_item(entry: Mapping[str, Any], base: str | None) -> FeedItem:
 def _feedparser_date(entry: Mapping[str, Any], key: str) -> int | None:
     """feedparser's reading of a date, unless it took the year from the clock ("10:30")."""
     # dict.get: FeedParserDict.get maps a missing "updated" to "published", with a warning.
-    return struct_time_ms(dict.get(entry, f"{key}_parsed"), dict.get(entry, key))
+    fields = cast("dict[str, Any]", entry)
+    return struct_time_ms(dict.get(fields, f"{key}_parsed"), dict.get(fields, key))
 
 
 def _item(
