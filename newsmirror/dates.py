@@ -221,7 +221,11 @@ def _moment_of(text: str) -> dt.datetime | None:
         if text.upper().endswith(" " + name):
             text = text[: -len(name)] + offset
             break
-    return _iso(text) or _rfc822(text) or _complete_dateutil(text)
+    if _RFC822.match(text):
+        # In RFC 822 form: read as such or not at all. dateutil would take the
+        # impossible "01 Jan 0000" for 2000-01-01.
+        return _rfc822(text)
+    return _iso(text) or _complete_dateutil(text)
 
 
 def _compact_date(text: str) -> dt.datetime | None:
@@ -278,7 +282,7 @@ def _rfc822(text: str) -> dt.datetime | None:
     if zone and zone[0] in "+-":
         offset = (int(zone[1:3]) * 3600 + int(zone[3:5]) * 60) * (1 if zone[0] == "+" else -1)
     if offset is None or not -86400 < offset < 86400:
-        return None  # a zone we do not know: let the general parser try
+        return _complete_dateutil(text)  # a zone we do not know: dateutil may
     h = int(hour)
     try:
         moment = dt.datetime(number, month, int(day), 0 if h == 24 else h, int(minute), int(second or 0),
