@@ -30,8 +30,8 @@ HOSTILE = [
 
 
 def feed(*, malformed: bool = False) -> bytes:
-    items = [f"<item><title>正常</title><link>https://news.test/good</link><guid>good</guid>"
-             f"<pubDate>{GOOD}</pubDate><description>&lt;p&gt;好&lt;/p&gt;</description></item>"]
+    items = [(f"<item><title>正常</title><link>https://news.test/good</link><guid>good</guid>"
+              f"<pubDate>{GOOD}</pubDate><description>&lt;p&gt;好&lt;/p&gt;</description></item>")]
     for n, (title, date, guid) in enumerate(HOSTILE):
         items.append(f"<item><title>{title}</title><link>https://news.test/{n}</link>"
                      f"<guid isPermaLink='false'>{guid}</guid>{date or ''}"
