@@ -30,12 +30,10 @@ operator say UTC (:func:`utc_minutes`, :func:`utc_day`).
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import email.utils
 import math
 import re
-import time
 import warnings
 from functools import lru_cache
 from typing import Any
@@ -44,7 +42,7 @@ from dateutil import parser as dateutil_parser  # type: ignore[import-untyped]
 
 __all__ = [
     "CHINA_TIME", "EARLIEST_MS", "LATEST_MS", "china_time", "feed_date_ms", "http_date_s",
-    "in_range", "page_date_ms", "parse_utc_stamp", "struct_time_ms", "utc_day", "utc_minutes",
+    "in_range", "page_date_ms", "parse_utc_stamp", "utc_day", "utc_minutes",
     "utc_stamp",
 ]
 
@@ -170,22 +168,6 @@ def page_date_ms(value: Any) -> int | None:
     except ValueError:
         return None
     return _ms(moment, CHINA_TIME, whole_seconds=False)
-
-
-def struct_time_ms(value: time.struct_time | None, stated: Any) -> int | None:
-    """Epoch ms of a UTC ``struct_time`` that a library read from the text ``stated``
-    (feedparser's ``published_parsed`` from ``published``): None when the year is not
-    written in that text (the library took it from the clock, as for "10:30"), or the
-    moment is out of range."""
-    if value is None or not isinstance(stated, str):
-        return None
-    try:
-        year, seconds = value.tm_year, calendar.timegm(value)
-    except (AttributeError, TypeError, ValueError, OverflowError):
-        return None
-    if str(year) not in stated and f"{year % 100:02d}" not in stated:
-        return None
-    return in_range(seconds * 1000)
 
 
 def http_date_s(value: str) -> float | None:

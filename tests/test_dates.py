@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,7 +16,6 @@ from newsmirror.dates import (
     in_range,
     page_date_ms,
     parse_utc_stamp,
-    struct_time_ms,
     utc_day,
     utc_minutes,
     utc_stamp,
@@ -128,16 +126,6 @@ def test_the_range_bounds() -> None:
 ])
 def test_page_dates(value, expected) -> None:
     assert page_date_ms(value) == expected
-
-
-def test_struct_time_needs_the_year_written_in_the_text() -> None:
-    parsed = time.gmtime(MS // 1000)
-    assert struct_time_ms(parsed, "Wed, 01 Mar 2023 18:39:03 GMT") == MS
-    assert struct_time_ms(parsed, "Wed, 01 Mar 23 18:39:03 GMT") == MS
-    assert struct_time_ms(parsed, "18:39") is None  # the year came from the clock
-    assert struct_time_ms(None, "2023") is None and struct_time_ms(parsed, None) is None
-    far = time.struct_time((9999, 12, 31, 23, 59, 59, 4, 365, 0))
-    assert struct_time_ms(far, "Fri, 31 Dec 9999 23:59:59 GMT") is None
 
 
 def test_http_dates() -> None:

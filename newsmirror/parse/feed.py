@@ -27,7 +27,7 @@ import feedparser
 from lxml import etree
 from lxml import html as lxml_html
 
-from newsmirror.dates import feed_date_ms, struct_time_ms
+from newsmirror.dates import feed_date_ms
 from newsmirror.models import FeedItem, ParsedFeed
 from newsmirror.parse.encoding import decode_document, replace_xml_encoding
 
@@ -296,10 +296,12 @@ def _feedparser_item(entry: Mapping[str, Any], base: str | None) -> FeedItem:
 
 
 def _feedparser_date(entry: Mapping[str, Any], key: str) -> int | None:
-    """feedparser's reading of a date, unless it took the year from the clock ("10:30")."""
+    """The date element's text as feedparser kept it, read by the same rules as on the
+    fast path. Not feedparser's own ``*_parsed``: it completes "2023" to 1 January and
+    "2023-05" to the first of May, turns 29 February 2023 into 1 March, and reads a
+    pubDate of "130376" as 6 February 2013."""
     # dict.get: FeedParserDict.get maps a missing "updated" to "published", with a warning.
-    fields = cast("dict[str, Any]", entry)
-    return struct_time_ms(dict.get(fields, f"{key}_parsed"), dict.get(fields, key))
+    return feed_date_ms(dict.get(cast("dict[str, Any]", entry), key))
 
 
 def _item(

@@ -360,3 +360,10 @@ def test_no_date_is_completed_from_the_clock_whenever_the_module_is_imported():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "None"
+
+
+@pytest.mark.parametrize("value", ["2023", "2023-05", "2023-02-29T00:00:00Z", "130376"])
+def test_feedparsers_completions_are_no_dates_either(value):
+    # feedparser reads these as 2023-01-01, 2023-05-01, 2023-03-01 and 2013-02-06.
+    doc = f"<rss version='2.0'><channel><title>t</title><item><title>x</title><pubDate>{value}</pubDate></item></channel></rss>"
+    assert _both_paths(doc) == [[None], [None]]
