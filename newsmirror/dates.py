@@ -139,7 +139,7 @@ def feed_date_ms(text: Any) -> int | None:
 
 def page_date_ms(value: Any) -> int | None:
     """Epoch ms of a date as a web page states it: epoch seconds or milliseconds (a
-    number, or 9 to 13 digits), ISO 8601, RFC 822, or "2023-05-01 12:34" / "2023年5月1日"
+    positive number, or 9 to 13 digits; more than 10**11 is milliseconds), ISO 8601, RFC 822, or "2023-05-01 12:34" / "2023年5月1日"
     anywhere in the text. Without a zone: China time. None when there is no date."""
     if value is None or isinstance(value, bool):
         return None
@@ -147,7 +147,9 @@ def page_date_ms(value: Any) -> int | None:
         if not math.isfinite(value):
             return None
         number = int(value)
-        return in_range(number if abs(number) > 10**11 else number * 1000)
+        if number <= 0:
+            return None  # 0 is a placeholder, and no web page predates 1970
+        return in_range(number if number > 10**11 else number * 1000)
     if not isinstance(value, str):
         return None
     text = value.strip()

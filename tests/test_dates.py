@@ -123,6 +123,7 @@ def test_the_range_bounds() -> None:
     ("Tue, 02 Jan 2024 03:04:05 GMT", 1_704_164_645_000),
     ("昨天", None), ("", None), (None, None), (True, None), ({"x": 1}, None), (float("nan"), None),
     ("2024年2月30日", None), (253402300799000, None), ("253402300799000", None),
+    (0, None), (-1, None), (-1700000000, None), ("0", None),
 ])
 def test_page_dates(value, expected) -> None:
     assert page_date_ms(value) == expected
