@@ -41,7 +41,7 @@ from typing import Any
 from dateutil import parser as dateutil_parser  # type: ignore[import-untyped]
 
 __all__ = [
-    "CHINA_TIME", "EARLIEST_MS", "LATEST_MS", "china_time", "feed_date_ms", "http_date_s",
+    "CHINA_TIME", "EARLIEST_MS", "LATEST_MS", "api_time", "china_time", "feed_date_ms", "http_date_s",
     "in_range", "page_date_ms", "parse_utc_stamp", "utc_day", "utc_minutes",
     "utc_stamp",
 ]
@@ -182,6 +182,18 @@ def http_date_s(value: str) -> float | None:
     if when.tzinfo is None:  # "-0000": no zone information (RFC 5322)
         return None
     return when.timestamp()
+
+
+def api_time(value: Any) -> dt.datetime | None:
+    """An API's timestamp (GitHub's ``created_at``: RFC 3339, ``Z`` for UTC) as an aware
+    datetime, UTC when it names no zone; None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=_UTC)
 
 
 def _fixed_zone(spelled: str) -> dt.timezone:

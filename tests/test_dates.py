@@ -10,6 +10,7 @@ from newsmirror.dates import (
     CHINA_TIME,
     EARLIEST_MS,
     LATEST_MS,
+    api_time,
     china_time,
     feed_date_ms,
     http_date_s,
@@ -150,3 +151,10 @@ def test_utc_texts() -> None:
     assert utc_day(MS) == "2023-03-01"
     with pytest.raises(ValueError):
         parse_utc_stamp("2023-03-01 18:39:03")
+
+
+def test_api_times() -> None:
+    assert api_time("2023-03-01T18:39:03Z") == datetime(2023, 3, 1, 18, 39, 3, tzinfo=UTC)
+    assert api_time("2023-03-02T02:39:03+08:00") == datetime(2023, 3, 1, 18, 39, 3, tzinfo=UTC)
+    assert api_time("2023-03-01T18:39:03").tzinfo is not None  # no zone: UTC
+    assert api_time("yesterday") is None and api_time(None) is None and api_time(17) is None
