@@ -314,17 +314,30 @@ def _complete_dateutil(text: str) -> dt.datetime | None:
 
 
 def _utc(epoch_ms: int) -> dt.datetime:
-    return _EPOCH + dt.timedelta(milliseconds=epoch_ms)
+    try:
+        return _EPOCH + dt.timedelta(milliseconds=epoch_ms)
+    except OverflowError:
+        return (dt.datetime.max if epoch_ms > 0 else dt.datetime.min).replace(tzinfo=_UTC)
 
 
 def china_time(epoch_ms: int) -> dt.datetime:
-    """The moment ``epoch_ms`` in China time (folders by month, list dates)."""
-    return _utc(epoch_ms).astimezone(CHINA_TIME)
+    """The moment ``epoch_ms`` in China time (folders by month, list dates).
+
+    Total: newsmirror writes only times in the sane range, but an archive begun by an
+    older mirror may hold any time on line 1 (JavaScript dates reach year 275760).
+    One that no ``datetime`` can hold reads as the first or last moment there is (so do
+    the UTC writers below), so that one such file never stops a list, the index, the
+    Atom feeds or the site.
+    """
+    try:
+        return _utc(epoch_ms).astimezone(CHINA_TIME)
+    except OverflowError:
+        return (dt.datetime.max if epoch_ms > 0 else dt.datetime.min).replace(tzinfo=CHINA_TIME)
 
 
 def utc_stamp(epoch_ms: int) -> str:
     """RFC 3339 UTC, whole seconds: ``2023-03-01T18:39:03Z``."""
-    return f"{_utc(epoch_ms - epoch_ms % 1000):%Y-%m-%dT%H:%M:%SZ}"
+    return _utc(epoch_ms - epoch_ms % 1000).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def parse_utc_stamp(text: str) -> int:
@@ -335,9 +348,9 @@ def parse_utc_stamp(text: str) -> int:
 
 def utc_minutes(epoch_ms: int) -> str:
     """For people: ``2023-03-01 18:39 UTC``."""
-    return f"{_utc(epoch_ms):%Y-%m-%d %H:%M} UTC"
+    return _utc(epoch_ms).replace(tzinfo=None).isoformat(" ", "minutes") + " UTC"
 
 
 def utc_day(epoch_ms: int) -> str:
     """For people: ``2023-03-01`` (UTC)."""
-    return f"{_utc(epoch_ms):%Y-%m-%d}"
+    return _utc(epoch_ms).date().isoformat()

@@ -21,6 +21,8 @@ from newsmirror.dates import (
     utc_minutes,
     utc_stamp,
 )
+from newsmirror.models import ArchivedEntry
+from newsmirror.publish.lists import render_list
 
 
 def ms(*fields: int, zone=UTC) -> int:
@@ -158,3 +160,22 @@ def test_api_times() -> None:
     assert api_time("2023-03-02T02:39:03+08:00") == datetime(2023, 3, 1, 18, 39, 3, tzinfo=UTC)
     assert api_time("2023-03-01T18:39:03").tzinfo is not None  # no zone: UTC
     assert api_time("yesterday") is None and api_time(None) is None and api_time(17) is None
+
+
+@pytest.mark.parametrize("stamp", [253402300799000, 10**15, 10**19, -(10**19), -62135596800001])
+def test_writers_are_total_for_any_time_an_older_archive_holds(stamp: int) -> None:
+    # Lines 1 written by older mirrors: JavaScript's Date reaches year 275760.
+    when = china_time(stamp)
+    assert when.utcoffset() == timedelta(hours=8)
+    assert when.year == (9999 if stamp > 0 else 1)
+    assert utc_stamp(stamp).startswith("9999-12-31T" if stamp > 0 else "0001-01-01T")
+    assert utc_minutes(stamp) and utc_day(stamp)
+
+
+def test_a_list_with_a_year_9999_article_still_renders() -> None:
+    entries = [ArchivedEntry("voa", "0123456789ab", "articles/voa/2023/03/a-0123456789ab.md",
+                             253402300799000, "远未来", "https://example.org/a", "a"),
+               ArchivedEntry("voa", "0123456789ac", "articles/voa/2023/03/b-0123456789ac.md",
+                             MS, "正常", "https://example.org/b", "b")]
+    text = render_list("美国之音", entries).decode()
+    assert "12-31 [远未来]" in text and "3-2 [正常]" in text
