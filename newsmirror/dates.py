@@ -5,7 +5,9 @@ Reading. A date comes only from an element or field that states one: a feed item
 ``article:published_time``, JSON-LD ``datePublished``, ``<time datetime>`` or a site's
 own time field (:func:`page_date_ms`). Nothing else is ever read as a date (not a guid,
 not a title), and a date is never completed from the clock: a string that leaves out
-the year, the month or the day ("10:30", "March 5", "yesterday") is no date.
+the year, the month or the day ("10:30", "March 5", "yesterday") is no date. Beside
+them: HTTP dates (:func:`http_date_s`, for Retry-After) and API timestamps
+(:func:`api_time`, GitHub's ``created_at``).
 
 The rules, applied here and nowhere else:
 
