@@ -27,8 +27,9 @@ from pathlib import Path
 import ada_url
 
 from newsmirror.archive.files import write_atomic
-from newsmirror.archive.paths import SLUG_RE, china_time
+from newsmirror.archive.paths import SLUG_RE
 from newsmirror.content.clean import absolutize
+from newsmirror.dates import china_time
 from newsmirror.content.markup import Edit, Tag, apply_edits, escape_attr, srcset_urls, tokenize
 from newsmirror.fetch.client import FetchError, Fetcher, format_bytes
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime, timedelta, timezone
 
-CHINA_TIME = timezone(timedelta(hours=8))
+from newsmirror.dates import china_time
+
 MAX_NAME_BYTES = 200
 NAME_RE = re.compile(r"-([0-9a-f]{12})\.md\Z")
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}\Z")
@@ -20,10 +20,6 @@ SLUG_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}\Z")
 # Markdown links of the list pages ([text](path)): they become '-'.
 _UNSAFE = re.compile(r'[/\\:*?"<>|#%\[\]()`{}^~\s]+')
 _DASHES = re.compile(r"-{2,}")
-
-
-def china_time(epoch_ms: int) -> datetime:
-    return datetime.fromtimestamp(epoch_ms / 1000, tz=CHINA_TIME)
 
 
 def safe_title(title: str, max_bytes: int) -> str:

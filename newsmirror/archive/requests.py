@@ -21,9 +21,10 @@ from newsmirror import __version__
 from newsmirror.archive.article import ArticleFormatError, parse_article, render_article
 from newsmirror.archive.catalog import digest_bytes
 from newsmirror.archive.identity import key_hash, normalise_link
-from newsmirror.archive.paths import MAX_NAME_BYTES, china_time, key_from_path, safe_title
+from newsmirror.archive.paths import MAX_NAME_BYTES, key_from_path, safe_title
 from newsmirror.archive.store import Store, open_store
 from newsmirror.config import Config
+from newsmirror.dates import china_time
 from newsmirror.fetch.client import FetchError, Fetcher
 from newsmirror.models import ArchivedEntry, Article
 from newsmirror.publish.git import PushResult

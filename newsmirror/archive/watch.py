@@ -22,17 +22,17 @@ import hashlib
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from newsmirror import __version__
 from newsmirror.archive.article import ArticleFormatError, parse_article, render_article
 from newsmirror.archive.catalog import digest_bytes
-from newsmirror.archive.paths import china_time, key_from_path, slug_from_path
+from newsmirror.archive.paths import key_from_path, slug_from_path
 from newsmirror.archive.requests import scan_requests, site_rules
 from newsmirror.archive.store import STATE_DIR, Store, open_store
 from newsmirror.config import Config
+from newsmirror.dates import china_time, parse_utc_stamp, utc_stamp
 from newsmirror.fetch.client import FetchError, Fetcher
 from newsmirror.models import Article
 from newsmirror.publish.git import PushResult
@@ -66,14 +66,13 @@ class WatchState:
 def _iso(ms: int | None) -> str:
     if ms is None:
         return "-"
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_stamp(ms)
 
 
 def _from_iso(text: str) -> int | None:
     if not text or text == "-":
         return None
-    return int(datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
-               .replace(tzinfo=timezone.utc).timestamp() * 1000)
+    return parse_utc_stamp(text)
 
 
 def dump_states(states: Iterable[WatchState]) -> bytes:

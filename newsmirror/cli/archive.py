@@ -23,6 +23,7 @@ from newsmirror.cli.output import (
     resolve_config,
 )
 from newsmirror.cli.run import ARCHIVE_OPTION, CONFIG_OPTION
+from newsmirror.dates import api_time
 
 # An address ends at white space, quotes, angle brackets, or CJK punctuation.
 _URL = re.compile(r"""https?://[^\s<>"'`，。、；：！？（）【】「」『』《》]+""", re.I)
@@ -97,12 +98,6 @@ def _str(value) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _when(value) -> datetime | None:
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else None
-    except ValueError:
-        return None
-    return when if when is None or when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 def issue_event(path: Path) -> IssueEvent:
@@ -119,7 +114,7 @@ def issue_event(path: Path) -> IssueEvent:
         labels=tuple(n for n in (_str(x.get("name")) for x in labels if isinstance(x, dict)) if n),
         author=_str(user.get("login")),
         association=_str(issue.get("author_association")) or "NONE",
-        created=_when(issue.get("created_at")))
+        created=api_time(issue.get("created_at")))
 
 
 def json_items(path: Path) -> list[dict]:
@@ -161,7 +156,7 @@ def recent_requests(issues: list[dict], event: IssueEvent, now: datetime) -> int
     count = 0
     for issue in issues:
         user = _dict(issue.get("user"))
-        created = _when(issue.get("created_at"))
+        created = api_time(issue.get("created_at"))
         if issue.get("number") == event.number or "pull_request" in issue or created is None:
             continue
         if event.author and user.get("login") not in (None, event.author):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
@@ -13,6 +12,7 @@ from rich.table import Table
 
 from newsmirror.cli.output import out, plural, resolve_config
 from newsmirror.cli.run import ARCHIVE_OPTION, CONFIG_OPTION
+from newsmirror.dates import utc_minutes
 
 sources_app = typer.Typer(help="List the sources with their health; import or export OPML.",
                           invoke_without_command=True, no_args_is_help=False)
@@ -21,7 +21,7 @@ sources_app = typer.Typer(help="List the sources with their health; import or ex
 def _when(ms: int | None) -> str:
     if not ms:
         return "—"
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return utc_minutes(ms)
 
 
 def source_rows(loaded, now_ms: int) -> tuple[list[dict], list[str]]:

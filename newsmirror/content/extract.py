@@ -21,10 +21,11 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 import lxml.html
 from lxml import etree
+
+from newsmirror.dates import page_date_ms
 
 __all__ = ["Extracted", "ExtractionError", "extract_article", "needs_page", "html_text"]
 
@@ -548,7 +549,7 @@ def _metadata(doc: lxml.html.HtmlElement) -> tuple[str | None, str | None, int |
     if not stamp:
         times = doc.xpath("//time[@datetime]")
         stamp = times[0].get("datetime") if times else None
-    return (_clean(title), _clean(author), parse_date_ms(stamp) if stamp else None)
+    return (_clean(title), _clean(author), page_date_ms(stamp))
 
 
 def _plausible_author(value: str | None) -> str | None:
@@ -585,32 +586,3 @@ def _clean(value: str | None) -> str | None:
         return None
     value = re.sub(r"\s+", " ", value).strip()
     return value or None
-
-
-_DATE = re.compile(
-    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-    r"(?:[T\s]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?",
-    re.I,
-)
-
-
-def parse_date_ms(value: str) -> int | None:
-    """Epoch milliseconds of a stated date; times without a zone are taken as UTC."""
-    value = value.strip()
-    if value.isdigit() and len(value) in (10, 13):
-        n = int(value)
-        return n * 1000 if len(value) == 10 else n
-    m = _DATE.search(value)
-    if not m:
-        return None
-    y, mo, d, hh, mm, ss, tz = m.groups()
-    try:
-        dt = datetime(int(y), int(mo), int(d), int(hh or 0), int(mm or 0), int(ss or 0), tzinfo=timezone.utc)
-    except ValueError:
-        return None
-    ms = int(dt.timestamp() * 1000)
-    if tz and tz.upper() != "Z":
-        sign = 1 if tz[0] == "+" else -1
-        digits = tz[1:].replace(":", "")
-        ms -= sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60) * 1000
-    return ms

@@ -15,14 +15,13 @@ import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
 
 import lxml.html
 from lxml import etree
 
 from newsmirror.content.extract import ExtractionError, extract_article, html_text, json_ld, meta_content
+from newsmirror.dates import page_date_ms
 
-CHINA_TIME = timezone(timedelta(hours=8))
 LAZY_IMAGE_ATTRS = ("data-src", "data-original", "data-actualsrc")
 
 # What WeChat shows instead of an article it no longer serves (status is still 200).
@@ -41,39 +40,6 @@ class RequestedPage:
     method: str
     """"wechat", "zhihu", "matters", or extract_article's "selector" / "trafilatura" /
     "readability"."""
-
-
-# -- dates ------------------------------------------------------------------------------
-_CN_DATE = re.compile(
-    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-    r"(?:[T\s]*(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?)?")
-
-
-def parse_when(value: str | int | float | None, default_tz: timezone = CHINA_TIME) -> int | None:
-    """Epoch milliseconds of a date as pages state it: epoch seconds or milliseconds, ISO
-    8601, or "2023-05-01 12:34" / "2023年5月1日" (taken in `default_tz` without a zone)."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        number = int(value)
-        return number if number > 10**11 else number * 1000
-    text = value.strip()
-    if re.fullmatch(r"\d{9,13}", text):
-        return parse_when(int(text))
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        match = _CN_DATE.search(text)
-        if not match:
-            return None
-        y, mo, d, hh, mm, ss = (int(g) if g else 0 for g in match.groups())
-        try:
-            when = datetime(y, mo, d, hh, mm, ss)
-        except ValueError:
-            return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=default_tz)
-    return int(when.timestamp() * 1000)
 
 
 # -- page helpers -----------------------------------------------------------------------
@@ -125,10 +91,10 @@ def page_facts(doc: lxml.html.HtmlElement) -> PageFacts:
     if author and author.startswith(("http://", "https://")):
         author = None
     stamp = meta_content(doc, "article:published_time", "og:published_time", "datePublished")
-    published = parse_when(stamp) if stamp else None
+    published = page_date_ms(stamp) if stamp else None
     if published is None:
         date = _ld(ld, "datePublished")
-        published = parse_when(date) if isinstance(date, (str, int, float)) else None
+        published = page_date_ms(date) if isinstance(date, (str, int, float)) else None
     return PageFacts(title, author, published)
 
 
@@ -173,7 +139,7 @@ def _wechat(doc: lxml.html.HtmlElement, html: str, url: str) -> RequestedPage | 
         title=_first_text(doc, "#activity-name", ".rich_media_title")
         or _squash(_js_string(html, "msg_title")),
         author=_first_text(doc, "#js_name", "#js_author_name") or meta_content(doc, "author"),
-        published_ms=parse_when(stamp.group(1)) if stamp else None,
+        published_ms=page_date_ms(stamp.group(1)) if stamp else None,
         body_html=body, text=html_text(body), method="wechat")
 
 
@@ -192,7 +158,7 @@ def _zhihu(doc: lxml.html.HtmlElement, html: str, url: str) -> RequestedPage | N
         author = _squash(names[0]) if names else None
     published = None
     if when := _first_text(doc, ".ContentItem-time"):
-        published = parse_when(when)
+        published = page_date_ms(when)
     if published is None:
         published = _zhihu_created(doc, url)
     return RequestedPage(
@@ -211,7 +177,7 @@ def _zhihu_created(doc: lxml.html.HtmlElement, url: str) -> int | None:
     wanted = re.search(r"/p/(\d+)", url)
     for key, article in articles.items():
         if isinstance(article, dict) and (wanted is None or key == wanted.group(1)):
-            return parse_when(article.get("created") or article.get("publishedTime"))
+            return page_date_ms(article.get("created") or article.get("publishedTime"))
     return None
 
 
@@ -223,7 +189,7 @@ def _matters(doc: lxml.html.HtmlElement, html: str, url: str) -> RequestedPage |
     facts = page_facts(doc)
     published = facts.published_ms
     if published is None and (times := doc.xpath("//article//time/@datetime")):
-        published = parse_when(times[0])
+        published = page_date_ms(times[0])
     return RequestedPage(
         title=facts.title or _first_text(doc, "article h1", "h1"),
         author=facts.author or _first_text(doc, "article header a[href*='/@']"),

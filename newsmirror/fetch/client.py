@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import http
 import socket
 import ssl
@@ -23,6 +22,7 @@ from types import MappingProxyType
 import httpx
 
 from newsmirror import __version__
+from newsmirror.dates import http_date_s
 from newsmirror.fetch.decode import BoundedDecoder, DecodeError, TooManyEncodingsError
 
 DEFAULT_USER_AGENT = (
@@ -114,14 +114,11 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         return None
     if value.isdigit():
         return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:  # "-0000" dates are UTC by RFC 5322
+    when = http_date_s(value)
+    if when is None:
         return None
     now = time.time() if now is None else now
-    return max(0.0, when.timestamp() - now)
+    return max(0.0, when - now)
 
 
 def status_error(response: httpx.Response) -> FetchError:

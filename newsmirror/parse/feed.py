@@ -10,17 +10,15 @@ it can. Both results are mapped to :class:`FeedItem` by the same rules.
 
 from __future__ import annotations
 
-import calendar
 import copy
-import datetime as dt
 import html
 import io
 import json
 import re
 import warnings
-from dataclasses import replace
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import replace
+from typing import Any, cast
 from urllib.parse import urljoin
 from xml.parsers import expat
 
@@ -29,8 +27,8 @@ import feedparser
 from lxml import etree
 from lxml import html as lxml_html
 
+from newsmirror.dates import feed_date_ms
 from newsmirror.models import FeedItem, ParsedFeed
-from newsmirror.parse import _dates
 from newsmirror.parse.encoding import decode_document, replace_xml_encoding
 
 __all__ = ["FeedParseError", "NotAFeedError", "fast_parse", "parse_feed", "thorough_parse"]
@@ -61,6 +59,13 @@ _WHITESPACE = re.compile(r"\s+")
 _TEXT_TYPES = {"text", "text/plain"}
 _XHTML_TYPES = {"xhtml", "application/xhtml+xml"}
 _XHTML_NS = "{http://www.w3.org/1999/xhtml}"
+_ITEM_NAMES = frozenset(("item", "entry"))
+# An item's date elements by local name, in the order of preference: the publication
+# date, else the last update (RSS pubDate, Atom published/updated, dc:date,
+# dcterms:issued/modified, RSS 1.0 and Atom 0.3 spellings).
+_PUBLISHED_NAMES = ("pubdate", "published", "issued", "date")
+_UPDATED_NAMES = ("lastbuilddate", "updated", "modified")
+_DATE_NAMES = frozenset(_PUBLISHED_NAMES + _UPDATED_NAMES)
 
 
 def parse_feed(body: bytes, *, content_type: str | None = None, url: str | None = None) -> ParsedFeed:
@@ -103,18 +108,75 @@ def fast_parse(data: bytes, *, url: str | None = None, encoding: str = "utf-8") 
     """Read well-formed UTF-8 XML (or JSON Feed) with fastfeedparser; raises on anything odd.
 
     Also raises when it finds no items in a document that has item or entry
-    elements (fastfeedparser does not know every RSS dialect, e.g. RSS 0.90).
+    elements (fastfeedparser does not know every RSS dialect, e.g. RSS 0.90), and
+    when its items are not the document's item elements one for one.
+
+    Dates are read from each item's own date elements (:func:`item_dates`), not
+    from fastfeedparser, which also takes a date from a guid ("130376" is
+    1976-03-13 to it) and reads incomplete dates against the clock.
     """
     root = (first_element_name(data[:_HEAD_CHARS].decode("utf-8", errors="replace")) or "").lower()
     # fastfeedparser fills a missing guid/id with the link. When the document has
     # no guid or id element at all, such a guid is certainly not real.
     guid_from_link = root in ("rss", "feed") and not any(tag in data for tag in _ID_TAGS)
-    feed = _from_fast(fastfeedparser.parse(data), url, encoding, rss_like=root in _RSS_ROOTS)
+    result = fastfeedparser.parse(data)
+    dates = item_dates(data)
+    if len(dates) != len(result.get("entries", ())):
+        raise FeedParseError(f"fastfeedparser read {len(result.get('entries', ()))} items of {len(dates)}")
+    feed = _from_fast(result, url, encoding, rss_like=root in _RSS_ROOTS, dates=dates)
     if guid_from_link:
         feed = replace(feed, items=tuple(replace(item, guid=None) for item in feed.items))
     if not feed.items and (b"<item" in data or b"<entry" in data or b":item" in data or b":entry" in data):
         raise FeedParseError("fastfeedparser found no items in a document that has some")
     return feed
+
+
+def item_dates(data: bytes) -> list[int | None]:
+    """The date of every item of a well-formed feed document (XML or JSON Feed), in
+    document order: its publication date element, else its update element, read by
+    :func:`newsmirror.dates.feed_date_ms`; None for an item without a usable one.
+
+    Items are the ``item`` / ``entry`` elements (any namespace) not inside another
+    one; their dates are their own child elements, never those of a nested
+    ``<source>`` or of the channel.
+    """
+    if data.lstrip()[:1] in (b"{", b"["):
+        items = json.loads(data).get("items") or []
+        return [
+            feed_date_ms(item.get("date_published")) or feed_date_ms(item.get("date_modified"))
+            if isinstance(item, dict) else None
+            for item in items
+        ]
+    found: list[int | None] = []
+    pending = [etree.fromstring(data, parser=_date_parser())]
+    while pending:
+        element = pending.pop()
+        if _local_name(element) in _ITEM_NAMES:
+            found.append(_element_date(element))
+        else:
+            pending.extend(reversed([child for child in element if isinstance(child.tag, str)]))
+    return found
+
+
+def _date_parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True,
+                           remove_comments=True, remove_pis=True)
+
+
+def _local_name(element: etree._Element) -> str:
+    return element.tag.rpartition("}")[2].rpartition(":")[2].lower()
+
+
+def _element_date(item: etree._Element) -> int | None:
+    texts: dict[str, str] = {}
+    for child in item:
+        if not isinstance(child.tag, str) or (name := _local_name(child)) not in _DATE_NAMES or name in texts:
+            continue
+        if text := "".join(child.itertext()).strip():
+            texts[name] = text
+    published = next((texts[name] for name in _PUBLISHED_NAMES if name in texts), None)
+    updated = next((texts[name] for name in _UPDATED_NAMES if name in texts), None)
+    return feed_date_ms(published) or feed_date_ms(updated)
 
 
 def thorough_parse(
@@ -188,14 +250,19 @@ def _parse_json(text: str, url: str | None, encoding: str) -> ParsedFeed:
 # --- mapping parser results to FeedItem ------------------------------------------------
 
 
-def _from_fast(result: Mapping[str, Any], url: str | None, encoding: str, *, rss_like: bool) -> ParsedFeed:
+def _from_fast(
+    result: Mapping[str, Any], url: str | None, encoding: str, *, rss_like: bool, dates: list[int | None]
+) -> ParsedFeed:
     feed = result.get("feed", {})
     base = _base(url, feed.get("link"))
-    items = tuple(_fast_item(entry, base, rss_like) for entry in result.get("entries", ()))
+    items = tuple(
+        _fast_item(entry, base, rss_like, published_ms)
+        for entry, published_ms in zip(result.get("entries", ()), dates, strict=True)
+    )
     return ParsedFeed(_title(feed.get("title")), _absolute(base, feed.get("link")), items, encoding)
 
 
-def _fast_item(entry: Mapping[str, Any], base: str | None, rss_like: bool) -> FeedItem:
+def _fast_item(entry: Mapping[str, Any], base: str | None, rss_like: bool, published_ms: int | None) -> FeedItem:
     summary = _text(entry.get("description"))
     content = _content(entry.get("content"))
     # In RSS, fastfeedparser hands the <description> back as content too when
@@ -208,7 +275,7 @@ def _fast_item(entry: Mapping[str, Any], base: str | None, rss_like: bool) -> Fe
         content=content,
         has_full=has_full,
         author=entry.get("author"),
-        published_ms=_iso_ms(entry.get("published")) or _iso_ms(entry.get("updated")),
+        published_ms=published_ms,
     )
 
 
@@ -229,15 +296,12 @@ def _feedparser_item(entry: Mapping[str, Any], base: str | None) -> FeedItem:
 
 
 def _feedparser_date(entry: Mapping[str, Any], key: str) -> int | None:
-    """feedparser's reading of a date, unless it took the year from the clock ("10:30")."""
+    """The date element's text as feedparser kept it, read by the same rules as on the
+    fast path. Not feedparser's own ``*_parsed``: it completes "2023" to 1 January and
+    "2023-05" to the first of May, turns 29 February 2023 into 1 March, and reads a
+    pubDate of "130376" as 6 February 2013."""
     # dict.get: FeedParserDict.get maps a missing "updated" to "published", with a warning.
-    parsed, raw = dict.get(entry, f"{key}_parsed"), dict.get(entry, key)
-    if parsed is None or not isinstance(raw, str):
-        return None
-    year = parsed.tm_year
-    if str(year) not in raw and f"{year % 100:02d}" not in raw:
-        return None
-    return _struct_ms(parsed)
+    return feed_date_ms(dict.get(cast("dict[str, Any]", entry), key))
 
 
 def _item(
@@ -320,27 +384,6 @@ def _collapse(value: str) -> str:
     return _WHITESPACE.sub(" ", value).strip()
 
 
-def _iso_ms(value: Any) -> int | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return int(moment.timestamp()) * 1000
-
-
-def _struct_ms(value: Any) -> int | None:
-    if value is None:
-        return None
-    try:
-        return calendar.timegm(value) * 1000
-    except (TypeError, ValueError, OverflowError):
-        return None
-
-
 def _describe(exc: BaseException | None) -> str | None:
     if exc is None:
         return None
@@ -349,5 +392,3 @@ def _describe(exc: BaseException | None) -> str | None:
         return f"malformed XML: {get_message()} (line {exc.getLineNumber()}, column {exc.getColumnNumber()})"
     return _collapse(f"{type(exc).__name__}: {exc}")[:200]
 
-
-_dates.install()

@@ -14,13 +14,13 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from urllib.parse import quote
 
 from lxml import etree
 
 from newsmirror.archive.article import ArticleFormatError, parse_article
 from newsmirror.content.clean import sanitize_html
+from newsmirror.dates import utc_stamp
 from newsmirror.models import ArchivedEntry
 
 FEED_SIZE = 50
@@ -67,8 +67,7 @@ def feed_id(name: str) -> str:
 
 def atom_time(epoch_ms: int) -> str:
     """RFC 3339 in UTC, whole seconds."""
-    when = datetime.fromtimestamp(epoch_ms // 1000, tz=timezone.utc)
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_stamp(epoch_ms)
 
 
 def archive_href(path: str, base_url: str | None) -> str:

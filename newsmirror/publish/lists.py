@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from newsmirror.archive.paths import china_time
+from newsmirror.dates import china_time
 from newsmirror.models import ArchivedEntry
 
 

@@ -37,9 +37,9 @@ from markupsafe import Markup
 
 from newsmirror.archive.article import parse_article
 from newsmirror.archive.files import write_atomic
-from newsmirror.archive.paths import china_time
 from newsmirror.archive.store import Store
 from newsmirror.config import Config
+from newsmirror.dates import china_time
 from newsmirror.models import ArchivedEntry
 from newsmirror.publish import sitesearch as ix
 

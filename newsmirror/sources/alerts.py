@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import httpx
 
 from newsmirror.config import AlertSettings, SourceConfig
+from newsmirror.dates import utc_day
 from newsmirror.fetch.client import FetchSettings
 from newsmirror.sources.health import DAY_MS, HOUR_MS, SourceHealth, days_since_new
 
@@ -54,7 +54,7 @@ def resolve_webhook(settings: AlertSettings) -> tuple[str | None, str | None]:
 
 
 def _day(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d")
+    return utc_day(ms)
 
 
 def _every(ms: int) -> str:

@@ -28,10 +28,10 @@ import itertools
 import json
 import statistics
 from dataclasses import asdict, dataclass, fields, replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from newsmirror.dates import utc_minutes
 from newsmirror.fetch.client import FetchError
 
 HOUR_MS = 3_600_000
@@ -253,7 +253,7 @@ def durable(h: SourceHealth) -> tuple:
 
 
 def _when(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return utc_minutes(ms)
 
 
 def describe(h: SourceHealth, now_ms: int) -> str:

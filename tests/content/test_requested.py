@@ -8,7 +8,7 @@ import pytest
 
 from newsmirror.content.extract import ExtractionError
 from newsmirror.content.requested import (
-    extract_requested, page_facts, parse_when, reader_for, removal_notice,
+    extract_requested, page_facts, reader_for, removal_notice,
 )
 
 PAGES = Path(__file__).with_name("pages")
@@ -114,22 +114,6 @@ def test_page_facts_fallbacks() -> None:
         "</script></head><body><p>x</p></body></html>")
     facts = page_facts(doc)
     assert (facts.title, facts.author, facts.published_ms) == ("标题", "甲, 乙", 1_704_164_645_000)
-
-
-@pytest.mark.parametrize("value, expected", [
-    ("1700000000", 1_700_000_000_000),
-    ("1700000000123", 1_700_000_000_123),
-    (1700000000, 1_700_000_000_000),
-    ("2024-01-02T03:04:05Z", 1_704_164_645_000),
-    ("2024-01-02T11:04:05+08:00", 1_704_164_645_000),
-    ("2024-01-02 11:04:05", 1_704_164_645_000),  # no zone: China time
-    ("发布于 2024-01-02 11:04", 1_704_164_640_000),
-    ("2024年1月2日", 1_704_124_800_000),
-    ("昨天", None),
-    ("", None),
-])
-def test_parse_when(value, expected) -> None:
-    assert parse_when(value) == expected
 
 
 def test_empty_page_is_an_error() -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import calendar
+import json
+import subprocess
+import sys
 import time
 
 import pytest
@@ -276,3 +279,91 @@ def test_a_feed_of_fifty_long_items_parses_whole():
     feed = parse_feed(doc, content_type="application/rss+xml", url=URL)
     assert len(feed.items) == 50 and feed.problem is None
     assert calendar.timegm(time.gmtime(feed.items[0].published_ms // 1000)) * 1000 == MS
+
+
+def _both_paths(doc: str) -> list[list[int | None]]:
+    """Item dates on the fast path, and on feedparser's path for the same document."""
+    data = doc.encode()
+    return [[item.published_ms for item in parse(data).items] for parse in (fast_parse, thorough_parse)]
+
+
+@pytest.mark.parametrize("guid", ["130376", "20230301", "1677695943", "2023-03-01T18:39:03Z",
+                                  "Wed, 01 Mar 2023 18:39:03 GMT"])
+def test_an_undated_item_gets_no_date_from_its_guid(guid):
+    # fastfeedparser itself takes a non-URL guid as the date of an undated item
+    # (130376 is 13 March 1976 to it); only date elements give dates.
+    doc = (f"<rss version='2.0'><channel><title>t</title>"
+           f"<item><title>x</title><guid isPermaLink='false'>{guid}</guid></item>"
+           f"<item><title>y</title><guid>{guid}-2</guid><pubDate>Wed, 01 Mar 2023 18:39:03 GMT</pubDate></item>"
+           f"</channel></rss>")
+    assert _both_paths(doc) == [[None, MS], [None, MS]]
+    assert [item.published_ms for item in parse_feed(doc.encode()).items] == [None, MS]
+
+
+def test_dates_come_from_the_items_own_elements_only():
+    # Not from the channel's dates, not from an Atom entry's <source>, not from a title.
+    doc = ("<feed xmlns='http://www.w3.org/2005/Atom'><title>t</title><updated>2023-03-01T18:39:03Z</updated>"
+           "<entry><title>2023-03-01T18:39:03Z</title><id>urn:x:1</id>"
+           "<source><id>urn:s</id><updated>2023-03-01T18:39:03Z</updated></source></entry>"
+           "<entry><title>b</title><id>urn:x:2</id><updated>2023-03-01T18:39:03Z</updated></entry></feed>")
+    assert _both_paths(doc) == [[None, MS], [None, MS]]
+
+
+@pytest.mark.parametrize("value", [
+    "Fri, 31 Dec 9999 23:59:59 GMT", "9999-12-31T23:59:59Z", "Sat, 01 Jan 0000 00:00:00 GMT",
+    "0000-01-01T00:00:00Z", "-0044-03-15T12:00:00Z", "2999-01-01T00:00:00Z", "Mon, 01 Jan 1800 00:00:00 GMT",
+])
+def test_out_of_range_dates_are_absent_beside_good_items(value):
+    doc = (f"<rss version='2.0'><channel><title>t</title>"
+           f"<item><title>x</title><guid>1</guid><pubDate>{value}</pubDate></item>"
+           f"<item><title>y</title><guid>2</guid><pubDate>Wed, 01 Mar 2023 18:39:03 GMT</pubDate></item>"
+           f"</channel></rss>")
+    assert _both_paths(doc) == [[None, MS], [None, MS]]
+    assert [item.published_ms for item in parse_feed(doc.encode()).items] == [None, MS]
+    # Malformed XML goes to feedparser: the same.
+    broken = doc.replace("</title><item>", "</title>&nbsp;<item>", 1)
+    assert [item.published_ms for item in parse_feed(broken.encode()).items] == [None, MS]
+
+
+def test_the_publication_date_wins_over_the_update_and_an_unreadable_one_falls_back():
+    doc = ("<rss version='2.0' xmlns:dc='http://purl.org/dc/elements/1.1/'><channel><title>t</title>"
+           "<item><title>a</title><dc:date>2023-03-05T00:00:00Z</dc:date><pubDate>Wed, 01 Mar 2023 18:39:03 GMT</pubDate></item>"
+           "<item><title>b</title><pubDate>soon</pubDate><lastBuildDate>Wed, 01 Mar 2023 18:39:03 GMT</lastBuildDate></item>"
+           "</channel></rss>")
+    [fast, _thorough] = _both_paths(doc)
+    assert fast == [MS, MS]
+
+
+def test_json_feed_dates_are_read_and_checked_too():
+    items = [
+        {"id": "1", "url": "https://example.org/1", "title": "a", "content_html": "<p>a</p>",
+         "date_published": "9999-12-31T23:59:59Z"},
+        {"id": "130376", "url": "https://example.org/2", "title": "b", "content_html": "<p>b</p>"},
+        {"id": "3", "url": "https://example.org/3", "title": "c", "content_html": "<p>c</p>",
+         "date_modified": "2023-03-01T18:39:03Z"},
+    ]
+    doc = json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": items}).encode()
+    assert [item.published_ms for item in parse_feed(doc).items] == [None, None, MS]
+
+
+def test_no_date_is_completed_from_the_clock_whenever_the_module_is_imported():
+    # There is no patch of the parsing libraries to install, so nothing depends on
+    # import order: a fresh interpreter that uses fastfeedparser first agrees.
+    code = (
+        "import fastfeedparser\n"
+        "fastfeedparser.parse(b\"<rss version='2.0'><channel><title>t</title><item><title>x</title>"
+        "<pubDate>10:30</pubDate></item></channel></rss>\")\n"
+        "from newsmirror.parse.feed import parse_feed\n"
+        "doc = b\"<rss version='2.0'><channel><title>t</title><item><title>x</title><guid>130376</guid>"
+        "<pubDate>10:30</pubDate></item></channel></rss>\"\n"
+        "print(parse_feed(doc).items[0].published_ms)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "None"
+
+
+@pytest.mark.parametrize("value", ["2023", "2023-05", "2023-02-29T00:00:00Z", "130376"])
+def test_feedparsers_completions_are_no_dates_either(value):
+    # feedparser reads these as 2023-01-01, 2023-05-01, 2023-03-01 and 2013-02-06.
+    doc = f"<rss version='2.0'><channel><title>t</title><item><title>x</title><pubDate>{value}</pubDate></item></channel></rss>"
+    assert _both_paths(doc) == [[None], [None]]
