@@ -68,7 +68,10 @@ def describe_outcome(o: SourceOutcome) -> str:
         return f"{o.slug}: FAILED, {o.failed}"
     if o.not_modified:
         return f"{o.slug}: not modified"
-    return f"{o.slug}: {o.new} new, {o.updated} updated, {o.unchanged} unchanged"
+    line = f"{o.slug}: {o.new} new, {o.updated} updated, {o.unchanged} unchanged"
+    if o.failed_items:
+        line += f", {len(o.failed_items)} failed"
+    return line
 
 
 class RunProgress:
@@ -128,6 +131,10 @@ class RunProgress:
 
     def note(self, message: str) -> None:
         out.info(message)
+
+    def item_failed(self, slug: str, failure) -> None:
+        """Shown with the summary (each failed item once, with its reason)."""
+        out.detail(f"{slug}: {failure.item}: failed ({failure.step})")
 
     def stop(self) -> None:
         if self.progress is not None:
