@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 
 
 class HostileServer(ThreadingHTTPServer):
@@ -27,7 +28,7 @@ class HostileServer(ThreadingHTTPServer):
         self.routes[path] = (status, content_type, data)
         return self.url(path)
 
-    def __enter__(self) -> HostileServer:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -41,10 +42,10 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: HostileServer
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+    def do_GET(self) -> None:
         path = self.path.split("?")[0]
         with self.server.lock:
             self.server.hits[path] = self.server.hits.get(path, 0) + 1
