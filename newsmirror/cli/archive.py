@@ -376,6 +376,8 @@ def archive(
         for o in outcomes:
             line = f"{o.status}: {o.url}" + (f" -> {o.path}" if o.path else f" ({o.reason})")
             out.stdout.print(line, markup=False)
+            if o.traceback and out.verbose:
+                out.detail(o.traceback.rstrip())
         failed_push = push_failed(report.push)
     if blocked:
         outcomes = _with_blocked(outcomes, blocked)
