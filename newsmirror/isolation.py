@@ -29,6 +29,17 @@ def disk_full(err: BaseException) -> bool:
     return False
 
 
+def disk_full_message(err: BaseException) -> str:
+    """One line that says the disk is full, what could not be written and that nothing
+    is lost."""
+    filename = getattr(err, "filename", None)
+    what = f"cannot write {filename}" if filename else (
+        "cannot write the catalog" if isinstance(err, sqlite3.Error) else "cannot write")
+    cause = getattr(err, "strerror", None) or str(err)
+    return (f"disk full: {what} ({cause}). Nothing archived is lost: files written so far "
+            "are kept, and the next run, once there is space, takes them in and finishes")
+
+
 def machine_error(err: BaseException) -> bool:
     """Whether `err` is the machine's, not one item's: it must stop the command."""
     if isinstance(err, OSError):

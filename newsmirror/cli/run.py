@@ -93,6 +93,9 @@ def execute(config, *, push: bool, label: str = "mirroring", only: set[str] | No
     except ArchiveBusyError as err:
         raise out.fail(str(err), 3) from None
     except GitError as err:
+        if "No space left on device" in str(err):
+            out.error("disk full: git could not write (No space left on device). Nothing "
+                      "archived is lost: the next run, once there is space, commits it")
         raise out.fail(str(err), 3) from None
     finally:
         progress.stop()
