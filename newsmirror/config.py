@@ -265,6 +265,9 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
     for template in proxy:
         _check_template(check, "images.proxy", template)
     user_agent = check.get(fetch, "fetch", "user_agent", str, None)
+    if user_agent is not None and not (user_agent.isascii() and user_agent.isprintable()):
+        raise check.fail("fetch.user_agent", f"{user_agent!r} must be printable ASCII: an "
+                         "HTTP header carries no other characters")
     rules = check.get(top, "", "site_rules", str, None)
     if rules:
         from newsmirror.content.siterules import SiteRulesError, load_rules
@@ -330,6 +333,9 @@ def _requests(check: _Checker, raw: Any) -> RequestSettings:
 def load_config(path: Path) -> Config:
     """Read and check a newsmirror.toml."""
     file = str(path)
+    if path.is_dir():
+        raise ConfigError(file, "", "a folder, not a configuration file (name the "
+                          "newsmirror.toml in it)")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -338,4 +344,19 @@ def load_config(path: Path) -> Config:
         raise ConfigError(file, "", "not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(file, "", f"not valid TOML: {exc}") from None
-    return parse_config(data, file=file, base=path.resolve().parent)
+    except RecursionError:
+        raise ConfigError(file, "", "not valid TOML for newsmirror: arrays or tables nested "
+                          "too deeply to read") from None
+    except OSError as exc:
+        raise ConfigError(file, "", f"cannot be read: {exc.strerror or exc}") from None
+    config = parse_config(data, file=file, base=path.resolve().parent)
+    check_archive_folder(config.archive, file, "archive.path")
+    return config
+
+
+def check_archive_folder(folder: Path, file: str, key: str) -> None:
+    """The archive must be a folder (or not exist yet): never a file, such as the
+    configuration itself."""
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(file, key, f"{str(folder)!r} is a file, not a folder: the archive is "
+                          "a folder (a git repository), e.g. path = \"archive\"")

@@ -32,6 +32,8 @@ class ParsedFeed:
     """The encoding the document was decoded with."""
     problem: str | None = None
     """A readable note when the document was malformed but still parsed (feedparser's bozo)."""
+    failed_items: tuple[ItemFailure, ...] = ()
+    """Entries that could not be read (the others were)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,25 @@ class ArchivedEntry:
     """sha256 of the file's bytes."""
 
 
+@dataclass(frozen=True)
+class ItemFailure:
+    """One feed item (or requested page) that could not be archived; the others were."""
+
+    item: str
+    """What names it to a reader: its link, else its title."""
+    step: str
+    """Where it failed: parse, identity, date, cleaning, extraction, images, rendering or
+    writing."""
+    reason: str
+    bug: bool = False
+    """An internal error: a bug in newsmirror to report, not a fault of the item."""
+    traceback: str | None = None
+    """Where the bug was, for --verbose and the log."""
+
+    def describe(self) -> str:
+        return f"{self.item}: not archived ({self.step}): {self.reason}"
+
+
 @dataclass
 class SourceOutcome:
     """What one source's part of a run did, for the summary and the commit message."""
@@ -76,3 +97,6 @@ class SourceOutcome:
     not_modified: bool = False
     written: list[str] = field(default_factory=list)
     """Archive-relative paths written this run."""
+    failed_items: list[ItemFailure] = field(default_factory=list)
+    """Items of this source that could not be archived this run (the next run tries them
+    again)."""

@@ -27,7 +27,8 @@ from newsmirror.content.transform import (
     ContentSettings, clean_body, finish_body, transform_body, transform_title,
 )
 from newsmirror.fetch.client import FetchError, Fetcher
-from newsmirror.models import ArchivedEntry, Article, FeedItem, SourceOutcome
+from newsmirror.isolation import item_failure, item_name, machine_error
+from newsmirror.models import ArchivedEntry, Article, FeedItem, ItemFailure, SourceOutcome
 from newsmirror.parse.feed import FeedParseError, NotAFeedError, parse_feed
 from newsmirror.publish.git import PushResult
 from newsmirror.publish.derived import regenerate
@@ -66,6 +67,11 @@ class RunReport:
         return sum(1 for o in self.outcomes if o.skipped)
 
     @property
+    def failed_items(self) -> list[tuple[str, ItemFailure]]:
+        """(source slug, failure) of every item that could not be archived this run."""
+        return [(o.slug, f) for o in self.outcomes for f in o.failed_items]
+
+    @property
     def new(self) -> int:
         return sum(o.new for o in self.outcomes)
 
@@ -91,6 +97,8 @@ class Reporter:
         (one more step each)."""
     def worked(self, slug: str, what: str) -> None:
         """The `what` that `working` announced is done (a feed is done with its source)."""
+    def item_failed(self, slug: str, failure: ItemFailure) -> None:
+        """One item of `slug` could not be archived (the run goes on)."""
 
 
 def content_settings(config: Config, source: SourceConfig) -> ContentSettings:
@@ -137,6 +145,9 @@ class _Run:
                 outcome.not_modified = True
             else:
                 feed = parse_feed(result.body, content_type=result.content_type, url=result.url)
+                for failure in feed.failed_items:
+                    outcome.failed_items.append(failure)
+                    self.reporter.item_failed(source.slug, failure)
                 await self.items(source, feed.items, result.url, outcome)
             self.health[source.slug] = after_success(
                 state, self.now_ms, etag=result.etag, last_modified=result.last_modified)
@@ -148,65 +159,110 @@ class _Run:
             outcome.failed = str(err)
             self.health[source.slug] = after_failure(state, self.now_ms, str(err))
         except Exception as err:  # a bug or a surprise in one source must not stop the others
+            if machine_error(err):
+                raise  # a full disk, the catalog: every source would fail; stop the run
             outcome.failed = f"internal error: {type(err).__name__}: {err}"
             self.health[source.slug] = after_failure(state, self.now_ms, outcome.failed)
         return outcome
 
     async def items(self, source: SourceConfig, items: tuple[FeedItem, ...], feed_url: str,
                     outcome: SourceOutcome) -> None:
-        catalog = self.store.catalog
+        """Archive each item under one guard: an item that fails is recorded with its
+        reason (as a bug when it is an internal error) and the others go on. The machine's
+        own failures (a full disk, the catalog) stop the run instead."""
         settings = content_settings(self.config, source)
-        for item, key in zip(items, assign_keys(items)):
+        keyed: list[FeedItem] = []
+        for item in items:  # an item whose identity cannot be worked out is left out
+            try:
+                base_key(item)
+                normalise_link(item.link)
+            except Exception as err:  # noqa: BLE001 - one bad item costs that item
+                self.item_failed(source, outcome, item, "identity", err)
+            else:
+                keyed.append(item)
+        for item, key in zip(keyed, assign_keys(keyed)):
             if key is None:
                 continue
-            link = (normalise_link(item.link, feed_url) or normalise_link(item.guid)
-                    or normalise_link(feed_url) or feed_url)
-            ident, found = self.lookup(source.slug, key, base_key(item), link)
-            existing, last_digest = found if found else (None, None)
-            digest = item_digest(item)
-            if existing and last_digest == digest:
+            step = ["identity"]
+            try:
+                await self.item(source, item, key, feed_url, settings, outcome, step)
+            except Exception as err:  # one bad item costs that item
+                if machine_error(err):
+                    raise
+                self.item_failed(source, outcome, item, step[0], err)
+
+    def item_failed(self, source: SourceConfig, outcome: SourceOutcome, item: FeedItem,
+                    step: str, err: Exception) -> None:
+        failure = item_failure(item_name(item.link, item.title), step, err)
+        outcome.failed_items.append(failure)
+        self.reporter.item_failed(source.slug, failure)
+
+    async def item(self, source: SourceConfig, item: FeedItem, key: str, feed_url: str,
+                   settings: ContentSettings, outcome: SourceOutcome, step: list[str]) -> None:
+        """Archive one item; `step[0]` says how far it got (for the failure's reason)."""
+        catalog = self.store.catalog
+        link = (normalise_link(item.link, feed_url) or normalise_link(item.guid)
+                or normalise_link(feed_url) or feed_url)
+        ident, found = self.lookup(source.slug, key, base_key(item), link)
+        existing, last_digest = found if found else (None, None)
+        digest = item_digest(item)
+        if existing and last_digest == digest:
+            outcome.unchanged += 1
+            return
+        step[0] = "cleaning"
+        title = normalise_title(transform_title(item.title, settings)) or UNTITLED
+        step[0] = "date"
+        published = item.published_ms or (existing.published_ms if existing else self.now_ms)
+        if existing and last_digest is None and source.full_text != "feed" \
+                and existing.title == title and existing.link == link:
+            # The catalog was rebuilt from the files. A file that holds more than the
+            # feed's own text already has its page: adopt it rather than fetch the page
+            # again. One that holds just the feed's text is still waiting for its page.
+            step[0] = "rendering"
+            feed_only = render_article(Article(published, title, link, transform_body(
+                item.content_html, base_url=link, settings=settings)))
+            if digest_bytes(feed_only) != existing.digest:
+                catalog.put(existing, digest)
                 outcome.unchanged += 1
-                continue
-            title = normalise_title(transform_title(item.title, settings)) or UNTITLED
-            published = item.published_ms or (existing.published_ms if existing else self.now_ms)
-            if existing and last_digest is None and source.full_text != "feed" \
-                    and existing.title == title and existing.link == link:
-                # The catalog was rebuilt from the files. A file that holds more than the
-                # feed's own text already has its page: adopt it rather than fetch the page
-                # again. One that holds just the feed's text is still waiting for its page.
-                feed_only = render_article(Article(published, title, link, transform_body(
-                    item.content_html, base_url=link, settings=settings)))
-                if digest_bytes(feed_only) != existing.digest:
-                    catalog.put(existing, digest)
-                    outcome.unchanged += 1
-                    continue
-            path = existing.path if existing else article_path(source.slug, published, title, ident)
-            body, complete = await self.body(source, item, link)
-            if source.download_images and self.images is not None:
-                body = clean_body(body, base_url=link, settings=settings)
-                self.reporter.working(source.slug, "images")
+                return
+        step[0] = "date"
+        path = existing.path if existing else article_path(source.slug, published, title, ident)
+        step[0] = "extraction"
+        body, complete = await self.body(source, item, link)
+        if source.download_images and self.images is not None:
+            step[0] = "cleaning"
+            body = clean_body(body, base_url=link, settings=settings)
+            step[0] = "images"
+            self.reporter.working(source.slug, "images")
+            try:
                 body, assets = await self.images.localise(
-                    body, base_url=link, slug=source.slug, published_ms=published, article_path=path)
+                    body, base_url=link, slug=source.slug, published_ms=published,
+                    article_path=path)
+            finally:
                 self.reporter.worked(source.slug, "images")
-                outcome.written.extend(assets)
-                body = finish_body(body, base_url=None, settings=settings)
+            outcome.written.extend(assets)
+            step[0] = "cleaning"
+            body = finish_body(body, base_url=None, settings=settings)
+        else:
+            step[0] = "cleaning"
+            body = transform_body(body, base_url=link, settings=settings)
+        step[0] = "rendering"
+        data = render_article(Article(published, title, link, body))
+        entry = ArchivedEntry(
+            slug=source.slug, key=ident, path=path,
+            published_ms=published, title=title, link=link, digest=digest_bytes(data))
+        step[0] = "writing"
+        if existing and existing.digest == entry.digest:
+            outcome.unchanged += 1
+        else:
+            self.store.write(entry.path, data)
+            crashpoints.reached("article-written")
+            outcome.written.append(entry.path)
+            if existing:
+                outcome.updated += 1
             else:
-                body = transform_body(body, base_url=link, settings=settings)
-            data = render_article(Article(published, title, link, body))
-            entry = ArchivedEntry(
-                slug=source.slug, key=ident, path=path,
-                published_ms=published, title=title, link=link, digest=digest_bytes(data))
-            if existing and existing.digest == entry.digest:
-                outcome.unchanged += 1
-            else:
-                self.store.write(entry.path, data)
-                crashpoints.reached("article-written")
-                outcome.written.append(entry.path)
-                if existing:
-                    outcome.updated += 1
-                else:
-                    outcome.new += 1
-            catalog.put(entry, digest if complete else PAGE_PENDING)
+                outcome.new += 1
+        catalog.put(entry, digest if complete else PAGE_PENDING)
 
     def lookup(self, slug: str, key: str, plain: str, link: str):
         """The item's identity hash and catalog entry (None when new). A GUID can be shared
@@ -240,8 +296,10 @@ class _Run:
         if source.full_text == "auto" and not needs_page(item.content_html):
             return item.content_html, True
         self.reporter.working(source.slug, "page")
-        page = await self.page_fetcher(source, link)
-        self.reporter.worked(source.slug, "page")
+        try:
+            page = await self.page_fetcher(source, link)
+        finally:
+            self.reporter.worked(source.slug, "page")
         return (page, True) if page else (item.content_html, False)
 
 

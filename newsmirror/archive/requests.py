@@ -26,7 +26,8 @@ from newsmirror.archive.store import Store, open_store
 from newsmirror.config import Config
 from newsmirror.dates import china_time
 from newsmirror.fetch.client import FetchError, Fetcher
-from newsmirror.models import ArchivedEntry, Article
+from newsmirror.isolation import item_failure, machine_error
+from newsmirror.models import ArchivedEntry, Article, ItemFailure
 from newsmirror.publish.git import PushResult
 from newsmirror.publish.push import push_archive
 from newsmirror.publish.lists import render_list
@@ -54,6 +55,8 @@ class RequestOutcome:
     title: str | None = None
     reason: str | None = None
     """Why it failed."""
+    traceback: str | None = None
+    """Where, when it failed on a bug in newsmirror (shown with -v)."""
 
     @property
     def ok(self) -> bool:
@@ -189,19 +192,26 @@ async def archive_requests(config: Config, urls: list[str], *, push: bool = True
         known = {entry.link: entry for entry in scan_requests(store.root)}
         slots: list[RequestOutcome | str] = []  # an outcome, or the link still to fetch
         for url in urls:
-            link = request_link(url)
+            try:
+                link = request_link(url)
+                found = archived_feed_article(store, link) if link and link not in known else None
+            except Exception as err:  # one bad address costs that address
+                if machine_error(err):
+                    raise
+                slots.append(_failed(url, None, item_failure(url, "identity", err)))
+                continue
             if link is None:
                 slots.append(RequestOutcome(url, "failed", reason="not an http(s) web address"))
             elif link in known:
                 entry = known[link]
                 slots.append(RequestOutcome(url, "existing", link, entry.path, entry.title))
-            elif found := archived_feed_article(store, link):
+            elif found:
                 slots.append(RequestOutcome(url, "existing", link, found[0], found[1]))
             else:
                 slots.append(link)
         wanted = sorted({slot for slot in slots if isinstance(slot, str)})
         rules = site_rules(config) if wanted else None
-        fetched: dict[str, Article | str] = {}
+        fetched: dict[str, Article | str | ItemFailure] = {}
 
         async def one(fetcher: Fetcher, link: str) -> None:
             try:
@@ -210,7 +220,9 @@ async def archive_requests(config: Config, urls: list[str], *, push: bool = True
             except (FetchError, ExtractionError) as err:
                 fetched[link] = str(err)
             except Exception as err:  # one odd page must not lose the others
-                fetched[link] = f"internal error: {type(err).__name__}: {err}"
+                if machine_error(err):
+                    raise
+                fetched[link] = item_failure(link, "extraction", err)
 
         if wanted:
             async with SafeFetcher(config.fetch, allow_private=allow_private,
@@ -223,8 +235,21 @@ async def archive_requests(config: Config, urls: list[str], *, push: bool = True
             if isinstance(got, str):
                 written[link] = RequestOutcome(link, "failed", link, reason=got)
                 continue
-            path = request_path(got.published_ms, got.title, request_key(link))
-            store.write(path, render_article(got))
+            if isinstance(got, ItemFailure):
+                written[link] = _failed(link, link, got)
+                continue
+            step = "date"
+            try:  # one page that cannot be written costs that page
+                path = request_path(got.published_ms, got.title, request_key(link))
+                step = "rendering"
+                data = render_article(got)
+                step = "writing"
+                store.write(path, data)
+            except Exception as err:
+                if machine_error(err):
+                    raise
+                written[link] = _failed(link, link, item_failure(link, step, err))
+                continue
             written[link] = RequestOutcome(link, "archived", link, path, got.title)
         reported: set[str] = set()
         for url, slot in zip(urls, slots):
@@ -233,7 +258,8 @@ async def archive_requests(config: Config, urls: list[str], *, push: bool = True
                 # A second mention of one page in the same request finds it archived.
                 status = "existing" if slot in reported and done.ok else done.status
                 reported.add(slot)
-                slot = RequestOutcome(url, status, done.link, done.path, done.title, done.reason)
+                slot = RequestOutcome(url, status, done.link, done.path, done.title, done.reason,
+                                      done.traceback)
             report.outcomes.append(slot)
 
         if any(o.status == "archived" for o in report.outcomes):
@@ -246,6 +272,11 @@ async def archive_requests(config: Config, urls: list[str], *, push: bool = True
         if report.push is not None and report.push.ok:
             _relist_after_rebase(store, config, report)
     return report
+
+
+def _failed(url: str, link: str | None, failure: ItemFailure) -> RequestOutcome:
+    return RequestOutcome(url, "failed", link, reason=f"{failure.reason} ({failure.step})",
+                          traceback=failure.traceback)
 
 
 def _relist_after_rebase(store: Store, config: Config, report: RequestsReport) -> None:

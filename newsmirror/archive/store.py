@@ -79,9 +79,6 @@ def open_store(root: Path, *, branch: str = "main", remote: tuple[str, str] | No
     """Open (creating when needed) the archive at `root` for one command, holding its lock.
     `writes=False` for commands that only read it (the site)."""
     repo = Repo(root)
-    repo.ensure(branch)
-    if remote:
-        repo.set_remote(*remote)
     cache = root / CACHE_DIR
     cache.mkdir(parents=True, exist_ok=True)
     with open(cache / "lock", "w") as lock:
@@ -89,6 +86,11 @@ def open_store(root: Path, *, branch: str = "main", remote: tuple[str, str] | No
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise ArchiveBusyError(f"{root}: another newsmirror run holds the archive") from None
+        # Only with the lock held: two first runs would otherwise race in `git init` and
+        # `git remote add`.
+        repo.ensure(branch)
+        if remote:
+            repo.set_remote(*remote)
         marker = cache / RUNNING
         clean_start = not marker.exists()
         if writes:

@@ -34,6 +34,7 @@ from newsmirror.archive.store import STATE_DIR, Store, open_store
 from newsmirror.config import Config
 from newsmirror.dates import china_time, parse_utc_stamp, utc_stamp
 from newsmirror.fetch.client import FetchError, Fetcher
+from newsmirror.isolation import item_failure, machine_error
 from newsmirror.models import Article
 from newsmirror.publish.git import PushResult
 from newsmirror.publish.push import push_archive
@@ -296,6 +297,8 @@ class WatchReport:
     removed: list[str] = field(default_factory=list)
     """Newly seen as removed this run."""
     errors: dict[str, str] = field(default_factory=dict)
+    tracebacks: dict[str, str] = field(default_factory=dict)
+    """Where each error that is a bug in newsmirror happened (shown with -v)."""
     candidates: int = 0
     commit: str | None = None
     push: PushResult | None = None
@@ -354,7 +357,11 @@ async def watch_archive(config: Config, *, since_days: float = 30, budget: int =
                 try:
                     return await checker.check(item, article, states.get(item.path))
                 except Exception as err:  # one odd page must not stop the others
-                    return Check("error", reason=f"internal error: {type(err).__name__}: {err}")
+                    if machine_error(err):
+                        raise
+                    failure = item_failure(item.path, "extraction", err)
+                    report.tracebacks[item.path] = failure.traceback or ""
+                    return Check("error", reason=failure.reason)
 
             checks = await asyncio.gather(*(one(item, article) for item, article in chosen))
 
@@ -362,18 +369,26 @@ async def watch_archive(config: Config, *, since_days: float = 30, budget: int =
         store.catalog.begin()
         for (item, article), check in zip(chosen, checks):
             before = states.get(item.path)
-            states[item.path] = advance(before, item.path, check, now_ms)
             report.checked += 1
+            if check.result == "changed" and check.body is not None:
+                try:  # one page that cannot be written costs that page
+                    data = render_article(replace(article, body=check.body))
+                    if store.write(item.path, data):
+                        written.append(item.path)
+                        _recatalog(store, item, data)
+                except Exception as err:
+                    if machine_error(err):
+                        raise
+                    failure = item_failure(item.path, "rendering", err)
+                    report.tracebacks[item.path] = failure.traceback or ""
+                    check = Check("error", reason=f"{failure.reason} ({failure.step})")
+                else:
+                    report.changed.append(item.path)
+            states[item.path] = advance(before, item.path, check, now_ms)
             if check.result == "error":
                 report.errors[item.path] = check.reason
             elif check.result == "removed" and (before is None or before.removed_ms is None):
                 report.removed.append(item.path)
-            elif check.result == "changed" and check.body is not None:
-                data = render_article(replace(article, body=check.body))
-                if store.write(item.path, data):
-                    written.append(item.path)
-                    _recatalog(store, item, data)
-                report.changed.append(item.path)
 
         titles = {path: a.title for path in states if (a := _read(root, path)) is not None}
         changed_events, removed_events = list_events(states.values(), titles)

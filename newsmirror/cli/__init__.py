@@ -12,6 +12,7 @@ from typer.core import TyperGroup
 
 from newsmirror import __version__
 from newsmirror.cli.output import out
+from newsmirror.isolation import disk_full, disk_full_message
 
 _OUTPUT_FLAGS = {"-q", "--quiet", "-v", "--verbose"}
 
@@ -41,6 +42,9 @@ class _Group(TyperGroup):
         except Exception as err:
             if type(err).__module__.split(".")[0] in ("typer", "click"):
                 raise  # exits, aborts and usage errors: the command line's own signals
+            if disk_full(err):
+                out.error(disk_full_message(err))
+                raise typer.Exit(3) from None
             if isinstance(err, OSError):
                 where = f"cannot use {err.filename}: " if err.filename else ""
                 out.error(f"{where}{err.strerror or err}")

@@ -49,12 +49,19 @@ class EventError(ValueError):
     """The issue event file is not what the workflow should give."""
 
 
-def read_issue_event(path: Path) -> tuple[int, str, str]:
-    """(issue number, issue title + body, repository full name) of an `issues` event."""
+def _load_event(path: Path):
     try:
-        event = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise EventError(f"{path}: cannot read the event (JSON nested too deeply; not a "
+                         "GitHub event)") from None
     except (OSError, ValueError) as err:
         raise EventError(f"{path}: cannot read the event ({err})") from None
+
+
+def read_issue_event(path: Path) -> tuple[int, str, str]:
+    """(issue number, issue title + body, repository full name) of an `issues` event."""
+    event = _load_event(path)
     issue = event.get("issue") if isinstance(event, dict) else None
     repository = event.get("repository") if isinstance(event, dict) else None
     if not isinstance(issue, dict) or not isinstance(repository, dict):
@@ -103,7 +110,7 @@ def _str(value) -> str | None:
 def issue_event(path: Path) -> IssueEvent:
     """The `issues` event at `path` (read_issue_event's checks, then the rest)."""
     number, text, full_name = read_issue_event(path)
-    event = json.loads(path.read_text(encoding="utf-8"))
+    event = _load_event(path)
     issue = event["issue"]
     label = event.get("label")
     labels = issue.get("labels") if isinstance(issue.get("labels"), list) else []
@@ -371,6 +378,8 @@ def archive(
         for o in outcomes:
             line = f"{o.status}: {o.url}" + (f" -> {o.path}" if o.path else f" ({o.reason})")
             out.stdout.print(line, markup=False)
+            if o.traceback and out.verbose:
+                out.detail(o.traceback.rstrip())
         failed_push = push_failed(report.push)
     if blocked:
         outcomes = _with_blocked(outcomes, blocked)

@@ -73,7 +73,10 @@ def describe_outcome(o: SourceOutcome) -> str:
         return f"{o.slug}: FAILED, {o.failed}"
     if o.not_modified:
         return f"{o.slug}: not modified"
-    return f"{o.slug}: {o.new} new, {o.updated} updated, {o.unchanged} unchanged"
+    line = f"{o.slug}: {o.new} new, {o.updated} updated, {o.unchanged} unchanged"
+    if o.failed_items:
+        line += f", {len(o.failed_items)} failed"
+    return line
 
 
 class RunProgress:
@@ -133,6 +136,10 @@ class RunProgress:
 
     def note(self, message: str) -> None:
         out.info(message)
+
+    def item_failed(self, slug: str, failure) -> None:
+        """Shown with the summary (each failed item once, with its reason)."""
+        out.detail(f"{slug}: {failure.item}: failed ({failure.step})")
 
     def stop(self) -> None:
         if self.progress is not None:
@@ -201,11 +208,13 @@ def resolve_config(config: Path | None, archive: Path | None):
     --archive overriding the archive folder; exits with a clear message when it is wrong."""
     from dataclasses import replace
 
-    from newsmirror.config import ConfigError, load_config
+    from newsmirror.config import ConfigError, check_archive_folder, load_config
 
     path = config or Path("newsmirror.toml")
     try:
         loaded = load_config(path)
+        if archive:
+            check_archive_folder(archive, "--archive", "")
     except ConfigError as err:
         raise out.fail(str(err), 2) from None
     return replace(loaded, archive=archive.resolve()) if archive else loaded

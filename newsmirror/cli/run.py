@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from pathlib import Path
 from typing import Optional
 
@@ -30,6 +31,8 @@ def print_summary(report) -> None:
         out.stdout.print(describe_outcome(outcome), markup=False)
     failed = sum(1 for o in report.outcomes if o.failed)
     total = f"{report.new} new, {report.updated} updated, {plural(failed, 'source')} failed"
+    if report.failed_items:
+        total += f", {items_failed([f for _slug, f in report.failed_items])}"
     if report.backing_off:
         total += f", {report.backing_off} backing off"
     if report.commit:
@@ -37,6 +40,8 @@ def print_summary(report) -> None:
     else:
         total += "; nothing to commit"
     out.stdout.print(total, markup=False)
+    for slug, failure in report.failed_items:
+        show_item_failure(f"{slug}: {failure.describe()}", failure)
     for failures, what in ((report.page_failures, "article pages could not be fetched; the feed's "
                                                   "own text stands in until a later run"),
                            (report.image_failures, "images could not be downloaded; they go "
@@ -49,6 +54,25 @@ def print_summary(report) -> None:
         out.warn(warning)
     if report.push is not None and report.push.ok:
         out.stdout.print(report.push.message, markup=False)
+
+
+def items_failed(failures) -> str:
+    """`2 items failed (1 internal error in rendering, 1 in writing)`: how many, and why."""
+    groups: Counter[tuple[str, bool]] = Counter((f.step, f.bug) for f in failures)
+    why = ", ".join(f"{n} {'internal error' + ('s' if n > 1 else '') + ' ' if bug else ''}in {step}"
+                    for (step, bug), n in sorted(groups.items()))
+    return f"{plural(len(failures), 'item')} failed ({why})"
+
+
+def show_item_failure(line: str, failure) -> None:
+    """One item's failure on standard error: an error for a bug (with its traceback under
+    -v), a warning otherwise."""
+    if failure.bug:
+        out.error(line + ("" if out.verbose else " (-v shows where)"))
+        if out.verbose and failure.traceback:
+            out.detail(failure.traceback.rstrip())
+    else:
+        out.warn(line)
 
 
 def execute(config, *, push: bool, label: str = "mirroring", only: set[str] | None = None,
@@ -70,6 +94,9 @@ def execute(config, *, push: bool, label: str = "mirroring", only: set[str] | No
     except ArchiveBusyError as err:
         raise out.fail(str(err), 3) from None
     except GitError as err:
+        if "No space left on device" in str(err):
+            out.error("disk full: git could not write (No space left on device). Nothing "
+                      "archived is lost: the next run, once there is space, commits it")
         raise out.fail(str(err), 3) from None
     finally:
         progress.stop()

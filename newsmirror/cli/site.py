@@ -33,7 +33,9 @@ def site(
     The site (home page, a paginated page per source, a page per article, search) uses
     relative links only: publish the folder on GitHub Pages or any static host, or open
     its index.html from disk. The default folder is ./site next to the configuration
-    file. Rebuilding writes only the pages and index files that changed.
+    file. Rebuilding writes only the pages and index files that changed. An article
+    that cannot be built is named with the reason and skipped, the rest of the site is
+    built, and the exit code is 1.
     """
     from newsmirror.archive.store import ArchiveBusyError, open_store
     from newsmirror.publish.git import GitError
@@ -64,6 +66,11 @@ def site(
         markup=False,
     )
     out.stdout.print(str(report.index_path), markup=False)
+    if report.failed:
+        for path, reason in sorted(report.failed.items()):
+            out.error(f"{path}: not built: {reason}")
+        raise out.fail(f"{len(report.failed)} of {report.articles} articles could not be built "
+                       "(the rest of the site is); the next build tries them again", 1)
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

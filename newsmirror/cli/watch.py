@@ -53,7 +53,11 @@ def watch(
     for path in report.removed:
         out.stdout.print(f"removed: {path}", markup=False)
     for path, reason in sorted(report.errors.items()):
-        out.detail(f"not checked: {path} ({reason})")
+        if path in report.tracebacks:  # a bug: always said, with where under -v
+            out.error(f"not checked: {path} ({reason})" + ("" if out.verbose else " (-v shows where)"))
+            out.detail(report.tracebacks[path].rstrip())
+        else:
+            out.detail(f"not checked: {path} ({reason})")
     total = (f"checked {report.checked} of {report.candidates} recent articles: "
              f"{len(report.changed)} changed, {len(report.removed)} removed, "
              f"{len(report.errors)} could not be checked")

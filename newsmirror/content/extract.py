@@ -72,6 +72,10 @@ def extract_article(
     if not html or not html.strip():
         raise ExtractionError("empty page")
     doc = _prepare(html, url)
+    if doc.find("body") is None:
+        # A meta-refresh stub, a frameset or a response cut off inside <head>: nothing
+        # to extract (and the extractors' output would be a document without a body).
+        raise ExtractionError("no body: the page has no <body>")
     title, author, published_ms = _metadata(doc)
 
     if selector:

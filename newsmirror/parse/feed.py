@@ -28,7 +28,8 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from newsmirror.dates import feed_date_ms
-from newsmirror.models import FeedItem, ParsedFeed
+from newsmirror.isolation import item_failure, item_name
+from newsmirror.models import FeedItem, ItemFailure, ParsedFeed
 from newsmirror.parse.encoding import decode_document, replace_xml_encoding
 
 __all__ = ["FeedParseError", "NotAFeedError", "fast_parse", "parse_feed", "thorough_parse"]
@@ -186,6 +187,9 @@ def thorough_parse(
 
     ``problem`` is the note to keep when feedparser itself reports none.
     """
+    # feedparser raises on a character reference to a surrogate (`&#xD800;`), which
+    # would cost every item of the feed: such a reference names no character anyway.
+    data = _BAD_CHARREF.sub(_no_surrogate, data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = feedparser.parse(io.BytesIO(data), sanitize_html=False, resolve_relative_uris=False)
@@ -199,8 +203,28 @@ def thorough_parse(
         if not feed and (problem or not result.get("version")):
             raise FeedParseError(f"a <{root}> document with nothing readable in it ({problem or 'no feed elements'})")
     base = _base(url, feed.get("link"))
-    items = tuple(_feedparser_item(entry, base) for entry in entries)
-    return ParsedFeed(_title(feed.get("title")), _absolute(base, feed.get("link")), items, encoding, problem)
+    items: list[FeedItem] = []
+    failed: list[ItemFailure] = []
+    for entry in entries:  # one entry that cannot be read costs that entry
+        try:
+            items.append(_feedparser_item(entry, base))
+        except Exception as exc:  # noqa: BLE001 - any failure here is a bug to report
+            link, title = entry.get("link"), entry.get("title")
+            failed.append(item_failure(item_name(link if isinstance(link, str) else None,
+                                                 title if isinstance(title, str) else None),
+                                       "parse", exc))
+    return ParsedFeed(_title(feed.get("title")), _absolute(base, feed.get("link")), tuple(items),
+                      encoding, problem, tuple(failed))
+
+
+_BAD_CHARREF = re.compile(rb"&#(?:[xX]0*([0-9a-fA-F]{1,8})|0*([0-9]{1,10}));")
+
+
+def _no_surrogate(match: re.Match[bytes]) -> bytes:
+    """A character reference to a surrogate or past U+10FFFF becomes U+FFFD."""
+    hexa, dec = match.groups()
+    code = int(hexa, 16) if hexa else int(dec)
+    return b"&#xFFFD;" if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF else match.group(0)
 
 
 def first_element_name(head: str) -> str | None:

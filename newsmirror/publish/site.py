@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -35,7 +35,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from newsmirror.archive.article import parse_article
+from newsmirror.archive.article import ArticleFormatError, parse_article
 from newsmirror.archive.files import write_atomic
 from newsmirror.archive.store import Store
 from newsmirror.config import Config
@@ -63,6 +63,10 @@ class SiteReport:
     notes: list[str] = field(default_factory=list)
     full_index: bool = False
     """Whether the search index was rebuilt from every article (first build, new format)."""
+    failed: dict[str, str] = field(default_factory=dict)
+    """Archive path of each article that could not be built, and why: its page is left
+    as the last build wrote it (or missing) and the next build tries it again; the rest
+    of the site is built all the same."""
 
     @property
     def index_path(self) -> Path:
@@ -320,9 +324,24 @@ class _Build:
     def read(self, entry: ArchivedEntry):
         return parse_article((self.store.root / entry.path).read_bytes(), name=entry.path)
 
-    def text(self, entry: ArchivedEntry) -> str:
-        """The plain text of an article's body, for the index (nothing kept in memory)."""
-        return ix.html_text(self.read(entry).body)
+    def text(self, entry: ArchivedEntry) -> str | None:
+        """The plain text of an article's body, for the index (nothing kept in memory);
+        None when the article could not be read (recorded as failed)."""
+        try:
+            return ix.html_text(self.read(entry).body)
+        except Exception as err:  # noqa: BLE001 - one bad article costs its entry, never the build
+            self.failed(entry, err)
+            return None
+
+    def failed(self, entry: ArchivedEntry, err: Exception) -> None:
+        self.report.failed.setdefault(entry.path, failure_reason(err))
+
+
+def failure_reason(err: Exception) -> str:
+    """Why one article could not be built: the problem with its file, or a bug."""
+    if isinstance(err, (ArticleFormatError, OSError)):
+        return str(err)
+    return f"internal error (a bug in newsmirror; please report it): {type(err).__name__}: {err}"
 
 
 def build_site(config: Config, store: Store, out_dir: Path, *, page_size: int = PAGE_SIZE,
@@ -337,9 +356,10 @@ def build_site(config: Config, store: Store, out_dir: Path, *, page_size: int = 
     env = _environment()
     templates = templates_hash()
 
-    sources = group_sources(config, store.catalog.entries())
+    entries = list(store.catalog.entries())
+    sources = group_sources(config, _showable(entries, build))
     report.sources = len(sources)
-    report.articles = sum(len(s.entries) for s in sources)
+    report.articles = len(entries)
 
     folder = resources.files("newsmirror.publish") / "templates"
     for name in ASSETS:
@@ -364,11 +384,24 @@ def build_site(config: Config, store: Store, out_dir: Path, *, page_size: int = 
         if old_files.get(page.path) == key and (out_dir / page.path).is_file():
             continue
         context = dict(page.context, site_title=config.title, root=root_of(page.path))
-        if page.entry is not None:
+        if page.entry is None:
+            build.emit(page.path, env.get_template(page.template).render(context).encode("utf-8"))
+            continue
+        try:
             article = build.read(page.entry)
             context.update(body=Markup(reader_body(article.body, article.link)),
                            link=safe_link(article.link))
-        build.emit(page.path, env.get_template(page.template).render(context).encode("utf-8"))
+            data = env.get_template(page.template).render(context).encode("utf-8")
+        except Exception as err:  # noqa: BLE001 - one bad article costs its page, never the build
+            build.failed(page.entry, err)
+            # A page an earlier build wrote stays, under a key that never matches, so
+            # the next build renders it again.
+            if (out_dir / page.path).is_file():
+                files[page.path] = "failed"
+            else:
+                del files[page.path]
+            continue
+        build.emit(page.path, data)
 
     search_files, search_state = _update_search(build, old, sources)
     files.update(search_files)
@@ -384,6 +417,20 @@ def build_site(config: Config, store: Store, out_dir: Path, *, page_size: int = 
     write_atomic(out_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, sort_keys=True,
                                                 separators=(",", ":")).encode("utf-8"))
     return report
+
+
+def _showable(entries: Iterable[ArchivedEntry], build: _Build) -> Iterator[ArchivedEntry]:
+    """The entries the site can list: one whose time or path the pages cannot show is
+    recorded as failed and left out, instead of failing every page that would list it."""
+    for entry in entries:
+        try:
+            format_time(entry.published_ms)
+            iso_time(entry.published_ms)
+            article_href(entry)
+        except Exception as err:  # noqa: BLE001 - one bad article costs its page, never the build
+            build.failed(entry, err)
+            continue
+        yield entry
 
 
 def _prune_dirs(folder: Path, root: Path) -> None:
@@ -433,13 +480,16 @@ def _update_search(build: _Build, old: dict, sources: list[Source]) -> tuple[dic
     build.report.full_index = full
 
     files = dict(old_files)
+    unread: set[str] = set()
     try:
-        _write_index(build, files, removed, changed, full)
+        _write_index(build, files, removed, changed, full, unread)
     except (OSError, ValueError) as err:
         if full:
             raise
         build.report.notes.append(f"the search index was unreadable ({err}); rebuilt it")
         return _update_search(build, {}, sources)
+    for path in unread:
+        docs[path][1] = None  # no digest matches: the next build reads it again
     names = {s.slug: s.name for s in sources}
     meta = {"shards": ix.SHARDS, "segments": state["next"] // ix.SEGMENT_SIZE + 1,
             "chunk": ix.DOC_CHUNK, "sources": names, "version": ix.TOKENIZER_VERSION}
@@ -471,9 +521,10 @@ def _replace(build: _Build, files: dict[str, str], relpath: str, payload: dict |
 
 
 def _write_index(build: _Build, files: dict[str, str], removed: set[int],
-                 changed: dict[int, ArchivedEntry], full: bool) -> None:
+                 changed: dict[int, ArchivedEntry], full: bool, unread: set[str]) -> None:
     """Rewrite the postings of every segment and the doc chunks holding a removed or
-    changed id; each changed article is read once."""
+    changed id; each changed article is read once. Adds to `unread` the archive paths
+    of the articles that could not be read."""
     chunks: dict[int, dict] = {}
 
     def chunk(number: int) -> dict:
@@ -491,6 +542,9 @@ def _write_index(build: _Build, files: dict[str, str], removed: set[int],
         for doc_id in ids:
             entry = changed[doc_id]
             text = build.text(entry)
+            if text is None:  # indexed by its title alone until a build can read it
+                unread.add(entry.path)
+                text = ""
             chunk(doc_id // ix.DOC_CHUNK)[str(doc_id)] = _doc_record(entry, text)
             yield doc_id, ix.tokens(entry.title + "\n" + text)
 

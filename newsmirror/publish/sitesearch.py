@@ -89,6 +89,14 @@ class _TextOf(HTMLParser):
         if not self.skipping:
             self.parts.append(data)
 
+    def parse_html_declaration(self, i: int) -> int:
+        """`<![…>` is a bogus comment up to the next `>`, as in HTML5 and browsers (the
+        standard library before 3.13.6 parses it as an SGML marked section and raises
+        AssertionError on anything it does not know, `<![>` among others)."""
+        if self.rawdata.startswith("<![", i):
+            return self.parse_bogus_comment(i)
+        return super().parse_html_declaration(i)
+
 
 def html_text(html: str) -> str:
     """The readable text of an HTML fragment, block elements separated by a space."""

@@ -221,3 +221,18 @@ def test_metadata_from_meta_tags():
     assert got.title == "新闻标题"
     assert got.author is None  # a template placeholder, not an author
     assert got.published_ms == 1709253000000  # 2024-03-01T00:30:00Z
+
+
+# -- pages without a body ---------------------------------------------------
+
+@pytest.mark.parametrize("html", [
+    '<html><head><meta http-equiv="refresh" content="0; url=https://news.test/a"></head></html>',
+    "<!DOCTYPE html><html><head><meta charset=utf-8><title>被截断的",  # cut off in <head>
+    "<html><head><script>location.href = '/a'</script></head></html>",
+    '<?xml version="1.0"?><html/>',
+    "<html><frameset><frame src='/a'></frameset></html>",
+])
+def test_a_page_without_a_body_is_no_body_not_a_crash(html):
+    for selector in (None, "div.story"):
+        with pytest.raises(ExtractionError, match="no body"):
+            extract_article(html, "https://news.test/a", selector=selector)
