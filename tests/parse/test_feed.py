@@ -104,7 +104,7 @@ def test_rss2_with_content_encoded():
     )
     first, second, third = feed.items
     assert first == FeedItem(
-        title="拜登会见习近平 & 讨论台湾",
+        title="拜登会见习近平 &amp; 讨论台湾",
         link="https://www.voachinese.com/a/biden-xi-20230301/6984321.html",
         guid="6984321",
         content_html="<p>全文 <b>正文</b></p>",
