@@ -27,6 +27,7 @@ backslash (written for a backslash before '|', see :func:`_escape`)."""
 _ENTITY = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
 """An '&' that starts what CommonMark may read as an entity reference."""
 _OUR_ENTITY = re.compile(re.escape(_BACKSLASH_ENTITY))
+_MAY_BREAK = re.compile(r"[\[\]\\`<]|&#92;")
 _TEXT_PLAIN = "\\[]"
 _TEXT_ALL = "\\[]`<"
 _TARGET_ANGLE = "\\<>"
@@ -105,6 +106,10 @@ def markdown_link(text: str, target: str, *, context: str = "") -> str:
     target. `text` and `target` must be on one line (no line breaks, no control characters).
     `context` is what follows the line in its file, when it could define link labels."""
     written = _target(target)
+    if not _MAY_BREAK.search(text) and written == target:
+        # Without these characters link text can hold no escape, code span, HTML, nested
+        # link or bracket to close the link early (tests check this against the parser).
+        return f"[{text}]({target})"
     if unescape(text) == text:
         line = f"[{text}]({written})"
         if _is_one_link(line, target, context):

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from newsmirror.archive.article import normalise_title
+from newsmirror.archive.mdlink import markdown_link
 from newsmirror.archive.paths import china_time
 from newsmirror.models import ArchivedEntry
 
@@ -37,8 +39,14 @@ def link_target(path: str) -> str:
 
 
 def escape_text(title: str) -> str:
-    """Markdown link text: brackets and backslashes escaped so a title cannot break the link."""
+    """Markdown link text: brackets and backslashes escaped so a name cannot break the link."""
     return title.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+
+
+def list_link(title: str, path: str) -> str:
+    """`[title](/path)` for a list line, by the rule of an article's line 2: as the old
+    mirrors wrote it wherever that renders as one link, escaped only where it must be."""
+    return markdown_link(normalise_title(title), link_target(path))
 
 
 def render_list(name: str, entries: Sequence[ArchivedEntry]) -> bytes:
@@ -46,7 +54,7 @@ def render_list(name: str, entries: Sequence[ArchivedEntry]) -> bytes:
     lines = [name, "------", ""]
     for entry in entries:
         when = china_time(entry.published_ms)
-        lines.append(f"{when.month}-{when.day} [{escape_text(entry.title)}]({link_target(entry.path)})")
+        lines.append(f"{when.month}-{when.day} {list_link(entry.title, entry.path)}")
         lines.append("")
     return "\n".join(lines).encode("utf-8")
 
