@@ -14,6 +14,7 @@ from newsmirror.archive.article import normalise_title
 from newsmirror.archive.mdlink import markdown_link
 from newsmirror.archive.paths import china_time
 from newsmirror.models import ArchivedEntry
+from newsmirror.publish.links import safe_href
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ def escape_text(title: str) -> str:
 def list_link(title: str, path: str) -> str:
     """`[title](/path)` for a list line, by the rule of an article's line 2: as the old
     mirrors wrote it wherever that renders as one link, escaped only where it must be."""
-    return markdown_link(normalise_title(title), link_target(path))
+    target = safe_href(link_target(path))
+    return markdown_link(normalise_title(title), target) if target else escape_text(normalise_title(title))
 
 
 def render_list(name: str, entries: Sequence[ArchivedEntry]) -> bytes:
