@@ -20,6 +20,21 @@ SLUG_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}\Z")
 # Markdown links of the list pages ([text](path)): they become '-'.
 _UNSAFE = re.compile(r'[/\\:*?"<>|#%\[\]()`{}^~\s]+')
 _DASHES = re.compile(r"-{2,}")
+# Device names Windows reserves in every folder, with any extension and in any case
+# ("aux", "CON.txt", "LPT9", "nul", "COM¹"); Git for Windows refuses to check them out.
+_WINDOWS_DEVICES = re.compile(r"(?:con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)\Z",
+                              re.IGNORECASE)
+
+
+def windows_reserved(name: str) -> bool:
+    """True when Windows takes the file or folder name `name` for a device: the part
+    before the first dot, less trailing spaces, is a device name."""
+    return bool(_WINDOWS_DEVICES.match(name.split(".", 1)[0].rstrip(" ")))
+
+
+def valid_slug(slug: str) -> bool:
+    """A source slug, usable as a folder name on every system."""
+    return bool(SLUG_RE.match(slug)) and not windows_reserved(slug)
 
 
 def china_time(epoch_ms: int) -> datetime:
@@ -35,12 +50,15 @@ def safe_title(title: str, max_bytes: int) -> str:
     encoded = text.encode("utf-8")
     if len(encoded) > max_bytes:
         text = encoded[:max_bytes].decode("utf-8", errors="ignore").rstrip("-. ")
+    if windows_reserved(text):
+        stem, dot, rest = text.partition(".")
+        text = f"{stem.rstrip(' ')}_{dot}{rest}"
     return text or "article"
 
 
 def article_path(slug: str, published_ms: int, title: str, key_hash: str) -> str:
     """The archive-relative path for a newly archived article."""
-    if not SLUG_RE.match(slug):
+    if not valid_slug(slug):
         raise ValueError(f"invalid source slug {slug!r}")
     when = china_time(published_ms)
     suffix = f"-{key_hash}.md"
