@@ -7,6 +7,7 @@ first archived) and safe on Linux, macOS and Windows.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from datetime import datetime, timedelta, timezone
@@ -43,7 +44,9 @@ def china_time(epoch_ms: int) -> datetime:
 
 def safe_title(title: str, max_bytes: int) -> str:
     """A file-name-safe, readable rendering of the title, at most `max_bytes` UTF-8 bytes."""
-    text = unicodedata.normalize("NFC", title)
+    # A title keeps a double-escaped '&quot;' as the feed gave it; a file name reads better
+    # with the character (which may then be replaced below).
+    text = unicodedata.normalize("NFC", html.unescape(title))
     # Control, format, surrogate, private and unassigned characters are dropped.
     text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\t\n\r")
     text = _DASHES.sub("-", _UNSAFE.sub("-", text)).strip("-. ")

@@ -108,3 +108,7 @@ def test_names_that_only_look_like_devices_stay(name):
 def test_device_names_are_not_slugs(slug):
     with pytest.raises(ValueError):
         article_path(slug, 0, "t", "0" * 12)
+
+
+def test_a_double_escaped_title_gives_a_readable_file_name():
+    assert safe_title("美国 &quot;重返&quot; 亚洲 &amp; AT&amp;T", 100) == "美国-重返-亚洲-&-AT&T"
