@@ -20,14 +20,14 @@ from markdown_it import MarkdownIt
 from markdown_it.helpers import parseLinkDestination
 
 _PUNCT = r"""!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~"""
-_BACKSLASH_ENTITY = "&#92;"
+_BACKSLASH_ENTITY = "&#0092;"  # zero-padded: no feed writes it so, so it can mean ours
 _ESCAPED = re.compile(f"\\\\([{_PUNCT}])|{_BACKSLASH_ENTITY}")
 """What :func:`unescape` undoes: a backslash before ASCII punctuation, and the entity for a
 backslash (written for a backslash before '|', see :func:`_escape`)."""
 _ENTITY = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
 """An '&' that starts what CommonMark may read as an entity reference."""
 _OUR_ENTITY = re.compile(re.escape(_BACKSLASH_ENTITY))
-_MAY_BREAK = re.compile(r"[\[\]\\`<]|&#92;")
+_MAY_BREAK = re.compile(r"[\[\]\\`<]|&#0092;")
 _TEXT_PLAIN = "\\[]"
 _TEXT_ALL = "\\[]`<"
 _TARGET_ANGLE = "\\<>"
