@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from newsmirror.archive.article import clean_link, normalise_title
 from newsmirror.archive.mdlink import markdown_link, split_link
-from tests.markdown import MD, href_of, only_link
+from tests.markdown import href_of, only_link
 
 PROPERTY = settings(deadline=None, database=None, max_examples=int(os.environ.get("NEWSMIRROR_EXAMPLES", "400")),
                     suppress_health_check=[HealthCheck.too_slow])
