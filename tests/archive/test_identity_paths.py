@@ -112,3 +112,16 @@ def test_device_names_are_not_slugs(slug):
 
 def test_a_double_escaped_title_gives_a_readable_file_name():
     assert safe_title("美国 &quot;重返&quot; 亚洲 &amp; AT&amp;T", 100) == "美国-重返-亚洲-&-AT&T"
+
+
+def test_an_item_known_by_its_content_keeps_its_identity_across_title_spellings():
+    from newsmirror.archive.identity import base_key
+    from newsmirror.models import FeedItem
+
+    def item(title):
+        return FeedItem(title=title, link=None, guid=None, content_html="<p>x</p>",
+                        has_full_content=True, published_ms=None)
+
+    # As titles came before they were kept exactly, and as they come now.
+    assert base_key(item('美国 "重返" 亚洲 新闻')) == base_key(item("美国  &quot;重返&quot;\u3000亚洲\n新闻"))
+    assert base_key(item("一")) != base_key(item("二"))
