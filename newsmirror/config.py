@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from newsmirror.archive.paths import SLUG_RE
+from newsmirror.archive.paths import SLUG_RE, windows_reserved
 from newsmirror.fetch.client import DEFAULT_USER_AGENT, FetchSettings
 
 FULL_TEXT_MODES = ("feed", "page", "auto")
@@ -171,6 +171,9 @@ def _source(check: _Checker, raw: Any, index: int, defaults: dict[str, Any]) -> 
                                         "or '_', starting with a letter or digit")
     if slug in RESERVED_SLUGS:
         raise check.fail(f"{key}.slug", f"{slug!r} is reserved ({RESERVED_SLUGS[slug]})")
+    if windows_reserved(slug):
+        raise check.fail(f"{key}.slug", f"{slug!r} is a device name on Windows (CON, PRN, AUX, NUL, "
+                                        "COM0-9, LPT0-9): its folders could not be checked out there")
     key = f"sources[{index}] ({slug})"
     url = check.get(data, key, "url", str, required=True)
     if not url.startswith(("http://", "https://")):

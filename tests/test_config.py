@@ -39,6 +39,9 @@ def write(tmp_path: Path, text: str) -> Path:
     ("[images]\nproxy='https://proxy.test/'\n[[sources]]\nslug='v'\nname='x'\nurl='http://a.test/'\n", "images.proxy", "placeholder"),
     ("[archive]\npush = 1\n[[sources]]\nslug='v'\nname='x'\nurl='http://a.test/'\n", "archive.push", "boolean"),
     ("", "sources", "no sources"),
+    ("[[sources]]\nslug='con'\nname='x'\nurl='http://a.test/'\n", "sources[0].slug", "device name on Windows"),
+    ("[[sources]]\nslug='lpt9'\nname='x'\nurl='http://a.test/'\n", "sources[0].slug", "device name on Windows"),
+    ("[[sources]]\nslug='nul'\nname='x'\nurl='http://a.test/'\n", "sources[0].slug", "device name on Windows"),
     ("[[sources]]\nslug='v'\nname='x'\nurl='http://a.test/'\n[[sources]]\nslug='v'\nname='y'\nurl='http://b.test/'\n", "sources", "used twice"),
 ])
 def test_errors_name_file_key_and_problem(tmp_path: Path, text: str, key: str, words: str):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from newsmirror.archive.mdlink import markdown_link, split_link
 from newsmirror.models import Article
 
 # What JavaScript's String.prototype.trim() removes: WhiteSpace (incl. U+FEFF and every
@@ -21,7 +22,13 @@ JS_WHITESPACE = (
     "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
     "\u2028\u2029\u202f\u205f\u3000\ufeff"
 )
-_COLLAPSE = re.compile(f"[{JS_WHITESPACE}]+")
+_LINE_BREAKS = "\n\r\u000b\u000c\u0085\u2028\u2029"
+_SPACE_RUN = re.compile(f"[{JS_WHITESPACE}\u0085]+")
+# C0 and C1 control characters and DEL, but for the tab (white space, and kept in HTML
+# and titles as the feed gave it). Git takes a file with a NUL for binary; the others
+# make no sense in text and can hide or disguise what a reader sees.
+_CONTROLS = re.compile("[\u0000-\u0008\u000a-\u001f\u007f-\u009f]")
+_CONTROLS_BUT_LF = re.compile("[\u0000-\u0008\u000b-\u001f\u007f-\u009f]")
 _HEADER = re.compile(r"<!--(-?\d+)-->\Z")
 
 
@@ -33,25 +40,52 @@ def js_trim(text: str) -> str:
     return text.strip(JS_WHITESPACE)
 
 
+def strip_controls(text: str, *, keep_newlines: bool = False) -> str:
+    """`text` without C0/C1 control characters and DEL (tabs kept; line feeds too if asked)."""
+    return (_CONTROLS_BUT_LF if keep_newlines else _CONTROLS).sub("", text)
+
+
 def normalise_body(html: str) -> str:
-    """FORMAT.md's body rule: every line trimmed, the lines joined with no separator."""
-    return "".join(js_trim(line) for line in html.split("\n"))
+    """FORMAT.md's body rule: every line trimmed, the lines joined with no separator;
+    control characters dropped first (line ends apart, which the rule joins)."""
+    return "".join(js_trim(line) for line in strip_controls(html, keep_newlines=True).split("\n"))
+
+
+def _fold_line_break(match: re.Match[str]) -> str:
+    run = match.group(0)
+    return " " if any(ch in _LINE_BREAKS for ch in run) else run
 
 
 def normalise_title(title: str) -> str:
-    """Trimmed, with inner runs of white space (line breaks included) folded to one space,
-    so a title can never break the one-line layout."""
-    return _COLLAPSE.sub(" ", js_trim(title))
+    """The title as the feed gave it, on one line: a run of white space that holds a line
+    break becomes one space, control characters are dropped, the ends are trimmed. Other
+    white space (double spaces, U+3000) is kept, as the old mirrors kept it."""
+    return js_trim(strip_controls(_SPACE_RUN.sub(_fold_line_break, title)))
+
+
+def clean_link(link: str) -> str:
+    """The link without control characters (a URL parser has already encoded or dropped
+    them in any link taken from a feed; this guards the one-line layout)."""
+    return strip_controls(link)
+
+
+def render_heading(title: str, link: str, *, body: str = "") -> str:
+    """Line 2: the title as one Markdown link to `link`, escaped only where it must be."""
+    # Read as it stands, above '------'; a body that starts with '[' can define link
+    # labels the heading would then use.
+    context = "\n------\n\n" + (body if body.startswith("[") else "")
+    return markdown_link(normalise_title(title), clean_link(link), context=context)
 
 
 def render_article(article: Article) -> bytes:
     """The exact bytes of an article file."""
+    body = normalise_body(article.body)
     text = (
         f"<!--{article.published_ms}-->\n"
-        f"[{normalise_title(article.title)}]({article.link})\n"
+        f"{render_heading(article.title, article.link, body=body)}\n"
         "------\n"
         "\n"
-        f"{normalise_body(article.body)}\n"
+        f"{body}\n"
     )
     return text.encode("utf-8")
 
@@ -69,13 +103,12 @@ def parse_article(data: bytes, *, name: str = "article") -> Article:
     match = _HEADER.match(lines[0])
     if not match:
         raise ArticleFormatError(f"{name}: line 1 is not <!--EPOCH_MS-->")
-    heading = lines[1]
-    split = heading.rfind("](")
-    if not heading.startswith("[") or split < 0 or not heading.endswith(")"):
+    heading = split_link(lines[1])
+    if heading is None:
         raise ArticleFormatError(f"{name}: line 2 is not [TITLE](LINK)")
     return Article(
         published_ms=int(match.group(1)),
-        title=heading[1:split],
-        link=heading[split + 2 : -1],
+        title=heading[0],
+        link=heading[1],
         body="\n".join(lines[4:]).removesuffix("\n"),
     )

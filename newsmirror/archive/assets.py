@@ -27,7 +27,7 @@ from pathlib import Path
 import ada_url
 
 from newsmirror.archive.files import write_atomic
-from newsmirror.archive.paths import SLUG_RE
+from newsmirror.archive.paths import valid_slug
 from newsmirror.content.clean import absolutize
 from newsmirror.dates import china_time
 from newsmirror.content.markup import Edit, Tag, apply_edits, escape_attr, srcset_urls, tokenize
@@ -127,7 +127,7 @@ def _sniff_ftyp(data: bytes) -> str | None:
 def asset_path(slug: str, published_ms: int, data: bytes, ext: str) -> str:
     """The archive-relative path of an image: ``assets/<slug>/<YYYY>/<MM>/<hash>.<ext>``,
     the month in China time as for articles, the name from the SHA-256 of the bytes."""
-    if not SLUG_RE.match(slug):
+    if not valid_slug(slug):
         raise ValueError(f"invalid source slug {slug!r}")
     if not ext.isalnum():
         raise ValueError(f"invalid extension {ext!r}")

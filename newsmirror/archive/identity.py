@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 from collections import Counter
 
 import ada_url
@@ -28,7 +29,11 @@ def normalise_link(link: str | None, base: str | None = None) -> str | None:
 
 
 def _content_hash(item: FeedItem) -> str:
-    text = f"{item.title}\n{item.content_html}".encode("utf-8")
+    # The title as parsers used to hand it over (entities undone, white space folded): an
+    # item known by this hash keeps its identity now that titles come exactly as the feed
+    # gives them, and two spellings of one title are one item.
+    title = " ".join(html.unescape(item.title).split())
+    text = f"{title}\n{item.content_html}".encode("utf-8")
     return hashlib.sha256(text).hexdigest()[:32]
 
 

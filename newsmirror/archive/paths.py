@@ -7,6 +7,7 @@ first archived) and safe on Linux, macOS and Windows.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
@@ -20,23 +21,43 @@ SLUG_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}\Z")
 # Markdown links of the list pages ([text](path)): they become '-'.
 _UNSAFE = re.compile(r'[/\\:*?"<>|#%\[\]()`{}^~\s]+')
 _DASHES = re.compile(r"-{2,}")
+# Device names Windows reserves in every folder, with any extension and in any case
+# ("aux", "CON.txt", "LPT9", "nul", "COM¹"); Git for Windows refuses to check them out.
+_WINDOWS_DEVICES = re.compile(r"(?:con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)\Z",
+                              re.IGNORECASE)
+
+
+def windows_reserved(name: str) -> bool:
+    """True when Windows takes the file or folder name `name` for a device: the part
+    before the first dot, less trailing spaces, is a device name."""
+    return bool(_WINDOWS_DEVICES.match(name.split(".", 1)[0].rstrip(" ")))
+
+
+def valid_slug(slug: str) -> bool:
+    """A source slug, usable as a folder name on every system."""
+    return bool(SLUG_RE.match(slug)) and not windows_reserved(slug)
 
 
 def safe_title(title: str, max_bytes: int) -> str:
     """A file-name-safe, readable rendering of the title, at most `max_bytes` UTF-8 bytes."""
-    text = unicodedata.normalize("NFC", title)
+    # A title keeps a double-escaped '&quot;' as the feed gave it; a file name reads better
+    # with the character (which may then be replaced below).
+    text = unicodedata.normalize("NFC", html.unescape(title))
     # Control, format, surrogate, private and unassigned characters are dropped.
     text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\t\n\r")
     text = _DASHES.sub("-", _UNSAFE.sub("-", text)).strip("-. ")
     encoded = text.encode("utf-8")
     if len(encoded) > max_bytes:
         text = encoded[:max_bytes].decode("utf-8", errors="ignore").rstrip("-. ")
+    if windows_reserved(text):
+        stem, dot, rest = text.partition(".")
+        text = f"{stem.rstrip(' ')}_{dot}{rest}"
     return text or "article"
 
 
 def article_path(slug: str, published_ms: int, title: str, key_hash: str) -> str:
     """The archive-relative path for a newly archived article."""
-    if not SLUG_RE.match(slug):
+    if not valid_slug(slug):
         raise ValueError(f"invalid source slug {slug!r}")
     when = china_time(published_ms)
     suffix = f"-{key_hash}.md"

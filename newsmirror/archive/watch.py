@@ -38,7 +38,7 @@ from newsmirror.isolation import item_failure, machine_error
 from newsmirror.models import Article
 from newsmirror.publish.git import PushResult
 from newsmirror.publish.push import push_archive
-from newsmirror.publish.lists import escape_text, link_target
+from newsmirror.publish.lists import list_link
 
 WATCH_FILE = f"{STATE_DIR}/watch.tsv"
 CHANGED_LIST = "lists/changed.md"
@@ -272,7 +272,7 @@ def render_watch_list(name: str, note: str, events: Iterable[tuple[int, str, str
     """A list page of (when, path, title) events, newest first, dated in China time."""
     lines = [name, "------", "", note, ""]
     for when, path, title in sorted(events, key=lambda e: (e[0], e[1]), reverse=True):
-        lines.append(f"{china_time(when):%Y-%m-%d} [{escape_text(title)}]({link_target(path)})")
+        lines.append(f"{china_time(when):%Y-%m-%d} {list_link(title, path)}")
         lines.append("")
     return "\n".join(lines).encode("utf-8")
 

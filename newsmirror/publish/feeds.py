@@ -22,6 +22,7 @@ from newsmirror.archive.article import ArticleFormatError, parse_article
 from newsmirror.content.clean import sanitize_html
 from newsmirror.dates import utc_stamp
 from newsmirror.models import ArchivedEntry
+from newsmirror.publish.links import original_link
 
 FEED_SIZE = 50
 ALL = "all"
@@ -108,7 +109,9 @@ def render_atom(info: FeedInfo, entries: Sequence[FeedEntry], base_url: str | No
         _add(item, "updated", atom_time(entry.published_ms))
         _add(item, "published", atom_time(entry.published_ms))
         _add(item, "link", rel="alternate", href=archive_href(entry.path, base_url))
-        _add(item, "link", rel="related", type="text/html", href=entry.link)
+        related = original_link(entry.link)
+        if related:
+            _add(item, "link", rel="related", type="text/html", href=related)
         author = _add(item, "author")
         _add(author, "name", entry.source_name)
         _add(item, "category", term=entry.slug, label=entry.source_name)

@@ -10,8 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from newsmirror.archive.article import normalise_title
+from newsmirror.archive.mdlink import markdown_link
 from newsmirror.dates import china_time
 from newsmirror.models import ArchivedEntry
+from newsmirror.publish.links import safe_href
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,15 @@ def link_target(path: str) -> str:
 
 
 def escape_text(title: str) -> str:
-    """Markdown link text: brackets and backslashes escaped so a title cannot break the link."""
+    """Markdown link text: brackets and backslashes escaped so a name cannot break the link."""
     return title.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+
+
+def list_link(title: str, path: str) -> str:
+    """`[title](/path)` for a list line, by the rule of an article's line 2: as the old
+    mirrors wrote it wherever that renders as one link, escaped only where it must be."""
+    target = safe_href(link_target(path))
+    return markdown_link(normalise_title(title), target) if target else escape_text(normalise_title(title))
 
 
 def render_list(name: str, entries: Sequence[ArchivedEntry]) -> bytes:
@@ -46,7 +56,7 @@ def render_list(name: str, entries: Sequence[ArchivedEntry]) -> bytes:
     lines = [name, "------", ""]
     for entry in entries:
         when = china_time(entry.published_ms)
-        lines.append(f"{when.month}-{when.day} [{escape_text(entry.title)}]({link_target(entry.path)})")
+        lines.append(f"{when.month}-{when.day} {list_link(entry.title, entry.path)}")
         lines.append("")
     return "\n".join(lines).encode("utf-8")
 

@@ -42,6 +42,7 @@ from newsmirror.config import Config
 from newsmirror.dates import china_time
 from newsmirror.models import ArchivedEntry
 from newsmirror.publish import sitesearch as ix
+from newsmirror.publish.links import original_link
 
 SITE_FORMAT = 1
 """Bump when this module changes what it renders (template edits are noticed by hash)."""
@@ -128,11 +129,6 @@ def format_time(epoch_ms: int) -> str:
 
 def iso_time(epoch_ms: int) -> str:
     return china_time(epoch_ms).isoformat(timespec="seconds")
-
-
-def safe_link(link: str) -> str | None:
-    """The original article's address when it is http(s), else None (never a script URL)."""
-    return link if link.lower().startswith(("https://", "http://")) else None
 
 
 def newest_first(entries: Iterable[ArchivedEntry]) -> list[ArchivedEntry]:
@@ -274,8 +270,9 @@ def reader_body(html: str, link: str) -> str:
             in_iframe = not token.closing
             src = token.attr("src")
             text = ""
-            if not token.closing and src is not None and src.value:
-                text = (f'<a class="embed" href={escape_attr(src.value)} rel="noopener noreferrer">'
+            href = original_link(src.value) if src is not None else None
+            if not token.closing and href:
+                text = (f'<a class="embed" href={escape_attr(href)} rel="noopener noreferrer">'
                         "▶ 打开嵌入的媒体（外部网站）</a>")
             edits.append(Edit(token.start, token.end, text))
     return apply_edits(clean, edits)
@@ -390,7 +387,7 @@ def build_site(config: Config, store: Store, out_dir: Path, *, page_size: int = 
         try:
             article = build.read(page.entry)
             context.update(body=Markup(reader_body(article.body, article.link)),
-                           link=safe_link(article.link))
+                           link=original_link(article.link))
             data = env.get_template(page.template).render(context).encode("utf-8")
         except Exception as err:  # noqa: BLE001 - one bad article costs its page, never the build
             build.failed(page.entry, err)

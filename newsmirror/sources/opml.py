@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from newsmirror.archive.paths import SLUG_RE
+from newsmirror.archive.paths import valid_slug, windows_reserved
 
 NEWSMIRROR_NS = "urn:newsmirror:opml"
 """Our own outline attribute (`newsmirror:slug`) lives here, as OPML 2.0 asks of extensions."""
@@ -51,7 +51,7 @@ def slug_from_url(url: str) -> str:
 def _unique(base: str, taken: set[str]) -> str:
     base = base or "feed"
     slug, n = base, 1
-    while slug in taken:
+    while slug in taken or windows_reserved(slug):
         n += 1
         suffix = f"-{n}"
         slug = base[: MAX_SLUG - len(suffix)].rstrip("-") + suffix
@@ -76,8 +76,9 @@ def parse_opml(data: bytes, *, reserved: Iterable[str] = ()) -> list[dict[str, s
 
     Outlines without an `xmlUrl` are folders and only contribute their children; a feed
     listed twice is kept once. A slug the outline carries (`newsmirror:slug` or `slug`)
-    is kept when valid; otherwise one is made from the title, else from the address's
-    host, unique among the results and `reserved`. Raises ValueError when `data` is not
+    is kept when valid (a Windows device name such as `con` is not); otherwise one is made
+    from the title, else from the address's host, unique among the results and `reserved`
+    and never a device name. Raises ValueError when `data` is not
     an OPML document.
     """
     try:
@@ -103,7 +104,7 @@ def parse_opml(data: bytes, *, reserved: Iterable[str] = ()) -> list[dict[str, s
         found.append((given, " ".join(name.split()), url))
 
     taken = set(reserved)
-    kept = {given for given, _, _ in found if SLUG_RE.match(given) and given not in taken}
+    kept = {given for given, _, _ in found if valid_slug(given) and given not in taken}
     taken |= kept
     result = []
     for given, name, url in found:

@@ -1,9 +1,17 @@
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from newsmirror.archive.article import (
-    ArticleFormatError, js_trim, normalise_body, normalise_title, parse_article, render_article,
+    ArticleFormatError,
+    clean_link,
+    js_trim,
+    normalise_body,
+    normalise_title,
+    parse_article,
+    render_article,
 )
 from newsmirror.models import Article
 
@@ -46,3 +54,45 @@ def test_title_with_brackets_reads_back():
 def test_malformed_files_are_reported(bad):
     with pytest.raises(ArticleFormatError):
         parse_article(bad, name="f.md")
+
+
+# -- titles as the feed gave them (issue 17) -------------------------------------------------
+def test_title_keeps_double_spaces_ideographic_spaces_and_entities():
+    title = "拜登  会见习近平　讨论 &quot;台湾&quot;"
+    assert normalise_title(f"\u3000 {title}\ufeff ") == title
+    data = render_article(Article(1677695943000, title, "https://x.test/a", "<p>x</p>"))
+    assert data.split(b"\n")[1] == f"[{title}](https://x.test/a)".encode()
+
+
+def test_only_line_breaks_fold_and_a_run_with_one_becomes_one_space():
+    assert normalise_title("上半句\r\n   下半句") == "上半句 下半句"
+    assert normalise_title("a\u2028b\u0085c\x0bd") == "a b c d"
+    assert normalise_title("a \t b") == "a \t b"
+
+
+# -- control characters (issue 12) ------------------------------------------------------------
+def test_control_characters_leave_titles_and_bodies():
+    article = Article(5, "标题\x00\x1b[31m红\x7f\x9b", "https://x.test/\x00a", "<p>\x00正\x01文\x9f</p>\t<p>b</p>")
+    data = render_article(article)
+    assert b"\x00" not in data and b"\x1b" not in data and "\x9b".encode() not in data
+    assert parse_article(data) == Article(5, "标题[31m红", "https://x.test/a", "<p>正文</p>\t<p>b</p>")
+
+
+ARTICLES = st.builds(
+    Article,
+    published_ms=st.integers(min_value=-(2**53), max_value=2**53),
+    title=st.text(max_size=60),
+    link=st.text(max_size=60),
+    body=st.text(max_size=200),
+)
+
+
+@settings(deadline=None, database=None, max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(ARTICLES)
+def test_parse_article_reads_back_what_render_article_wrote(article):
+    data = render_article(article)
+    back = parse_article(data)
+    assert back == Article(article.published_ms, normalise_title(article.title),
+                           clean_link(article.link), normalise_body(article.body))
+    assert render_article(back) == data
+    assert b"\x00" not in data

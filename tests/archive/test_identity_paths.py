@@ -3,7 +3,7 @@ import re
 import pytest
 
 from newsmirror.archive.identity import assign_keys, key_hash, normalise_link
-from newsmirror.archive.paths import article_path, key_from_path, safe_title, slug_from_path
+from newsmirror.archive.paths import article_path, key_from_path, safe_title, slug_from_path, windows_reserved
 from newsmirror.models import FeedItem
 
 
@@ -83,3 +83,45 @@ def test_bad_slug_cannot_escape():
 def test_safe_title_keeps_readable_text():
     # A full-width colon is an ordinary character on every system and stays.
     assert safe_title("美国 与 中国：会谈", 100) == "美国-与-中国：会谈"
+
+
+WINDOWS_DEVICES = ["aux", "CON", "con.txt", "CON.txt", "Nul", "nul.tar.gz", "PRN", "LPT9", "lpt1.md",
+                   "COM1", "com0", "COM\u00b9", "lpt\u00b3.x", "CONIN$", "conout$.log", "aux .txt"]
+
+
+@pytest.mark.parametrize("name", WINDOWS_DEVICES)
+def test_windows_device_names_are_never_produced(name):
+    assert windows_reserved(name)
+    made = safe_title(name, 100)
+    assert not windows_reserved(made), made
+    path = article_path("voa", 1680282000000, name, "0" * 12)
+    assert not any(windows_reserved(part) for part in path.split("/")), path
+
+
+@pytest.mark.parametrize("name", ["auxiliary", "con-ference", "console.log", "com10", "lpt", "nullable", "aux-x"])
+def test_names_that_only_look_like_devices_stay(name):
+    assert not windows_reserved(name)
+    assert safe_title(name, 100) == name
+
+
+@pytest.mark.parametrize("slug", ["con", "aux", "nul", "prn", "com1", "lpt9"])
+def test_device_names_are_not_slugs(slug):
+    with pytest.raises(ValueError):
+        article_path(slug, 0, "t", "0" * 12)
+
+
+def test_a_double_escaped_title_gives_a_readable_file_name():
+    assert safe_title("美国 &quot;重返&quot; 亚洲 &amp; AT&amp;T", 100) == "美国-重返-亚洲-&-AT&T"
+
+
+def test_an_item_known_by_its_content_keeps_its_identity_across_title_spellings():
+    from newsmirror.archive.identity import base_key
+    from newsmirror.models import FeedItem
+
+    def item(title):
+        return FeedItem(title=title, link=None, guid=None, content_html="<p>x</p>",
+                        has_full_content=True, published_ms=None)
+
+    # As titles came before they were kept exactly, and as they come now.
+    assert base_key(item('美国 "重返" 亚洲 新闻')) == base_key(item("美国  &quot;重返&quot;\u3000亚洲\n新闻"))
+    assert base_key(item("一")) != base_key(item("二"))

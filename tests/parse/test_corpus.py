@@ -9,7 +9,6 @@ the same bytes and headers, and the two parser paths are checked to agree.
 from __future__ import annotations
 
 import asyncio
-import html
 import io
 import re
 import time
@@ -106,7 +105,7 @@ def _reference_titles(doc) -> tuple[str, list[str]]:
         result = feedparser.parse(io.BytesIO(doc.body), response_headers=dict(doc.headers))
 
     def norm(value: str) -> str:
-        return " ".join(html.unescape(value or "").split())
+        return (value or "").strip()
 
     return norm(result.feed.get("title", "")), [norm(entry.get("title", "")) for entry in result.entries]
 

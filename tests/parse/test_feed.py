@@ -107,7 +107,7 @@ def test_rss2_with_content_encoded():
     )
     first, second, third = feed.items
     assert first == FeedItem(
-        title="拜登会见习近平 & 讨论台湾",
+        title="拜登会见习近平 &amp; 讨论台湾",
         link="https://www.voachinese.com/a/biden-xi-20230301/6984321.html",
         guid="6984321",
         content_html="<p>全文 <b>正文</b></p>",
@@ -367,3 +367,47 @@ def test_feedparsers_completions_are_no_dates_either(value):
     # feedparser reads these as 2023-01-01, 2023-05-01, 2023-03-01 and 2013-02-06.
     doc = f"<rss version='2.0'><channel><title>t</title><item><title>x</title><pubDate>{value}</pubDate></item></channel></rss>"
     assert _both_paths(doc) == [[None], [None]]
+
+
+# Real-shaped items as VOA / RFI feeds carry them: runs of spaces, the ideographic space,
+# and a '&quot;' that the feed escaped twice (the XML says '&amp;quot;').
+TITLES_RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>美国之音中文网</title><link>https://www.voachinese.com/</link>
+<item><title>美中关系：  布林肯访华　会见王毅</title><link>https://www.voachinese.com/a/1.html</link>
+  <guid>1</guid><pubDate>Wed, 01 Mar 2023 18:39:03 GMT</pubDate><description>x</description></item>
+<item><title>拜登称中国气球事件 &amp;quot;不是重大违规&amp;quot;</title><link>https://www.voachinese.com/a/2.html</link>
+  <guid>2</guid><pubDate>Wed, 01 Mar 2023 18:39:03 GMT</pubDate><description>x</description></item>
+<item><title><![CDATA[法广　  专访：“我们  不会放弃” &quot;引号&quot;]]></title><link>https://www.rfi.fr/cn/3</link>
+  <guid>3</guid><pubDate>Wed, 01 Mar 2023 18:39:03 GMT</pubDate><description>x</description></item>
+<item><title>
+    跨行的
+    标题  </title><link>https://www.rfi.fr/cn/4</link><guid>4</guid><description>x</description></item>
+</channel></rss>"""
+EXPECTED_TITLES = [
+    "美中关系：  布林肯访华　会见王毅",
+    "拜登称中国气球事件 &quot;不是重大违规&quot;",
+    "法广　  专访：“我们  不会放弃” &quot;引号&quot;",
+    "跨行的\n    标题",
+]
+
+
+@pytest.mark.parametrize("path", ["fast", "thorough"])
+def test_titles_come_as_the_feeds_parser_gives_them(path):
+    data = TITLES_RSS.encode("utf-8")
+    feed = fast_parse(data) if path == "fast" else thorough_parse(data)
+    assert [item.title for item in feed.items] == EXPECTED_TITLES
+    assert [item.title for item in parse_feed(data).items] == EXPECTED_TITLES
+
+
+def test_such_titles_reach_line_2_byte_for_byte():
+    from newsmirror.archive.article import normalise_title, render_article
+    from newsmirror.models import Article
+
+    items = parse_feed(TITLES_RSS.encode("utf-8")).items
+    lines = [render_article(Article(MS, normalise_title(i.title), i.link, "<p>x</p>")).split(b"\n")[1] for i in items]
+    assert lines == [
+        "[美中关系：  布林肯访华　会见王毅](https://www.voachinese.com/a/1.html)".encode(),
+        "[拜登称中国气球事件 &quot;不是重大违规&quot;](https://www.voachinese.com/a/2.html)".encode(),
+        "[法广　  专访：“我们  不会放弃” &quot;引号&quot;](https://www.rfi.fr/cn/3)".encode(),
+        "[跨行的 标题](https://www.rfi.fr/cn/4)".encode(),
+    ]

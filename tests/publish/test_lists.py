@@ -30,3 +30,19 @@ def test_index_links_every_source_without_clock_time():
     assert "| [BBC 中文](lists/bbc.md) | 0 | — |" in data
     assert data == render_index("镜像", [ListedSource("voa", "美国之音", 12, 1677695943000),
                                          ListedSource("bbc", "BBC 中文", 0, None)]).decode()
+
+
+def test_list_titles_follow_the_line_2_rule():
+    from tests.markdown import only_link
+
+    kept = ["[视频] 拜登  与习近平通话　两小时", "美国 &quot;重返&quot; 亚洲"]
+    hostile = ["a](https://evil.example/phish) [b", "<a href='https://evil.example'>x</a>", "尾巴 \\"]
+    data = render_list("x", [entry(0, t, f"articles/voa/1970/01/a-{i:012d}.md")
+                             for i, t in enumerate(kept + hostile)]).decode()
+    lines = data.split("\n")[3::2]
+    for i, title in enumerate(kept):
+        assert lines[i] == f"1-1 [{title}](/articles/voa/1970/01/a-{i:012d}.md)"
+    for i, line in enumerate(lines[len(kept):len(kept) + len(hostile)], start=len(kept)):
+        shown = only_link(line.removeprefix("1-1 "))
+        assert shown is not None and shown.href == f"/articles/voa/1970/01/a-{i:012d}.md", line
+        assert shown.text == hostile[i - len(kept)]

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from newsmirror.archive.paths import windows_reserved
 from newsmirror.cli import app
 from newsmirror.config import load_config
 from newsmirror.sources.opml import parse_opml, render_opml, render_source_tables, slug_from_url
@@ -171,3 +172,14 @@ def test_export_to_stdout_and_to_a_file(tmp_path: Path):
     result = invoke("sources", "--config", str(config), "export", "-o", str(target))
     assert result.exit_code == 0, result.output
     assert parse_opml(target.read_bytes())[0]["slug"] == "voa"
+
+
+def test_windows_device_names_never_become_slugs():
+    data = b"""<?xml version="1.0"?><opml version="2.0" xmlns:newsmirror="urn:newsmirror:opml"><body>
+    <outline type="rss" text="CON" xmlUrl="https://con.test/rss"/>
+    <outline type="rss" text="x" newsmirror:slug="aux" xmlUrl="https://aux.test/rss"/>
+    <outline type="rss" text="Nul" slug="nul" xmlUrl="https://nul.test/rss"/>
+    </body></opml>"""
+    slugs = [f["slug"] for f in parse_opml(data)]
+    assert not any(windows_reserved(slug) for slug in slugs), slugs
+    assert slugs == ["con-2", "aux-2", "nul-2"]  # "x" is too short: the host names it
