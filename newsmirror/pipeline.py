@@ -19,6 +19,7 @@ from newsmirror.archive.assets import ImageDownloader
 from newsmirror.archive.catalog import digest_bytes
 from newsmirror.archive.files import write_atomic
 from newsmirror.archive.identity import assign_keys, base_key, key_hash, normalise_link
+from newsmirror.archive.legacy import same_as_old_file
 from newsmirror.archive.paths import article_path
 from newsmirror.archive.store import HEALTH_FILE, Store, open_store
 from newsmirror.config import Config, SourceConfig
@@ -162,6 +163,8 @@ class _Run:
             link = (normalise_link(item.link, feed_url) or normalise_link(item.guid)
                     or normalise_link(feed_url) or feed_url)
             ident, found = self.lookup(source.slug, key, base_key(item), link)
+            if found is None and (found := catalog.find_old(source.slug, link, item.guid)):
+                ident = found[0].key  # an older mirror's file: updated where it is
             existing, last_digest = found if found else (None, None)
             digest = item_digest(item)
             if existing and last_digest == digest:
@@ -198,6 +201,9 @@ class _Run:
                 published_ms=published, title=title, link=link, digest=digest_bytes(data))
             if existing and existing.digest == entry.digest:
                 outcome.unchanged += 1
+            elif existing and last_digest is None and same_as_old_file(self.store.root, existing.path, data):
+                outcome.unchanged += 1  # an older mirror's rendering of the same article: kept
+                entry = existing
             else:
                 self.store.write(entry.path, data)
                 crashpoints.reached("article-written")
@@ -206,7 +212,7 @@ class _Run:
                     outcome.updated += 1
                 else:
                     outcome.new += 1
-            catalog.put(entry, digest if complete else PAGE_PENDING)
+            catalog.put(entry, digest if complete else PAGE_PENDING, guid=item.guid)
 
     def lookup(self, slug: str, key: str, plain: str, link: str):
         """The item's identity hash and catalog entry (None when new). A GUID can be shared
@@ -278,7 +284,7 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
     reporter = reporter or Reporter()
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
     remote = (config.remote_name, config.remote) if config.remote else None
-    with open_store(config.archive, branch=config.branch, remote=remote) as store:
+    with open_store(config.archive, branch=config.branch, remote=remote, folders=config.folders) as store:
         report = RunReport(outcomes=[], notes=list(store.repaired))
         for note in store.repaired:
             reporter.note(note)
