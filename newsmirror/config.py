@@ -270,7 +270,8 @@ def _check_places(check: _Checker, sources: tuple[SourceConfig, ...]) -> None:
                 raise check.fail(f"{key}.folder", f"articles/{source.folder}/ already belongs to "
                                                   f"source {other!r} (its {what})")
             folders[source.folder] = source.slug
-    for index, source in enumerate(sources):
+    # Pages named by list_path come last, so that a clash is reported on that key.
+    for index, source in sorted(enumerate(sources), key=lambda pair: pair[1].list_path is not None):
         key = f"sources[{index}] ({source.slug})"
         other = pages.get(source.list_file)
         if other is not None:

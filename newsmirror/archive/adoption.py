@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from newsmirror.archive.catalog import read_entry
-from newsmirror.archive.legacy import LAYOUT_NAMES, LAYOUTS, locate, walk_articles
+from newsmirror.archive.legacy import LAYOUTS, locate, walk_articles
 from newsmirror.archive.paths import SLUG_RE, china_time
 
 _LIST_LINK = re.compile(r"\]\(/?articles/([^/)]+)/")
@@ -145,8 +145,8 @@ def config_entries(found: Survey, sources: Iterable, bundled: list[dict], existi
         known = by_slug.get(name) or by_name.get(name) or (
             by_name.get(folder.list_heading) if folder.list_heading else None)
         slug = name if SLUG_RE.match(name) else (known["slug"] if known else None)
-        lines = [f"{MARK}{name}/ ({folder.files} files: {describe_layouts(folder.layouts)}; "
-                 f"{day(folder.oldest_ms)} … {day(folder.newest_ms)})"]
+        lines = [(f"{MARK}{name}/ ({folder.files} files: {describe_layouts(folder.layouts)}; "
+                  f"{day(folder.oldest_ms)} … {day(folder.newest_ms)})")]
         problems = []
         if slug is None:
             problems.append("choose a slug (a-z, 0-9, '-', '_') for this source")

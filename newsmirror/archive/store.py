@@ -141,7 +141,7 @@ def sync_catalog(root: Path, repo: Repo, catalog: Catalog, *, check_uncommitted:
             sync.notes.append(f"rebuilt the catalog from {count} article files")
     else:
         catalog.reindex(root, changed)
-        sync.slugs.update(_slugs(catalog, changed))
+        sync.slugs = _slugs(catalog, changed)
     if (seen is None or check_uncommitted) and (dirty := repo.dirty("articles")):
         catalog.reindex(root, dirty)
         if sync.slugs is not None:

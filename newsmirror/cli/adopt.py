@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -14,8 +13,8 @@ from newsmirror.cli.run import ARCHIVE_OPTION, CONFIG_OPTION
 
 
 def adopt(
-    config: Optional[Path] = CONFIG_OPTION,
-    archive: Optional[Path] = ARCHIVE_OPTION,
+    config: Path | None = CONFIG_OPTION,
+    archive: Path | None = ARCHIVE_OPTION,
     write_config: bool = typer.Option(
         False, "--write-config",
         help="Append a [[sources]] entry to the configuration for each article folder no "
@@ -31,8 +30,12 @@ def adopt(
     files stay where they are. The next `newsmirror run` catalogs them, recognises the
     items its feeds repeat and lists old and new articles together."""
     from newsmirror.archive.adoption import (
-        LAYOUT_NAMES, LAYOUTS, config_entries, day, describe_layouts, survey,
+        config_entries,
+        day,
+        describe_layouts,
+        survey,
     )
+    from newsmirror.archive.legacy import LAYOUT_NAMES, LAYOUTS
     from newsmirror.config import ConfigError, load_config
     from newsmirror.sources.bundled import bundled_sources
 
@@ -50,7 +53,9 @@ def adopt(
     started = time.perf_counter()
     found = survey(root, loaded.folders if loaded else None)
     took = time.perf_counter() - started
-    say = lambda text="": out.stdout.print(text, markup=False)  # noqa: E731
+    def say(text: str = "") -> None:
+        out.stdout.print(text, markup=False)
+
     say(f"{root}: {found.files} article files read in {took:.1f} s"
         + (f", {len(found.unreadable)} could not be read" if found.unreadable else ""))
     say("\nby layout:")
@@ -110,10 +115,10 @@ def adopt(
 
 def _write(path: Path, existing: str, entries: list[tuple[str, str, bool]], root: Path) -> None:
     """Append the entries, checking first that the result is a valid configuration."""
+    import tomllib
+
     from newsmirror.archive.files import write_atomic
     from newsmirror.config import ConfigError, parse_config
-
-    import tomllib
 
     head = existing
     if not head:

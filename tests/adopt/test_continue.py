@@ -15,7 +15,14 @@ from pytest_httpserver import HTTPServer
 from newsmirror.archive.article import parse_article
 from newsmirror.publish.readme import BEGIN, END
 from tests.adopt.oldarchive import (
-    OLD_README, TOP_ID, Old, commit_all, init_repo, old_list, snapshot, write_folder,
+    OLD_README,
+    TOP_ID,
+    Old,
+    commit_all,
+    init_repo,
+    old_list,
+    snapshot,
+    write_folder,
 )
 from tests.helpers import git
 from tests.pipeline.feeds import Item, rss
