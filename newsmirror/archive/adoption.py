@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from newsmirror.archive.catalog import read_entry
+from newsmirror.archive.identity import normalise_link
 from newsmirror.archive.legacy import LAYOUTS, locate, walk_articles
 from newsmirror.archive.paths import SLUG_RE, china_time
 
@@ -78,7 +79,7 @@ def survey(root: Path, folders: dict[str, str] | None = None) -> Survey:
         folder.add(layout, entry.published_ms)
         found.layouts[layout] += 1
         found.files += 1
-        holders.setdefault((entry.slug, entry.link), []).append(relpath)
+        holders.setdefault((entry.slug, normalise_link(entry.link) or entry.link), []).append(relpath)
     found.shared = sorted((link, paths) for (_slug, link), paths in holders.items() if len(paths) > 1)
     _old_list_pages(root, found)
     return found

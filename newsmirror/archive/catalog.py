@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsmirror.archive.article import ArticleFormatError, parse_article
+from newsmirror.archive.identity import normalise_link
 from newsmirror.archive.legacy import NEWSMIRROR, encode_folders, locate, walk_articles
 from newsmirror.models import ArchivedEntry
 
@@ -30,6 +31,7 @@ CREATE TABLE IF NOT EXISTS articles (
     feed_digest TEXT,
     layout TEXT NOT NULL DEFAULT 'newsmirror',
     guid TEXT,
+    old_link TEXT,
     PRIMARY KEY (slug, key)
 );
 CREATE INDEX IF NOT EXISTS articles_by_time ON articles (slug, published_ms DESC);
@@ -37,12 +39,13 @@ CREATE INDEX IF NOT EXISTS articles_by_time_all ON articles (published_ms DESC);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 _SCHEMA_2 = """
-CREATE INDEX IF NOT EXISTS articles_old_by_link ON articles (slug, link) WHERE layout != 'newsmirror';
+CREATE INDEX IF NOT EXISTS articles_old_by_link ON articles (slug, old_link) WHERE old_link IS NOT NULL;
 CREATE INDEX IF NOT EXISTS articles_old_by_guid ON articles (slug, guid) WHERE guid IS NOT NULL;
 """
 _UPGRADE_1 = """
 ALTER TABLE articles ADD COLUMN layout TEXT NOT NULL DEFAULT 'newsmirror';
 ALTER TABLE articles ADD COLUMN guid TEXT;
+ALTER TABLE articles ADD COLUMN old_link TEXT;
 """
 _COLUMNS = "slug, key, path, published_ms, title, link, digest"
 
@@ -169,23 +172,27 @@ class Catalog:
         file is found by it, as by its link); an entry keeps the GUID it had otherwise."""
         where = self.locate(entry.path)
         layout = where.layout if where is not None else NEWSMIRROR
+        # An old file's link as a browser writes it, which is how feed items are looked up:
+        # an older mirror may have written it as the feed gave it.
+        old_link = None if layout == NEWSMIRROR else (normalise_link(entry.link) or entry.link)
         self.db.execute("DELETE FROM articles WHERE path=? AND NOT (slug=? AND key=?)",
                         (entry.path, entry.slug, entry.key))
         self.db.execute(
-            f"INSERT INTO articles ({_COLUMNS}, feed_digest, layout, guid) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (slug, key) DO UPDATE SET "
+            f"INSERT INTO articles ({_COLUMNS}, feed_digest, layout, guid, old_link) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (slug, key) DO UPDATE SET "
             "path=excluded.path, published_ms=excluded.published_ms, title=excluded.title, "
             "link=excluded.link, digest=excluded.digest, feed_digest=excluded.feed_digest, "
-            "layout=excluded.layout, guid=COALESCE(excluded.guid, guid)",
+            "layout=excluded.layout, guid=COALESCE(excluded.guid, guid), old_link=excluded.old_link",
             (entry.slug, entry.key, entry.path, entry.published_ms, entry.title, entry.link,
-             entry.digest, feed_digest, layout, guid),
+             entry.digest, feed_digest, layout, guid, old_link),
         )
 
     def find_old(self, slug: str, link: str, guid: str | None = None
                  ) -> tuple[ArchivedEntry, str | None] | None:
         """The old-layout file (archive/legacy.py) of a feed item that has no entry of
         newsmirror's own: by the GUID it was last seen with, else by its link. When several
-        old files hold the link, the newest (by stamp, then path) stands for them."""
+        old files hold the link, the newest (by stamp, then path) stands for them. `link` is
+        normalised (identity.normalise_link), and so are the old files' links here."""
         rows = []
         if guid:
             rows = self.db.execute(
@@ -194,21 +201,10 @@ class Catalog:
                 (slug, guid)).fetchall()
         if not rows:
             rows = self.db.execute(
-                f"SELECT {_COLUMNS}, feed_digest FROM articles WHERE slug=? AND link=? "
-                "AND layout != 'newsmirror' ORDER BY published_ms DESC, path LIMIT 1",
+                f"SELECT {_COLUMNS}, feed_digest FROM articles WHERE slug=? AND old_link=? "
+                "ORDER BY published_ms DESC, path LIMIT 1",
                 (slug, link)).fetchall()
         return (ArchivedEntry(*rows[0][:7]), rows[0][7]) if rows else None
-
-    def shared_links(self) -> list[tuple[str, list[str]]]:
-        """Links held by more than one file of a source: (link, paths), by link."""
-        rows = self.db.execute(
-            "SELECT a.link, a.path FROM articles a JOIN (SELECT slug, link FROM articles "
-            "GROUP BY slug, link HAVING COUNT(*) > 1) d ON a.slug = d.slug AND a.link = d.link "
-            "ORDER BY a.link, a.path")
-        found: dict[str, list[str]] = {}
-        for link, path in rows:
-            found.setdefault(link, []).append(path)
-        return list(found.items())
 
     def forget_path(self, path: str) -> None:
         self.db.execute("DELETE FROM articles WHERE path=?", (path,))

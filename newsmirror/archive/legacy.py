@@ -139,5 +139,7 @@ def same_as_old_file(root: Path, relpath: str, data: bytes) -> bool:
         new = parse_article(data)
     except (OSError, ArticleFormatError):
         return False
-    return (old.title == new.title and old.link == new.link
+    from newsmirror.archive.identity import normalise_link
+
+    return (old.title == new.title and (normalise_link(old.link) or old.link) == new.link
             and _text(old.body) == _text(new.body))

@@ -197,7 +197,8 @@ def test_six_digit_ids_are_listed_by_stamp_not_by_name(mirror, httpserver: HTTPS
 
 def test_the_earlier_title_in_name_layout_under_a_station_folder(mirror, httpserver: HTTPServer):
     init_repo(mirror.archive)
-    arts = [Old(TOP_ID - k, f"标题{k}/副标题", f"{VOA}t{k}.html", f"<p>{k}</p>", T_OLD + k * HOUR)
+    # The earlier mirror wrote links as the feed gave them (not percent-encoded).
+    arts = [Old(TOP_ID - k, f"标题{k}/副标题", f"{VOA}标题{k}.html", f"<p>{k}</p>", T_OLD + k * HOUR)
             for k in range(3)]
     files = write_folder(mirror.archive, "美国之音", arts, titled=True)
     assert f"articles/美国之音/{TOP_ID}_标题0--副标题.md" in files
