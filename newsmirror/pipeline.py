@@ -335,7 +335,7 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
                                       store.repaired)
             # After a clean start git is told exactly what changed, so it need not look at
             # every file; after an interrupted one, whole folders, to take in what it left.
-            paths = GENERATED if not store.clean_start else sorted(
+            paths = [*GENERATED, *(s.list_file for s in config.sources)] if not store.clean_start else sorted(
                 {p for o in report.outcomes for p in o.written} | set(regenerated)
                 | {HEALTH_FILE, ".gitignore"})
             report.commit = store.repo.commit(paths, message)

@@ -241,3 +241,22 @@ def test_a_folder_of_twenty_thousand_old_files(mirror, httpserver: HTTPServer):
     assert len(listed) == 50 and listed[0].startswith("articles/rfa/2023/")
     assert listed[1:] == [f"articles/rfa/{a.old_id}.md" for a in reversed(arts[-49:])]
     assert f"| {count + 1} |" in (mirror.archive / "README.md").read_text(encoding="utf-8")
+
+
+def test_a_list_page_outside_lists_is_kept_up_to_date_and_committed(mirror, httpserver: HTTPServer):
+    init_repo(mirror.archive)
+    arts = [Old(TOP_ID - k, f"旧{k}", f"{VOA}p{k}.html", f"<p>{k}</p>", T_OLD + k * HOUR) for k in range(2)]
+    files = write_folder(mirror.archive, "voa", arts)
+    (mirror.archive / "美国之音.md").write_bytes(old_list("美国之音（旧版）", "voa", files))
+    commit_all(mirror.archive)
+    httpserver.expect_request("/voa.xml").respond_with_data(
+        rss([Item("新", f"{VOA}p9.html", "<p>9</p>", date_ms=T_OLD + 9 * HOUR)]),
+        content_type="application/rss+xml")
+    source = {"slug": "voa", "name": "美国之音", "url": httpserver.url_for("/voa.xml"),
+              "list_path": "美国之音.md"}
+    report = mirror.run([source], now_ms=T_OLD + 10 * HOUR)
+    assert report.new == 1 and report.commit
+    page = git("show", "HEAD:美国之音.md", cwd=mirror.archive)
+    assert page.startswith("美国之音（旧版）\n------\n")  # the heading it had
+    assert listed_paths(page.encode())[1:] == [f"articles/voa/{a.old_id}.md" for a in reversed(arts)]
+    assert git("status", "--porcelain", cwd=mirror.archive) in ("", "M .newsmirror/health.json")
