@@ -162,8 +162,10 @@ class _Run:
                 continue
             link = (normalise_link(item.link, feed_url) or normalise_link(item.guid)
                     or normalise_link(feed_url) or feed_url)
-            ident, found = self.lookup(source.slug, key, base_key(item), link)
-            if found is None and (found := catalog.find_old(source.slug, link, item.guid)):
+            plain = base_key(item)
+            guid = item.guid if key == plain else None  # a GUID shared in the feed names no one item
+            ident, found = self.lookup(source.slug, key, plain, link)
+            if found is None and (found := catalog.find_old(source.slug, link, guid)):
                 ident = found[0].key  # an older mirror's file: updated where it is
             existing, last_digest = found if found else (None, None)
             digest = item_digest(item)
@@ -212,7 +214,7 @@ class _Run:
                     outcome.updated += 1
                 else:
                     outcome.new += 1
-            catalog.put(entry, digest if complete else PAGE_PENDING, guid=item.guid)
+            catalog.put(entry, digest if complete else PAGE_PENDING, guid=guid)
 
     def lookup(self, slug: str, key: str, plain: str, link: str):
         """The item's identity hash and catalog entry (None when new). A GUID can be shared

@@ -260,3 +260,25 @@ def test_a_list_page_outside_lists_is_kept_up_to_date_and_committed(mirror, http
     assert page.startswith("美国之音（旧版）\n------\n")  # the heading it had
     assert listed_paths(page.encode())[1:] == [f"articles/voa/{a.old_id}.md" for a in reversed(arts)]
     assert git("status", "--porcelain", cwd=mirror.archive) in ("", "M .newsmirror/health.json")
+
+
+def test_once_matched_an_old_file_is_known_by_its_guid_too(mirror, httpserver: HTTPServer):
+    init_repo(mirror.archive)
+    old = Old(TOP_ID - 5, "旧标题", f"{VOA}first-address.html", "<p>正文</p>", T_OLD)
+    files = write_folder(mirror.archive, "voa", [old])
+    commit_all(mirror.archive)
+    url = httpserver.url_for("/voa.xml")
+    httpserver.expect_request("/voa.xml").respond_with_data(
+        rss([Item(old.title, old.link, old.body, guid="voa-123", date_ms=old.ms)]), content_type="application/rss+xml")
+    first = mirror.run([{"slug": "voa", "name": "美国之音", "url": url}], now_ms=T_OLD + HOUR)
+    assert (first.new, first.updated) == (0, 0)
+    httpserver.clear()
+    # The publisher moved the article to another address and corrected it; the GUID stayed.
+    httpserver.expect_request("/voa.xml").respond_with_data(
+        rss([Item("新标题", f"{VOA}second-address.html", "<p>正文（更正）</p>", guid="voa-123", date_ms=old.ms)]),
+        content_type="application/rss+xml")
+    second = mirror.run([{"slug": "voa", "name": "美国之音", "url": url}], now_ms=T_OLD + 2 * HOUR)
+    assert (second.new, second.updated) == (0, 1)
+    [path] = files
+    assert list(snapshot(mirror.archive)) == [path]
+    assert parse_article((mirror.archive / path).read_bytes()).link == f"{VOA}second-address.html"
