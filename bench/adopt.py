@@ -83,7 +83,9 @@ def build(root: Path, total: int) -> dict[str, int]:
     env = dict(os.environ, GIT_AUTHOR_NAME="old", GIT_AUTHOR_EMAIL="old@example.org",
                GIT_COMMITTER_NAME="old", GIT_COMMITTER_EMAIL="old@example.org")
     subprocess.run(["git", "add", "-A"], cwd=root, check=True)
-    subprocess.run(["git", "commit", "-q", "-m", "old mirror"], cwd=root, check=True, env=env)
+    subprocess.run(["git", "-c", "gc.auto=0", "commit", "-q", "-m", "old mirror"], cwd=root, check=True, env=env)
+    # Packed, as a clone of the old mirror's repository is.
+    subprocess.run(["git", "gc", "-q"], cwd=root, check=True)
     return counts
 
 
@@ -118,30 +120,20 @@ def serve(feeds: dict[str, bytes]) -> ThreadingHTTPServer:
 
 def timed(args: list[str], cwd: Path) -> tuple[float, float, int, str]:
     """Wall seconds, CPU seconds, peak resident MB and stdout of one newsmirror process."""
-    started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "newsmirror", *args], cwd=cwd,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    stdout, stderr = proc.communicate()
-    wall = time.perf_counter() - started
-    usage = _usage()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "newsmirror", *args], cwd=cwd, stdout=out, stderr=err)
+        # wait4 gives this process's own usage (its git subprocesses included), where
+        # RUSAGE_CHILDREN would add up every child so far.
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
     if proc.returncode != 0:
         raise SystemExit(f"newsmirror {' '.join(args)} exited {proc.returncode}:\n{stderr[-3000:]}")
-    return wall, usage[0], usage[1], stdout
-
-
-_USAGE: dict[int, tuple[float, int]] = {}
-
-
-def _usage() -> tuple[float, int]:
-    import resource
-
-    # communicate() has reaped the child; RUSAGE_CHILDREN grows monotonically, so the
-    # difference since the last call is this process's CPU, and maxrss a running maximum.
-    now = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = now.ru_utime + now.ru_stime
-    before = _USAGE.get(-1, (0.0, 0))
-    _USAGE[-1] = (cpu, now.ru_maxrss)
-    return cpu - before[0], now.ru_maxrss // 1024
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024, stdout
 
 
 def machine() -> list[str]:
@@ -216,8 +208,8 @@ def main() -> None:
                 + ", with their list pages (kept through `list_path`) and README, committed. "
                 "Bodies are about 1.6 kB. Each step is its own `python -m newsmirror` process; "
                 f"the feeds, on a loopback server, repeat {REPEAT} old items each and add {NEW}. "
-                "Peak memory is the largest resident set of the processes so far "
-                "(git's included).\n\n## Machine\n\n" + "\n".join(machine())
+                "Peak memory is the largest resident set of the process (or of a git it ran); "
+                "CPU is its user and system time, git's included.\n\n## Machine\n\n" + "\n".join(machine())
                 + "\n\n## Results\n\n" + text + "\n", encoding="utf-8")
             print(f"\nwrote {results}")
     finally:
