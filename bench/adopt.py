@@ -187,8 +187,12 @@ def main() -> None:
         rows.append(("adopt (survey)", f"{files} files: {wall:.1f} s", cpu, rss))
         wall, cpu, rss, out = timed(["run", "--config", str(config), "-q"], work)
         new = len(FOLDERS) * NEW
+        if f"{new} new, 0 updated" not in out:  # a repeated item written again would show here
+            raise SystemExit(f"the first run did not find exactly {new} new articles:\n{out}")
         rows.append(("first run, no cache", f"{files} files cataloged, {new} new: {wall:.1f} s", cpu, rss))
         wall, cpu, rss, out = timed(["run", "--config", str(config), "-q"], work)
+        if "0 new, 0 updated" not in out:
+            raise SystemExit(f"the second run found something to write:\n{out}")
         rows.append(("second run (an hour)", f"{wall:.1f} s", cpu, rss))
         wall, cpu, rss, out = timed(["rebuild", "--config", str(config)], work)
         rows.append(("rebuild", f"{out.split(';')[0]}: {wall:.1f} s", cpu, rss))
