@@ -41,6 +41,16 @@ class SourceConfig:
     image_proxy_exclude: tuple[str, ...] = ()
     download_images: bool = False
     enabled: bool = True
+    folder: str | None = None
+    """The folder under articles/ where an older mirror kept this source's articles, when
+    it is not named after the slug (e.g. "美国之音"); they stay there (archive/legacy.py)."""
+    list_path: str | None = None
+    """Where this source's list page lives, when not lists/<slug>.md: the address readers
+    of an older mirror already use (e.g. "lists/美国之音.md")."""
+
+    @property
+    def list_file(self) -> str:
+        return self.list_path or f"lists/{self.slug}.md"
 
 
 WHO_MAY_ASK = ("everyone", "collaborators")
@@ -92,6 +102,11 @@ class Config:
     fetch: FetchSettings = field(default_factory=FetchSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     requests: RequestSettings = field(default_factory=RequestSettings)
+
+    @property
+    def folders(self) -> dict[str, str]:
+        """Old article folders named otherwise than their source: folder -> slug."""
+        return {s.folder: s.slug for s in self.sources if s.folder and s.folder != s.slug}
 
 
 # -- the checks ---------------------------------------------------------------------------
@@ -199,7 +214,73 @@ def _source(check: _Checker, raw: Any, index: int, defaults: dict[str, Any]) -> 
         image_proxy_exclude=check.strings(merged, key, "image_proxy_exclude") or (),
         download_images=check.get(merged, key, "download_images", bool, False),
         enabled=check.get(data, key, "enabled", bool, True),
+        folder=_folder(check, key, check.get(data, key, "folder", str, None)),
+        list_path=_list_path(check, key, check.get(data, key, "list_path", str, None)),
     )
+
+
+_RESERVED_PAGES = {"README.md": "the archive README",
+                   **{f"lists/{slug}.md": why for slug, why in RESERVED_SLUGS.items()}}
+_NOT_FOR_LISTS = ("articles/", "feeds/", "assets/", "requests/", ".newsmirror/", ".git/", ".github/")
+
+
+def _folder(check: _Checker, key: str, folder: str | None) -> str | None:
+    """`folder`: one folder name under articles/, as an older mirror named it."""
+    if folder is None:
+        return None
+    where = f"{key}.folder"
+    if not folder.strip() or folder != folder.strip():
+        raise check.fail(where, f"{folder!r} must be a folder name without surrounding spaces")
+    if "/" in folder or "\\" in folder or folder in (".", "..") or folder.startswith("."):
+        raise check.fail(where, f"{folder!r} must be the name of one folder under articles/ "
+                                "(like \"美国之音\"), not a path")
+    if any(ord(ch) < 32 for ch in folder):
+        raise check.fail(where, f"{folder!r} contains a control character")
+    return folder
+
+
+def _list_path(check: _Checker, key: str, path: str | None) -> str | None:
+    """`list_path`: an archive-relative .md path for the source's list page."""
+    if path is None:
+        return None
+    where = f"{key}.list_path"
+    parts = path.split("/")
+    if path.startswith("/") or "\\" in path or any(p in ("", ".", "..") for p in parts):
+        raise check.fail(where, f"{path!r} must be a path inside the archive, relative to its "
+                                "root, like \"lists/美国之音.md\"")
+    if not path.endswith(".md") or len(parts[-1]) <= 3:
+        raise check.fail(where, f"{path!r} must name a Markdown file (ending in .md)")
+    if any(ord(ch) < 32 for ch in path):
+        raise check.fail(where, f"{path!r} contains a control character")
+    if path in _RESERVED_PAGES:
+        raise check.fail(where, f"{path!r} is reserved ({_RESERVED_PAGES[path]})")
+    if path.startswith(_NOT_FOR_LISTS):
+        raise check.fail(where, f"{path!r} is inside {parts[0]}/, which newsmirror keeps "
+                                "for other files; list pages go elsewhere (e.g. lists/)")
+    return path
+
+
+def _check_places(check: _Checker, sources: tuple[SourceConfig, ...]) -> None:
+    """No two sources share an article folder or a list page."""
+    folders: dict[str, str] = {s.slug: s.slug for s in sources}
+    pages: dict[str, str] = {}
+    for index, source in enumerate(sources):
+        key = f"sources[{index}] ({source.slug})"
+        if source.folder and source.folder != source.slug:
+            other = folders.get(source.folder)
+            if other is not None:
+                what = "slug" if other == source.folder else "folder"
+                raise check.fail(f"{key}.folder", f"articles/{source.folder}/ already belongs to "
+                                                  f"source {other!r} (its {what})")
+            folders[source.folder] = source.slug
+    # Pages named by list_path come last, so that a clash is reported on that key.
+    for index, source in sorted(enumerate(sources), key=lambda pair: pair[1].list_path is not None):
+        key = f"sources[{index}] ({source.slug})"
+        other = pages.get(source.list_file)
+        if other is not None:
+            raise check.fail(f"{key}.list_path" if source.list_path else f"{key}.slug",
+                             f"{source.list_file} is already the list page of source {other!r}")
+        pages[source.list_file] = source.slug
 
 
 def _alerts(check: _Checker, raw: Any) -> AlertSettings:
@@ -263,6 +344,7 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
         if source.slug in seen:
             raise check.fail("sources", f"the slug {source.slug!r} is used twice")
         seen.add(source.slug)
+    _check_places(check, sources)
 
     proxy = check.strings(images, "images", "proxy") or ()
     for template in proxy:

@@ -19,6 +19,7 @@ from newsmirror.archive.assets import ImageDownloader
 from newsmirror.archive.catalog import digest_bytes
 from newsmirror.archive.files import write_atomic
 from newsmirror.archive.identity import assign_keys, base_key, key_hash, normalise_link
+from newsmirror.archive.legacy import same_as_old_file
 from newsmirror.archive.paths import article_path
 from newsmirror.archive.store import HEALTH_FILE, Store, open_store
 from newsmirror.config import Config, SourceConfig
@@ -203,7 +204,11 @@ class _Run:
         catalog = self.store.catalog
         link = (normalise_link(item.link, feed_url) or normalise_link(item.guid)
                 or normalise_link(feed_url) or feed_url)
-        ident, found = self.lookup(source.slug, key, base_key(item), link)
+        plain = base_key(item)
+        guid = item.guid if key == plain else None  # a GUID shared in the feed names no one item
+        ident, found = self.lookup(source.slug, key, plain, link)
+        if found is None and (found := catalog.find_old(source.slug, link, guid)):
+            ident = found[0].key  # an older mirror's file: updated where it is
         existing, last_digest = found if found else (None, None)
         digest = item_digest(item)
         if existing and last_digest == digest:
@@ -254,6 +259,9 @@ class _Run:
         step[0] = "writing"
         if existing and existing.digest == entry.digest:
             outcome.unchanged += 1
+        elif existing and last_digest is None and same_as_old_file(self.store.root, existing.path, data):
+            outcome.unchanged += 1  # an older mirror's rendering of the same article: kept
+            entry = existing
         else:
             self.store.write(entry.path, data)
             crashpoints.reached("article-written")
@@ -262,7 +270,7 @@ class _Run:
                 outcome.updated += 1
             else:
                 outcome.new += 1
-        catalog.put(entry, digest if complete else PAGE_PENDING)
+        catalog.put(entry, digest if complete else PAGE_PENDING, guid=guid)
 
     def lookup(self, slug: str, key: str, plain: str, link: str):
         """The item's identity hash and catalog entry (None when new). A GUID can be shared
@@ -336,7 +344,7 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
     reporter = reporter or Reporter()
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
     remote = (config.remote_name, config.remote) if config.remote else None
-    with open_store(config.archive, branch=config.branch, remote=remote) as store:
+    with open_store(config.archive, branch=config.branch, remote=remote, folders=config.folders) as store:
         report = RunReport(outcomes=[], notes=list(store.repaired))
         for note in store.repaired:
             reporter.note(note)
@@ -396,7 +404,7 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
                                       store.repaired)
             # After a clean start git is told exactly what changed, so it need not look at
             # every file; after an interrupted one, whole folders, to take in what it left.
-            paths = GENERATED if not store.clean_start else sorted(
+            paths = [*GENERATED, *(s.list_file for s in config.sources)] if not store.clean_start else sorted(
                 {p for o in report.outcomes for p in o.written} | set(regenerated)
                 | {HEALTH_FILE, ".gitignore"})
             report.commit = store.repo.commit(paths, message)

@@ -8,17 +8,17 @@ build lists without reading every article file.
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from newsmirror.archive.article import ArticleFormatError, parse_article
-from newsmirror.archive.paths import key_from_path, slug_from_path
+from newsmirror.archive.identity import normalise_link
+from newsmirror.archive.legacy import NEWSMIRROR, encode_folders, locate, walk_articles
 from newsmirror.models import ArchivedEntry
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
     slug TEXT NOT NULL,
@@ -29,11 +29,23 @@ CREATE TABLE IF NOT EXISTS articles (
     link TEXT NOT NULL,
     digest TEXT NOT NULL,
     feed_digest TEXT,
+    layout TEXT NOT NULL DEFAULT 'newsmirror',
+    guid TEXT,
+    old_link TEXT,
     PRIMARY KEY (slug, key)
 );
 CREATE INDEX IF NOT EXISTS articles_by_time ON articles (slug, published_ms DESC);
 CREATE INDEX IF NOT EXISTS articles_by_time_all ON articles (published_ms DESC);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+_SCHEMA_2 = """
+CREATE INDEX IF NOT EXISTS articles_old_by_link ON articles (slug, old_link) WHERE old_link IS NOT NULL;
+CREATE INDEX IF NOT EXISTS articles_old_by_guid ON articles (slug, guid) WHERE guid IS NOT NULL;
+"""
+_UPGRADE_1 = """
+ALTER TABLE articles ADD COLUMN layout TEXT NOT NULL DEFAULT 'newsmirror';
+ALTER TABLE articles ADD COLUMN guid TEXT;
+ALTER TABLE articles ADD COLUMN old_link TEXT;
 """
 _COLUMNS = "slug, key, path, published_ms, title, link, digest"
 
@@ -48,42 +60,66 @@ def digest_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def entry_from_file(root: Path, relpath: str) -> ArchivedEntry | None:
-    """Read one article file into a catalog entry; None when it is not an article file."""
-    slug, key = slug_from_path(relpath), key_from_path(relpath)
-    if not slug or not key:
-        return None
-    data = (root / relpath).read_bytes()
+def read_entry(root: Path, relpath: str, folders: Mapping[str, str] | None = None
+               ) -> tuple[ArchivedEntry | None, str | None]:
+    """Read one file under articles/ into a catalog entry, in any layout newsmirror knows
+    (see archive/legacy.py); else None and why (None: not an article file at all)."""
+    where = locate(relpath, folders)
+    if where is None:
+        return None, None
     try:
+        data = (root / relpath).read_bytes()
         article = parse_article(data, name=relpath)
-    except ArticleFormatError:
-        return None
+    except ArticleFormatError as err:
+        return None, str(err).removeprefix(f"{relpath}: ")
+    except OSError as err:
+        return None, f"cannot be read: {err.strerror or err}"
     return ArchivedEntry(
-        slug=slug,
-        key=key,
+        slug=where.slug,
+        key=where.key,
         path=relpath,
         published_ms=article.published_ms,
         title=article.title,
         link=article.link,
         digest=digest_bytes(data),
-    )
+    ), None
+
+
+def entry_from_file(root: Path, relpath: str, folders: Mapping[str, str] | None = None
+                    ) -> ArchivedEntry | None:
+    """Read one article file into a catalog entry; None when it is not an article file."""
+    return read_entry(root, relpath, folders)[0]
 
 
 class Catalog:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, folders: Mapping[str, str] | None = None):
         self.path = path
+        self.folders = dict(folders or {})
+        """Old article folders that belong to a source of another slug (folder -> slug)."""
         self.rebuilt: int | None = None
         """How many files the last rebuild() read, when this instance did one."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = self._open()
+        if self.get_meta("folders") != encode_folders(self.folders):
+            # Files were cataloged under other sources: forget the commit seen, so that
+            # opening the store reads every file again.
+            self.set_meta("head", None)
+
+    def locate(self, relpath: str):
+        """The layout, source and key of an archive path under this catalog's folder map."""
+        return locate(relpath, self.folders)
 
     def _open(self) -> sqlite3.Connection:
         try:
             db = sqlite3.connect(self.path, isolation_level=None)
             db.executescript(_SCHEMA)
             found = db.execute("SELECT value FROM meta WHERE name='schema'").fetchone()
-            if found and found[0] != SCHEMA_VERSION:
+            if found and found[0] == "1":
+                # Every entry of a version-1 catalog is of newsmirror's own layout.
+                db.executescript(_UPGRADE_1)
+            elif found and found[0] != SCHEMA_VERSION:
                 raise sqlite3.DatabaseError("old schema")
+            db.executescript(_SCHEMA_2)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
             return db
         except sqlite3.DatabaseError:
@@ -96,6 +132,7 @@ class Catalog:
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
             db = sqlite3.connect(self.path, isolation_level=None)
             db.executescript(_SCHEMA)
+            db.executescript(_SCHEMA_2)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
             return db
 
@@ -129,14 +166,45 @@ class Catalog:
         ).fetchone()
         return (ArchivedEntry(*row[:7]), row[7]) if row else None
 
-    def put(self, entry: ArchivedEntry, feed_digest: str | None = None) -> None:
+    def put(self, entry: ArchivedEntry, feed_digest: str | None = None, *,
+            guid: str | None = None) -> None:
+        """Record an entry. `guid`: the feed's GUID for the item, when it is known (an old
+        file is found by it, as by its link); an entry keeps the GUID it had otherwise."""
+        where = self.locate(entry.path)
+        layout = where.layout if where is not None else NEWSMIRROR
+        # An old file's link as a browser writes it, which is how feed items are looked up:
+        # an older mirror may have written it as the feed gave it.
+        old_link = None if layout == NEWSMIRROR else (normalise_link(entry.link) or entry.link)
         self.db.execute("DELETE FROM articles WHERE path=? AND NOT (slug=? AND key=?)",
                         (entry.path, entry.slug, entry.key))
         self.db.execute(
-            f"INSERT OR REPLACE INTO articles ({_COLUMNS}, feed_digest) VALUES (?,?,?,?,?,?,?,?)",
+            f"INSERT INTO articles ({_COLUMNS}, feed_digest, layout, guid, old_link) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (slug, key) DO UPDATE SET "
+            "path=excluded.path, published_ms=excluded.published_ms, title=excluded.title, "
+            "link=excluded.link, digest=excluded.digest, feed_digest=excluded.feed_digest, "
+            "layout=excluded.layout, guid=COALESCE(excluded.guid, guid), old_link=excluded.old_link",
             (entry.slug, entry.key, entry.path, entry.published_ms, entry.title, entry.link,
-             entry.digest, feed_digest),
+             entry.digest, feed_digest, layout, guid, old_link),
         )
+
+    def find_old(self, slug: str, link: str, guid: str | None = None
+                 ) -> tuple[ArchivedEntry, str | None] | None:
+        """The old-layout file (archive/legacy.py) of a feed item that has no entry of
+        newsmirror's own: by the GUID it was last seen with, else by its link. When several
+        old files hold the link, the newest (by stamp, then path) stands for them. `link` is
+        normalised (identity.normalise_link), and so are the old files' links here."""
+        rows = []
+        if guid:
+            rows = self.db.execute(
+                f"SELECT {_COLUMNS}, feed_digest FROM articles WHERE slug=? AND guid=? "
+                "AND layout != 'newsmirror' ORDER BY published_ms DESC, path LIMIT 1",
+                (slug, guid)).fetchall()
+        if not rows:
+            rows = self.db.execute(
+                f"SELECT {_COLUMNS}, feed_digest FROM articles WHERE slug=? AND old_link=? "
+                "ORDER BY published_ms DESC, path LIMIT 1",
+                (slug, link)).fetchall()
+        return (ArchivedEntry(*rows[0][:7]), rows[0][7]) if rows else None
 
     def forget_path(self, path: str) -> None:
         self.db.execute("DELETE FROM articles WHERE path=?", (path,))
@@ -177,7 +245,7 @@ class Catalog:
             if not relpath.startswith("articles/") or not relpath.endswith(".md"):
                 continue
             if (root / relpath).is_file():
-                entry = entry_from_file(root, relpath)
+                entry = entry_from_file(root, relpath, self.folders)
                 if entry is None:
                     self.forget_path(relpath)
                     continue
@@ -193,18 +261,12 @@ class Catalog:
     def rebuild(self, root: Path) -> int:
         """Forget everything and read every article file again."""
         self.db.execute("DELETE FROM articles")
-        articles = root / "articles"
         count = 0
-        if not articles.is_dir():
-            return 0
-        for dirpath, _dirs, files in os.walk(articles):
-            for name in files:
-                if not name.endswith(".md"):
-                    continue
-                relpath = Path(dirpath, name).relative_to(root).as_posix()
-                entry = entry_from_file(root, relpath)
-                if entry is not None:
-                    self.put(entry, None)
-                    count += 1
+        for relpath in walk_articles(root):
+            entry = entry_from_file(root, relpath, self.folders)
+            if entry is not None:
+                self.put(entry, None)
+                count += 1
+        self.set_meta("folders", encode_folders(self.folders))
         self.rebuilt = count
         return count

@@ -188,7 +188,7 @@ async def archive_requests(config: Config, urls: list[str], *, push: bool = True
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
     remote = (config.remote_name, config.remote) if config.remote else None
     report = RequestsReport()
-    with open_store(config.archive, branch=config.branch, remote=remote) as store:
+    with open_store(config.archive, branch=config.branch, remote=remote, folders=config.folders) as store:
         known = {entry.link: entry for entry in scan_requests(store.root)}
         slots: list[RequestOutcome | str] = []  # an outcome, or the link still to fetch
         for url in urls:

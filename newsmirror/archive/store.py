@@ -11,14 +11,13 @@ sets it, and only a mirror run that has committed everything clears it.
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsmirror.archive.catalog import Catalog
 from newsmirror.archive.files import remove_stray_temp_files, write_atomic
-from newsmirror.archive.paths import slug_from_path
 from newsmirror.publish.git import GitError, Repo
 
 STATE_DIR = ".newsmirror"
@@ -75,9 +74,10 @@ class Store:
 
 @contextmanager
 def open_store(root: Path, *, branch: str = "main", remote: tuple[str, str] | None = None,
-               writes: bool = True) -> Iterator[Store]:
+               writes: bool = True, folders: Mapping[str, str] | None = None) -> Iterator[Store]:
     """Open (creating when needed) the archive at `root` for one command, holding its lock.
-    `writes=False` for commands that only read it (the site)."""
+    `writes=False` for commands that only read it (the site). `folders`: old article
+    folders that belong to a source of another slug (Config.folders)."""
     repo = Repo(root)
     cache = root / CACHE_DIR
     cache.mkdir(parents=True, exist_ok=True)
@@ -104,7 +104,7 @@ def open_store(root: Path, *, branch: str = "main", remote: tuple[str, str] | No
         if not clean_start and (strays := remove_stray_temp_files(root)):
             repaired.append(f"removed {strays} unfinished temporary file(s)")
         write_atomic(root / ".gitignore", _gitignore(root))
-        catalog = Catalog(cache / "catalog.sqlite")
+        catalog = Catalog(cache / "catalog.sqlite", folders)
         try:
             sync = sync_catalog(root, repo, catalog, check_uncommitted=not clean_start)
             repaired.extend(sync.notes)
@@ -163,15 +163,19 @@ def sync_catalog(root: Path, repo: Repo, catalog: Catalog, *, check_uncommitted:
             sync.notes.append(f"rebuilt the catalog from {count} article files")
     else:
         catalog.reindex(root, changed)
-        sync.slugs.update(filter(None, map(slug_from_path, changed)))
+        sync.slugs = _slugs(catalog, changed)
     if (seen is None or check_uncommitted) and (dirty := repo.dirty("articles")):
         catalog.reindex(root, dirty)
         if sync.slugs is not None:
-            sync.slugs.update(filter(None, map(slug_from_path, dirty)))
+            sync.slugs.update(_slugs(catalog, dirty))
         sync.notes.append(f"re-read {len(dirty)} uncommitted article file(s)")
     catalog.set_meta("head", head or "")
     catalog.commit()
     return sync
+
+
+def _slugs(catalog: Catalog, relpaths: list[str]) -> set[str]:
+    return {where.slug for where in map(catalog.locate, relpaths) if where is not None}
 
 
 def _changed_between(repo: Repo, old: str | None, new: str | None) -> list[str] | None:

@@ -28,7 +28,6 @@ from urllib.parse import urlsplit
 from newsmirror import __version__
 from newsmirror.archive.article import ArticleFormatError, parse_article, render_article
 from newsmirror.archive.catalog import digest_bytes
-from newsmirror.archive.paths import key_from_path, slug_from_path
 from newsmirror.archive.requests import scan_requests, site_rules
 from newsmirror.archive.store import STATE_DIR, Store, open_store
 from newsmirror.config import Config
@@ -339,7 +338,7 @@ async def watch_archive(config: Config, *, since_days: float = 30, budget: int =
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
     remote = (config.remote_name, config.remote) if config.remote else None
     report = WatchReport()
-    with open_store(config.archive, branch=config.branch, remote=remote) as store:
+    with open_store(config.archive, branch=config.branch, remote=remote, folders=config.folders) as store:
         root = store.root
         try:
             states = load_states((root / WATCH_FILE).read_bytes())
@@ -406,10 +405,10 @@ async def watch_archive(config: Config, *, since_days: float = 30, budget: int =
 def _recatalog(store: Store, item: Watched, data: bytes) -> None:
     """Keep the catalog entry of a rewritten feed article in step, with the feed digest it
     had, so the next mirror run does not take the file for one it must write again."""
-    slug, key = slug_from_path(item.path), key_from_path(item.path)
-    if not slug or not key:
+    where = store.catalog.locate(item.path)
+    if where is None:
         return
-    found = store.catalog.get(slug, key)
+    found = store.catalog.get(where.slug, where.key)
     if found:
         entry, feed_digest = found
         store.catalog.put(replace(entry, digest=digest_bytes(data)), feed_digest)

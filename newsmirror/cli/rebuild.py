@@ -25,7 +25,7 @@ def rebuild(
     loaded = resolve_config(config, archive)
     started = time.perf_counter()
     try:
-        with open_store(loaded.archive, branch=loaded.branch) as store:
+        with open_store(loaded.archive, branch=loaded.branch, folders=loaded.folders) as store:
             store.catalog.begin()
             # Opening already rebuilt a missing catalog; reading every file twice helps nothing.
             count = store.catalog.rebuilt

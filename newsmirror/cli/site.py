@@ -48,7 +48,7 @@ def site(
     if target == loaded.archive.resolve() or loaded.archive.resolve().is_relative_to(target):
         raise out.fail(f"{target}: the site folder must not be the archive or contain it", 2)
     try:
-        with open_store(loaded.archive, branch=loaded.branch, writes=False) as store:
+        with open_store(loaded.archive, branch=loaded.branch, writes=False, folders=loaded.folders) as store:
             report = build_site(loaded, store, target)
     except ArchiveBusyError as err:
         raise out.fail(str(err), 3) from None

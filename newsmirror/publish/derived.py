@@ -8,6 +8,7 @@ from newsmirror.archive.store import Store
 from newsmirror.config import Config
 from newsmirror.publish.feeds import write_feeds
 from newsmirror.publish.lists import ListedSource, render_index, render_list
+from newsmirror.publish.readme import place_index
 from newsmirror.sources.health import SourceHealth, load_states, state_files
 
 SPECIAL_LISTS = (
@@ -27,19 +28,38 @@ def write_lists(config: Config, store: Store, changed: set[str] | None = None,
         health = load_states(*state_files(store.root))[0]
     written = []
     for source in config.sources:
-        relpath = f"lists/{source.slug}.md"
+        relpath = source.list_file
         if changed is not None and source.slug not in changed and (store.root / relpath).exists():
             continue
-        if store.write(relpath, render_list(source.name, store.catalog.latest(source.slug, config.list_size))):
+        name = _kept_heading(store.root / relpath) if source.list_path else None
+        if store.write(relpath, render_list(name or source.name,
+                                            store.catalog.latest(source.slug, config.list_size))):
             written.append(relpath)
     listed = [ListedSource(s.slug, s.name, stats[s.slug].articles if s.slug in stats else 0,
                            stats[s.slug].newest_ms if s.slug in stats else None,
-                           state=_shown_state(health.get(s.slug)))
+                           state=_shown_state(health.get(s.slug)), page=s.list_file)
               for s in config.sources]
     extra = [f"- [{label}]({page})" for page, label in SPECIAL_LISTS if (store.root / page).exists()]
-    if store.write("README.md", render_index(config.title, listed, extra=extra)):
+    index = render_index(config.title, listed, extra=extra)
+    try:
+        current = (store.root / "README.md").read_bytes()
+    except FileNotFoundError:
+        current = None
+    if store.write("README.md", place_index(current, index)):
         written.append("README.md")
     return written
+
+
+def _kept_heading(page) -> str | None:
+    """The heading of a list page an older mirror kept (`list_path`), so that the page
+    goes on in the format it had: its first line, when a `------` line follows."""
+    try:
+        with open(page, encoding="utf-8") as file:
+            first, second = file.readline(), file.readline()
+    except (OSError, UnicodeDecodeError):
+        return None
+    heading = first.rstrip("\n")
+    return heading if second.rstrip("\n") == "------" and heading.strip() else None
 
 
 def _shown_state(h: SourceHealth | None) -> str | None:

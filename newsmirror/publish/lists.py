@@ -25,6 +25,8 @@ class ListedSource:
     newest_ms: int | None
     state: str | None = None
     """"dead" or "stale" when readers should be told (see STATE_LABELS); else None."""
+    page: str | None = None
+    """The archive path of its list page, when not lists/<slug>.md (`list_path`)."""
 
 
 STATE_LABELS = {
@@ -61,6 +63,11 @@ def render_list(name: str, entries: Sequence[ArchivedEntry]) -> bytes:
     return "\n".join(lines).encode("utf-8")
 
 
+def _page_link(source: ListedSource) -> str:
+    """The README's (relative) link to a source's list page."""
+    return quote(source.page, safe="/-_.~") if source.page else f"lists/{source.slug}.md"
+
+
 def render_index(title: str, sources: Sequence[ListedSource], *, extra: Sequence[str] = ()) -> bytes:
     """The archive README: every source's list with its article count and newest article."""
     total = sum(s.articles for s in sources)
@@ -76,7 +83,7 @@ def render_index(title: str, sources: Sequence[ListedSource], *, extra: Sequence
     for source in sources:
         newest = f"{china_time(source.newest_ms):%Y-%m-%d %H:%M}" if source.newest_ms else "—"
         mark = f"（{STATE_LABELS[source.state][0]}）" if source.state in STATE_LABELS else ""
-        lines.append(f"| [{escape_text(source.name)}](lists/{source.slug}.md){mark} | {source.articles} | {newest} |")
+        lines.append(f"| [{escape_text(source.name)}]({_page_link(source)}){mark} | {source.articles} | {newest} |")
     lines.append("")
     shown = [state for state in STATE_LABELS if any(s.state == state for s in sources)]
     for state in shown:

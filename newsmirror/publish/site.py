@@ -105,6 +105,9 @@ class Page:
 def article_href(entry: ArchivedEntry) -> str:
     """Site path of an article's page, from its archive path (stable once archived)."""
     parts = entry.path.split("/")
+    if len(parts) != 5:  # an older mirror's articles/<folder>/<id>.md: by its stamp's month
+        when = china_time(entry.published_ms)
+        return f"articles/{entry.slug}/{when:%Y}/{when:%m}/{entry.key}.html"
     return f"articles/{entry.slug}/{parts[2]}/{parts[3]}/{entry.key}.html"
 
 
