@@ -23,6 +23,7 @@ from newsmirror.archive.paths import article_path
 from newsmirror.archive.store import HEALTH_FILE, Store, open_store
 from newsmirror.config import Config, SourceConfig
 from newsmirror.content.images import ImagePolicy
+from newsmirror.content.pages import PagesAhead
 from newsmirror.content.transform import (
     ContentSettings, clean_body, finish_body, transform_body, transform_title,
 )
@@ -103,6 +104,15 @@ def content_settings(config: Config, source: SourceConfig) -> ContentSettings:
     )
 
 
+def wants_page(source: SourceConfig, item: FeedItem) -> bool:
+    """Whether the item's full text is to come from its page rather than from the feed."""
+    if source.full_text == "feed":
+        return False
+    from newsmirror.content.extract import needs_page
+
+    return source.full_text != "auto" or needs_page(item.content_html)
+
+
 def item_digest(item: FeedItem) -> str:
     """What the feed said of an item; when it is the same as last time, the item is unchanged
     and no page is fetched again."""
@@ -122,6 +132,8 @@ class _Run:
     images: ImageDownloader | None = None
     force: bool = False
     """Attempt every source now, even one backing off."""
+    ahead: dict[str, PagesAhead] = field(default_factory=dict)
+    """Per source: the article pages being fetched ahead of its items' loop."""
 
     async def source(self, source: SourceConfig) -> SourceOutcome:
         outcome = SourceOutcome(source.slug, source.name)
@@ -137,7 +149,7 @@ class _Run:
                 outcome.not_modified = True
             else:
                 feed = parse_feed(result.body, content_type=result.content_type, url=result.url)
-                await self.items(source, feed.items, result.url, outcome)
+                await self.items_with_pages(source, feed.items, result.url, outcome)
             self.health[source.slug] = after_success(
                 state, self.now_ms, etag=result.etag, last_modified=result.last_modified)
         except FetchError as err:
@@ -151,6 +163,45 @@ class _Run:
             outcome.failed = f"internal error: {type(err).__name__}: {err}"
             self.health[source.slug] = after_failure(state, self.now_ms, outcome.failed)
         return outcome
+
+    async def items_with_pages(self, source: SourceConfig, items: tuple[FeedItem, ...],
+                               feed_url: str, outcome: SourceOutcome) -> None:
+        """`items`, with the article pages they need fetched side by side beforehand (within
+        the fetcher's limits) rather than one after the other as the loop reaches them."""
+        links = self.page_links(source, items, feed_url)
+        if not links or self.page_fetcher is None:
+            await self.items(source, items, feed_url, outcome)
+            return
+        fetch, slug = self.page_fetcher, source.slug
+        ahead = PagesAhead(lambda url: fetch(source, url), links,
+                           window=2 * self.fetcher.settings.concurrency,
+                           started=lambda _url: self.reporter.working(slug, "page"),
+                           finished=lambda _url: self.reporter.worked(slug, "page"))
+        self.ahead[slug] = ahead
+        try:
+            await self.items(source, items, feed_url, outcome)
+        finally:
+            del self.ahead[slug]
+            await ahead.close()
+
+    def page_links(self, source: SourceConfig, items: tuple[FeedItem, ...],
+                   feed_url: str) -> list[str]:
+        """The links of the items whose page `items` will fetch, in feed order: new or
+        changed items that need their page. Only a forecast: `page` fetches a page that
+        was not forecast when it comes to it, and one forecast in vain is only fetched."""
+        if self.page_fetcher is None:
+            return []
+        links = []
+        for item, key in zip(items, assign_keys(items)):
+            if key is None or not wants_page(source, item):
+                continue
+            link = (normalise_link(item.link, feed_url) or normalise_link(item.guid)
+                    or normalise_link(feed_url) or feed_url)
+            _ident, found = self.lookup(source.slug, key, base_key(item), link)
+            if found and (found[1] is None or found[1] == item_digest(item)):
+                continue  # unchanged, or a catalog rebuilt from the files: the loop decides
+            links.append(link)
+        return links
 
     async def items(self, source: SourceConfig, items: tuple[FeedItem, ...], feed_url: str,
                     outcome: SourceOutcome) -> None:
@@ -233,16 +284,22 @@ class _Run:
     async def body(self, source: SourceConfig, item: FeedItem, link: str) -> tuple[str, bool]:
         """The article HTML, and whether it is final (False: a page fetch failed and the feed's
         own content stands in until a later run succeeds)."""
-        if source.full_text == "feed" or self.page_fetcher is None:
+        if self.page_fetcher is None or not wants_page(source, item):
             return item.content_html, True
-        from newsmirror.content.extract import needs_page
-
-        if source.full_text == "auto" and not needs_page(item.content_html):
-            return item.content_html, True
-        self.reporter.working(source.slug, "page")
-        page = await self.page_fetcher(source, link)
-        self.reporter.worked(source.slug, "page")
+        page = await self.page(source, link)
         return (page, True) if page else (item.content_html, False)
+
+    async def page(self, source: SourceConfig, link: str) -> str | None:
+        """The article's full text from its page: fetched ahead when it was forecast."""
+        ahead = self.ahead.get(source.slug)
+        if ahead is not None and link in ahead:
+            return await ahead.get(link)
+        assert self.page_fetcher is not None
+        self.reporter.working(source.slug, "page")
+        try:
+            return await self.page_fetcher(source, link)
+        finally:
+            self.reporter.worked(source.slug, "page")
 
 
 def _count(n: int, word: str) -> str:

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import termios
 import threading
+import time
 from pathlib import Path
 
 from pytest_httpserver import HTTPServer
@@ -157,6 +158,13 @@ def test_ctrl_c_says_what_was_kept_and_the_next_run_repairs_it(tmp_path, httpser
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert arrived.wait(120), "the run never asked for the second page"
+        # Pages are fetched side by side: the second is asked for while the first may
+        # still be on its way. Interrupt once the first article is written.
+        articles = tmp_path / "archive" / "articles"
+        for _ in range(1200):
+            if articles.is_dir() and any(articles.rglob("*.md")):
+                break
+            time.sleep(0.1)
         proc.send_signal(signal.SIGINT)
         _stdout, stderr = proc.communicate(timeout=120)
     finally:
