@@ -198,13 +198,19 @@ def test_progress_counts_what_takes_time(monkeypatch):
     assert task.total == 2 and task.description == "mirroring: b feed, a feed"
     progress.working("a", "page")
     progress.working("a", "page")
-    assert task.total == 4 and task.description.startswith("mirroring: a page")
+    assert task.total == 4 and task.description == "mirroring: a pages 0/2, b feed"
     progress.worked("a", "page")
     progress.source_done(SourceOutcome("b", "B"))
-    assert task.completed == 2 and task.description == "mirroring: a …"
+    # Pages go several at a time: the source's count stays until the last is in.
+    assert task.completed == 2 and task.description == "mirroring: a pages 1/2"
+    progress.working("a", "images")
+    assert task.description == "mirroring: a images"
+    progress.worked("a", "images")
+    assert task.description == "mirroring: a pages 1/2"
     progress.worked("a", "page")
+    assert task.description == "mirroring: a …"
     progress.source_done(SourceOutcome("a", "A"))
-    assert task.completed == task.total == 4
+    assert task.completed == task.total == 5
     progress.stop()
 
 
