@@ -12,7 +12,7 @@ from tests.holdserver import HoldServers
 SETTINGS = FetchSettings(timeout=60, connect_timeout=10, per_host=16, concurrency=16)
 
 
-def test_the_window_bounds_how_far_ahead_pages_are_fetched():
+def test_the_window_bounds_how_far_ahead_pages_are_fetched() -> None:
     with HoldServers(["127.0.0.1"], target=4) as servers:
         urls = [servers.serve("127.0.0.1", f"/{i}", f"page {i}", "text/plain", held=True)
                 for i in range(10)]
@@ -41,7 +41,7 @@ def test_the_window_bounds_how_far_ahead_pages_are_fetched():
     assert sorted(events[10:]) == sorted(("finished", url) for url in urls)
 
 
-def test_close_cancels_what_was_not_asked_for_and_finishes_the_count():
+def test_close_cancels_what_was_not_asked_for_and_finishes_the_count() -> None:
     with HoldServers(["127.0.0.1"], target=2) as servers:
         urls = [servers.serve("127.0.0.1", f"/{i}", f"page {i}", "text/plain", held=True)
                 for i in range(6)]

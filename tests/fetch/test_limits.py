@@ -14,7 +14,7 @@ async def _fetch_all(settings: FetchSettings, urls: list[str]) -> list[bytes]:
         return [r.body for r in await asyncio.gather(*(fetcher.fetch(u) for u in urls))]
 
 
-def test_waiting_for_a_busy_host_holds_none_of_the_total():
+def test_waiting_for_a_busy_host_holds_none_of_the_total() -> None:
     # One request per host at a time, two in all: four for a busy host and one for
     # another. The busy host answers only once the other host's answer is in, which
     # needs the second of the two slots while three requests queue for the busy host.
