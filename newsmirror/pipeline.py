@@ -24,6 +24,7 @@ from newsmirror.archive.paths import article_path
 from newsmirror.archive.store import HEALTH_FILE, Store, open_store
 from newsmirror.config import Config, SourceConfig
 from newsmirror.content.images import ImagePolicy
+from newsmirror.content.pages import PagesAhead
 from newsmirror.content.transform import (
     ContentSettings, clean_body, finish_body, transform_body, transform_title,
 )
@@ -112,6 +113,31 @@ def content_settings(config: Config, source: SourceConfig) -> ContentSettings:
     )
 
 
+def wants_page(source: SourceConfig, item: FeedItem) -> bool:
+    """Whether the item's full text is to come from its page rather than from the feed."""
+    if source.full_text == "feed":
+        return False
+    from newsmirror.content.extract import needs_page
+
+    return source.full_text != "auto" or needs_page(item.content_html)
+
+
+def identifiable(items: tuple[FeedItem, ...]) -> tuple[list[FeedItem], list[tuple[FeedItem, Exception]]]:
+    """The items whose identity can be worked out, and the others with the reason: one
+    item that breaks identity must not cost its neighbours their keys."""
+    keyed: list[FeedItem] = []
+    failed: list[tuple[FeedItem, Exception]] = []
+    for item in items:
+        try:
+            base_key(item)
+            normalise_link(item.link)
+        except Exception as err:  # noqa: BLE001 - one bad item costs that item
+            failed.append((item, err))
+        else:
+            keyed.append(item)
+    return keyed, failed
+
+
 def item_digest(item: FeedItem) -> str:
     """What the feed said of an item; when it is the same as last time, the item is unchanged
     and no page is fetched again."""
@@ -131,6 +157,8 @@ class _Run:
     images: ImageDownloader | None = None
     force: bool = False
     """Attempt every source now, even one backing off."""
+    ahead: dict[str, PagesAhead] = field(default_factory=dict)
+    """Per source: the article pages being fetched ahead of its items' loop."""
 
     async def source(self, source: SourceConfig) -> SourceOutcome:
         outcome = SourceOutcome(source.slug, source.name)
@@ -149,7 +177,7 @@ class _Run:
                 for failure in feed.failed_items:
                     outcome.failed_items.append(failure)
                     self.reporter.item_failed(source.slug, failure)
-                await self.items(source, feed.items, result.url, outcome)
+                await self.items_with_pages(source, feed.items, result.url, outcome)
             self.health[source.slug] = after_success(
                 state, self.now_ms, etag=result.etag, last_modified=result.last_modified)
         except FetchError as err:
@@ -166,21 +194,58 @@ class _Run:
             self.health[source.slug] = after_failure(state, self.now_ms, outcome.failed)
         return outcome
 
+    async def items_with_pages(self, source: SourceConfig, items: tuple[FeedItem, ...],
+                               feed_url: str, outcome: SourceOutcome) -> None:
+        """`items`, with the article pages they need fetched side by side beforehand (within
+        the fetcher's limits) rather than one after the other as the loop reaches them."""
+        links = self.page_links(source, items, feed_url)
+        if not links or self.page_fetcher is None:
+            await self.items(source, items, feed_url, outcome)
+            return
+        fetch, slug = self.page_fetcher, source.slug
+        ahead = PagesAhead(lambda url: fetch(source, url), links,
+                           window=2 * self.fetcher.settings.concurrency,
+                           started=lambda _url: self.reporter.working(slug, "page"),
+                           finished=lambda _url: self.reporter.worked(slug, "page"))
+        self.ahead[slug] = ahead
+        try:
+            await self.items(source, items, feed_url, outcome)
+        finally:
+            del self.ahead[slug]
+            await ahead.close()
+
+    def page_links(self, source: SourceConfig, items: tuple[FeedItem, ...],
+                   feed_url: str) -> list[str]:
+        """The links of the items whose page `items` will fetch, in feed order: new or
+        changed items that need their page. Only a forecast: `page` fetches a page that
+        was not forecast when it comes to it, and one forecast in vain is only fetched."""
+        if self.page_fetcher is None:
+            return []
+        links = []
+        keyed, _failed = identifiable(items)  # the loop reports those that are not
+        for item, key in zip(keyed, assign_keys(keyed)):
+            try:
+                if key is None or not wants_page(source, item):
+                    continue
+                link = (normalise_link(item.link, feed_url) or normalise_link(item.guid)
+                        or normalise_link(feed_url) or feed_url)
+                _ident, found = self.lookup(source.slug, key, base_key(item), link)
+                if found and (found[1] is None or found[1] == item_digest(item)):
+                    continue  # unchanged, or a catalog rebuilt from the files: the loop decides
+            except Exception:  # noqa: BLE001 - only a forecast: the loop meets the item's fault
+                continue
+            links.append(link)
+        return links
+
     async def items(self, source: SourceConfig, items: tuple[FeedItem, ...], feed_url: str,
                     outcome: SourceOutcome) -> None:
         """Archive each item under one guard: an item that fails is recorded with its
         reason (as a bug when it is an internal error) and the others go on. The machine's
         own failures (a full disk, the catalog) stop the run instead."""
         settings = content_settings(self.config, source)
-        keyed: list[FeedItem] = []
-        for item in items:  # an item whose identity cannot be worked out is left out
-            try:
-                base_key(item)
-                normalise_link(item.link)
-            except Exception as err:  # noqa: BLE001 - one bad item costs that item
-                self.item_failed(source, outcome, item, "identity", err)
-            else:
-                keyed.append(item)
+        keyed, failed = identifiable(items)
+        for item, err in failed:
+            self.item_failed(source, outcome, item, "identity", err)
         for item, key in zip(keyed, assign_keys(keyed)):
             if key is None:
                 continue
@@ -297,18 +362,22 @@ class _Run:
     async def body(self, source: SourceConfig, item: FeedItem, link: str) -> tuple[str, bool]:
         """The article HTML, and whether it is final (False: a page fetch failed and the feed's
         own content stands in until a later run succeeds)."""
-        if source.full_text == "feed" or self.page_fetcher is None:
+        if self.page_fetcher is None or not wants_page(source, item):
             return item.content_html, True
-        from newsmirror.content.extract import needs_page
+        page = await self.page(source, link)
+        return (page, True) if page else (item.content_html, False)
 
-        if source.full_text == "auto" and not needs_page(item.content_html):
-            return item.content_html, True
+    async def page(self, source: SourceConfig, link: str) -> str | None:
+        """The article's full text from its page: fetched ahead when it was forecast."""
+        ahead = self.ahead.get(source.slug)
+        if ahead is not None and link in ahead:
+            return await ahead.get(link)
+        assert self.page_fetcher is not None
         self.reporter.working(source.slug, "page")
         try:
-            page = await self.page_fetcher(source, link)
+            return await self.page_fetcher(source, link)
         finally:
             self.reporter.worked(source.slug, "page")
-        return (page, True) if page else (item.content_html, False)
 
 
 def _count(n: int, word: str) -> str:

@@ -24,3 +24,17 @@ def test_quick_benchmark_prints_the_table():
         assert name in out, out
     assert "articles/s" in out
     assert "RESULTS.md" not in out  # --no-write leaves the committed results alone
+
+
+def test_quick_pages_benchmark_prints_its_floor_and_ratio():
+    """bench/pages.py --quick: the concurrent run against its floor, at the limit it set."""
+    script = BENCH.parent / "pages.py"
+    done = subprocess.run([sys.executable, str(script), "--quick", "--no-write"],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+    out = done.stdout
+    assert "Floor: 0.05 s × (1 feed + ⌈12/2⌉ page waves) = 0.35 s." in out
+    assert "- nproc: " in out and "- CPU: " in out
+    # The server saw the per-host limit reached (2), not exceeded.
+    assert "× | " in out and out.rstrip().count("| 2 |") == 1
+    assert "With that taken off" in out

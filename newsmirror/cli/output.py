@@ -82,8 +82,9 @@ def describe_outcome(o: SourceOutcome) -> str:
 class RunProgress:
     """The pipeline's Reporter. On a terminal, a progress bar that counts the feeds, then
     every article page and set of images as the sources find them, and names what is
-    being fetched; otherwise nothing but -v's detail lines (the per-source lines are the
-    command's result, printed once on standard output by the command itself)."""
+    being fetched, with each source's pages counted ("voa pages 12/60": pages are fetched
+    several at a time); otherwise nothing but -v's detail lines (the per-source lines are
+    the command's result, printed once on standard output by the command itself)."""
 
     def __init__(self, label: str = "mirroring") -> None:
         self.label = label
@@ -91,6 +92,8 @@ class RunProgress:
         self.task = TaskID(0)
         self.total = 0
         self.active: dict[str, str] = {}
+        self.pages: dict[str, list[int]] = {}
+        """Per source: its pages done and found so far."""
         self.finished: list[SourceOutcome] = []
 
     def start(self, total: int) -> None:
@@ -106,15 +109,23 @@ class RunProgress:
     def _describe(self) -> None:
         if self.progress is None:
             return
-        doing = [f"{slug} {what}" for slug, what in reversed(self.active.items())]
+        doing = [f"{slug} {self._what(slug, what)}" for slug, what in reversed(self.active.items())]
         more = f" +{len(doing) - 2}" if len(doing) > 2 else ""
         text = f"{self.label}: {', '.join(doing[:2])}{more}" if doing else self.label
         self.progress.update(self.task, description=text)
+
+    def _what(self, slug: str, what: str) -> str:
+        done, found = self.pages.get(slug, (0, 0))
+        if what == "page" or (what == "…" and done < found):
+            return f"pages {done}/{found}"
+        return what
 
     def working(self, slug: str, what: str) -> None:
         if self.progress is not None and what != "feed":
             self.total += 1
             self.progress.update(self.task, total=self.total)
+        if what == "page":
+            self.pages.setdefault(slug, [0, 0])[1] += 1
         self.active.pop(slug, None)
         self.active[slug] = what
         self._describe()
@@ -122,6 +133,8 @@ class RunProgress:
     def worked(self, slug: str, what: str) -> None:
         if self.progress is not None:
             self.progress.advance(self.task)
+        if what == "page" and slug in self.pages:
+            self.pages[slug][0] += 1
         if self.active.get(slug) == what:
             self.active[slug] = "…"
         self._describe()

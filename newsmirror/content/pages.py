@@ -1,17 +1,25 @@
 """Fetching an article's own page for its full text: through the run's polite fetcher,
 cached per URL, extracted and sanitised. A page that fails gives None, and the caller
-keeps the feed's own content."""
+keeps the feed's own content.
+
+`PagesAhead` fetches the pages a source's items need side by side, ahead of the loop that
+writes the articles, as many at once as the fetcher's limits allow."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import time
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from newsmirror.archive.files import write_atomic
 from newsmirror.config import SourceConfig
-from newsmirror.fetch.client import FetchError, Fetcher
+from newsmirror.fetch.client import Fetcher, FetchError
+
+if TYPE_CHECKING:
+    from newsmirror.content.siterules import SiteRule
 
 CACHE_TTL_S = 24 * 3600
 CACHE_KEEP_S = 7 * 24 * 3600
@@ -22,7 +30,7 @@ class PageFetcher:
         self.fetcher = fetcher
         self.cache_dir = cache_dir
         self.rules_file = rules_file
-        self._rules = None
+        self._rules: tuple[SiteRule, ...] | None = None
         self.failures: dict[str, str] = {}
         self._pruned = False
 
@@ -59,7 +67,16 @@ class PageFetcher:
         return result.body, result.content_type
 
     async def __call__(self, source: SourceConfig, url: str) -> str | None:
-        """The sanitised full-text body of the article at `url`, or None."""
+        """The sanitised full-text body of the article at `url`, or None (the reason is in
+        `failures`). Whatever goes wrong with one page costs that page only, a surprise
+        (a bug, a full disk for the cache) included."""
+        try:
+            return await self._page(source, url)
+        except Exception as err:  # noqa: BLE001 - one page must not fail its source
+            self.failures[url] = f"internal error: {type(err).__name__}: {err}"
+            return None
+
+    async def _page(self, source: SourceConfig, url: str) -> str | None:
         from newsmirror.content.clean import sanitize_html
         from newsmirror.content.extract import ExtractionError, extract_article
         from newsmirror.content.siterules import load_rules, rules_for
@@ -81,3 +98,78 @@ class PageFetcher:
             self.failures[url] = str(err)
             return None
         return sanitize_html(extracted.body_html, base_url=url)
+
+
+
+class PagesAhead:
+    """The pages of one source's items, fetched concurrently ahead of the loop that writes
+    the articles in feed order: `await ahead.get(url)` gives what `fetch(url)` gave.
+
+    At most `window` pages are started beyond the one the loop waits for (memory stays
+    bounded however long the feed); within that, as many are in flight as the fetcher's
+    per-host and total limits allow. Answers arrive in any order, but each page is asked
+    for by its URL, so what the loop writes does not depend on that order. A URL that was
+    not announced is not in `ahead` (the caller fetches it itself); `close()` cancels what
+    was started and not asked for.
+
+    `started(url)` is called for every announced URL at once (a progress display can count
+    them all from the start), `finished(url)` once for each, when its page is done or
+    cancelled."""
+
+    def __init__(self, fetch: Callable[[str], Awaitable[str | None]], urls: Iterable[str], *,
+                 window: int, started: Callable[[str], None] | None = None,
+                 finished: Callable[[str], None] | None = None) -> None:
+        self._fetch = fetch
+        self._order = list(dict.fromkeys(urls))  # each URL once, in the loop's order
+        self._position = {url: i for i, url in enumerate(self._order)}
+        self._window = max(1, window)
+        self._tasks: dict[str, asyncio.Task[str | None]] = {}
+        self._next = 0
+        self._finished = finished
+        self._unfinished = set(self._order)
+        for url in self._order:
+            if started is not None:
+                started(url)
+        self._start_until(self._window)
+
+    def __contains__(self, url: object) -> bool:
+        return url in self._position
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def _start_until(self, end: int) -> None:
+        while self._next < min(end, len(self._order)):
+            url = self._order[self._next]
+            self._tasks[url] = asyncio.create_task(self._one(url))
+            self._next += 1
+
+    async def _one(self, url: str) -> str | None:
+        try:
+            return await self._fetch(url)
+        finally:
+            self._done(url)
+
+    def _done(self, url: str) -> None:
+        if url in self._unfinished:
+            self._unfinished.discard(url)
+            if self._finished is not None:
+                self._finished(url)
+
+    async def get(self, url: str) -> str | None:
+        """The page at `url` (one of those announced), waiting for it if it is not in yet."""
+        self._start_until(self._position[url] + 1 + self._window)
+        task = self._tasks.pop(url, None)
+        if task is None:  # asked for twice: the second time from the page cache
+            return await self._fetch(url)
+        return await task
+
+    async def close(self) -> None:
+        """Cancel the pages started and not asked for; count the rest as finished."""
+        left = list(self._tasks.values())
+        self._tasks.clear()
+        for task in left:
+            task.cancel()
+        await asyncio.gather(*left, return_exceptions=True)
+        for url in list(self._unfinished):
+            self._done(url)

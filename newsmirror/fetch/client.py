@@ -252,7 +252,9 @@ class Fetcher:
     async def _attempt(
         self, url: str, etag: str | None, last_modified: str | None
     ) -> FetchResult:
-        """One try: follow redirects under a single deadline, holding a global slot."""
+        """One try: follow redirects under a single deadline, each hop holding a slot of its
+        host and then one of the run's total. In that order: a request that waits for its
+        host (many pages of one site) holds none of the total, which the other hosts need."""
         settings = self.settings
         headers = {}
         if etag:
@@ -261,20 +263,19 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         loop = asyncio.get_running_loop()
         deadline: float | None = None
-        async with self._global:
-            try:
-                current = httpx.URL(url)
-                for _hop in range(settings.max_redirects + 1):
-                    async with self._host_slot(current):
-                        if deadline is None:  # waiting for a slot is not the server's fault
-                            deadline = loop.time() + settings.timeout
-                        async with asyncio.timeout_at(deadline):
-                            outcome = await self._request(current, headers)
-                    if isinstance(outcome, FetchResult):
-                        return _with_sent_validators(outcome, etag, last_modified)
-                    current = outcome
-            except _NETWORK_ERRORS as exc:
-                raise _map_error(exc, settings) from exc
+        try:
+            current = httpx.URL(url)
+            for _hop in range(settings.max_redirects + 1):
+                async with self._host_slot(current), self._global:
+                    if deadline is None:  # waiting for a slot is not the server's fault
+                        deadline = loop.time() + settings.timeout
+                    async with asyncio.timeout_at(deadline):
+                        outcome = await self._request(current, headers)
+                if isinstance(outcome, FetchResult):
+                    return _with_sent_validators(outcome, etag, last_modified)
+                current = outcome
+        except _NETWORK_ERRORS as exc:
+            raise _map_error(exc, settings) from exc
         raise FetchError(f"too many redirects (more than {settings.max_redirects})")
 
     def transport(self, limits: httpx.Limits) -> httpx.AsyncBaseTransport | None:

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import termios
 import threading
+import time
 from pathlib import Path
 
 from pytest_httpserver import HTTPServer
@@ -157,6 +158,13 @@ def test_ctrl_c_says_what_was_kept_and_the_next_run_repairs_it(tmp_path, httpser
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert arrived.wait(120), "the run never asked for the second page"
+        # Pages are fetched side by side: the second is asked for while the first may
+        # still be on its way. Interrupt once the first article is written.
+        articles = tmp_path / "archive" / "articles"
+        for _ in range(1200):
+            if articles.is_dir() and any(articles.rglob("*.md")):
+                break
+            time.sleep(0.1)
         proc.send_signal(signal.SIGINT)
         _stdout, stderr = proc.communicate(timeout=120)
     finally:
@@ -190,13 +198,19 @@ def test_progress_counts_what_takes_time(monkeypatch):
     assert task.total == 2 and task.description == "mirroring: b feed, a feed"
     progress.working("a", "page")
     progress.working("a", "page")
-    assert task.total == 4 and task.description.startswith("mirroring: a page")
+    assert task.total == 4 and task.description == "mirroring: a pages 0/2, b feed"
     progress.worked("a", "page")
     progress.source_done(SourceOutcome("b", "B"))
-    assert task.completed == 2 and task.description == "mirroring: a …"
+    # Pages go several at a time: the source's count stays until the last is in.
+    assert task.completed == 2 and task.description == "mirroring: a pages 1/2"
+    progress.working("a", "images")
+    assert task.description == "mirroring: a images"
+    progress.worked("a", "images")
+    assert task.description == "mirroring: a pages 1/2"
     progress.worked("a", "page")
+    assert task.description == "mirroring: a …"
     progress.source_done(SourceOutcome("a", "A"))
-    assert task.completed == task.total == 4
+    assert task.completed == task.total == 5
     progress.stop()
 
 
