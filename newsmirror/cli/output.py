@@ -209,7 +209,7 @@ def resolve_config(config: Path | None, archive: Path | None):
     try:
         loaded = load_config(path)
         if archive:
-            check_archive_folder(archive, "--archive", "")
+            check_archive_folder(archive, path, "--archive", "")
     except ConfigError as err:
         raise out.fail(str(err), 2) from None
     return replace(loaded, archive=archive.resolve()) if archive else loaded
