@@ -133,8 +133,7 @@ class RunProgress:
         out.info(message)
 
     def item_failed(self, slug: str, failure) -> None:
-        """Shown with the summary (each failed item once, with its reason)."""
-        out.detail(f"{slug}: {failure.item}: failed ({failure.step})")
+        """Nothing now: the summary shows each failed item once, with its reason."""
 
     def stop(self) -> None:
         if self.progress is not None:
