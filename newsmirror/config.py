@@ -435,13 +435,13 @@ def load_config(path: Path) -> Config:
     except OSError as exc:
         raise ConfigError(file, "", f"cannot be read: {exc.strerror or exc}") from None
     config = parse_config(data, file=file, base=path.resolve().parent)
-    check_archive_folder(config.archive, file, "archive.path")
+    check_archive_folder(config.archive, path, file, "archive.path")
     return config
 
 
-def check_archive_folder(folder: Path, file: str, key: str) -> None:
-    """The archive must be a folder (or not exist yet): never a file, such as the
-    configuration itself."""
-    if folder.exists() and not folder.is_dir():
-        raise ConfigError(file, key, f"{str(folder)!r} is a file, not a folder: the archive is "
-                          "a folder (a git repository), e.g. path = \"archive\"")
+def check_archive_folder(folder: Path, config_file: Path, file: str, key: str) -> None:
+    """The archive is never the configuration file itself (any other file in its place is
+    found when the archive cannot be made, exit 3)."""
+    if folder.resolve() == config_file.resolve():
+        raise ConfigError(file, key, f"{str(folder)!r} is this configuration file: the archive "
+                          "is a folder (a git repository) of its own, e.g. path = \"archive\"")

@@ -151,8 +151,7 @@ class RunProgress:
         out.info(message)
 
     def item_failed(self, slug: str, failure) -> None:
-        """Shown with the summary (each failed item once, with its reason)."""
-        out.detail(f"{slug}: {failure.item}: failed ({failure.step})")
+        """Nothing now: the summary shows each failed item once, with its reason."""
 
     def stop(self) -> None:
         if self.progress is not None:
@@ -227,7 +226,7 @@ def resolve_config(config: Path | None, archive: Path | None):
     try:
         loaded = load_config(path)
         if archive:
-            check_archive_folder(archive, "--archive", "")
+            check_archive_folder(archive, path, "--archive", "")
     except ConfigError as err:
         raise out.fail(str(err), 2) from None
     return replace(loaded, archive=archive.resolve()) if archive else loaded

@@ -38,9 +38,9 @@ def _archive_is_the_config(tmp: Path) -> list[str]:
     return ["run", "--config", "self.toml"]
 
 
-def _archive_option_is_a_file(tmp: Path) -> list[str]:
+def _archive_option_is_the_config(tmp: Path) -> list[str]:
     (tmp / "newsmirror.toml").write_text('[archive]\npush = false\n' + SOURCE)
-    return ["site", "--archive", "newsmirror.toml"]
+    return ["run", "--archive", "newsmirror.toml"]
 
 
 def _deep_event(tmp: Path) -> list[str]:
@@ -54,7 +54,7 @@ CASES = {
     "a 50,000-deep array": (_deep_array, "deep.toml: not valid TOML"),
     "a non-ASCII user_agent": (_user_agent, "ua.toml: fetch.user_agent:"),
     "archive.path is the config file": (_archive_is_the_config, "self.toml: archive.path:"),
-    "--archive names a file": (_archive_option_is_a_file, "--archive: "),
+    "--archive names the config file": (_archive_option_is_the_config, "--archive: "),
     "a 100,000-deep event": (_deep_event, "event.json: cannot read the event"),
 }
 
