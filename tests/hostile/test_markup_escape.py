@@ -9,7 +9,7 @@ nothing a feed says can escape its place in the output.
 - no file name is a Windows device name;
 - titles stay as the feed's parser gave them (double spaces, U+3000, a double-escaped &quot;).
 
-What a git host shows is read with markdown-it-py (tests/markdown.py), what a browser
+What a git host shows is read with markdown-it-py (tests/rendered.py), what a browser
 follows with lxml.
 """
 
@@ -32,7 +32,7 @@ from newsmirror.archive.paths import windows_reserved
 from newsmirror.archive.store import open_store
 from newsmirror.publish.site import build_site
 from tests.helpers import git
-from tests.markdown import MD, href_of, only_link
+from tests.rendered import MD, href_of, only_link
 from tests.pipeline.feeds import Item, rss
 
 T0 = 1_764_000_000_000
