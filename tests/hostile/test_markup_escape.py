@@ -32,8 +32,8 @@ from newsmirror.archive.paths import windows_reserved
 from newsmirror.archive.store import open_store
 from newsmirror.publish.site import build_site
 from tests.helpers import git
-from tests.rendered import MD, href_of, only_link
 from tests.pipeline.feeds import Item, rss
+from tests.rendered import MD, href_of, only_link
 
 T0 = 1_764_000_000_000
 SCRIPT_SCHEME = re.compile(r"(?:javascript|vbscript|data):", re.IGNORECASE)
