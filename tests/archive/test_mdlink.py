@@ -1,6 +1,6 @@
 """Line 2 and list lines: one Markdown link, escaped only where it must be, read back exactly.
 
-What a git host shows is checked with markdown-it-py (tests/markdown.py), not with the
+What a git host shows is checked with markdown-it-py (tests/rendered.py), not with the
 code under test."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from newsmirror.archive.article import clean_link, normalise_title
 from newsmirror.archive.mdlink import markdown_link, split_link
-from tests.markdown import href_of, only_link
+from tests.rendered import href_of, only_link
 
 PROPERTY = settings(deadline=None, database=None, max_examples=int(os.environ.get("NEWSMIRROR_EXAMPLES", "400")),
                     suppress_health_check=[HealthCheck.too_slow])

@@ -9,7 +9,7 @@ nothing a feed says can escape its place in the output.
 - no file name is a Windows device name;
 - titles stay as the feed's parser gave them (double spaces, U+3000, a double-escaped &quot;).
 
-What a git host shows is read with markdown-it-py (tests/markdown.py), what a browser
+What a git host shows is read with markdown-it-py (tests/rendered.py), what a browser
 follows with lxml.
 """
 
@@ -32,8 +32,8 @@ from newsmirror.archive.paths import windows_reserved
 from newsmirror.archive.store import open_store
 from newsmirror.publish.site import build_site
 from tests.helpers import git
-from tests.markdown import MD, href_of, only_link
 from tests.pipeline.feeds import Item, rss
+from tests.rendered import MD, href_of, only_link
 
 T0 = 1_764_000_000_000
 SCRIPT_SCHEME = re.compile(r"(?:javascript|vbscript|data):", re.IGNORECASE)
@@ -60,7 +60,10 @@ SCRIPT_ITEMS = [("脚本链接", "javascript:alert(1)"), ("VB", "vbscript:msgbox
 def _feed() -> bytes:
     items = [Item(title, link, f"<p>正文{i}\x7f\x85\x9f</p>", guid=f"g-{i}", date_ms=T0 + i * 60_000)
              for i, (title, link, _) in enumerate(ITEMS)]
-    items += [Item(title, link, f"<p>脚本{i}</p>", date_ms=T0 - (i + 1) * 60_000)
+    bodies = ['<p><a href="javascript:alert(1)">点</a><a href=" JaVa&#x09;script:alert(2)">点</a></p>',
+              '<p><a href="vbscript:msgbox(1)">点</a><iframe src="javascript:alert(3)"></iframe></p>',
+              '<p><img src="data:image/svg+xml;base64,PHN2Zz4="><a href="data:text/html,x">点</a></p>']
+    items += [Item(title, link, bodies[i], date_ms=T0 - (i + 1) * 60_000)
               for i, (title, link) in enumerate(SCRIPT_ITEMS)]
     return rss(items)
 
@@ -127,9 +130,17 @@ def test_script_links_are_archived_but_no_surface_links_to_them(hostile_run, tmp
             for child in inline.children or []:
                 if child.type == "link_open":
                     _assert_safe(child.attrGet("href"), page)
+    atom = {"a": "http://www.w3.org/2005/Atom"}
     for feed in sorted((mirror.archive / "feeds").glob("*.xml")):
-        for href in etree.parse(str(feed)).xpath("//@href"):
+        tree = etree.parse(str(feed))
+        for href in tree.xpath("//@href"):
             _assert_safe(href, feed)
+        contents = tree.xpath("//a:content/text()", namespaces=atom)
+        assert contents
+        for content in contents:
+            for value in lxml_html.fragment_fromstring(content, create_parent="div").xpath(
+                    "//@href | //*[not(self::img)]/@src"):
+                _assert_safe(value, feed)
 
     site = tmp_path / "site"
     with open_store(mirror.archive, writes=False) as store:
@@ -137,8 +148,13 @@ def test_script_links_are_archived_but_no_surface_links_to_them(hostile_run, tmp
     pages = sorted(site.rglob("*.html"))
     assert len(pages) > len(files)
     for page in pages:
-        for value in lxml_html.parse(str(page)).xpath("//@href | //@src | //@action"):
+        tree = lxml_html.parse(str(page))
+        for value in tree.xpath("//@href | //@action | //@formaction | //*[not(self::img)]/@src"):
             _assert_safe(value, page)
+        # An inline image is not a link: the sanitiser keeps data:image/… in <img src> only.
+        for value in tree.xpath("//img/@src"):
+            if not value.startswith("data:image/"):
+                _assert_safe(value, page)
     docs = sorted((site / "search").rglob("*.js"))
     assert docs
     for doc in docs:
@@ -198,3 +214,33 @@ def test_a_catalog_rebuild_reads_every_title_and_link_back(hostile_run, tmp_path
     related = etree.parse(str(archive / "feeds" / "h.xml")).xpath(
         "//a:link[@rel='related']/@href", namespaces={"a": "http://www.w3.org/2005/Atom"})
     assert "https://news.test/x](javascript:alert(1)" in related
+
+
+def test_a_script_link_in_an_archived_file_reaches_no_surface_after_a_rebuild(hostile_run, tmp_path: Path):
+    mirror, sources, _ = hostile_run
+    archive = mirror.archive
+    # As a tampered or foreign archive may hold it.
+    planted = archive / "articles/h/2025/11/手写-0123456789ab.md"
+    planted.write_bytes(f"<!--{T0 + 10**6}-->\n[手写](javascript:alert(1))\n------\n\n<p>x</p>\n".encode())
+    config = tmp_path / "n.toml"
+    config.write_text(f'[archive]\npath = "{archive}"\n' + "".join(
+        f'[[sources]]\nslug = "{s["slug"]}"\nname = "{s["name"]}"\nurl = "{s["url"]}"\n' for s in sources),
+        encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "newsmirror", "rebuild", "--config", str(config)],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    with open_store(archive, writes=False) as store:
+        assert "javascript:alert(1)" in {e.link for e in store.catalog.entries()}  # read back as written
+    atom = {"a": "http://www.w3.org/2005/Atom"}
+    tree = etree.parse(str(archive / "feeds" / "h.xml"))
+    [entry] = tree.xpath("//a:entry[a:title='手写']", namespaces=atom)
+    assert entry.xpath("a:link[@rel='alternate']", namespaces=atom)
+    for href in tree.xpath("//@href"):
+        _assert_safe(href, "feeds/h.xml")
+    assert "[手写](/articles/h/2025/11/手写-0123456789ab.md)" in (archive / "lists" / "h.md").read_text()
+    site = tmp_path / "site"
+    with open_store(archive, writes=False) as store:
+        build_site(mirror.config(sources), store, site)
+    for page in site.rglob("*.html"):
+        for value in lxml_html.parse(str(page)).xpath("//@href"):
+            _assert_safe(value, page)

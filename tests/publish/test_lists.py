@@ -33,7 +33,7 @@ def test_index_links_every_source_without_clock_time():
 
 
 def test_list_titles_follow_the_line_2_rule():
-    from tests.markdown import only_link
+    from tests.rendered import only_link
 
     kept = ["[视频] 拜登  与习近平通话　两小时", "美国 &quot;重返&quot; 亚洲"]
     hostile = ["a](https://evil.example/phish) [b", "<a href='https://evil.example'>x</a>", "尾巴 \\"]
