@@ -197,7 +197,8 @@ index of sources.
 
 - **GitHub Actions**: push this repository to GitHub. `{WORKFLOW_FILE}` runs the mirror
   every hour at minute {SCHEDULE_MINUTE} and pushes what it archived (start it at once from the
-  Actions tab with "Run workflow").
+  Actions tab with "Run workflow"). It opens an issue labelled `source-health` for each
+  source that is failing, stale or dead, and closes it when the source recovers.
 - **cron** on your own machine (with git able to push without a password):
 
   ```
