@@ -400,7 +400,7 @@ def _prune_dirs(folder: Path, root: Path) -> None:
 
 # -- the search index --------------------------------------------------------------------
 def _index_version() -> list[int]:
-    return [ix.TOKENIZER_VERSION, ix.SHARDS, ix.SEGMENT_SIZE, ix.DOC_CHUNK]
+    return [ix.TOKENIZER_VERSION, ix.SHARDS, ix.SEGMENT_SIZE, ix.DOC_CHUNK, ix.fold_digest()]
 
 
 def _doc_record(entry: ArchivedEntry, text: str) -> list:
@@ -446,9 +446,11 @@ def _update_search(build: _Build, old: dict, sources: list[Source]) -> tuple[dic
     names = {s.slug: s.name for s in sources}
     meta = {"shards": ix.SHARDS, "segments": state["next"] // ix.SEGMENT_SIZE + 1,
             "chunk": ix.DOC_CHUNK, "sources": names, "version": ix.TOKENIZER_VERSION}
-    data = ix.script_file("meta", meta)
-    build.emit("search/meta.js", data)
-    files["search/meta.js"] = hashlib.sha256(data).hexdigest()
+    source, target = ix.fold_pairs()
+    for name, payload in (("meta", meta), ("fold", {"from": source, "to": target})):
+        data = ix.script_file(name, payload)
+        build.emit(f"search/{name}.js", data)
+        files[f"search/{name}.js"] = hashlib.sha256(data).hexdigest()
     return files, state
 
 

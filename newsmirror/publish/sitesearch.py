@@ -2,17 +2,25 @@
 
 Tokens (``search.js`` applies exactly the same rules to a query):
 
-* the text is NFKC-normalised (full-width Latin and digits become ASCII) and lower-cased;
+* the text is NFKC-normalised (full-width Latin and digits become ASCII), lower-cased,
+  and every Traditional Chinese character is folded to its Simplified form (OpenCC's
+  ``t2s`` character by character), so that 臺灣 finds 台湾 and 調查 finds 调查;
 * every run of CJK characters (Han, kana, Hangul) gives its overlapping character
-  bigrams: 美朝会晤 -> 美朝, 朝会, 会晤 (a lone CJK character gives nothing);
+  bigrams and its single characters: 美朝会晤 -> 美朝, 朝会, 会晤, 美, 朝, 会, 晤;
 * every other run of letters and digits is one word (cut at 40 characters).
 
-A query matches the documents holding all of its tokens; search.js then puts first those
-whose title or snippet contains the query as typed.
+A query is cut the same way, except that a CJK run of two or more characters gives only
+its bigrams (they are far more selective) and a lone CJK character gives itself. A query
+matches the documents holding all of its tokens; search.js then puts first those whose
+title or snippet contains the query (folded the same way).
+
+The fold table travels with the index (``search/fold.js``), so search.js folds a query
+exactly as the index was folded, whatever OpenCC version built it.
 
 Layout under ``search/`` (documents get stable numeric ids; a segment holds 4096 ids, so
 new articles only ever touch the shards of the newest segment):
 
+* ``fold.js``: ``{"from": traditional characters, "to": their simplified forms}``;
 * ``meta.js``: shard count, segment count, doc chunk size, source names;
 * ``<segment>/<hh>.js``: postings ``{token: [id deltas]}`` of the tokens whose FNV-1a hash
   is ``hh`` modulo the shard count (missing file: no token there);
@@ -24,13 +32,17 @@ which also works for a site opened from disk (file://), where fetch() is refused
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from html.parser import HTMLParser
 
-TOKENIZER_VERSION = 1
+from newsmirror.content.chinese import convert_text
+
+TOKENIZER_VERSION = 2
 SHARDS = 256
 SEGMENT_SIZE = 4096
 DOC_CHUNK = 256
@@ -90,16 +102,61 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     return text if len(text) <= limit else text[:limit].rstrip() + "…"
 
 
+# Han characters that OpenCC may fold: the unified ideographs and their extensions.
+_HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0x20000, 0x2FA1F))
+
+
+@lru_cache(maxsize=1)
+def fold_pairs() -> tuple[str, str]:
+    """(traditional, simplified): two strings of equal length, character for character.
+
+    Only pairs of the same UTF-16 length are kept, so that search.js can fold a title
+    without moving the offsets it highlights."""
+    chars = [chr(c) for low, high in _HAN_RANGES for c in range(low, high + 1)]
+    folded = convert_text("\n".join(chars), "t2s").split("\n")
+    if len(folded) != len(chars):  # OpenCC joined or split lines: fold nothing
+        return "", ""
+    pairs = [(a, b) for a, b in zip(chars, folded)
+             if a != b and len(b) == 1 and (ord(a) > 0xFFFF) == (ord(b) > 0xFFFF)]
+    return "".join(a for a, _ in pairs), "".join(b for _, b in pairs)
+
+
+@lru_cache(maxsize=1)
+def _fold_table() -> dict[int, str]:
+    source, target = fold_pairs()
+    return {ord(a): b for a, b in zip(source, target)}
+
+
+def fold_digest() -> str:
+    """A short digest of the fold table: an index built with another table is rebuilt."""
+    source, target = fold_pairs()
+    return hashlib.sha256(f"{source}\0{target}".encode()).hexdigest()[:16]
+
+
 def normalise(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).lower()
+    return unicodedata.normalize("NFKC", text).lower().translate(_fold_table())
 
 
 def tokens(text: str) -> set[str]:
-    """The index tokens of `text`: CJK bigrams and lower-cased words."""
+    """The index tokens of `text`: CJK bigrams and characters, lower-cased words."""
     found: set[str] = set()
     for match in _TOKEN.finditer(normalise(text)):
         run = match.group()
         if match.group(1):
+            found.update(run[i : i + 2] for i in range(len(run) - 1))
+            found.update(run)
+        else:
+            found.add(run[:MAX_WORD])
+    return found
+
+
+def query_tokens(query: str) -> set[str]:
+    """The tokens a query looks up (search.js agrees): the bigrams of each CJK run of two
+    or more characters, a lone CJK character itself, and words."""
+    found: set[str] = set()
+    for match in _TOKEN.finditer(normalise(query)):
+        run = match.group()
+        if match.group(1) and len(run) > 1:
             found.update(run[i : i + 2] for i in range(len(run) - 1))
         else:
             found.add(run[:MAX_WORD])

@@ -94,6 +94,13 @@ def test_read_an_article_and_search(served: str, browser: Browser, tmp_path: Pat
     page.wait_for("document.querySelectorAll('#search-results li').length > 0")
     assert page.evaluate("[...document.querySelectorAll('#search-results li > a')]"
                          ".map(a => a.textContent)") == ["台湾举行地方选举"]
+    # Traditional characters find Simplified text, and one character is a query
+    for query, title in (("臺灣", "台湾举行地方选举"), ("晤", "美朝领导人在河内举行会晤")):
+        page.navigate(served + "search.html?q=" + quote(query))
+        page.wait_for("document.querySelectorAll('#search-results li').length > 0")
+        assert page.evaluate("[...document.querySelectorAll('#search-results li > a')]"
+                             ".map(a => a.textContent)") == [title]
+    assert page.evaluate("document.querySelector('#search-results mark').textContent") == "晤"
 
     # nothing but article images was requested from outside the site
     for request in page.requests():

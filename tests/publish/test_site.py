@@ -125,7 +125,7 @@ def search(out: Path, query: str) -> set[str]:
     the titles found."""
     meta = ix.read_script_file((out / "search/meta.js").read_bytes())
     lists = []
-    for token in ix.tokens(query):
+    for token in ix.query_tokens(query):
         ids: list[int] = []
         for segment in range(meta["segments"]):
             shard = out / ix.shard_path(segment, ix.shard_of(token, meta["shards"]))
@@ -241,10 +241,37 @@ def test_search_finds_two_character_chinese_words(sample):
     assert search(out, "会谈") == set()
 
 
-def test_tokens_are_cjk_bigrams_and_words():
-    assert ix.tokens("美朝会晤 Trade-War ２０２４年") == {"美朝", "朝会", "会晤", "trade", "war", "2024"}
-    assert ix.tokens("台") == set()
-    assert ix.tokens("日本語のテキスト") >= {"日本", "本語", "語の", "テキ"}
+def test_tokens_are_cjk_bigrams_characters_and_words():
+    assert ix.tokens("美朝会晤 Trade-War ２０２４年") == {
+        "美朝", "朝会", "会晤", "美", "朝", "会", "晤", "trade", "war", "2024", "年"}
+    assert ix.tokens("台") == {"台"}
+    assert ix.tokens("日本語のテキスト") >= {"日本", "本语", "语の", "テキ", "の"}
+    # a query looks up the bigrams of a longer run, and a lone character itself
+    assert ix.query_tokens("美朝会晤 war") == {"美朝", "朝会", "会晤", "war"}
+    assert ix.query_tokens("雨") == {"雨"}
+
+
+def test_traditional_characters_fold_to_simplified():
+    assert ix.normalise("臺灣總統調查") == "台湾总统调查"
+    assert ix.normalise("台湾总统调查") == "台湾总统调查"
+    assert ix.tokens("臺灣") == ix.tokens("台湾")
+    source, target = ix.fold_pairs()
+    assert len(source) == len(target) > 2000  # OpenCC's t2s, character by character
+    assert all((ord(a) > 0xFFFF) == (ord(b) > 0xFFFF) for a, b in zip(source, target))
+
+
+def test_search_finds_both_scripts_and_single_characters(sample):
+    config, out, _report = sample
+    write_article(config.archive, "voa", 30, "臺灣總統大選登場", "<p>選民前往投票所，調查顯示競爭激烈。</p>")
+    build(config, out, page_size=3)
+    both = {"台湾举行地方选举", "臺灣總統大選登場"}
+    assert search(out, "台湾") == both
+    assert search(out, "臺灣") == both
+    assert search(out, "调查") == {"臺灣總統大選登場"}
+    assert search(out, "晤") == {"美朝领导人在河内举行会晤"}
+    assert search(out, "選") == {"台湾举行地方选举", "臺灣總統大選登場"}
+    fold = ix.read_script_file((out / "search/fold.js").read_bytes())
+    assert fold == dict(zip(("from", "to"), ix.fold_pairs()))
 
 
 def test_rebuild_without_changes_writes_nothing(sample):

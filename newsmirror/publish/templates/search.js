@@ -1,7 +1,9 @@
 /* newsmirror offline search. The tokens follow newsmirror/publish/sitesearch.py exactly:
-   NFKC + lower case; CJK runs give overlapping character bigrams; other runs of letters
-   and digits are words. Index files are loaded as scripts (search/…js), which also works
-   for a site opened from disk. Only this page uses JavaScript. */
+   NFKC + lower case + Traditional characters folded to Simplified (the table comes with
+   the index, search/fold.js); a CJK run of two or more characters gives its overlapping
+   bigrams, a lone CJK character itself; other runs of letters and digits are words. Index
+   files are loaded as scripts (search/…js), which also works for a site opened from disk.
+   Only this page uses JavaScript. */
 (function () {
   "use strict";
 
@@ -13,10 +15,23 @@
 
   var received = {};
   var loading = {};
+  var fold = new Map();  /* traditional -> simplified, filled from search/fold.js */
   window.newsmirrorSearch = function (key, data) { received[key] = data; };
 
+  function setFold(data) {
+    if (!data) return;
+    var from = Array.from(data.from), to = Array.from(data.to);
+    for (var i = 0; i < from.length && i < to.length; i++) fold.set(from[i], to[i]);
+  }
+
+  /* Lower case and folded; every pair in the table keeps its UTF-16 length, so the
+     offsets that highlighting finds in the folded text hold in the original. */
+  function folded(text) {
+    return Array.from(text.toLowerCase(), function (ch) { return fold.get(ch) || ch; }).join("");
+  }
+
   function normalise(text) {
-    return text.normalize("NFKC").toLowerCase();
+    return folded(text.normalize("NFKC"));
   }
 
   function tokens(text) {
@@ -25,7 +40,7 @@
     var match;
     while ((match = pattern.exec(normalise(text))) !== null) {
       var chars = Array.from(match[0]);
-      if (match[1]) {
+      if (match[1] && chars.length > 1) {
         for (var i = 0; i + 1 < chars.length; i++) found.add(chars[i] + chars[i + 1]);
       } else {
         found.add(chars.slice(0, MAX_WORD).join(""));
@@ -99,7 +114,7 @@
   /* Text with every occurrence of the query's terms wrapped in <mark>, built as DOM nodes. */
   function highlighted(text, terms) {
     var fragment = document.createDocumentFragment();
-    var lower = text.toLowerCase();
+    var lower = folded(text);
     var pos = 0;
     while (pos < text.length) {
       var best = -1, length = 0;
@@ -146,15 +161,17 @@
   }
 
   function search(query, ui) {
-    var wanted = tokens(query);
-    if (!wanted.length) {
-      say(ui.status, "请至少输入两个汉字，或一个完整的英文单词或数字。");
-      return;
-    }
     say(ui.status, "正在搜索……");
-    var phrase = normalise(query).replace(/\s+/g, " ").trim();
-    var terms = query.toLowerCase().split(/\s+/).filter(Boolean);
-    load("meta").then(function (meta) {
+    Promise.all([load("meta"), load("fold")]).then(function (loaded) {
+      var meta = loaded[0];
+      setFold(loaded[1]);
+      var wanted = tokens(query);
+      if (!wanted.length) {
+        say(ui.status, "请输入至少一个汉字，或一个完整的英文单词或数字。");
+        return;
+      }
+      var phrase = normalise(query).replace(/\s+/g, " ").trim();
+      var terms = folded(query).split(/\s+/).filter(Boolean);
       if (!meta) {
         say(ui.status, "找不到搜索索引（search/meta.js）。请重新生成网站。");
         return;
@@ -214,7 +231,7 @@
       document.title = query + " · " + document.title;
       search(query, ui);
     } else {
-      say(ui.status, "在全部文章的标题和正文中搜索。输入两个或更多汉字，例如“会晤”或“台湾”。");
+      say(ui.status, "在全部文章的标题和正文中搜索，简体繁体都能找到。例如输入“会晤”“台湾”或“臺灣”。");
       ui.input.focus();
     }
   }
