@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from newsmirror.archive.article import ArticleFormatError, parse_article
@@ -192,19 +192,23 @@ class Catalog:
         """The old-layout file (archive/legacy.py) of a feed item that has no entry of
         newsmirror's own: by the GUID it was last seen with, else by its link. When several
         old files hold the link, the newest (by stamp, then path) stands for them. `link` is
-        normalised (identity.normalise_link), and so are the old files' links here."""
+        normalised (identity.normalise_link), and so is the returned entry's link, so that
+        it compares with the item's as newsmirror's own entries do."""
         rows = []
         if guid:
             rows = self.db.execute(
-                f"SELECT {_COLUMNS}, feed_digest FROM articles WHERE slug=? AND guid=? "
+                f"SELECT {_COLUMNS}, feed_digest, old_link FROM articles WHERE slug=? AND guid=? "
                 "AND layout != 'newsmirror' ORDER BY published_ms DESC, path LIMIT 1",
                 (slug, guid)).fetchall()
         if not rows:
             rows = self.db.execute(
-                f"SELECT {_COLUMNS}, feed_digest FROM articles WHERE slug=? AND old_link=? "
+                f"SELECT {_COLUMNS}, feed_digest, old_link FROM articles WHERE slug=? AND old_link=? "
                 "ORDER BY published_ms DESC, path LIMIT 1",
                 (slug, link)).fetchall()
-        return (ArchivedEntry(*rows[0][:7]), rows[0][7]) if rows else None
+        if not rows:
+            return None
+        entry = ArchivedEntry(*rows[0][:7])
+        return replace(entry, link=rows[0][8] or entry.link), rows[0][7]
 
     def forget_path(self, path: str) -> None:
         self.db.execute("DELETE FROM articles WHERE path=?", (path,))

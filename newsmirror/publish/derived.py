@@ -8,7 +8,7 @@ from newsmirror.archive.store import Store
 from newsmirror.config import Config
 from newsmirror.publish.feeds import write_feeds
 from newsmirror.publish.lists import ListedSource, render_index, render_list
-from newsmirror.publish.readme import place_index
+from newsmirror.publish.readme import place_index, unclaimed
 from newsmirror.sources.health import SourceHealth, load_states, state_files
 
 SPECIAL_LISTS = (
@@ -45,7 +45,11 @@ def write_lists(config: Config, store: Store, changed: set[str] | None = None,
         current = (store.root / "README.md").read_bytes()
     except FileNotFoundError:
         current = None
-    if store.write("README.md", place_index(current, index)):
+    committed = None
+    if unclaimed(current):
+        shown = store.repo.git("show", "HEAD:README.md", check=False)
+        committed = shown.stdout if shown.returncode == 0 else None
+    if store.write("README.md", place_index(current, index, committed=committed)):
         written.append("README.md")
     return written
 

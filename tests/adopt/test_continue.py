@@ -282,3 +282,19 @@ def test_once_matched_an_old_file_is_known_by_its_guid_too(mirror, httpserver: H
     [path] = files
     assert list(snapshot(mirror.archive)) == [path]
     assert parse_article((mirror.archive / path).read_bytes()).link == f"{VOA}second-address.html"
+
+
+def test_a_page_source_keeps_old_files_that_hold_their_page(mirror, httpserver: HTTPServer):
+    init_repo(mirror.archive)
+    # The old mirror fetched the page (a long body) and kept the feed's raw link.
+    link = httpserver.url_for("/a/标题.html")
+    old = Old(TOP_ID - 3, "整页文章", link, "<p>" + "整页正文。" * 200 + "</p>", T_OLD)
+    files = write_folder(mirror.archive, "voa", [old])
+    commit_all(mirror.archive)
+    httpserver.expect_request("/voa.xml").respond_with_data(
+        rss([Item(old.title, link, "<p>摘要</p>", guid="voa-p", date_ms=old.ms)]), content_type="application/rss+xml")
+    report = mirror.run([{"slug": "voa", "name": "美国之音", "url": httpserver.url_for("/voa.xml"),
+                          "full_text": "page"}], now_ms=T_OLD + HOUR)
+    assert (report.new, report.updated, report.outcomes[0].unchanged) == (0, 0, 1)
+    assert snapshot(mirror.archive) == files
+    assert [r.path for r, _ in httpserver.log] == ["/voa.xml"]  # the page was not fetched again

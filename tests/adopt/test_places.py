@@ -118,3 +118,8 @@ def test_an_operators_readme_keeps_every_byte_outside_the_markers():
     moved = b"# top\n\n" + BEGIN + b"\nold index\n" + END + b"\n\nmore of mine\n"
     assert place_index(moved, INDEX) == b"# top\n\n" + BEGIN + b"\n" + INDEX + END + b"\n\nmore of mine\n"
     assert place_index(place_index(moved, INDEX), INDEX) == place_index(moved, INDEX)
+
+
+def test_a_damaged_readme_of_newsmirrors_is_restored_whole():
+    assert place_index(b"damaged", INDEX, committed=INDEX) == INDEX
+    assert place_index(b"damaged", INDEX, committed=b"# mine\n").startswith(b"damaged\n\n" + BEGIN)
