@@ -9,12 +9,16 @@ from pathlib import Path
 import typer
 
 from newsmirror.cli.output import out
-from newsmirror.cli.run import ARCHIVE_OPTION, CONFIG_OPTION
+from newsmirror.cli.run import CONFIG_OPTION
+
+_ARCHIVE = typer.Option(None, "--archive", "-a",
+                        help="The archive to survey (overrides [archive] path; needed when "
+                             "the configuration does not exist yet).")
 
 
 def adopt(
     config: Path | None = CONFIG_OPTION,
-    archive: Path | None = ARCHIVE_OPTION,
+    archive: Path | None = _ARCHIVE,
     write_config: bool = typer.Option(
         False, "--write-config",
         help="Append a [[sources]] entry to the configuration for each article folder no "
