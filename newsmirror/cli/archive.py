@@ -20,6 +20,7 @@ from newsmirror.cli.output import (
     out,
     preflight,
     push_failed,
+    report_mirrors,
     resolve_config,
 )
 from newsmirror.cli.run import ARCHIVE_OPTION, CONFIG_OPTION
@@ -376,6 +377,7 @@ def archive(
         for o in outcomes:
             line = f"{o.status}: {o.url}" + (f" -> {o.path}" if o.path else f" ({o.reason})")
             out.stdout.print(line, markup=False)
+        report_mirrors(report.mirrors, report.warnings)
         failed_push = push_failed(report.push)
     if blocked:
         outcomes = _with_blocked(outcomes, blocked)

@@ -16,6 +16,7 @@ from newsmirror.cli.output import (
     out,
     preflight,
     push_failed,
+    report_mirrors,
     resolve_config,
 )
 
@@ -48,6 +49,7 @@ def print_summary(report) -> None:
         out.warn(warning)
     if report.push is not None and report.push.ok:
         out.stdout.print(report.push.message, markup=False)
+    report_mirrors(report.mirrors)
 
 
 def execute(config, *, push: bool, label: str = "mirroring", only: set[str] | None = None,
