@@ -8,6 +8,7 @@ from newsmirror.archive.store import Store
 from newsmirror.config import Config
 from newsmirror.publish.feeds import write_feeds
 from newsmirror.publish.lists import ListedSource, render_index, render_list
+from newsmirror.publish.mirrors import reader_copies
 from newsmirror.sources.health import SourceHealth, load_states, state_files
 
 SPECIAL_LISTS = (
@@ -37,9 +38,17 @@ def write_lists(config: Config, store: Store, changed: set[str] | None = None,
                            state=_shown_state(health.get(s.slug)))
               for s in config.sources]
     extra = [f"- [{label}]({page})" for page, label in SPECIAL_LISTS if (store.root / page).exists()]
-    if store.write("README.md", render_index(config.title, listed, extra=extra)):
+    if store.write("README.md", render_index(config.title, listed, extra=extra,
+                                             copies=reader_copies(config),
+                                             feeds=feed_list(config))):
         written.append("README.md")
     return written
+
+
+def feed_list(config: Config) -> list[tuple[str, str]]:
+    """The archive's feeds, for readers: all articles, then each source's."""
+    return [("全部文章", "feeds/all.xml")] + [(s.name, f"feeds/{s.slug}.xml")
+                                           for s in config.sources if s.slug != "all"]
 
 
 def _shown_state(h: SourceHealth | None) -> str | None:

@@ -142,6 +142,7 @@ class Copy:
 
     name: str
     web: str
+    kind: str
     feed: str | None
     """The combined Atom feed (feeds/all.xml) as that host serves it."""
 
@@ -154,11 +155,11 @@ def reader_copies(config: Config) -> list[Copy]:
         kind = derive_kind(config.remote)
         web = derive_web(config.remote, kind)
         if web:
-            copies.append(Copy(config.remote_name, web,
+            copies.append(Copy(config.remote_name, web, kind,
                                raw_address(web, kind, config.branch, "feeds/all.xml")))
     for mirror in config.mirrors:
         if mirror.web and all(c.web != mirror.web for c in copies):
-            copies.append(Copy(mirror.name, mirror.web,
+            copies.append(Copy(mirror.name, mirror.web, mirror.kind,
                                raw_address(mirror.web, mirror.kind, config.branch, "feeds/all.xml")))
     return copies
 

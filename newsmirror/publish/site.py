@@ -234,9 +234,10 @@ def plan_pages(site_title: str, sources: list[Source], *, page_size: int, home_s
     return pages
 
 
-def page_key(page: Page, site_title: str, templates: str) -> str:
-    blob = json.dumps([SITE_FORMAT, templates, site_title, page.template, page.context],
-                      ensure_ascii=False, sort_keys=True)
+def page_key(page: Page, site_title: str, templates: str, shared: dict | None = None) -> str:
+    """What a page is rendered from (`shared`: what every page shows, such as the copies)."""
+    blob = json.dumps([SITE_FORMAT, templates, site_title, page.template, page.context,
+                       shared or {}], ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
@@ -358,12 +359,13 @@ def build_site(config: Config, store: Store, out_dir: Path, *, page_size: int = 
             if old_files.get(relpath) != path.name or not (out_dir / relpath).is_file():
                 build.emit(relpath, path.read_bytes())
 
+    shared = elsewhere(config)
     for page in plan_pages(config.title, sources, page_size=page_size, home_size=home_size):
-        key = page_key(page, config.title, templates)
+        key = page_key(page, config.title, templates, shared)
         files[page.path] = key
         if old_files.get(page.path) == key and (out_dir / page.path).is_file():
             continue
-        context = dict(page.context, site_title=config.title, root=root_of(page.path))
+        context = dict(page.context, site_title=config.title, root=root_of(page.path), **shared)
         if page.entry is not None:
             article = build.read(page.entry)
             context.update(body=Markup(reader_body(article.body, article.link)),
@@ -384,6 +386,25 @@ def build_site(config: Config, store: Store, out_dir: Path, *, page_size: int = 
     write_atomic(out_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, sort_keys=True,
                                                 separators=(",", ":")).encode("utf-8"))
     return report
+
+
+def elsewhere(config: Config) -> dict:
+    """What every page tells readers about the other copies of the archive (each with its
+    address and combined feed) and the feeds, as one copy's host serves them (the site's
+    own address first, when `site_url` is set)."""
+    from newsmirror.publish.derived import feed_list
+    from newsmirror.publish.mirrors import raw_address, reader_copies
+
+    copies = reader_copies(config)
+    feeds: list[dict] = []
+    if config.site_url:
+        feeds = [{"name": name, "href": f"{config.site_url}/{path}"}
+                 for name, path in feed_list(config)]
+    elif served := next((c for c in copies if c.feed), None):
+        feeds = [{"name": name, "href": raw_address(served.web, served.kind, config.branch, path)}
+                 for name, path in feed_list(config)]
+    return {"copies": [{"name": c.name, "web": c.web, "feed": c.feed} for c in copies],
+            "feeds": feeds}
 
 
 def _prune_dirs(folder: Path, root: Path) -> None:

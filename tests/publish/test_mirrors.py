@@ -385,3 +385,15 @@ def test_a_mirror_whose_secret_is_not_set_fails_alone(tmp_path: Path, httpserver
                        {"name": "one", "url": str(one)}], T0 + 2 * HOUR_MS)
     assert outcomes(report) == {"gl": True, "one": True}
     assert head(other) == head(one) == head(runs.primary)
+
+
+def test_the_archive_readme_names_every_copy_and_feed(tmp_path: Path, httpserver: HTTPServer):
+    runs = Runs(tmp_path, httpserver)
+    one = bare_remote(tmp_path / "one.git")
+    runs.publish(1)
+    runs.run([{"name": "codeberg", "url": str(one), "kind": "codeberg",
+               "web": "https://codeberg.org/me/news"}], T0)
+    readme = git("show", "main:README.md", cwd=one)
+    assert "- [codeberg](https://codeberg.org/me/news) · [订阅（Atom）]" \
+           "(https://codeberg.org/me/news/raw/branch/main/feeds/all.xml)" in readme
+    assert "- [全部文章](feeds/all.xml)\n- [美国之音](feeds/voa.xml)" in readme
