@@ -69,7 +69,8 @@ def wheelhouse_for(constraints: Path, folder: Path) -> Path:
     return folder
 
 
-def run_mirror_job(tmp: Path, remote: Path, run_id: int, wheels: Path) -> LocalRunner:
+def run_mirror_job(tmp: Path, remote: Path, run_id: int, wheels: Path,
+                   **runner_args) -> LocalRunner:
     workspace = tmp / f"run-{run_id}" / "work"
     workspace.parent.mkdir()
     event = workspace.parent / "event.json"
@@ -82,6 +83,7 @@ def run_mirror_job(tmp: Path, remote: Path, run_id: int, wheels: Path) -> LocalR
                 "event": {"schedule": "17 * * * *"}},
         env={"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheels),
              "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+        **runner_args,
     )
     green = runner.run_job(workspace_file(runner), "mirror")
     report = "\n".join(f"{r.name}: {r.outcome}\n{r.output[-3000:]}" for r in runner.results)
@@ -120,13 +122,19 @@ def test_the_generated_workflow_installs_runs_and_pushes(tmp_path: Path):
                                                           "bundled_sources = false")
         text += "".join(f'\n[[sources]]\nslug = "{slug}"\nname = "{name}"\nurl = "{demo.base}/{slug}.xml"\n'
                         for slug, name in (("voa", "美国之音"), ("bbc", "BBC 中文")))
+        # A mirror whose address (with a token, on a real host) is a repository secret.
+        text = text.replace("[fetch]", '[[archive.mirrors]]\nname = "gitea"\n'
+                            'url_env = "NEWSMIRROR_MIRROR_GITEA"\nkind = "gitea"\n'
+                            'web = "https://gitea.example.org/me/news"\n\n[fetch]', 1)
+        mirror = bare_remote(tmp_path / "mirror.git")
+        secrets = {"NEWSMIRROR_MIRROR_GITEA": mirror.as_uri()}
         config.write_text(text, encoding="utf-8")
         git(*OPERATOR, "commit", "-qam", "My sources", cwd=archive)
         git("push", "-q", "origin", "main", cwd=archive)
         before = git("rev-parse", "main", cwd=remote)
 
         wheels = wheelhouse_for(archive / ".newsmirror" / "constraints.txt", tmp_path / "wheels")
-        first = run_mirror_job(tmp_path, remote, 1001, wheels)
+        first = run_mirror_job(tmp_path, remote, 1001, wheels, secrets=secrets)
 
         after = git("rev-parse", "main", cwd=remote)
         assert after != before
@@ -136,6 +144,11 @@ def test_the_generated_workflow_installs_runs_and_pushes(tmp_path: Path):
         assert any(p.startswith("articles/bbc/") for p in added), added
         assert "lists/voa.md" in added
         assert git("log", "-1", "--format=%an", "main", cwd=remote) == "newsmirror"
+        # The checkout was shallow; the new, empty mirror still got the whole history.
+        assert git("rev-parse", "main", cwd=mirror) == after
+        assert git("rev-list", "--count", "main", cwd=mirror) == git(
+            "rev-list", "--count", "main", cwd=remote)
+        assert "gitea.example.org/me/news" in git("show", "main:README.md", cwd=remote)
 
         # The newsmirror that ran is the committed wheel, installed into the fresh venv.
         python = tmp_path / "toolcache" / "python" / "bin" / "python"
@@ -159,12 +172,31 @@ def test_the_generated_workflow_installs_runs_and_pushes(tmp_path: Path):
 
         # The next hour, on another fresh clone: the cache comes back, the edit is pushed.
         demo.round = 2
-        second = run_mirror_job(tmp_path, remote, 1002, wheels)
+        operator = tmp_path / "operator-clone"
+
+        def the_operator_pushes_meanwhile(work: Path) -> None:
+            # After the shallow checkout, before the run: the remote moves on.
+            git("clone", "-q", str(remote), str(operator), cwd=tmp_path)
+            (operator / "NOTES.md").write_text("operator's notes\n", encoding="utf-8")
+            git("add", "NOTES.md", cwd=operator)
+            git(*OPERATOR, "commit", "-qm", "Notes", cwd=operator)
+            git("push", "-q", "origin", "main", cwd=operator)
+            assert git("rev-parse", "--is-shallow-repository", cwd=work) == "true"
+
+        second = run_mirror_job(tmp_path, remote, 1002, wheels, secrets=secrets,
+                                before_step={"Mirror": the_operator_pushes_meanwhile})
         restored = next(r for r in second.results if r.name == "Restore the local cache")
         assert restored.output == "restored newsmirror-cache-1001-1"
-        assert git("rev-list", "--count", f"{after}..main", cwd=remote) == "1"
-        edited = git("diff", "--name-only", after, "main", cwd=remote).splitlines()
+        notes = git("rev-parse", "main", cwd=operator)
+        # The run rebased onto the operator's commit and pushed: one linear history.
+        assert git("rev-list", "--count", f"{after}..main", cwd=remote) == "2"
+        assert git("rev-parse", "main~1", cwd=remote) == notes
+        assert git("show", "main:NOTES.md", cwd=remote) == "operator's notes"
+        edited = git("diff", "--name-only", notes, "main", cwd=remote).splitlines()
         assert any(p.startswith("articles/voa/") for p in edited), edited
+        assert git("rev-parse", "main", cwd=mirror) == git("rev-parse", "main", cwd=remote)
+        # An ordinary hour never fetched the history, rebase and mirror push included.
+        assert git("rev-parse", "--is-shallow-repository", cwd=second.workspace) == "true"
         delete = next(s for s in second.not_run if s["name"] == "Delete older cache entries")
         assert delete["env"]["KEEP"] == "newsmirror-cache-1002-1"
 
