@@ -397,3 +397,29 @@ def test_the_archive_readme_names_every_copy_and_feed(tmp_path: Path, httpserver
     assert "- [codeberg](https://codeberg.org/me/news) · [订阅（Atom）]" \
            "(https://codeberg.org/me/news/raw/branch/main/feeds/all.xml)" in readme
     assert "- [全部文章](feeds/all.xml)\n- [美国之音](feeds/voa.xml)" in readme
+
+
+def test_a_shallow_clone_after_another_push_updates_the_catalog_without_a_rebuild(
+        tmp_path: Path, httpserver: HTTPServer):
+    runs = Runs(tmp_path, httpserver, depth=1)
+    runs.publish(3)
+    runs.run([], T0)
+    runs.publish(1)
+    runs.run([], T0 + HOUR_MS)
+    # Another job (a request, the operator) pushes an article between two hourly runs: the
+    # next shallow checkout lacks the commit the cached catalog last saw.
+    other = tmp_path / "other"
+    git("clone", "-q", str(runs.primary), str(other), cwd=tmp_path)
+    extra = other / "articles" / "voa" / "2025" / "11" / "外来-0123456789ab.md"
+    extra.parent.mkdir(parents=True, exist_ok=True)
+    extra.write_bytes(b"<!--1764000000000-->\n[\xe5\xa4\x96\xe6\x9d\xa5](https://news.test/x)\n"
+                      b"------\n\n<p>x</p>\n")
+    git("add", "-A", cwd=other)
+    git("-c", "user.name=o", "-c", "user.email=o@x", "commit", "-qm", "x", cwd=other)
+    git("push", "-q", "origin", "main", cwd=other)
+    runs.publish(1)
+    report = runs.run([], T0 + 2 * HOUR_MS)
+    assert not any("rebuilt the catalog" in note for note in report.notes), report.notes
+    assert git("rev-parse", "--is-shallow-repository", cwd=runs.archive) == "true"
+    # The other job's article was taken in: its source's list names it.
+    assert "外来" in (runs.archive / "lists" / "voa.md").read_text(encoding="utf-8")
