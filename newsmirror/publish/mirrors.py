@@ -305,7 +305,22 @@ def _address(mirror: MirrorConfig) -> tuple[str | None, str | None]:
     url = os.environ.get(mirror.url_env or "", "").strip()
     if not url:
         return None, f"${mirror.url_env} is not set (a secret the workflow must pass)"
+    if url.startswith("-") or any(c.isspace() or ord(c) < 32 for c in url):
+        return None, f"${mirror.url_env} does not hold a git address"
     return url, None
+
+
+def _scrub(text: str, url: str) -> str:
+    """`text` without the address's user name, password or token anywhere in it."""
+    text = text.replace(url, redact(url))
+    if "://" in url:
+        try:
+            secret = urlsplit(url).password
+        except ValueError:
+            secret = None
+        if secret:
+            text = text.replace(secret, "***")
+    return text
 
 
 def _push_one(repo: Repo, mirror: MirrorConfig, url: str, config: Config, env: dict[str, str],
@@ -333,7 +348,7 @@ def _push_one(repo: Repo, mirror: MirrorConfig, url: str, config: Config, env: d
         attempt += 1
         if attempt < mirror.attempts and mirror.retry_delay:
             time.sleep(mirror.retry_delay)
-    return reason.replace(url, redact(url))
+    return _scrub(reason, url)
 
 
 def push_mirrors(repo: Repo, root: Path, config: Config, *,

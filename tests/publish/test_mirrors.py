@@ -423,3 +423,17 @@ def test_a_shallow_clone_after_another_push_updates_the_catalog_without_a_rebuil
     assert git("rev-parse", "--is-shallow-repository", cwd=runs.archive) == "true"
     # The other job's article was taken in: its source's list names it.
     assert "外来" in (runs.archive / "lists" / "voa.md").read_text(encoding="utf-8")
+
+
+def test_a_token_in_a_secret_address_is_never_shown(tmp_path: Path, httpserver: HTTPServer,
+                                                     monkeypatch: pytest.MonkeyPatch):
+    # A closed port on loopback: the push fails at once, and git names the address.
+    monkeypatch.setenv("NEWSMIRROR_MIRROR_GITLAB", "https://oauth2:s3cr3t-t0ken@127.0.0.1:9/me/n.git")
+    runs = Runs(tmp_path, httpserver)
+    runs.publish(1)
+    report = runs.run([{"name": "gl", "url_env": "NEWSMIRROR_MIRROR_GITLAB", "retry_delay": 0}], T0)
+    [outcome] = report.mirrors
+    assert outcome.ok is False and "127.0.0.1" in outcome.message
+    assert "s3cr3t-t0ken" not in outcome.message and "oauth2" not in outcome.message
+    state = (runs.archive / CACHED_MIRRORS_FILE).read_text(encoding="utf-8")
+    assert "s3cr3t-t0ken" not in state
