@@ -201,10 +201,21 @@ def new_hour(work: Path, n: int) -> list[str]:
     return [*paths, "lists/voa.md", "README.md"]
 
 
-def timed(fn) -> tuple[float, object]:
+CPU: dict[str, float] = {}
+"""CPU seconds (user + system) of the git processes of the last step timed."""
+
+
+def timed(fn, name: str = "") -> tuple[float, object]:
+    """Wall time of `fn`; the CPU time its git processes used goes to CPU[name] (less
+    sensitive than wall time to other work on the machine)."""
+    before = os.times()
     start = time.perf_counter()
     value = fn()
-    return time.perf_counter() - start, value
+    wall = time.perf_counter() - start
+    after = os.times()
+    CPU[name] = (after.children_user - before.children_user
+                 + after.children_system - before.children_system)
+    return wall, value
 
 
 def du(path: Path) -> int:
@@ -217,19 +228,22 @@ def one_run(bare: Path, tmp: Path, shallow: bool, n: int) -> dict[str, float]:
     depth = ["--depth", "1"] if shallow else []
     figures: dict[str, float] = {}
     figures["clone"], _ = timed(lambda: git("clone", "-q", *depth, "--branch", "main",
-                                            bare.as_uri(), str(work)))
+                                            bare.as_uri(), str(work)), "clone")
     figures["git_mb"] = du(work / ".git") / 2**20
     repo = Repo(work)
     another_job_pushes(bare, n)
     paths = new_hour(work, n)
-    figures["commit"], _ = timed(lambda: repo.commit(paths, f"Mirror 3 new articles ({n})\n"))
-    figures["push_rebase"], result = timed(lambda: repo.push("origin", "main"))
+    figures["commit"], _ = timed(lambda: repo.commit(paths, f"Mirror 3 new articles ({n})\n"),
+                                 "commit")
+    figures["push_rebase"], result = timed(lambda: repo.push("origin", "main"), "push_rebase")
     assert result.ok, result.message
     assert git("rev-parse", "HEAD~1", cwd=work) == git("rev-parse", "main~1", cwd=bare)
     paths = new_hour(work, n + 1000)
     repo.commit(paths, f"Mirror 3 new articles ({n}, again)\n")
-    figures["push"], result = timed(lambda: repo.push("origin", "main"))
+    figures["push"], result = timed(lambda: repo.push("origin", "main"), "push")
     assert result.ok, result.message
+    for step in ("clone", "commit", "push_rebase", "push"):
+        figures[f"{step}_cpu"] = CPU[step]
     figures["still_shallow"] = float(repo.is_shallow())
     git("update-ref", "refs/heads/main", tip, cwd=bare)  # the next repetition starts the same
     shutil.rmtree(work)
@@ -307,11 +321,18 @@ def main() -> None:
         lines.append(f"| {label} | {cell('shallow', key)} | {cell('full', key)} |")
     total = {m: sum(med(m, k) for k, _ in steps) for m in results}
     lines.append(f"| **all git steps** | **{total['shallow']:.2f} s** | **{total['full']:.2f} s** |")
+    cpu = {m: sum(med(m, f"{k}_cpu") for k, _ in steps) for m in results}
+    lines.append(f"| CPU time of git in those steps (user + system) | {cpu['shallow']:.2f} s | "
+                 f"{cpu['full']:.2f} s |")
+    lines.append(f"| of which the clone | {med('shallow', 'clone_cpu'):.2f} s | "
+                 f"{med('full', 'clone_cpu'):.2f} s |")
     lines.append(f"| .git after the clone | {med('shallow', 'git_mb'):.0f} MB | "
                  f"{med('full', 'git_mb'):.0f} MB |")
     lines.append(f"| still shallow after the push | "
                  f"{'yes' if med('shallow', 'still_shallow') else 'no'} | — |")
     table = "\n".join(lines)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    table += f"\n\nLoad average when the timing ended: {load:.1f} (on {os.cpu_count()} CPUs)."
     print(table)
     if args.write:
         text = ("# The workflow's git steps, shallow and full\n\n"

@@ -43,7 +43,7 @@ jobs:
     steps:
       - uses: actions/checkout@v4
         with:
-          fetch-depth: 0
+          fetch-depth: 1   # one commit; a push that finds the remote moved on rebases onto it
       - uses: actions/setup-python@v5
         with:
           python-version: "{python}"

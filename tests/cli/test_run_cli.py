@@ -334,3 +334,19 @@ def test_a_failing_mirror_is_a_warning_and_exit_0_a_failing_primary_exit_3(tmp_p
     head = git("rev-parse", "HEAD", cwd=tmp_path / "archive")
     assert git("rev-parse", "main", cwd=good) == head != git("rev-parse", "main", cwd=remote)
     assert "mirror bad: skipped, backing off until" in done.stderr
+
+
+def test_check_counts_the_mirrors_and_warns_of_an_unset_secret(tmp_path: Path):
+    remote = bare_remote(tmp_path / "remote.git")
+    mirrors = ('[[archive.mirrors]]\nname = "disk"\nurl = "backup.git"\n'
+               '[[archive.mirrors]]\nname = "gl"\nurl_env = "NEWSMIRROR_TEST_UNSET_SECRET"\n')
+    write_config(tmp_path, {"a": "https://news.test/a.xml"}, remote=remote, extra=mirrors)
+    done = cli("check", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert ", 2 mirrors)" in done.stdout
+    assert "archive.mirrors (gl).url_env: $NEWSMIRROR_TEST_UNSET_SECRET is not set here" in done.stderr
+    write_config(tmp_path, {"a": "https://news.test/a.xml"}, remote=remote,
+                 extra='[[archive.mirrors]]\nname = "x"\nurl = "git@h:a b"\n')
+    done = cli("check", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "newsmirror.toml: archive.mirrors[0] (x).url: 'git@h:a b' contains a space" in done.stderr
