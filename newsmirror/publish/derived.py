@@ -8,7 +8,7 @@ from newsmirror.archive.store import Store
 from newsmirror.config import Config
 from newsmirror.publish.feeds import write_feeds
 from newsmirror.publish.lists import ListedSource, render_index, render_list
-from newsmirror.publish.mirrors import reader_copies
+from newsmirror.publish.mirrors import reader_copies, remote_address
 from newsmirror.sources.health import SourceHealth, load_states, state_files
 
 SPECIAL_LISTS = (
@@ -39,7 +39,8 @@ def write_lists(config: Config, store: Store, changed: set[str] | None = None,
               for s in config.sources]
     extra = [f"- [{label}]({page})" for page, label in SPECIAL_LISTS if (store.root / page).exists()]
     if store.write("README.md", render_index(config.title, listed, extra=extra,
-                                             copies=reader_copies(config),
+                                             copies=reader_copies(config, remote_address(
+                                                 store.repo, config.remote_name)),
                                              feeds=feed_list(config))):
         written.append("README.md")
     return written

@@ -147,13 +147,16 @@ class Copy:
     """The combined Atom feed (feeds/all.xml) as that host serves it."""
 
 
-def reader_copies(config: Config) -> list[Copy]:
+def reader_copies(config: Config, primary: str | None = None) -> list[Copy]:
     """Every copy of the archive with a web address: the primary remote (when its address
-    shows one) and each mirror, in the configuration's order."""
+    shows one) and each mirror, in the configuration's order. `primary`: the primary's
+    address when the configuration names none (the archive's own remote, as a clone or
+    the workflow's checkout set it up)."""
     copies: list[Copy] = []
-    if config.remote:
-        kind = derive_kind(config.remote)
-        web = derive_web(config.remote, kind)
+    address = config.remote or primary
+    if address:
+        kind = derive_kind(address)
+        web = derive_web(address, kind)
         if web:
             copies.append(Copy(config.remote_name, web, kind,
                                raw_address(web, kind, config.branch, "feeds/all.xml")))
@@ -162,6 +165,14 @@ def reader_copies(config: Config) -> list[Copy]:
             copies.append(Copy(mirror.name, mirror.web, mirror.kind,
                                raw_address(mirror.web, mirror.kind, config.branch, "feeds/all.xml")))
     return copies
+
+
+def remote_address(repo: Repo, name: str) -> str | None:
+    """The address of the archive's remote `name` (None when it has none)."""
+    if not (repo.root / ".git").exists():
+        return None
+    done = repo.git("remote", "get-url", name, check=False)
+    return done.stdout.decode("utf-8", "replace").strip() or None if done.returncode == 0 else None
 
 
 # -- state -------------------------------------------------------------------------------

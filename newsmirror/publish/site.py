@@ -42,6 +42,7 @@ from newsmirror.archive.store import Store
 from newsmirror.config import Config
 from newsmirror.models import ArchivedEntry
 from newsmirror.publish import sitesearch as ix
+from newsmirror.publish.mirrors import remote_address
 
 SITE_FORMAT = 1
 """Bump when this module changes what it renders (template edits are noticed by hash)."""
@@ -359,7 +360,7 @@ def build_site(config: Config, store: Store, out_dir: Path, *, page_size: int = 
             if old_files.get(relpath) != path.name or not (out_dir / relpath).is_file():
                 build.emit(relpath, path.read_bytes())
 
-    shared = elsewhere(config)
+    shared = elsewhere(config, remote_address(store.repo, config.remote_name))
     for page in plan_pages(config.title, sources, page_size=page_size, home_size=home_size):
         key = page_key(page, config.title, templates, shared)
         files[page.path] = key
@@ -388,14 +389,14 @@ def build_site(config: Config, store: Store, out_dir: Path, *, page_size: int = 
     return report
 
 
-def elsewhere(config: Config) -> dict:
+def elsewhere(config: Config, primary: str | None = None) -> dict:
     """What every page tells readers about the other copies of the archive (each with its
     address and combined feed) and the feeds, as one copy's host serves them (the site's
     own address first, when `site_url` is set)."""
     from newsmirror.publish.derived import feed_list
     from newsmirror.publish.mirrors import raw_address, reader_copies
 
-    copies = reader_copies(config)
+    copies = reader_copies(config, primary)
     feeds: list[dict] = []
     if config.site_url:
         feeds = [{"name": name, "href": f"{config.site_url}/{path}"}

@@ -14,14 +14,17 @@ import os
 import shutil
 import stat
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from newsmirror.archive.store import open_store
 from newsmirror.config import ConfigError, parse_config
 from newsmirror.pipeline import run_mirror
+from newsmirror.publish.derived import write_lists
 from newsmirror.publish.mirrors import (
     CACHED_MIRRORS_FILE,
     MIRRORS_FILE,
@@ -437,3 +440,24 @@ def test_a_token_in_a_secret_address_is_never_shown(tmp_path: Path, httpserver: 
     assert "s3cr3t-t0ken" not in outcome.message and "oauth2" not in outcome.message
     state = (runs.archive / CACHED_MIRRORS_FILE).read_text(encoding="utf-8")
     assert "s3cr3t-t0ken" not in state
+
+
+def test_the_primary_is_listed_from_the_archives_own_remote(tmp_path: Path, httpserver: HTTPServer):
+    # As on GitHub Actions: no archive.remote, the checkout's origin is the primary.
+    data = {"archive": {"mirrors": [{"name": "codeberg", "url": "git@codeberg.org:me/news.git"}]},
+            "sources": [{"slug": "voa", "name": "VOA", "url": "https://voa.test/feed"}]}
+    config = parse_config(data, file="newsmirror.toml", base=tmp_path)
+    assert [c.name for c in reader_copies(config)] == ["codeberg"]
+    copies = reader_copies(config, "https://github.com/me/news")
+    assert [(c.name, c.web) for c in copies] == [("origin", "https://github.com/me/news"),
+                                                 ("codeberg", "https://codeberg.org/me/news")]
+    # And the README of an archive whose origin is on GitHub names it.
+    runs = Runs(tmp_path, httpserver)
+    runs.publish(1)
+    runs.run([], T0)
+    git("remote", "set-url", "origin", "https://github.com/me/news.git", cwd=runs.archive)
+    config = replace(parse_config(runs.config([], runs.archive), file="t.toml", base=tmp_path),
+                     remote=None)
+    with open_store(runs.archive) as store:
+        write_lists(config, store)
+    assert "- [origin](https://github.com/me/news)" in (runs.archive / "README.md").read_text()
