@@ -83,6 +83,30 @@ class AlertSettings:
     """Consecutive failures after which a source counts as failing."""
 
 
+MIRROR_KINDS = ("github", "gitlab", "codeberg", "gitea", "local", "other")
+MIRROR_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}\Z")
+
+
+@dataclass(frozen=True)
+class MirrorConfig:
+    """[[archive.mirrors]]: another git repository that receives every push (see
+    publish/mirrors.py)."""
+
+    name: str
+    url: str | None = None
+    """The address to push to (any git URL, or a local path made absolute)."""
+    url_env: str | None = None
+    """Or: the name of an environment variable holding it (a CI secret with a token)."""
+    web: str | None = None
+    """The address readers open; derived from `url` for GitHub, GitLab, Codeberg, Gitea."""
+    kind: str = "other"
+    """github, gitlab, codeberg, gitea, local or other; derived from `url` when not given."""
+    attempts: int = 2
+    """Pushes tried in one run before this mirror counts as failed for the run."""
+    retry_delay: float = 10.0
+    """Seconds between those attempts."""
+
+
 @dataclass(frozen=True)
 class Config:
     file: str
@@ -102,6 +126,7 @@ class Config:
     fetch: FetchSettings = field(default_factory=FetchSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     requests: RequestSettings = field(default_factory=RequestSettings)
+    mirrors: tuple[MirrorConfig, ...] = ()
 
     @property
     def folders(self) -> dict[str, str]:
@@ -312,7 +337,7 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
     alerts = _alerts(check, top.get("alerts", {}))
     archive = check.table(top.get("archive", {}), "archive",
                           {"path", "title", "remote", "remote_name", "branch", "push", "list_size",
-                           "site_url"})
+                           "site_url", "mirrors"})
     fetch = check.table(top.get("fetch", {}), "fetch", {f.name for f in fields(FetchSettings)})
     images = check.table(top.get("images", {}), "images", {"proxy", "exclude"})
     defaults = check.table(top.get("defaults", {}), "defaults",
@@ -366,14 +391,17 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
     if site_url and not site_url.startswith(("http://", "https://")):
         raise check.fail("archive.site_url", f"{site_url!r} is not an http(s) address")
     requests = _requests(check, top.get("requests", {}))
+    remote = check.get(archive, "archive", "remote", str, None)
+    remote_name = check.get(archive, "archive", "remote_name", str, "origin")
+    mirrors = _mirrors(check, archive.get("mirrors", []), base, remote, remote_name)
     return Config(
         file=file,
         archive=base / check.get(archive, "archive", "path", str, "archive"),
         sources=sources,
         title=check.get(archive, "archive", "title", str, Config.title),
-        remote=check.get(archive, "archive", "remote", str, None),
+        remote=remote,
         site_url=site_url.rstrip("/") if site_url else None,
-        remote_name=check.get(archive, "archive", "remote_name", str, "origin"),
+        remote_name=remote_name,
         branch=check.get(archive, "archive", "branch", str, "main"),
         push=check.get(archive, "archive", "push", bool, True),
         list_size=list_size,
@@ -392,7 +420,69 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
         ),
         alerts=alerts,
         requests=requests,
+        mirrors=mirrors,
     )
+
+
+def _mirrors(check: _Checker, raw: Any, base: Path, remote: str | None,
+             remote_name: str) -> tuple[MirrorConfig, ...]:
+    """[[archive.mirrors]]: name, url or url_env, web, kind, attempts, retry_delay."""
+    from newsmirror.publish.mirrors import derive_kind, derive_web, url_problem
+
+    if not isinstance(raw, list):
+        raise check.fail("archive.mirrors", "must be an array of tables ([[archive.mirrors]])")
+    known = {f.name for f in fields(MirrorConfig)}
+    mirrors: list[MirrorConfig] = []
+    for index, entry in enumerate(raw):
+        key = f"archive.mirrors[{index}]"
+        data = check.table(entry, key, known)
+        name = check.get(data, key, "name", str, required=True).strip()
+        if not MIRROR_NAME_RE.match(name):
+            raise check.fail(f"{key}.name", f"{name!r} must be 1-40 letters, digits, '.', '_' "
+                                            "or '-', starting with a letter or digit")
+        key = f"archive.mirrors[{index}] ({name})"
+        url = check.get(data, key, "url", str, None)
+        env = check.get(data, key, "url_env", str, None)
+        if (url is None) == (env is None):
+            raise check.fail(key, "give url (where to push) or url_env (an environment "
+                                  "variable holding it), exactly one of them")
+        if url is not None:
+            if problem := url_problem(url):
+                raise check.fail(f"{key}.url", problem)
+            if "://" not in url and not re.match(r"[^/]+@[^/:]+:", url) \
+                    and not Path(url).is_absolute():
+                url = str((base / url).resolve())  # a local path, relative to this file
+        if env is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", env):
+            raise check.fail(f"{key}.url_env", f"{env!r} is not an environment variable name "
+                                               "(letters, digits and '_', not starting with a digit)")
+        kind = check.get(data, key, "kind", str, None)
+        if kind is None:
+            kind = derive_kind(url) if url else "other"
+        elif kind not in MIRROR_KINDS:
+            raise check.fail(f"{key}.kind", f"{kind!r} must be one of {', '.join(MIRROR_KINDS)}")
+        web = check.get(data, key, "web", str, None)
+        if web is not None and not web.startswith(("http://", "https://")):
+            raise check.fail(f"{key}.web", f"{web!r} is not an http(s) address")
+        if web is None and url:
+            web = derive_web(url, kind)
+        attempts = check.positive(data, key, "attempts", int, MirrorConfig.attempts)
+        delay = check.get(data, key, "retry_delay", (int, float), MirrorConfig.retry_delay)
+        if not 0 <= delay <= 600:
+            raise check.fail(f"{key}.retry_delay", f"must be 0 to 600 seconds, not {delay}")
+        for other in mirrors:
+            if other.name == name:
+                raise check.fail(f"{key}.name", f"the mirror name {name!r} is used twice")
+            if url and other.url == url:
+                raise check.fail(f"{key}.url", f"the same address as mirror {other.name!r}")
+        if name == remote_name:
+            raise check.fail(f"{key}.name", f"{name!r} is the primary remote's name "
+                                            "(archive.remote_name); choose another")
+        if url and remote and url == remote:
+            raise check.fail(f"{key}.url", "the same address as archive.remote (the primary "
+                                           "remote is pushed to anyway)")
+        mirrors.append(MirrorConfig(name=name, url=url, url_env=env, web=web and web.rstrip("/"),
+                                    kind=kind, attempts=attempts, retry_delay=float(delay)))
+    return tuple(mirrors)
 
 
 def _requests(check: _Checker, raw: Any) -> RequestSettings:

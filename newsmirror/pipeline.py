@@ -34,6 +34,7 @@ from newsmirror.models import ArchivedEntry, Article, FeedItem, ItemFailure, Sou
 from newsmirror.parse.feed import FeedParseError, NotAFeedError, parse_feed
 from newsmirror.publish.git import PushResult
 from newsmirror.publish.derived import regenerate
+from newsmirror.publish.mirrors import MIRRORS_FILE, MirrorOutcome, snapshot, snapshot_changed
 from newsmirror.publish.push import push_archive
 from newsmirror.sources.health import (
     RECENT_ARTICLES, SourceHealth, after_failure, after_new_articles, after_success, alert_state,
@@ -44,7 +45,8 @@ UNTITLED = "（无标题）"
 PAGE_PENDING = "page-pending"
 """Stands for the feed digest when the article's page could not be fetched: the next run
 tries the page again (None, by contrast, means a catalog rebuilt from the files)."""
-GENERATED = ["articles", "assets", "lists", "feeds", "README.md", HEALTH_FILE, ".gitignore"]
+GENERATED = ["articles", "assets", "lists", "feeds", "README.md", HEALTH_FILE, MIRRORS_FILE,
+             ".gitignore"]
 
 
 @dataclass
@@ -62,6 +64,8 @@ class RunReport:
     be read in part, an alert that could not be sent)."""
     health: dict[str, SourceHealth] = field(default_factory=dict)
     """Each source's state after the run."""
+    mirrors: list[MirrorOutcome] = field(default_factory=list)
+    """What became of each mirror's push ([[archive.mirrors]])."""
 
     @property
     def backing_off(self) -> int:
@@ -465,24 +469,32 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
             # A run that exits 1 keeps its state in the commit as well: a workflow's cache
             # is commonly saved only when the job succeeds.
             health_changed = [o.slug for o in report.outcomes if o.failed]
-        if report.new or report.updated or regenerated or health_changed or not store.clean_start:
+        # A mirror that started or stopped failing (in an earlier run's pushes) is worth a
+        # commit too, so that its state survives a lost cache.
+        mirror_names = [m.name for m in config.mirrors]
+        mirrors_changed = snapshot_changed(store.root, mirror_names)
+        if report.new or report.updated or regenerated or health_changed or mirrors_changed \
+                or not store.clean_start:
             # The committed snapshot is rewritten only with a commit: an idle hour leaves it.
             store.write(HEALTH_FILE, dump_health(health, written_ms=now_ms))
+            if (mirror_states := snapshot(store.root, mirror_names, now_ms)) is not None:
+                store.write(MIRRORS_FILE, mirror_states)
             message = _commit_message(report.outcomes, regenerated,
-                                      [f"{slug} ({health[slug].state})" for slug in health_changed],
-                                      store.repaired)
+                                      [f"{slug} ({health[slug].state})" for slug in health_changed]
+                                      + mirrors_changed, store.repaired)
             # After a clean start git is told exactly what changed, so it need not look at
             # every file; after an interrupted one, whole folders, to take in what it left.
             paths = [*GENERATED, *(s.list_file for s in config.sources)] if not store.clean_start else sorted(
                 {p for o in report.outcomes for p in o.written} | set(regenerated)
-                | {HEALTH_FILE, ".gitignore"})
+                | {HEALTH_FILE, MIRRORS_FILE, ".gitignore"})
             report.commit = store.repo.commit(paths, message)
             crashpoints.reached("committed")
         store.catalog.set_meta("head", store.repo.head() or "")
         store.catalog.commit()
         crashpoints.reached("cataloged")
         store.mark_clean()
-        report.push = push_archive(store, config, push)
+        report.push = push_archive(store, config, push, mirrors=report.mirrors,
+                                   warnings=report.warnings, now_ms=now_ms)
         return report
 
 

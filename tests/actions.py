@@ -190,6 +190,10 @@ class LocalRunner:
     """Step name -> what to do instead of a step that calls the GitHub API."""
     github_api: FakeGitHub | None = None
     """When given, steps that call `gh` run, with its `gh` first on PATH."""
+    before_step: dict[str, Callable[[Path], None]] = field(default_factory=dict)
+    """Step name -> what else happens just before it runs (say, another push to the remote)."""
+    secrets: dict[str, str] = field(default_factory=dict)
+    """The repository's secrets (`secrets.NAME`); unset ones are empty, as on GitHub."""
     results: list[StepResult] = field(default_factory=list)
     not_run: list[dict] = field(default_factory=list)
     """The `gh` steps recorded instead of run: {name, run, env, continue-on-error}."""
@@ -225,8 +229,8 @@ class LocalRunner:
         data = yaml.safe_load(workflow.read_text(encoding="utf-8"))
         spec = data["jobs"][job]
         steps_ctx: dict[str, dict] = {}
-        expr = Expressions({"github": self.github, "steps": steps_ctx, "env": {}},
-                           self.workspace)
+        expr = Expressions({"github": self.github, "steps": steps_ctx, "env": {},
+                            "secrets": self.secrets}, self.workspace)
         if "if" in spec and not expr.condition(spec["if"]):
             return True  # the job is skipped: nothing runs, nothing fails
         workflow_env = {k: expr.substitute(v) for k, v in (data.get("env") or {}).items()}
@@ -235,6 +239,8 @@ class LocalRunner:
             if not expr.condition(step.get("if")):
                 self._record(steps_ctx, step, StepResult(name, "skipped", "skipped"))
                 continue
+            if name in self.before_step:
+                self.before_step[name](self.workspace)
             env = {**self.base_env(), **workflow_env}
             env.update({k: expr.substitute(v) for k, v in (step.get("env") or {}).items()})
             if "uses" in step:
@@ -276,8 +282,10 @@ class LocalRunner:
         given = {k: expr.substitute(v) for k, v in (step.get("with") or {}).items()}
         if action == "actions/checkout":
             depth = given.get("fetch-depth", "1")
-            args = [] if depth == "0" else ["--depth", depth]
-            subprocess.run(["git", "clone", "-q", *args, str(self.remote), str(self.workspace)],
+            # git ignores --depth for a plain path: a file:// address makes it shallow.
+            args, source = ([], str(self.remote)) if depth == "0" else \
+                (["--depth", depth], self.remote.resolve().as_uri())
+            subprocess.run(["git", "clone", "-q", *args, source, str(self.workspace)],
                            check=True, capture_output=True, env=env)
             return StepResult(name, "success", "success")
         if action == "actions/setup-python":

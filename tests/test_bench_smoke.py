@@ -38,3 +38,17 @@ def test_quick_pages_benchmark_prints_its_floor_and_ratio():
     # The server saw the per-host limit reached (2), not exceeded.
     assert "× | " in out and out.rstrip().count("| 2 |") == 1
     assert "With that taken off" in out
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="the benchmark needs git")
+def test_quick_git_steps_benchmark_times_shallow_and_full(tmp_path: Path):
+    script = BENCH.with_name("git_steps.py")
+    done = subprocess.run([sys.executable, str(script), "--quick", "--work", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+    out = done.stdout
+    assert "| step | shallow (`fetch-depth: 1`) | full history (`fetch-depth: 0`) |" in out
+    assert "2000 articles" in out and "8760 commits" in out
+    assert "| still shallow after the push | yes |" in out
+    for step in ("clone", "commit", "push after the remote moved on", "**all git steps**"):
+        assert step in out, out

@@ -29,6 +29,7 @@ from newsmirror.fetch.client import FetchError, Fetcher
 from newsmirror.isolation import item_failure, machine_error
 from newsmirror.models import ArchivedEntry, Article, ItemFailure
 from newsmirror.publish.git import PushResult
+from newsmirror.publish.mirrors import MirrorOutcome
 from newsmirror.publish.push import push_archive
 from newsmirror.publish.lists import render_list
 
@@ -68,6 +69,9 @@ class RequestsReport:
     outcomes: list[RequestOutcome] = field(default_factory=list)
     commit: str | None = None
     push: PushResult | None = None
+    mirrors: list[MirrorOutcome] = field(default_factory=list)
+    """What became of each mirror's push."""
+    warnings: list[str] = field(default_factory=list)
 
 
 # -- pure helpers -----------------------------------------------------------------------
@@ -268,7 +272,8 @@ async def archive_requests(config: Config, urls: list[str], *, push: bool = True
             report.commit = store.repo.commit([REQUESTS_DIR, REQUESTS_LIST, ".gitignore"],
                                               commit_message(report.outcomes))
             store.catalog.set_meta("head", store.repo.head() or "")
-        report.push = push_archive(store, config, push)
+        report.push = push_archive(store, config, push, mirrors=report.mirrors,
+                                   warnings=report.warnings)
         if report.push is not None and report.push.ok:
             _relist_after_rebase(store, config, report)
     return report
@@ -290,7 +295,8 @@ def _relist_after_rebase(store: Store, config: Config, report: RequestsReport) -
     store.write(REQUESTS_LIST, relist)
     if store.repo.commit([REQUESTS_LIST], "List the pages archived on request by other runs\n"):
         store.catalog.set_meta("head", store.repo.head() or "")
-        report.push = push_archive(store, config, True)
+        report.push = push_archive(store, config, True, mirrors=report.mirrors,
+                                   warnings=report.warnings)
 
 
 def archive_urls(config: Config, urls: list[str], *, push: bool = True,

@@ -11,6 +11,7 @@ sets it, and only a mirror run that has committed everything clears it.
 from __future__ import annotations
 
 import fcntl
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -185,5 +186,18 @@ def _changed_between(repo: Repo, old: str | None, new: str | None) -> list[str] 
     try:
         return repo.changed_between(old, new, "articles")
     except GitError:
+        pass
+    # A shallow clone (the workflow's checkout) lacks the commit the catalog last saw when
+    # the remote moved on since: fetch that one commit (a diff needs no history), rather
+    # than rebuild the catalog from every file.
+    if not repo.is_shallow() or not re.fullmatch(r"[0-9a-f]{40,64}", old):
         return None
+    for remote in repo.out("remote").split():
+        if repo.git("fetch", "-q", "--no-tags", "--depth=1", remote, old, check=False,
+                    timeout=300).returncode == 0:
+            try:
+                return repo.changed_between(old, new, "articles")
+            except GitError:
+                return None
+    return None
 

@@ -36,6 +36,7 @@ from newsmirror.fetch.client import FetchError, Fetcher
 from newsmirror.isolation import item_failure, machine_error
 from newsmirror.models import Article
 from newsmirror.publish.git import PushResult
+from newsmirror.publish.mirrors import MirrorOutcome
 from newsmirror.publish.push import push_archive
 from newsmirror.publish.lists import list_link
 
@@ -301,6 +302,9 @@ class WatchReport:
     candidates: int = 0
     commit: str | None = None
     push: PushResult | None = None
+    mirrors: list[MirrorOutcome] = field(default_factory=list)
+    """What became of each mirror's push."""
+    warnings: list[str] = field(default_factory=list)
 
 
 def candidates(store: Store, since_ms: int) -> list[Watched]:
@@ -398,7 +402,8 @@ async def watch_archive(config: Config, *, since_days: float = 30, budget: int =
         report.commit = store.repo.commit(paths, commit_message(report))
         store.catalog.set_meta("head", store.repo.head() or "")
         store.catalog.commit()
-        report.push = push_archive(store, config, push)
+        report.push = push_archive(store, config, push, mirrors=report.mirrors,
+                                   warnings=report.warnings)
     return report
 
 

@@ -20,6 +20,7 @@ from newsmirror.cli.output import (
     out,
     preflight,
     push_failed,
+    report_mirrors,
     resolve_config,
 )
 from newsmirror.cli.run import ARCHIVE_OPTION, CONFIG_OPTION
@@ -380,6 +381,7 @@ def archive(
             out.stdout.print(line, markup=False)
             if o.traceback and out.verbose:
                 out.detail(o.traceback.rstrip())
+        report_mirrors(report.mirrors, report.warnings)
         failed_push = push_failed(report.push)
     if blocked:
         outcomes = _with_blocked(outcomes, blocked)

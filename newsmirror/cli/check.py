@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -27,8 +28,15 @@ def check(
     loaded = resolve_config(config, archive)
     preflight(loaded, push=not no_push)
     enabled = sum(1 for s in loaded.sources if s.enabled)
-    out.stdout.print(f"{loaded.file}: ok ({plural(enabled, 'source')} to run, archive {loaded.archive})",
-                     markup=False)
+    mirrors = f", {plural(len(loaded.mirrors), 'mirror')}" if loaded.mirrors else ""
+    for mirror in loaded.mirrors:
+        if mirror.url_env and not os.environ.get(mirror.url_env, "").strip():
+            # Not an error: the secret is commonly set only where the workflow runs.
+            out.warn(f"{loaded.file}: archive.mirrors ({mirror.name}).url_env: "
+                     f"${mirror.url_env} is not set here; this mirror's pushes fail where it "
+                     "is not set")
+    out.stdout.print(f"{loaded.file}: ok ({plural(enabled, 'source')} to run, archive {loaded.archive}"
+                     f"{mirrors})", markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -32,6 +32,7 @@ CONFIG_FILE = "newsmirror.toml"
 WORKFLOW_FILE = ".github/workflows/newsmirror.yml"
 REQUEST_WORKFLOW_FILE = ".github/workflows/archive-request.yml"
 REQUIREMENTS_FILE = "requirements.txt"
+MIRRORS_DOC = ".github/MIRRORS.md"
 SCHEDULE_MINUTE = 17
 """Not :00, when most scheduled workflows start and GitHub delays or drops runs."""
 LOG_FILE = "newsmirror.log"
@@ -142,6 +143,12 @@ push = true
 # How many articles each source's list page (lists/<slug>.md) shows.
 list_size = 300
 
+# Copies on other hosts, each pushed on its own after the primary (see
+# {MIRRORS_DOC} for the deploy key or token each kind of host needs):
+# [[archive.mirrors]]
+# name = "codeberg"
+# url = "git@codeberg.org:you/news-archive.git"
+
 [fetch]
 # Limits, so that one slow or hostile server cannot stall a run.
 # timeout = 20.0              # seconds for a whole response
@@ -184,6 +191,80 @@ proxy = [{_toml(DEFAULT_IMAGE_PROXY)}]
 """
 
 
+def render_mirrors_doc() -> str:
+    """How to give each kind of host a copy of the archive ([[archive.mirrors]]): the
+    deploy key or token each needs and the secret the workflows pass it in."""
+    return f"""\
+# Mirrors: copies of this archive on other hosts
+
+Every push also goes to each `[[archive.mirrors]]` in `{CONFIG_FILE}`, so that readers
+keep a copy they can reach when one host suspends the account or is blocked. Each mirror
+is pushed on its own: one that fails is a warning line naming it (and an alert through
+`[alerts]` when it starts failing and when it recovers), never a failed run, and it gets
+everything it missed with its next successful push. A failing mirror is tried again after
+1, 2, 4 … 24 hours. The archive README and the reading site list every mirror with a web
+address.
+
+```toml
+[[archive.mirrors]]
+name = "codeberg"                                  # how it is named in lines and alerts
+url = "git@codeberg.org:you/news-archive.git"      # any git address, or a local path
+# url_env = "NEWSMIRROR_MIRROR_CODEBERG"           # or: a secret holding the address
+# web = "https://codeberg.org/you/news-archive"    # shown to readers (derived for GitHub,
+#                                                  # GitLab, Codeberg and kind = "gitea")
+# kind = "gitea"                                   # github, gitlab, codeberg, gitea, local, other
+# attempts = 2                                     # pushes tried per run
+# retry_delay = 10.0                               # seconds between them
+```
+
+Create each mirror as an empty repository first. The workflows
+(`{WORKFLOW_FILE}`, `{REQUEST_WORKFLOW_FILE}`) pass these repository secrets
+(Settings → Secrets and variables → Actions) to newsmirror; a secret that is not set
+only fails the mirrors that need it:
+
+| secret | what it holds |
+| --- | --- |
+| `NEWSMIRROR_SSH_KEY` | the private half of a deploy key, for every mirror with an SSH address (`git@host:…`, `ssh://…`) |
+| `NEWSMIRROR_MIRROR_GITHUB`, `_GITLAB`, `_CODEBERG`, `_GITEA` | an HTTPS address with a token in it, for the mirror that names it in `url_env` |
+
+Make one key for all SSH mirrors, with no passphrase:
+`ssh-keygen -t ed25519 -N "" -C newsmirror -f mirror-key`. Put the contents of `mirror-key`
+in the secret `NEWSMIRROR_SSH_KEY` and add `mirror-key.pub` to each mirror as below, then
+delete both files. Host keys are accepted the first time (`StrictHostKeyChecking=accept-new`).
+
+- **GitHub** (a repository of another account or organisation, so that one suspension does
+  not take both): the mirror repository → Settings → Deploy keys → Add deploy key, paste
+  `mirror-key.pub`, tick "Allow write access". `url = "git@github.com:other/news-archive.git"`.
+  Use SSH for GitHub mirrors: the checkout's own GitHub credentials would be sent with an
+  HTTPS address instead of a token of yours.
+- **GitLab**: the project → Settings → Repository → Deploy keys, add `mirror-key.pub` with
+  "Grant write permissions to this key"; `url = "git@gitlab.com:you/news-archive.git"`. Or a
+  project access token (role Developer or more, scope `write_repository`): secret
+  `NEWSMIRROR_MIRROR_GITLAB` = `https://oauth2:TOKEN@gitlab.com/you/news-archive.git`,
+  `url_env = "NEWSMIRROR_MIRROR_GITLAB"`, `web = "https://gitlab.com/you/news-archive"`.
+- **Codeberg**: the repository → Settings → Deploy keys → Add key, paste `mirror-key.pub`,
+  tick "Enable write access"; `url = "git@codeberg.org:you/news-archive.git"`. Or an access
+  token with the `write:repository` scope (User settings → Applications): secret
+  `NEWSMIRROR_MIRROR_CODEBERG` = `https://you:TOKEN@codeberg.org/you/news-archive.git`,
+  `url_env = "NEWSMIRROR_MIRROR_CODEBERG"`, `web = "https://codeberg.org/you/news-archive"`.
+- **Gitea / Forgejo** (self-hosted): as Codeberg, with `kind = "gitea"` (so readers get its
+  web and feed addresses): a deploy key with write access and
+  `url = "git@git.example.org:you/news-archive.git"` (or `ssh://git@git.example.org:2222/you/news-archive.git`
+  for another port), or a token in secret `NEWSMIRROR_MIRROR_GITEA` with `url_env`.
+- **A local path** (`url = "/srv/backup/news-archive.git"`, a bare repository made with
+  `git init --bare`): for a mirror run from cron on your own machine, a disk another
+  machine serves, or a USB disk. Nothing to set up; on GitHub Actions it would vanish
+  with the runner.
+
+Never write a token into `{CONFIG_FILE}` (newsmirror refuses an address with a password
+in it): in a public repository anyone could push with it.
+
+The workflow checks out one commit, not the history. A mirror that is new (empty) or
+further behind than that cannot take a shallow history: the first run that meets it
+fetches the history once (`git fetch --unshallow`) and pushes everything.
+"""
+
+
 def render_readme(cron: str) -> str:
     return f"""\
 # 新闻镜像 News mirror
@@ -214,6 +295,11 @@ collaborators may ask: see `[requests]` in `{CONFIG_FILE}`).
 `{CONSTRAINTS_FILE}` its dependencies' versions); `newsmirror init --update-install .`
 points them at the newsmirror you run now.
 
+To keep copies on other hosts (GitHub under another account, GitLab, Codeberg, a
+Gitea of your own, a local disk), add `[[archive.mirrors]]` to `{CONFIG_FILE}`: every
+push then goes to each of them. `{MIRRORS_DOC}` says how to set up the deploy key or
+token for each kind of host (this README is replaced by the first run; that file stays).
+
 Sources and settings are in `{CONFIG_FILE}`.
 """
 
@@ -242,6 +328,7 @@ def build_starter(folder: Path, *, bundled: bool, branch: str, remote: str | Non
         files={
             CONFIG_FILE: config.replace("CRON_LINE", cron),
             "README.md": render_readme(cron),
+            MIRRORS_DOC: render_mirrors_doc(),
             **install_files(install),
         },
         cron=cron,

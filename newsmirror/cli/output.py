@@ -179,6 +179,20 @@ def push_failed(result) -> typer.Exit | None:
                     "successful push sends them.", 3)
 
 
+def report_mirrors(outcomes, warnings=()) -> None:
+    """One line per mirror: pushed (standard output), up to date (-v), failed or backing off
+    (a warning: a mirror never fails the command); then the mirrors' own warnings."""
+    for outcome in outcomes:
+        if outcome.ok and outcome.message.endswith("up to date"):
+            out.detail(outcome.message)
+        elif outcome.ok:
+            out.stdout.print(outcome.message, markup=False)
+        else:
+            out.warn(outcome.message)
+    for warning in warnings:
+        out.warn(warning)
+
+
 def archive_head(folder: Path) -> str | None:
     """The archive's commit before a command starts (None when it has none yet)."""
     from newsmirror.publish.git import GitError, Repo

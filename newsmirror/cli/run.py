@@ -18,6 +18,7 @@ from newsmirror.cli.output import (
     plural,
     preflight,
     push_failed,
+    report_mirrors,
     resolve_config,
 )
 
@@ -54,6 +55,7 @@ def print_summary(report) -> None:
         out.warn(warning)
     if report.push is not None and report.push.ok:
         out.stdout.print(report.push.message, markup=False)
+    report_mirrors(report.mirrors)
 
 
 def items_failed(failures) -> str:

@@ -15,6 +15,7 @@ from newsmirror.cli.output import (
     out,
     preflight,
     push_failed,
+    report_mirrors,
     resolve_config,
 )
 from newsmirror.cli.run import ARCHIVE_OPTION, CONFIG_OPTION
@@ -65,6 +66,7 @@ def watch(
     out.stdout.print(total, markup=False)
     if report.push is not None and report.push.ok:
         out.stdout.print(report.push.message, markup=False)
+    report_mirrors(report.mirrors, report.warnings)
     if (failed_push := push_failed(report.push)) is not None:
         raise failed_push
 

@@ -9,6 +9,7 @@ from newsmirror.config import Config
 from newsmirror.publish.feeds import write_feeds
 from newsmirror.publish.lists import ListedSource, render_index, render_list
 from newsmirror.publish.readme import place_index, unclaimed
+from newsmirror.publish.mirrors import reader_copies, remote_address
 from newsmirror.sources.health import SourceHealth, load_states, state_files
 
 SPECIAL_LISTS = (
@@ -40,7 +41,9 @@ def write_lists(config: Config, store: Store, changed: set[str] | None = None,
                            state=_shown_state(health.get(s.slug)), page=s.list_file)
               for s in config.sources]
     extra = [f"- [{label}]({page})" for page, label in SPECIAL_LISTS if (store.root / page).exists()]
-    index = render_index(config.title, listed, extra=extra)
+    index = render_index(config.title, listed, extra=extra,
+                         copies=reader_copies(config, remote_address(store.repo, config.remote_name)),
+                         feeds=feed_list(config))
     try:
         current = (store.root / "README.md").read_bytes()
     except FileNotFoundError:
@@ -64,6 +67,12 @@ def _kept_heading(page) -> str | None:
         return None
     heading = first.rstrip("\n")
     return heading if second.rstrip("\n") == "------" and heading.strip() else None
+
+
+def feed_list(config: Config) -> list[tuple[str, str]]:
+    """The archive's feeds, for readers: all articles, then each source's."""
+    return [("全部文章", "feeds/all.xml")] + [(s.name, f"feeds/{s.slug}.xml")
+                                           for s in config.sources if s.slug != "all"]
 
 
 def _shown_state(h: SourceHealth | None) -> str | None:

@@ -31,16 +31,19 @@ class Repo:
 
     # -- plumbing -----------------------------------------------------------------------
     def git(self, *args: str, check: bool = True, input: bytes | None = None,
-            timeout: float = 600) -> subprocess.CompletedProcess[bytes]:
-        env = dict(os.environ)
-        env.update({
+            timeout: float = 600, env: dict[str, str] | None = None,
+            ) -> subprocess.CompletedProcess[bytes]:
+        """Run git here; `env`: variables to set for this command only."""
+        environ = dict(os.environ)
+        environ.update({
             "GIT_AUTHOR_NAME": self.author[0], "GIT_AUTHOR_EMAIL": self.author[1],
             "GIT_COMMITTER_NAME": self.author[0], "GIT_COMMITTER_EMAIL": self.author[1],
             "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C",
         })
+        environ.update(env or {})
         name = next((a for a in args if not a.startswith("-")), "")
         try:
-            proc = subprocess.Popen(["git", *args], cwd=self.root, env=env,
+            proc = subprocess.Popen(["git", *args], cwd=self.root, env=environ,
                                     stdin=subprocess.DEVNULL if input is None else subprocess.PIPE,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         except FileNotFoundError:
@@ -110,6 +113,12 @@ class Repo:
     def head(self) -> str | None:
         done = self.git("rev-parse", "--verify", "-q", "HEAD", check=False)
         return done.stdout.decode().strip() or None if done.returncode == 0 else None
+
+    def is_shallow(self) -> bool:
+        """A shallow clone (`git clone --depth`, the workflow's checkout): commits older
+        than its first are not here."""
+        done = self.git("rev-parse", "--is-shallow-repository", check=False)
+        return done.returncode == 0 and done.stdout.strip() == b"true"
 
     def branch(self) -> str:
         return self.out("symbolic-ref", "--short", "HEAD")

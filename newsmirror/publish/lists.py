@@ -15,6 +15,7 @@ from newsmirror.archive.mdlink import markdown_link
 from newsmirror.dates import china_time
 from newsmirror.models import ArchivedEntry
 from newsmirror.publish.links import safe_href
+from newsmirror.publish.mirrors import Copy
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,31 @@ def _page_link(source: ListedSource) -> str:
     return quote(source.page, safe="/-_.~") if source.page else f"lists/{source.slug}.md"
 
 
-def render_index(title: str, sources: Sequence[ListedSource], *, extra: Sequence[str] = ()) -> bytes:
-    """The archive README: every source's list with its article count and newest article."""
+def render_copies(copies: Sequence[Copy], feeds: Sequence[tuple[str, str]]) -> list[str]:
+    """The README's lines that tell readers where else the archive is and how to subscribe
+    (Chinese, for readers): every copy with its web address and its combined feed, then the
+    feeds as (name, path in the archive)."""
+    lines: list[str] = []
+    if copies:
+        lines += ["## 其他副本", "",
+                  "本镜像同时保存在以下网站。某个网站打不开或被封锁时，请换一个地址访问；每个副本的内容都相同。",
+                  ""]
+        for copy in copies:
+            feed = f" · [订阅（Atom）]({copy.feed})" if copy.feed else ""
+            lines.append(f"- [{escape_text(copy.name)}]({copy.web}){feed}")
+        lines.append("")
+    if feeds:
+        lines += ["## 订阅", "",
+                  "用任何 RSS / Atom 阅读器订阅最新文章：", ""]
+        lines += [f"- [{escape_text(name)}]({link_target(path)[1:]})" for name, path in feeds]
+        lines.append("")
+    return lines
+
+
+def render_index(title: str, sources: Sequence[ListedSource], *, extra: Sequence[str] = (),
+                 copies: Sequence[Copy] = (), feeds: Sequence[tuple[str, str]] = ()) -> bytes:
+    """The archive README: every source's list with its article count and newest article,
+    then the other copies of the archive (`copies`) and its feeds (name, path)."""
     total = sum(s.articles for s in sources)
     lines = [
         f"# {title}",
@@ -94,4 +118,5 @@ def render_index(title: str, sources: Sequence[ListedSource], *, extra: Sequence
     lines.extend(extra)
     if extra:
         lines.append("")
+    lines.extend(render_copies(copies, feeds))
     return "\n".join(lines).encode("utf-8")

@@ -43,6 +43,7 @@ from newsmirror.dates import china_time
 from newsmirror.models import ArchivedEntry
 from newsmirror.publish import sitesearch as ix
 from newsmirror.publish.links import original_link
+from newsmirror.publish.mirrors import remote_address
 
 SITE_FORMAT = 1
 """Bump when this module changes what it renders (template edits are noticed by hash)."""
@@ -237,9 +238,10 @@ def plan_pages(site_title: str, sources: list[Source], *, page_size: int, home_s
     return pages
 
 
-def page_key(page: Page, site_title: str, templates: str) -> str:
-    blob = json.dumps([SITE_FORMAT, templates, site_title, page.template, page.context],
-                      ensure_ascii=False, sort_keys=True)
+def page_key(page: Page, site_title: str, templates: str, shared: dict | None = None) -> str:
+    """What a page is rendered from (`shared`: what every page shows, such as the copies)."""
+    blob = json.dumps([SITE_FORMAT, templates, site_title, page.template, page.context,
+                       shared or {}], ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
@@ -378,12 +380,13 @@ def build_site(config: Config, store: Store, out_dir: Path, *, page_size: int = 
             if old_files.get(relpath) != path.name or not (out_dir / relpath).is_file():
                 build.emit(relpath, path.read_bytes())
 
+    shared = elsewhere(config, remote_address(store.repo, config.remote_name))
     for page in plan_pages(config.title, sources, page_size=page_size, home_size=home_size):
-        key = page_key(page, config.title, templates)
+        key = page_key(page, config.title, templates, shared)
         files[page.path] = key
         if old_files.get(page.path) == key and (out_dir / page.path).is_file():
             continue
-        context = dict(page.context, site_title=config.title, root=root_of(page.path))
+        context = dict(page.context, site_title=config.title, root=root_of(page.path), **shared)
         if page.entry is None:
             build.emit(page.path, env.get_template(page.template).render(context).encode("utf-8"))
             continue
@@ -431,6 +434,25 @@ def _showable(entries: Iterable[ArchivedEntry], build: _Build) -> Iterator[Archi
             build.failed(entry, err)
             continue
         yield entry
+
+
+def elsewhere(config: Config, primary: str | None = None) -> dict:
+    """What every page tells readers about the other copies of the archive (each with its
+    address and combined feed) and the feeds, as one copy's host serves them (the site's
+    own address first, when `site_url` is set)."""
+    from newsmirror.publish.derived import feed_list
+    from newsmirror.publish.mirrors import raw_address, reader_copies
+
+    copies = reader_copies(config, primary)
+    feeds: list[dict] = []
+    if config.site_url:
+        feeds = [{"name": name, "href": f"{config.site_url}/{path}"}
+                 for name, path in feed_list(config)]
+    elif served := next((c for c in copies if c.feed), None):
+        feeds = [{"name": name, "href": raw_address(served.web, served.kind, config.branch, path)}
+                 for name, path in feed_list(config)]
+    return {"copies": [{"name": c.name, "web": c.web, "feed": c.feed} for c in copies],
+            "feeds": feeds}
 
 
 def _prune_dirs(folder: Path, root: Path) -> None:

@@ -10,6 +10,9 @@ per group and cancels an older pending run when another queues, so a shared grou
 drop readers' requests. Runs for different issues go side by side (a push that finds the
 remote moved on rebases onto it); the two events of one issue queue one after the other."""
 CACHE_KEY = "newsmirror-cache-"
+MIRROR_SECRETS = ("NEWSMIRROR_SSH_KEY", "NEWSMIRROR_MIRROR_GITHUB", "NEWSMIRROR_MIRROR_GITLAB",
+                  "NEWSMIRROR_MIRROR_CODEBERG", "NEWSMIRROR_MIRROR_GITEA")
+"""The secrets the mirror workflow passes to `newsmirror run` (see publish/mirrors.py)."""
 
 _REQUEST_WORKFLOW = """\
 # Archive web pages on request: open an issue labelled "archive" with the addresses in
@@ -40,7 +43,7 @@ jobs:
     steps:
       - uses: actions/checkout@v4
         with:
-          fetch-depth: 0
+          fetch-depth: 1   # one commit; a push that finds the remote moved on rebases onto it
       - uses: actions/setup-python@v5
         with:
           python-version: "{python}"
@@ -67,6 +70,8 @@ jobs:
       # red, and the reply below is posted all the same (always()).
       - name: Archive the pages named in the issue
         id: archive
+        env:  # for [[archive.mirrors]], as in newsmirror.yml
+{secret_env}
         run: >-
           newsmirror archive --config {config} --from-issue "$GITHUB_EVENT_PATH"
           --replies replies.json --recent recent.json --label {label} --comment-out comment.md
@@ -83,6 +88,11 @@ jobs:
 """
 
 
+def _secret_env() -> str:
+    """The `env:` lines that hand the mirrors' secrets to newsmirror."""
+    return "\n".join(f"          {name}: ${{{{ secrets.{name} }}}}" for name in MIRROR_SECRETS)
+
+
 def request_workflow_yaml(*, config: str = "newsmirror.toml", python: str = "3.11",
                           requirements: str = "requirements.txt", label: str = "archive",
                           group: str = REQUEST_CONCURRENCY_GROUP,
@@ -94,7 +104,8 @@ def request_workflow_yaml(*, config: str = "newsmirror.toml", python: str = "3.1
     when every page was archived. `requirements` is the file that installs newsmirror
     (with `constraints`, the pip cache key)."""
     return _REQUEST_WORKFLOW.format(config=config, python=python, requirements=requirements,
-                                    label=label, group=group, constraints=constraints)
+                                    label=label, group=group, constraints=constraints,
+                                    secret_env=_secret_env())
 
 
 def mirror_workflow_yaml(*, config: str = "newsmirror.toml", requirements: str = "requirements.txt",
@@ -107,6 +118,7 @@ def mirror_workflow_yaml(*, config: str = "newsmirror.toml", requirements: str =
     older ones with `gh cache delete`. After the run, `newsmirror sources issues` keeps one
 issue per unhealthy source on the repository."""
     cache_key = CACHE_KEY
+    secret_env = _secret_env()
     return f"""\
 # Runs newsmirror every hour (written by `newsmirror init`). It commits only when
 # something changed and pushes by itself.
@@ -133,9 +145,12 @@ jobs:
     runs-on: ubuntu-latest
     timeout-minutes: 50
     steps:
+      # One commit, not the history: an hour costs the same at any archive size. A run
+      # that finds the remote moved on fetches just the new commits and rebases onto them;
+      # a mirror that lacks older history (new, or far behind) deepens the clone once.
       - uses: actions/checkout@v4
         with:
-          fetch-depth: 0   # full history: a run rebases onto the remote before pushing
+          fetch-depth: 1
 
       - uses: actions/setup-python@v5
         with:
@@ -163,7 +178,13 @@ jobs:
           key: {cache_key}${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}
           restore-keys: {cache_key}
 
+      # Credentials for [[archive.mirrors]] on other hosts (see "Mirrors on other hosts"
+      # in newsmirror's README): a deploy key for SSH addresses, and per kind of host an
+      # address with a token in it, for mirrors that name it in `url_env`. Secrets that
+      # are not set are empty, and only the mirrors that need them fail.
       - name: Mirror
+        env:
+{secret_env}
         run: newsmirror run --config {config} --archive .
 
       - name: Save the local cache

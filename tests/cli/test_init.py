@@ -19,6 +19,7 @@ from newsmirror.cli import app
 from newsmirror.cli.init import CONFIG_FILE, REQUEST_WORKFLOW_FILE, WORKFLOW_FILE, cron_line
 from newsmirror.config import load_config, parse_config
 from newsmirror.publish.git import Repo
+from newsmirror.publish.workflows import MIRROR_SECRETS
 
 
 def invoke(*args: str):
@@ -45,7 +46,8 @@ def test_init_makes_a_repository_with_one_commit_of_the_starter_files(archive: P
     committed = set(git("ls-files", cwd=archive).splitlines())
     wheels = {p for p in committed if p.startswith(".newsmirror/dist/")}
     assert committed - wheels == {CONFIG_FILE, "README.md", WORKFLOW_FILE, REQUEST_WORKFLOW_FILE,
-                                  "requirements.txt", ".newsmirror/constraints.txt", ".gitignore"}
+                                  "requirements.txt", ".newsmirror/constraints.txt", ".gitignore",
+                                  ".github/MIRRORS.md"}
     assert len(wheels) <= 1  # this test environment's newsmirror is editable: one wheel
     assert git("status", "--porcelain", cwd=archive) == ""
     assert git("ls-remote", str(remote), cwd=archive) == "", "init pushes nothing"
@@ -90,7 +92,7 @@ def test_the_workflow_runs_hourly_off_the_hour_one_at_a_time(archive: Path):
     assert flow["permissions"] == {"contents": "write", "actions": "write", "issues": "write"}
     steps = flow["jobs"]["mirror"]["steps"]
     uses = {step["uses"].split("@")[0]: step for step in steps if "uses" in step}
-    assert uses["actions/checkout"]["with"] == {"fetch-depth": 0}
+    assert uses["actions/checkout"]["with"] == {"fetch-depth": 1}  # shallow: see test_workflow_run
     setup = uses["actions/setup-python"]["with"]
     assert setup["python-version"] == f"{sys.version_info.major}.{sys.version_info.minor}"
     assert setup["cache"] == "pip"
@@ -99,6 +101,12 @@ def test_the_workflow_runs_hourly_off_the_hour_one_at_a_time(archive: Path):
     assert "python -m pip install -r requirements.txt" in run[0]
     assert "newsmirror run --config newsmirror.toml --archive ." in run
     assert any("/actions/workflows/newsmirror.yml/enable" in r for r in run)
+    # The mirrors' credentials reach `newsmirror run` (and the request workflow's archive).
+    mirror = next(step for step in steps if step.get("name") == "Mirror")
+    assert mirror["env"] == {name: f"${{{{ secrets.{name} }}}}" for name in MIRROR_SECRETS}
+    request = yaml.safe_load((archive / REQUEST_WORKFLOW_FILE).read_text(encoding="utf-8"))
+    [archiving] = [step for step in request["jobs"]["archive"]["steps"] if step.get("id") == "archive"]
+    assert archiving["env"] == mirror["env"]
     # One cache entry: restore the newest by prefix, save under this run's key, delete the rest.
     restore, save = uses["actions/cache/restore"]["with"], uses["actions/cache/save"]["with"]
     assert restore["path"] == save["path"] == ".newsmirror/cache"
@@ -184,3 +192,21 @@ def test_the_first_run_after_init_commits_and_pushes(archive: Path, remote: Path
     assert git("rev-list", "--count", "HEAD", cwd=archive) == "2"
     assert git("rev-parse", "main", cwd=remote) == git("rev-parse", "HEAD", cwd=archive)
     assert (archive / "feeds" / "voa.xml").is_file()
+
+
+def test_init_documents_each_kind_of_mirror_host_and_its_secret(archive: Path):
+    doc = (archive / ".github" / "MIRRORS.md").read_text(encoding="utf-8")
+    for host in ("**GitHub**", "**GitLab**", "**Codeberg**", "**Gitea / Forgejo**", "**A local path**"):
+        assert host in doc
+    for name in MIRROR_SECRETS:
+        assert f"`{name}`" in doc or name.removeprefix("NEWSMIRROR_MIRROR") in doc
+    assert "Deploy keys" in doc and "write_repository" in doc and "write:repository" in doc
+    assert ".github/MIRRORS.md" in (archive / "README.md").read_text(encoding="utf-8")
+    # The commented example in the configuration, once uncommented, is a valid mirror.
+    text = (archive / CONFIG_FILE).read_text(encoding="utf-8")
+    text = text.replace("# [[archive.mirrors]]", "[[archive.mirrors]]").replace(
+        '# name = "codeberg"', 'name = "codeberg"').replace(
+        '# url = "git@codeberg.org', 'url = "git@codeberg.org')
+    [mirror] = parse_config(tomllib.loads(text), file="newsmirror.toml", base=archive).mirrors
+    assert (mirror.name, mirror.kind, mirror.web) == ("codeberg", "codeberg",
+                                                      "https://codeberg.org/you/news-archive")

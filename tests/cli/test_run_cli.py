@@ -305,3 +305,48 @@ def test_an_archive_that_cannot_be_made_is_one_line_and_exit_3(tmp_path: Path):
     assert done.returncode == 3
     assert "Traceback" not in done.stderr
     assert f"cannot use {tmp_path / 'archive'}" in done.stderr
+
+
+# -- mirrors ------------------------------------------------------------------------------
+def test_a_failing_mirror_is_a_warning_and_exit_0_a_failing_primary_exit_3(tmp_path, httpserver):
+    remote = bare_remote(tmp_path / "remote.git")
+    good, bad = bare_remote(tmp_path / "good.git"), bare_remote(tmp_path / "bad.git")
+    declining_hook(bad, "mirror: read-only")
+    mirrors = "\n".join(f'[[archive.mirrors]]\nname = "{name}"\nurl = {toml_str(str(path))}\n'
+                        "retry_delay = 0" for name, path in (("bad", bad), ("good", good)))
+    write_config(tmp_path, {"a": serve_feed(httpserver, "a")}, remote=remote, extra=mirrors)
+    done = cli("run", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "pushed to origin/main" in done.stdout
+    assert f"pushed to mirror good ({good})" in done.stdout
+    [line] = [x for x in done.stderr.splitlines() if "mirror bad" in x]
+    assert " warning: mirror bad (" in line and "push failed (1 in a row" in line
+    assert "mirror: read-only" in done.stderr
+    assert git("rev-parse", "main", cwd=good) == git("rev-parse", "main", cwd=remote)
+
+    # The primary refuses: exit 3, and the mirror still gets the new commit.
+    declining_hook(remote)
+    httpserver.clear()
+    serve_feed(httpserver, "a", count=3)
+    done = cli("run", cwd=tmp_path)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "policy: pushes are closed today" in done.stderr
+    head = git("rev-parse", "HEAD", cwd=tmp_path / "archive")
+    assert git("rev-parse", "main", cwd=good) == head != git("rev-parse", "main", cwd=remote)
+    assert "mirror bad: skipped, backing off until" in done.stderr
+
+
+def test_check_counts_the_mirrors_and_warns_of_an_unset_secret(tmp_path: Path):
+    remote = bare_remote(tmp_path / "remote.git")
+    mirrors = ('[[archive.mirrors]]\nname = "disk"\nurl = "backup.git"\n'
+               '[[archive.mirrors]]\nname = "gl"\nurl_env = "NEWSMIRROR_TEST_UNSET_SECRET"\n')
+    write_config(tmp_path, {"a": "https://news.test/a.xml"}, remote=remote, extra=mirrors)
+    done = cli("check", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert ", 2 mirrors)" in done.stdout
+    assert "archive.mirrors (gl).url_env: $NEWSMIRROR_TEST_UNSET_SECRET is not set here" in done.stderr
+    write_config(tmp_path, {"a": "https://news.test/a.xml"}, remote=remote,
+                 extra='[[archive.mirrors]]\nname = "x"\nurl = "git@h:a b"\n')
+    done = cli("check", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "newsmirror.toml: archive.mirrors[0] (x).url: 'git@h:a b' contains a space" in done.stderr

@@ -69,7 +69,7 @@ def wheelhouse_for(constraints: Path, folder: Path) -> Path:
 
 
 def run_mirror_job(tmp: Path, remote: Path, run_id: int, wheels: Path, github: FakeGitHub,
-                   *, green: bool = True) -> LocalRunner:
+                   *, green: bool = True, **runner_args) -> LocalRunner:
     workspace = tmp / f"run-{run_id}" / "work"
     workspace.parent.mkdir()
     event = workspace.parent / "event.json"
@@ -83,6 +83,7 @@ def run_mirror_job(tmp: Path, remote: Path, run_id: int, wheels: Path, github: F
         env={"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheels),
              "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
         github_api=github,
+        **runner_args,
     )
     went_green = runner.run_job(workspace_file(runner), "mirror")
     report = "\n".join(f"{r.name}: {r.outcome}\n{r.output[-3000:]}" for r in runner.results)
@@ -121,6 +122,12 @@ def test_the_generated_workflow_installs_runs_and_pushes(tmp_path: Path):
                                                           "bundled_sources = false")
         text += "".join(f'\n[[sources]]\nslug = "{slug}"\nname = "{name}"\nurl = "{demo.base}/{slug}.xml"\n'
                         for slug, name in (("voa", "美国之音"), ("bbc", "BBC 中文")))
+        # A mirror whose address (with a token, on a real host) is a repository secret.
+        text = text.replace("[fetch]", '[[archive.mirrors]]\nname = "gitea"\n'
+                            'url_env = "NEWSMIRROR_MIRROR_GITEA"\nkind = "gitea"\n'
+                            'web = "https://gitea.example.org/me/news"\n\n[fetch]', 1)
+        mirror = bare_remote(tmp_path / "mirror.git")
+        secrets = {"NEWSMIRROR_MIRROR_GITEA": mirror.as_uri()}
         config.write_text(text, encoding="utf-8")
         git(*OPERATOR, "commit", "-qam", "My sources", cwd=archive)
         git("push", "-q", "origin", "main", cwd=archive)
@@ -128,7 +135,7 @@ def test_the_generated_workflow_installs_runs_and_pushes(tmp_path: Path):
 
         wheels = wheelhouse_for(archive / ".newsmirror" / "constraints.txt", tmp_path / "wheels")
         github = FakeGitHub(tmp_path / "github", cache_store=tmp_path / "actions-cache")
-        first = run_mirror_job(tmp_path, remote, 1001, wheels, github)
+        first = run_mirror_job(tmp_path, remote, 1001, wheels, github, secrets=secrets)
 
         after = git("rev-parse", "main", cwd=remote)
         assert after != before
@@ -138,6 +145,11 @@ def test_the_generated_workflow_installs_runs_and_pushes(tmp_path: Path):
         assert any(p.startswith("articles/bbc/") for p in added), added
         assert "lists/voa.md" in added
         assert git("log", "-1", "--format=%an", "main", cwd=remote) == "newsmirror"
+        # The checkout was shallow; the new, empty mirror still got the whole history.
+        assert git("rev-parse", "main", cwd=mirror) == after
+        assert git("rev-list", "--count", "main", cwd=mirror) == git(
+            "rev-list", "--count", "main", cwd=remote)
+        assert "gitea.example.org/me/news" in git("show", "main:README.md", cwd=remote)
 
         # The newsmirror that ran is the committed wheel, installed into the fresh venv.
         python = tmp_path / "toolcache" / "python" / "bin" / "python"
@@ -165,12 +177,31 @@ def test_the_generated_workflow_installs_runs_and_pushes(tmp_path: Path):
 
         # The next hour, on another fresh clone: the cache comes back, the edit is pushed.
         demo.round = 2
-        second = run_mirror_job(tmp_path, remote, 1002, wheels, github)
+        operator = tmp_path / "operator-clone"
+
+        def the_operator_pushes_meanwhile(work: Path) -> None:
+            # After the shallow checkout, before the run: the remote moves on.
+            git("clone", "-q", str(remote), str(operator), cwd=tmp_path)
+            (operator / "NOTES.md").write_text("operator's notes\n", encoding="utf-8")
+            git("add", "NOTES.md", cwd=operator)
+            git(*OPERATOR, "commit", "-qm", "Notes", cwd=operator)
+            git("push", "-q", "origin", "main", cwd=operator)
+            assert git("rev-parse", "--is-shallow-repository", cwd=work) == "true"
+
+        second = run_mirror_job(tmp_path, remote, 1002, wheels, github, secrets=secrets,
+                                before_step={"Mirror": the_operator_pushes_meanwhile})
         restored = next(r for r in second.results if r.name == "Restore the local cache")
         assert restored.output == "restored newsmirror-cache-1001-1"
-        assert git("rev-list", "--count", f"{after}..main", cwd=remote) == "1"
-        edited = git("diff", "--name-only", after, "main", cwd=remote).splitlines()
+        notes = git("rev-parse", "main", cwd=operator)
+        # The run rebased onto the operator's commit and pushed: one linear history.
+        assert git("rev-list", "--count", f"{after}..main", cwd=remote) == "2"
+        assert git("rev-parse", "main~1", cwd=remote) == notes
+        assert git("show", "main:NOTES.md", cwd=remote) == "operator's notes"
+        edited = git("diff", "--name-only", notes, "main", cwd=remote).splitlines()
         assert any(p.startswith("articles/voa/") for p in edited), edited
+        assert git("rev-parse", "main", cwd=mirror) == git("rev-parse", "main", cwd=remote)
+        # An ordinary hour never fetched the history, rebase and mirror push included.
+        assert git("rev-parse", "--is-shallow-repository", cwd=second.workspace) == "true"
         # One cache entry is kept: this run's; the older one was deleted with gh.
         assert [p.name for p in (tmp_path / "actions-cache").iterdir()] == ["newsmirror-cache-1002-1"]
         assert ["cache", "delete", "newsmirror-cache-1001-1", "--repo",

@@ -46,3 +46,21 @@ def test_list_titles_follow_the_line_2_rule():
         shown = only_link(line.removeprefix("1-1 "))
         assert shown is not None and shown.href == f"/articles/voa/1970/01/a-{i:012d}.md", line
         assert shown.text == hostile[i - len(kept)]
+
+
+def test_the_readme_lists_the_other_copies_and_the_feeds():
+    from newsmirror.publish.mirrors import Copy
+
+    copies = [Copy("origin", "https://github.com/me/news", "github",
+                   "https://github.com/me/news/raw/main/feeds/all.xml"),
+              Copy("gitea", "https://git.example.org/me/news", "other", None)]
+    text = render_index("镜像", [ListedSource("voa", "美国之音", 12, 1677695943000)],
+                        copies=copies, feeds=[("全部文章", "feeds/all.xml"),
+                                              ("美国之音", "feeds/voa.xml")]).decode()
+    assert "## 其他副本" in text and "## 订阅" in text
+    assert ("- [origin](https://github.com/me/news) · "
+            "[订阅（Atom）](https://github.com/me/news/raw/main/feeds/all.xml)") in text
+    assert "- [gitea](https://git.example.org/me/news)\n" in text
+    assert "- [全部文章](feeds/all.xml)\n- [美国之音](feeds/voa.xml)" in text
+    plain = render_index("镜像", [ListedSource("voa", "美国之音", 12, 1677695943000)]).decode()
+    assert "其他副本" not in plain and "订阅" not in plain

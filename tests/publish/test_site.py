@@ -370,3 +370,30 @@ def test_images_downloaded_into_the_archive_are_shown_from_the_site(tmp_path: Pa
     assert relpath.count("/") == page.relative_to(out).as_posix().count("/")
     again = build(config, out)
     assert asset not in again.written
+
+
+def test_every_page_lists_the_other_copies_and_the_feeds(sample, tmp_path: Path):
+    config, out, _report = sample
+    with_mirrors = parse_config(
+        {"archive": {"path": "archive", "title": "新闻镜像测试",
+                     "remote": "git@github.com:me/news.git",
+                     "mirrors": [{"name": "codeberg", "url": "git@codeberg.org:me/news.git"},
+                                 {"name": "disk", "url": "/srv/backup/news.git"}]},
+         "sources": [{"slug": "voa", "name": "美国之音", "url": "https://example.com/voa.xml"},
+                     {"slug": "bbc", "name": "BBC 中文", "url": "https://example.com/bbc.xml"}]},
+        file="t.toml", base=tmp_path)
+    report = build(with_mirrors, out, page_size=3)
+    pages = html_files(out)
+    # Adding mirrors changes what every page says: every page is rendered again.
+    assert sorted(report.pages_written) == sorted(p.relative_to(out).as_posix() for p in pages)
+    for page in pages:
+        urls = {value for tag, attr, value in links_of(page).urls if tag == "a"}
+        assert {"https://github.com/me/news", "https://codeberg.org/me/news",
+                "https://codeberg.org/me/news/raw/branch/main/feeds/all.xml",
+                "https://github.com/me/news/raw/main/feeds/all.xml",
+                "https://github.com/me/news/raw/main/feeds/voa.xml",
+                "https://github.com/me/news/raw/main/feeds/bbc.xml"} <= urls, page
+        assert not any("/srv/backup" in u for u in urls)  # a local copy is no reader's
+    # Without any copy with a web address, the pages say nothing of it.
+    build(config, out, page_size=3)
+    assert "其他副本" not in (out / "index.html").read_text(encoding="utf-8")

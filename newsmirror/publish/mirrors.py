@@ -1,0 +1,465 @@
+"""Mirrors: other git repositories (`[[archive.mirrors]]`) that receive every push, so
+that readers keep a copy they can reach when one host suspends the account or is blocked.
+
+Each mirror is pushed on its own, after the primary remote, whatever became of the
+primary: with its own attempts in a run, its own backoff across runs (1, 2, 4 … 24 hours,
+as a failing source) and its own state. One that fails or refuses (a hook, a read-only
+repository, a repository that is gone) costs a warning line naming it, never the run and
+never the other mirrors. It gets everything it missed with its next successful push.
+
+Where the state lives: as the sources' health (see sources/health.py), twice, in one
+format: `.newsmirror/cache/mirrors.json` is written after every push, and the committed
+`.newsmirror/mirrors.json` is a snapshot of it, rewritten by a mirror run only when a
+mirror started or stopped failing or an alert went out (and with any commit). A run
+starts from whichever of the two a later run wrote.
+
+Shallow clones (the workflow checks out one commit): a mirror that is behind by more than
+the clone holds, or empty, cannot be sent the commits it lacks. Only then is the clone
+deepened from the primary remote (`git fetch --unshallow`) and the push tried again, so
+an ordinary hour never fetches the history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import os
+import re
+import tempfile
+import time
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from newsmirror.config import Config, MirrorConfig
+from newsmirror.publish.git import Repo, git_reason
+from newsmirror.sources.health import backoff_ms
+
+MIRRORS_FILE = ".newsmirror/mirrors.json"
+CACHED_MIRRORS_FILE = ".newsmirror/cache/mirrors.json"
+FORMAT_VERSION = 1
+
+SSH_KEY_ENV = "NEWSMIRROR_SSH_KEY"
+"""A private SSH key (a deploy key with write access on each SSH mirror), for pushes to
+mirrors; the workflow passes the secret of this name."""
+URL_SECRETS = {"github": "NEWSMIRROR_MIRROR_GITHUB", "gitlab": "NEWSMIRROR_MIRROR_GITLAB",
+               "codeberg": "NEWSMIRROR_MIRROR_CODEBERG", "gitea": "NEWSMIRROR_MIRROR_GITEA"}
+"""Secrets the workflow passes, one per kind of host, for mirrors whose address holds a
+token (`url_env`)."""
+
+_SHALLOW_SIGNS = ("shallow update not allowed", "(fetch first)", "non-fast-forward")
+
+
+# -- addresses ---------------------------------------------------------------------------
+_SCP = re.compile(r"(?:(?P<user>[^@/:]+)@)?(?P<host>[^/:]+):(?P<path>[^/].*)")
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be a mirror's address, or None when it can."""
+    if not url.strip():
+        return "must not be empty"
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return f"{url!r} contains a space or a control character"
+    if url.startswith("-"):
+        return f"{url!r} starts with '-' (git would take it for an option)"
+    if "://" in url:
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises on a bad port
+        except ValueError as err:
+            return f"{url!r} is not a valid address ({err})"
+        if parts.scheme not in ("https", "http", "ssh", "git", "file"):
+            return f"{url!r}: git cannot push over {parts.scheme}:// (use https, ssh or a path)"
+        if parts.scheme in ("https", "http") and parts.password:
+            return ("the address holds a password or token; put the whole address in a "
+                    "secret and name its environment variable in url_env instead")
+    return None
+
+
+def _host_path(url: str) -> tuple[str, str] | None:
+    """(host, owner/repo) of a remote git address; None for a local path."""
+    if "://" in url:
+        parts = urlsplit(url)
+        if parts.scheme == "file" or not parts.hostname:
+            return None
+        return parts.hostname.lower(), parts.path.strip("/")
+    scp = _SCP.fullmatch(url)
+    if scp and not Path(url).is_absolute():
+        return scp["host"].lower(), scp["path"].strip("/")
+    return None
+
+
+def derive_kind(url: str) -> str:
+    """The kind of host, from the address: github, gitlab, codeberg, local or other
+    (a self-hosted Gitea or GitLab says so with `kind`)."""
+    where = _host_path(url)
+    if where is None:
+        return "local"
+    host = where[0]
+    if host in ("github.com", "ssh.github.com"):
+        return "github"
+    if host == "gitlab.com":
+        return "gitlab"
+    if host == "codeberg.org":
+        return "codeberg"
+    return "other"
+
+
+def derive_web(url: str, kind: str) -> str | None:
+    """The repository's web page on a known kind of host (None: not derivable)."""
+    where = _host_path(url)
+    if where is None or kind not in ("github", "gitlab", "codeberg", "gitea"):
+        return None
+    host, path = where
+    if host == "ssh.github.com":
+        host = "github.com"
+    path = path.removesuffix(".git")
+    return f"https://{host}/{path}" if path else None
+
+
+def redact(url: str) -> str:
+    """An address fit to print: without any user name, password or token in it."""
+    return re.sub(r"(?<=://)[^/@]*@", "", url)
+
+
+def raw_address(web: str, kind: str, branch: str, path: str) -> str | None:
+    """Where a host serves a file of the repository as it is (a feed, for feed readers)."""
+    if kind == "github":
+        return f"{web}/raw/{branch}/{path}"
+    if kind == "gitlab":
+        return f"{web}/-/raw/{branch}/{path}"
+    if kind in ("codeberg", "gitea"):
+        return f"{web}/raw/branch/{branch}/{path}"
+    return None
+
+
+@dataclass(frozen=True)
+class Copy:
+    """One place readers can find the archive."""
+
+    name: str
+    web: str
+    kind: str
+    feed: str | None
+    """The combined Atom feed (feeds/all.xml) as that host serves it."""
+
+
+def reader_copies(config: Config, primary: str | None = None) -> list[Copy]:
+    """Every copy of the archive with a web address: the primary remote (when its address
+    shows one) and each mirror, in the configuration's order. `primary`: the primary's
+    address when the configuration names none (the archive's own remote, as a clone or
+    the workflow's checkout set it up)."""
+    copies: list[Copy] = []
+    address = config.remote or primary
+    if address:
+        kind = derive_kind(address)
+        web = derive_web(address, kind)
+        if web:
+            copies.append(Copy(config.remote_name, web, kind,
+                               raw_address(web, kind, config.branch, "feeds/all.xml")))
+    for mirror in config.mirrors:
+        if mirror.web and all(c.web != mirror.web for c in copies):
+            copies.append(Copy(mirror.name, mirror.web, mirror.kind,
+                               raw_address(mirror.web, mirror.kind, config.branch, "feeds/all.xml")))
+    return copies
+
+
+def remote_address(repo: Repo, name: str) -> str | None:
+    """The address of the archive's remote `name` (None when it has none)."""
+    if not (repo.root / ".git").exists():
+        return None
+    done = repo.git("remote", "get-url", name, check=False)
+    return done.stdout.decode("utf-8", "replace").strip() or None if done.returncode == 0 else None
+
+
+# -- state -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MirrorState:
+    """What we remember about one mirror between runs (times in ms since the epoch, UTC)."""
+
+    failures: int = 0
+    last_error: str | None = None
+    last_attempt_ms: int | None = None
+    last_success_ms: int | None = None
+    next_attempt_ms: int | None = None
+    failing_since_ms: int | None = None
+    pushed: str | None = None
+    """The commit the mirror last accepted."""
+    state: str = "ok"
+    """ok or failing (from the [alerts] after_failures-th failure until a push succeeds)."""
+    alerted: str = "ok"
+    """The last state an alert was delivered for."""
+
+
+STATES = ("ok", "failing")
+
+
+def durable(m: MirrorState) -> tuple[str, str]:
+    """What is worth a commit when it changes (the rest changes every push)."""
+    return m.state, m.alerted
+
+
+def dump_states(states: dict[str, MirrorState], *, written_ms: int) -> bytes:
+    document = {"version": FORMAT_VERSION, "written_ms": written_ms,
+                "mirrors": {name: asdict(states[name]) for name in sorted(states)}}
+    return (json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode()
+
+
+def read_states(path: Path) -> tuple[dict[str, MirrorState], int, list[str]]:
+    """What can be read of a mirrors file: the states, when it was written and one line per
+    problem (a field that does not fit takes its default; nothing raises)."""
+    try:
+        document = json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        return {}, -1, []
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
+        return {}, -1, [f"{path}: cannot be read ({err}); the mirrors' state starts fresh"]
+    if not isinstance(document, dict) or not isinstance(document.get("mirrors"), dict):
+        return {}, -1, [f"{path}: not a mirrors file; the mirrors' state starts fresh"]
+    written = document.get("written_ms")
+    written = written if isinstance(written, int) and not isinstance(written, bool) else 0
+    problems: list[str] = []
+    states = {}
+    kinds = {f.name: f.type for f in fields(MirrorState)}
+    for name, entry in document["mirrors"].items():
+        if not isinstance(entry, dict):
+            problems.append(f"{path}: mirror {name!r} is not an object; it starts fresh")
+            continue
+        values = {}
+        for key, value in entry.items():
+            if key not in kinds:
+                continue
+            if _fits(key, value):
+                values[key] = value
+            else:
+                problems.append(f"{path}: mirror {name!r}: field {key!r} cannot be {value!r}; "
+                                "using its default")
+        states[name] = MirrorState(**values)
+    return states, written, problems
+
+
+def _fits(key: str, value: Any) -> bool:
+    if key in ("last_error", "pushed"):
+        return value is None or isinstance(value, str)
+    if key in ("state", "alerted"):
+        return value in STATES
+    is_int = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return is_int if key == "failures" else value is None or is_int
+
+
+def load_states(root: Path) -> tuple[dict[str, MirrorState], list[str]]:
+    """The state to start from: the cached copy, or the committed one when a later run
+    wrote it (or the cache is missing)."""
+    cached, cached_ms, problems = read_states(root / CACHED_MIRRORS_FILE)
+    committed, committed_ms, more = read_states(root / MIRRORS_FILE)
+    return (committed if committed_ms > cached_ms else cached), problems + more
+
+
+def snapshot_changed(root: Path, names: list[str]) -> list[str]:
+    """Mirrors whose durable state differs from the committed snapshot, "name (state)"."""
+    current, _ = load_states(root)
+    committed, _, _ = read_states(root / MIRRORS_FILE)
+    return [f"mirror {name} ({current[name].state})" for name in names
+            if name in current and durable(current[name]) != durable(committed.get(name, MirrorState()))]
+
+
+def snapshot(root: Path, names: list[str], now_ms: int) -> bytes | None:
+    """The committed snapshot's new bytes (None when no mirror has any state yet)."""
+    current, _ = load_states(root)
+    kept = {name: current[name] for name in names if name in current}
+    return dump_states(kept, written_ms=now_ms) if kept else None
+
+
+# -- pushing -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MirrorOutcome:
+    name: str
+    ok: bool | None
+    """True: it has our HEAD; False: it failed this run; None: not tried (backing off)."""
+    message: str
+
+
+def _when(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+class _SshKey:
+    """The deploy key from $NEWSMIRROR_SSH_KEY in a private file for the pushes of one run."""
+
+    def __init__(self) -> None:
+        self.path: str | None = None
+
+    def env(self) -> dict[str, str]:
+        key = os.environ.get(SSH_KEY_ENV, "").strip()
+        if not key or "GIT_SSH_COMMAND" in os.environ:
+            return {}
+        if self.path is None:
+            fd, self.path = tempfile.mkstemp(prefix="newsmirror-key-")  # mode 0600
+            with os.fdopen(fd, "w") as file:
+                file.write(key.replace("\r\n", "\n") + "\n")
+        return {"GIT_SSH_COMMAND": f"ssh -i '{self.path}' -o IdentitiesOnly=yes "
+                                   "-o StrictHostKeyChecking=accept-new -o BatchMode=yes"}
+
+    def close(self) -> None:
+        if self.path:
+            os.unlink(self.path)
+            self.path = None
+
+
+def _address(mirror: MirrorConfig) -> tuple[str | None, str | None]:
+    """The address to push to and, when there is none, why."""
+    if mirror.url:
+        return mirror.url, None
+    url = os.environ.get(mirror.url_env or "", "").strip()
+    if not url:
+        return None, f"${mirror.url_env} is not set (a secret the workflow must pass)"
+    if url.startswith("-") or any(c.isspace() or ord(c) < 32 for c in url):
+        return None, f"${mirror.url_env} does not hold a git address"
+    return url, None
+
+
+def _scrub(text: str, url: str) -> str:
+    """`text` without the address's user name, password or token anywhere in it."""
+    text = text.replace(url, redact(url))
+    if "://" in url:
+        try:
+            secret = urlsplit(url).password
+        except ValueError:
+            secret = None
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _push_one(repo: Repo, mirror: MirrorConfig, url: str, config: Config, env: dict[str, str],
+              deepened: list[bool]) -> str | None:
+    """Push HEAD to one mirror, with its attempts; None when it took it, else why not."""
+    reason = ""
+    attempt = 0
+    while attempt < mirror.attempts:
+        done = repo.git("push", "-q", url, f"HEAD:refs/heads/{config.branch}",
+                        check=False, timeout=300, env=env)
+        if done.returncode == 0:
+            return None
+        words = done.stderr.decode("utf-8", "replace")
+        reason = git_reason(done)
+        if not deepened[0] and any(sign in words for sign in _SHALLOW_SIGNS) and repo.is_shallow():
+            # The mirror lacks commits older than this clone holds: take the history from
+            # the primary remote once, then try again (not counted as an attempt).
+            deepened[0] = True
+            fetched = repo.git("fetch", "-q", "--unshallow", config.remote_name, config.branch,
+                               check=False, timeout=1800)
+            if fetched.returncode == 0:
+                continue
+            reason += "\n  (this clone is shallow, and deepening it from " \
+                      f"{config.remote_name} failed:\n{git_reason(fetched)})"
+        attempt += 1
+        if attempt < mirror.attempts and mirror.retry_delay:
+            time.sleep(mirror.retry_delay)
+    return _scrub(reason, url)
+
+
+def push_mirrors(repo: Repo, root: Path, config: Config, *,
+                 now_ms: int | None = None) -> tuple[list[MirrorOutcome], list[str]]:
+    """Push HEAD to every mirror that is due and does not have it yet; record each one's
+    state in the cached mirrors file and alert on changes of state. Returns one outcome
+    per mirror and the warnings (an unreadable state file, an alert not delivered)."""
+    now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+    head = repo.head()
+    states, warnings = load_states(root)
+    outcomes: list[MirrorOutcome] = []
+    if head is None or not config.mirrors:
+        return outcomes, warnings
+    key = _SshKey()
+    deepened = [False]
+    after = config.alerts.after_failures
+    try:
+        for mirror in config.mirrors:
+            state = states.get(mirror.name, MirrorState())
+            if state.pushed == head and not state.failures:
+                outcomes.append(MirrorOutcome(mirror.name, True, f"mirror {mirror.name}: up to date"))
+                continue
+            if state.next_attempt_ms is not None and now_ms < state.next_attempt_ms \
+                    and state.next_attempt_ms - now_ms <= backoff_ms(99):
+                outcomes.append(MirrorOutcome(
+                    mirror.name, None, f"mirror {mirror.name}: skipped, backing off until "
+                    f"{_when(state.next_attempt_ms)} after {state.failures} failed push(es): "
+                    f"{(state.last_error or '').strip().splitlines()[0] if state.last_error else ''}"))
+                continue
+            url, missing = _address(mirror)
+            reason = missing if url is None else _push_one(repo, mirror, url, config,
+                                                           key.env() if "://" not in url
+                                                           or url.startswith("ssh://") else {},
+                                                           deepened)
+            where = redact(url) if url else f"${mirror.url_env}"
+            if reason is None:
+                state = replace(state, failures=0, last_error=None, last_attempt_ms=now_ms,
+                                last_success_ms=now_ms, next_attempt_ms=None,
+                                failing_since_ms=None, pushed=head, state="ok")
+                outcomes.append(MirrorOutcome(mirror.name, True,
+                                              f"pushed to mirror {mirror.name} ({where})"))
+            else:
+                failures = state.failures + 1
+                state = replace(state, failures=failures, last_error=reason.strip() or "failed",
+                                last_attempt_ms=now_ms, next_attempt_ms=now_ms + backoff_ms(failures),
+                                failing_since_ms=state.failing_since_ms or now_ms,
+                                state="failing" if failures >= after or state.state == "failing"
+                                else "ok")
+                outcomes.append(MirrorOutcome(
+                    mirror.name, False,
+                    f"mirror {mirror.name} ({where}): push failed ({failures} in a row; next "
+                    f"try after {_when(state.next_attempt_ms or now_ms)}); the other copies "
+                    f"are not affected:\n{reason.rstrip()}"))
+            states[mirror.name] = state
+    finally:
+        key.close()
+    warnings += _alert(config, states, now_ms)
+    from newsmirror.archive.files import write_atomic
+
+    kept = {m.name: states[m.name] for m in config.mirrors if m.name in states}
+    write_atomic(root / CACHED_MIRRORS_FILE, dump_states(kept, written_ms=now_ms))
+    return outcomes, warnings
+
+
+# -- alerts ------------------------------------------------------------------------------
+def alert_payload(mirror: MirrorConfig, m: MirrorState, previous: str, now_ms: int,
+                  archive: str) -> dict[str, Any]:
+    """The JSON body of one mirror alert (the fields of a source's, where they apply)."""
+    where = mirror.web or redact(mirror.url or f"${mirror.url_env}")
+    if m.state == "ok":
+        line = f"mirror {mirror.name} ({where}) takes pushes again (it was {previous})"
+    else:
+        line = (f"mirror {mirror.name} ({where}) is failing: {m.failures} failed pushes in a row"
+                + (f" since {_when(m.failing_since_ms)}" if m.failing_since_ms else "")
+                + (f"; last error: {m.last_error.strip().splitlines()[0]}" if m.last_error else ""))
+    text = f"newsmirror ({archive}): {line}"
+    return {"event": "recovered" if m.state == "ok" else "failing", "mirror": mirror.name,
+            "web": mirror.web, "kind": mirror.kind, "state": m.state, "previous": previous,
+            "consecutive_failures": m.failures, "last_error": m.last_error,
+            "failing_since_ms": m.failing_since_ms, "last_success_ms": m.last_success_ms,
+            "archive": archive, "time_ms": now_ms, "text": text, "content": text}
+
+
+def _alert(config: Config, states: dict[str, MirrorState], now_ms: int) -> list[str]:
+    """POST each mirror's change of state to the [alerts] webhook; remember what was
+    delivered. Returns the warnings."""
+    from newsmirror.sources.alerts import resolve_webhook, send_alerts
+
+    url, _problem = resolve_webhook(config.alerts)
+    if not url:
+        return []  # the sources' alerts already said why, when they could not be sent
+    pending = [(m.name, alert_payload(m, states[m.name], states[m.name].alerted, now_ms,
+                                      config.title))
+               for m in config.mirrors
+               if m.name in states and states[m.name].state != states[m.name].alerted]
+    if not pending:
+        return []
+    # The callers may be inside an event loop already: deliver from a thread of our own.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        delivery = pool.submit(asyncio.run, send_alerts(url, pending, config.fetch)).result()
+    for name in delivery.delivered:
+        states[name] = replace(states[name], alerted=states[name].state)
+    return [f"mirrors: {delivery.problem}"] if delivery.problem else []
