@@ -135,7 +135,8 @@ def run(
 
     First checks the configuration as `newsmirror check` does, and stops (exit 2) before
     touching anything when it is wrong. Prints one line per source (new, updated,
-    unchanged, or why it failed) and a total. Exits 1 when every source failed, 2 on a
+    unchanged, or why it failed) and a total. Exits 1 when every source failed or an item
+    failed with an internal error (the rest is archived, committed and pushed), 2 on a
     configuration or usage error, 3 when the archive is busy or git failed (a failed push
     included), 130 when interrupted.
     """
@@ -150,6 +151,10 @@ def run(
     if failed_push is not None:
         raise failed_push
     if not report.ok:
+        raise typer.Exit(1)
+    if any(failure.bug for _slug, failure in report.failed_items):
+        # The job was done but for these items, and a bug would lose them every hour:
+        # the scheduled job goes red so that someone reads the lines above.
         raise typer.Exit(1)
 
 

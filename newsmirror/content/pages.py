@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from newsmirror.archive.files import write_atomic
 from newsmirror.config import SourceConfig
 from newsmirror.fetch.client import Fetcher, FetchError
+from newsmirror.isolation import BUG, machine_error
 
 if TYPE_CHECKING:
     from newsmirror.content.siterules import SiteRule
@@ -73,7 +74,9 @@ class PageFetcher:
         try:
             return await self._page(source, url)
         except Exception as err:  # noqa: BLE001 - one page must not fail its source
-            self.failures[url] = f"internal error: {type(err).__name__}: {err}"
+            if machine_error(err):  # a full disk or the like: it stops the run, loudly
+                raise
+            self.failures[url] = f"{BUG}: {type(err).__name__}: {err}"
             return None
 
     async def _page(self, source: SourceConfig, url: str) -> str | None:

@@ -54,7 +54,7 @@ def test_every_hostile_item_costs_at_most_itself(tmp_path: Path, hostile: Hostil
 
     for attempt in (1, 2):  # the second run: nothing is lost, the bad items are retried
         result = cli("-v", "run", cwd=tmp_path)
-        assert result.returncode == 0, result.stderr
+        assert result.returncode in (0, 1), result.stderr
         lines = result.stdout.splitlines()
         files = archived(tmp_path / "archive")
         for case in cases:
@@ -74,8 +74,10 @@ def test_every_hostile_item_costs_at_most_itself(tmp_path: Path, hostile: Hostil
         if failed:
             assert re.search(rf", {failed} items? failed \((?:[^)]*)\)", total), total
             assert "internal error" in result.stderr and "Traceback" in result.stderr
+            assert result.returncode == 1  # a bug lost an item: the scheduled job goes red
         else:
             assert "failed (" not in total
+            assert result.returncode == 0
         assert ", 0 sources failed" in total
         if attempt == 1:
             for name in NO_BODY_PAGES:
@@ -97,7 +99,7 @@ def test_at_least_one_case_still_fails_an_item_today(tmp_path: Path, hostile: Ho
     remote = bare_remote(tmp_path / "remote.git")
     write_config(tmp_path, feeds, remote)
     result = cli("run", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # an internal error lost an item
     files = archived(tmp_path / "archive")
     lost = [case for case in cases if case.hostile and case.link not in files]
     assert lost, "every hostile case is archived now: add one that fails inside the pipeline"

@@ -119,7 +119,7 @@ def test_one_failing_page_costs_that_page_only(tmp_path: Path):
     assert report.new == 5 and report.ok
     assert set(report.page_failures) == {missing, broken}
     assert "404" in report.page_failures[missing]
-    assert report.page_failures[broken].startswith("internal error: IsADirectoryError")
+    assert report.page_failures[broken].startswith("internal error (a bug in newsmirror; please report it): IsADirectoryError")
     by_title = {t.split("\n")[1]: t for t in full_texts(mirror)}
     for i in range(5):
         text = next(t for head, t in by_title.items() if f"s报道{i}" in head)
