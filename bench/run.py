@@ -32,14 +32,13 @@ import platform
 import pstats
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -374,7 +373,7 @@ def machine() -> list[tuple[str, str]]:
     return [("machine", platform.machine()), ("nproc", str(os.cpu_count())),
             ("memory", f"{int(mem_kb) / 1024 / 1024:.1f} GiB" if mem_kb.isdigit() else "?"),
             ("CPU", read("/proc/cpuinfo", "model name")), ("Python", platform.python_version()),
-            ("git", git), ("date", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))]
+            ("git", git), ("date", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))]
 
 
 def table(results: list[Result]) -> str:

@@ -52,8 +52,8 @@ def _sentence(rng: random.Random) -> str:
 def _link(rng: random.Random, i: int) -> str:
     host = rng.choice(("www.voachinese.com", "www.rfi.fr", "news.example.cn", "t.cn"))
     query = rng.choice((
-        "", "?id=%d" % i, "?utm_source=rss&utm_medium=feed", "?id=%d&amp;utm_campaign=c&amp;fbclid=Iw%d" % (i, i),
-        "?spm=a2c4g.%d" % i,
+        "", f"?id={i}", "?utm_source=rss&utm_medium=feed", f"?id={i}&amp;utm_campaign=c&amp;fbclid=Iw{i}",
+        f"?spm=a2c4g.{i}",
     ))
     href = rng.choice((f"https://{host}/a/{i}.html{query}", f"/a/{i}.html{query}", f"#note{i}"))
     return f'<a href="{href}" target="_blank">{rng.choice(WORDS)}{rng.choice(WORDS)}</a>'

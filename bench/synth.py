@@ -12,7 +12,7 @@ import hashlib
 import random
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.sax.saxutils import escape
@@ -73,7 +73,7 @@ def feed(source: int, items: range, *, edition: int = 0) -> bytes:
              f"<description>benchmark edition {edition}</description>"]
     for i in reversed(items):
         it = item(source, i)
-        when = datetime.fromtimestamp(it.published_ms / 1000, tz=timezone.utc)
+        when = datetime.fromtimestamp(it.published_ms / 1000, tz=UTC)
         parts.append(
             f"<item><title>{escape(it.title)}</title>"
             f"<link>{it.link}</link><guid>{it.guid}</guid>"

@@ -40,7 +40,7 @@ import warnings
 from functools import lru_cache
 from typing import Any
 
-from dateutil import parser as dateutil_parser  # type: ignore[import-untyped]
+from dateutil import parser as dateutil_parser
 
 __all__ = [
     "CHINA_TIME", "EARLIEST_MS", "LATEST_MS", "api_time", "china_time", "feed_date_ms", "http_date_s",

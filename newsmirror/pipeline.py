@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from newsmirror import __version__, crashpoints
 from newsmirror.archive.article import normalise_title, render_article
@@ -24,7 +25,7 @@ from newsmirror.archive.paths import article_path
 from newsmirror.archive.store import HEALTH_FILE, Store, open_store
 from newsmirror.config import Config, SourceConfig
 from newsmirror.content.images import ImagePolicy
-from newsmirror.content.pages import PagesAhead
+from newsmirror.content.pages import PageFetcher, PagesAhead
 from newsmirror.content.transform import (
     ContentSettings, clean_body, finish_body, transform_body, transform_title,
 )
@@ -92,8 +93,19 @@ class RunReport:
         return not tried or any(o.failed is None for o in tried)
 
 
-class Reporter:
+class Progress(Protocol):
     """What a run tells its caller while it goes (the CLI shows progress with it)."""
+
+    def start(self, total: int) -> None: ...
+    def source_done(self, outcome: SourceOutcome) -> None: ...
+    def note(self, message: str) -> None: ...
+    def working(self, slug: str, what: str) -> None: ...
+    def worked(self, slug: str, what: str) -> None: ...
+    def item_failed(self, slug: str, failure: ItemFailure) -> None: ...
+
+
+class Reporter:
+    """A run's Progress that tells no one (the default)."""
 
     def start(self, total: int) -> None: ...
     def source_done(self, outcome: SourceOutcome) -> None: ...
@@ -156,8 +168,8 @@ class _Run:
     fetcher: Fetcher
     health: dict[str, SourceHealth]
     now_ms: int
-    reporter: Reporter
-    page_fetcher: Callable | None = None
+    reporter: Progress
+    page_fetcher: PageFetcher | None = None
     images: ImageDownloader | None = None
     force: bool = False
     """Attempt every source now, even one backing off."""
@@ -409,12 +421,12 @@ def _commit_message(outcomes: list[SourceOutcome], regenerated: list[str],
     return "\n".join(lines) + f"\n\nnewsmirror {__version__}\n"
 
 
-async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | None = None,
+async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | None = None,
                      now_ms: int | None = None, only: Collection[str] | None = None,
                      force: bool = False) -> RunReport:
     """One run. `only`: the slugs of the sources to run (None: every enabled one);
     `force`: attempt them even while they back off."""
-    reporter = reporter or Reporter()
+    reporter = reporter if reporter is not None else Reporter()
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
     remote = (config.remote_name, config.remote) if config.remote else None
     with open_store(config.archive, branch=config.branch, remote=remote, folders=config.folders) as store:
@@ -443,11 +455,9 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
         reporter.start(len(sources))
         store.catalog.begin()
         async with Fetcher(config.fetch) as fetcher:
-            from newsmirror.content.pages import PageFetcher
-
-            run = _Run(config, store, fetcher, health, now_ms, reporter,
-                       PageFetcher(fetcher, store.cache / "pages", config.site_rules),
-                       ImageDownloader(fetcher, store.root, store.catalog.db), force=force)
+            pages = PageFetcher(fetcher, store.cache / "pages", config.site_rules)
+            images = ImageDownloader(fetcher, store.root, store.catalog.db)
+            run = _Run(config, store, fetcher, health, now_ms, reporter, pages, images, force=force)
 
             async def one(source: SourceConfig) -> SourceOutcome:
                 outcome = await run.source(source)
@@ -455,8 +465,8 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Reporter | 
                 return outcome
 
             report.outcomes = list(await asyncio.gather(*(one(s) for s in sources)))
-            report.page_failures = dict(run.page_fetcher.failures)
-            report.image_failures = dict(run.images.failures)
+            report.page_failures = dict(pages.failures)
+            report.image_failures = dict(images.failures)
         _update_health(config, store, health, report.outcomes, now_ms)
         await _alert(config, health, now_ms, report)
         report.health = dict(health)
@@ -508,13 +518,13 @@ def _update_health(config: Config, store: Store, health: dict[str, SourceHealth]
             health[slug] = replace(state, articles=stats[slug].articles)
     new = {o.slug for o in outcomes if o.new}
     for source in config.sources:
-        state = health.get(source.slug)
-        if state is None or not source.enabled:
+        known = health.get(source.slug)
+        if known is None or not source.enabled:
             continue
         if source.slug in new:
             times = [e.published_ms for e in store.catalog.latest(source.slug, RECENT_ARTICLES)]
-            state = after_new_articles(state, now_ms, times)
-        health[source.slug] = replace(state, state=alert_state(state, now_ms,
+            known = after_new_articles(known, now_ms, times)
+        health[source.slug] = replace(known, state=alert_state(known, now_ms,
                                                                config.alerts.after_failures))
 
 

@@ -33,7 +33,7 @@ def _content_hash(item: FeedItem) -> str:
     # item known by this hash keeps its identity now that titles come exactly as the feed
     # gives them, and two spellings of one title are one item.
     title = " ".join(html.unescape(item.title).split())
-    text = f"{title}\n{item.content_html}".encode("utf-8")
+    text = f"{title}\n{item.content_html}".encode()
     return hashlib.sha256(text).hexdigest()[:32]
 
 
@@ -72,4 +72,4 @@ def assign_keys(items: list[FeedItem] | tuple[FeedItem, ...]) -> list[str | None
 
 def key_hash(slug: str, key: str) -> str:
     """The short hash that names an article in its file name and the catalog."""
-    return hashlib.sha256(f"{slug}\n{key}".encode("utf-8")).hexdigest()[:KEY_HASH_LENGTH]
+    return hashlib.sha256(f"{slug}\n{key}".encode()).hexdigest()[:KEY_HASH_LENGTH]

@@ -7,7 +7,7 @@ import asyncio
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 from typing import Optional
 from urllib.parse import quote
@@ -348,7 +348,7 @@ def archive(
     if event is not None:
         settings = loaded.requests
         screening = screen_issue(event, settings, label=label, replies=replies, recent=recent,
-                                 now=datetime.now(timezone.utc))
+                                 now=datetime.now(UTC))
         if screening.verdict == "skip":
             out.info(f"nothing to do: {screening.reason}")
             if comment_out is not None:

@@ -8,7 +8,7 @@ keep their exact bytes.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 import opencc
 
@@ -35,7 +35,7 @@ def check_config(config: str) -> str:
     return name
 
 
-@lru_cache(maxsize=None)
+@cache
 def _converter(name: str) -> opencc.OpenCC:
     return opencc.OpenCC(f"{name}.json")
 

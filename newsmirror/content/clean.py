@@ -9,6 +9,8 @@ and tracking pixels.
 
 from __future__ import annotations
 
+from typing import Any
+
 import functools
 import re
 from collections.abc import Iterable
@@ -346,7 +348,7 @@ def _maybe_pixel_host(url: str) -> bool:
     return False
 
 
-_NH3_OPTIONS = dict(
+_NH3_OPTIONS: dict[str, Any] = dict(
     tags=set(_TAGS),
     clean_content_tags=set(_DROP_WITH_CONTENT),
     attributes={"*": set(_GENERIC_ATTRS), **{tag: set(names) for tag, names in _ATTRS.items()}},
@@ -449,4 +451,4 @@ _DIMENSION = re.compile(r"\s*(\d+(?:\.\d*)?)\s*(px)?\s*$")
 
 def _at_most_one(value: str | None) -> bool:
     match = _DIMENSION.match(value or "")
-    return bool(match) and float(match.group(1)) <= 1
+    return match is not None and float(match.group(1)) <= 1

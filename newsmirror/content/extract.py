@@ -304,7 +304,7 @@ def _choose(traf: str | None, read: str | None) -> tuple[str, str] | None:
         read_text, traf_text = html_text(read), html_text(traf)
         if len(read_text) >= MIN_CONTAINED_CHARS and _containment(read_text, traf_text) >= 0.8:
             return "readability", read
-    best, best_key = None, (0, 0.0)
+    best, best_key = None, (0.0, 0.0)
     for method, body in (("trafilatura", traf), ("readability", read)):
         if not body:
             continue
@@ -578,8 +578,8 @@ def _ld_author(items: Iterable[dict]) -> str | None:
     for item in items:
         value = item.get("author")
         values = value if isinstance(value, list) else [value]
-        names = [v.get("name") if isinstance(v, dict) else v for v in values]
-        names = [n.strip() for n in names if isinstance(n, str) and n.strip()]
+        found = [v.get("name") if isinstance(v, dict) else v for v in values]
+        names = [n.strip() for n in found if isinstance(n, str) and n.strip()]
         if names:
             return ", ".join(names)
     return None

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from html.entities import html5 as _HTML5_ENTITIES
-from typing import Iterator
+from collections.abc import Iterator
 
 RAW_TEXT_ELEMENTS = frozenset({"script", "style", "xmp", "iframe", "noembed", "noframes"})
 """Elements whose content the HTML tokeniser reads as text up to the matching end tag."""

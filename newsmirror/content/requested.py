@@ -59,8 +59,8 @@ def _first_text(doc: lxml.html.HtmlElement, *selectors: str) -> str | None:
 def _names(value: object) -> str | None:
     """A JSON-LD author (string, object with name, or a list of them) as text."""
     values = value if isinstance(value, list) else [value]
-    names = [v.get("name") if isinstance(v, dict) else v for v in values]
-    names = [n.strip() for n in names if isinstance(n, str) and n.strip()]
+    found = [v.get("name") if isinstance(v, dict) else v for v in values]
+    names = [n.strip() for n in found if isinstance(n, str) and n.strip()]
     return ", ".join(names) or None
 
 
@@ -245,7 +245,8 @@ def extract_requested(html: str, url: str, *, selector: str | None = None,
 def removal_notice(html: str, url: str) -> str | None:
     """The words of a page that says its article was deleted while answering 200 (WeChat),
     or None."""
-    if reader_for(url) is None or reader_for(url)[0] != "wechat":
+    reader = reader_for(url)
+    if reader is None or reader[0] != "wechat":
         return None
     try:
         extract_requested(html, url)

@@ -74,7 +74,7 @@ class DemoServer:
 
         return Handler
 
-    def __enter__(self) -> "DemoServer":
+    def __enter__(self) -> DemoServer:
         self._thread.start()
         return self
 

@@ -88,7 +88,7 @@ def parse_feed(body: bytes, *, content_type: str | None = None, url: str | None 
 
     root = first_element_name(head)
     if root is None:
-        rest = _collapse(head[_PROLOG.match(head).end() :][:80])
+        rest = _collapse(head[_prolog_end(head) :][:80])
         if not rest:
             raise NotAFeedError("an empty document (no root element), not a feed")
         raise NotAFeedError(f"not a feed: plain text ({rest!r})")
@@ -229,8 +229,14 @@ def _no_surrogate(match: re.Match[bytes]) -> bytes:
 
 def first_element_name(head: str) -> str | None:
     """Name of the first element after the prolog (declarations, comments, doctype)."""
-    match = _FIRST_TAG.match(head, _PROLOG.match(head).end())
+    match = _FIRST_TAG.match(head, _prolog_end(head))
     return match.group(1) if match else None
+
+
+def _prolog_end(head: str) -> int:
+    """Where the prolog (declarations, comments, doctype) ends; it may be empty."""
+    match = _PROLOG.match(head)
+    return match.end() if match else 0
 
 
 def xml_problem(data: bytes) -> str | None:
@@ -415,7 +421,9 @@ def _describe(exc: BaseException | None) -> str | None:
     if exc is None:
         return None
     get_message: Callable[[], str] | None = getattr(exc, "getMessage", None)
-    if get_message is not None and hasattr(exc, "getLineNumber"):
-        return f"malformed XML: {get_message()} (line {exc.getLineNumber()}, column {exc.getColumnNumber()})"
+    get_line: Callable[[], int] | None = getattr(exc, "getLineNumber", None)
+    get_column: Callable[[], int] | None = getattr(exc, "getColumnNumber", None)
+    if get_message is not None and get_line is not None and get_column is not None:
+        return f"malformed XML: {get_message()} (line {get_line()}, column {get_column()})"
     return _collapse(f"{type(exc).__name__}: {exc}")[:200]
 

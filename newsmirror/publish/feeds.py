@@ -132,7 +132,6 @@ def _entry(entry: ArchivedEntry, source_name: str, content: str | None) -> FeedE
 
 
 def _sanitised_body(entry: ArchivedEntry, data: bytes | None) -> str | None:
-    from newsmirror.content.clean import sanitize_html
 
     if data is None:
         return None

@@ -208,7 +208,7 @@ def plan_pages(site_title: str, sources: list[Source], *, page_size: int, home_s
             "source": source.name,
             "count": len(source.entries),
             "items": [_item(e, landing, names) for e in newest_first(source.entries)[:page_size]],
-            "pages": [{**p, "href": relative(landing, p["href"])} for p in reversed(numbered)],
+            "pages": [{**p, "href": relative(landing, str(p["href"]))} for p in reversed(numbered)],
             "number": None,
         }))
         for n, chunk in enumerate(chunks, 1):
@@ -465,7 +465,7 @@ def _prune_dirs(folder: Path, root: Path) -> None:
 
 
 # -- the search index --------------------------------------------------------------------
-def _index_version() -> list[int]:
+def _index_version() -> list[int | str]:
     return [ix.TOKENIZER_VERSION, ix.SHARDS, ix.SEGMENT_SIZE, ix.DOC_CHUNK, ix.fold_digest()]
 
 

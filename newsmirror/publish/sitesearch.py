@@ -252,7 +252,7 @@ def docs_path(chunk: int) -> str:
 
 def script_file(key: str, data: object) -> bytes:
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    return f"{CALLBACK}({json.dumps(key)},{payload});\n".encode("utf-8")
+    return f"{CALLBACK}({json.dumps(key)},{payload});\n".encode()
 
 
 def read_script_file(data: bytes) -> object:

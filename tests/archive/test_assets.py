@@ -7,7 +7,6 @@ import base64
 import hashlib
 import struct
 import zlib
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest

@@ -102,7 +102,7 @@ class Browser:
         return reply.get("result", {})
 
     def new_page(self, width: int = 1280, height: int = 900, *, mobile: bool = False,
-                 scale: float = 1) -> "Page":
+                 scale: float = 1) -> Page:
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         page = Page(self, session)
@@ -125,7 +125,7 @@ class Browser:
         os.close(self._commands)
         self._log.close()
 
-    def __enter__(self) -> "Browser":
+    def __enter__(self) -> Browser:
         return self
 
     def __exit__(self, *exc) -> None:

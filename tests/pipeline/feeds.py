@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from email.utils import format_datetime
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from xml.sax.saxutils import escape
 
 
@@ -27,7 +27,7 @@ def rss(items: list[Item], *, title: str = "测试源") -> bytes:
         if item.guid:
             parts.append(f"<guid>{escape(item.guid)}</guid>")
         if item.date_ms is not None:
-            when = datetime.fromtimestamp(item.date_ms / 1000, tz=timezone.utc)
+            when = datetime.fromtimestamp(item.date_ms / 1000, tz=UTC)
             parts.append(f"<pubDate>{format_datetime(when, usegmt=True)}</pubDate>")
         parts.append(f"<content:encoded><![CDATA[{item.body}]]></content:encoded>")
         parts.append("</item>")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from email.utils import format_datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,7 +20,7 @@ from newsmirror.publish.feeds import (
     FEED_SIZE, FeedEntry, FeedInfo, entry_id, render_atom, write_feeds,
 )
 
-START = datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc)
+START = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 ITEMS = 60
 
 
@@ -30,7 +30,7 @@ def big_rss(count: int = ITEMS) -> bytes:
     items = []
     for i in range(count):
         when = format_datetime(START - timedelta(hours=i))
-        body = "<p>正文 %d</p>" % i
+        body = f"<p>正文 {i}</p>"
         if i == 3:
             body += '<p><a href="/more.html">更多</a><script>alert(1)</script></p>'
         items.append(

@@ -28,7 +28,7 @@ READER_EXPORT = """<?xml version="1.0" encoding="UTF-8"?>
     <outline type="rss" text="法广" xmlUrl="https://www.rfi.fr/cn/中国/rss"/>
   </body>
 </opml>
-""".encode("utf-8")
+""".encode()
 
 
 def test_parse_flattens_folders_and_derives_unique_slugs():
