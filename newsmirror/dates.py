@@ -22,6 +22,8 @@ The rules, applied here and nowhere else:
   date without a zone ("2023-05-01 12:34", "2023年5月1日") is China time
   (:data:`CHINA_TIME`): that is what the Chinese outlets and platforms whose pages are
   archived print, for readers in China. The time after a space is kept.
+- **GMT+8.** "GMT+8", "UTC-5", "GMT+0800 (China Standard Time)" mean what their writers
+  mean, the offset east of UTC (GMT+8 is China time), not POSIX TZ's reverse.
 - **Output.** Epoch milliseconds, UTC. Feed dates are whole seconds (what both feed
   parsers give); page dates keep the milliseconds they state.
 
@@ -98,6 +100,12 @@ _PAGE_DATE = re.compile(
     r"(?:[T\s]*(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?(?:\.(\d+))?)?\s*(Z|[+-]\d{2}:?\d{2})?",
     re.IGNORECASE)
 _EPOCH_DIGITS = re.compile(r"\d{9,13}")
+# "GMT+8", "UTC-5", "GMT+0800", "GMT+08:00" as people and JavaScript's Date write
+# them: the offset east of Greenwich that the name is followed by (GMT+8 is China
+# time), not the POSIX TZ reading (UTC-8) dateutil gives. A trailing comment after a
+# numeric zone, "(China Standard Time)", "(中国标准时间)", "(CST)", only names it.
+_GMT_OFFSET = re.compile(r"(?<![A-Za-z])(?:GMT|UTC) ?([+-])(\d{1,2})(?::?(\d{2}))?(?!\d)", re.IGNORECASE)
+_ZONE_COMMENT = re.compile(r"(?:(?<=[+-]\d{4})|(?<=[+-]\d\d:\d\d)) ?\([^()]*\)\Z")
 
 # Two defaults that differ in every date field: a field a string leaves out comes out
 # differently under each, so dateutil's reading is kept only when both agree.
@@ -219,6 +227,12 @@ def _moment_of(text: str) -> dt.datetime | None:
         if text.upper().endswith(" " + name):
             text = text[: -len(name)] + offset
             break
+    if zone := _GMT_OFFSET.search(text):
+        sign, hours, minutes = zone.group(1), int(zone.group(2)), int(zone.group(3) or 0)
+        if hours > 23 or minutes > 59:
+            return None  # no such zone: a typo, like a date out of range
+        text = f"{text[:zone.start()]}{sign}{hours:02d}{minutes:02d}{text[zone.end():]}"
+    text = _ZONE_COMMENT.sub("", text)
     if _RFC822.match(text):
         # In RFC 822 form: read as such or not at all. dateutil would take the
         # impossible "01 Jan 0000" for 2000-01-01.

@@ -52,7 +52,25 @@ FEED_SPELLINGS = [
     "2023-03-01 18:39:03",  # no zone in a feed: UTC, as every feed parser reads it
     "  2023-03-01T18:39:03Z\n",
     "Wed Mar  1 18:39:03 UTC 2023",
+    *[  # GMT+8 is UTC+8, as people and JavaScript write it, not the POSIX TZ UTC-8
+        "Thu, 02 Mar 2023 02:39:03 GMT+8",
+        "Thu, 02 Mar 2023 02:39:03 UTC+8",
+        "Thu, 02 Mar 2023 02:39:03 GMT+0800",
+        "Thu, 02 Mar 2023 02:39:03 GMT+08:00",
+        "Wed, 01 Mar 2023 13:39:03 UTC-5",
+        "Wed, 01 Mar 2023 13:39:03 GMT-05:00",
+        "Thu, 02 Mar 2023 00:09:03 GMT+5:30",
+        "Wed, 01 Mar 2023 18:39:03 GMT+0",
+        "Thu Mar 02 2023 02:39:03 GMT+0800 (China Standard Time)",  # JavaScript's Date
+        "Thu Mar 02 2023 02:39:03 GMT+0800 (中国标准时间)",
+        "Thu, 02 Mar 2023 02:39:03 +0800 (CST)",  # RFC 2822's comment only names the zone
+        "2023-03-02 02:39:03 GMT+8",
+        "2023-03-02T02:39:03 UTC+08:00",
+        "2023-03-02T02:39:03UTC+8",
+    ],
 ]
+GMT_SPELLINGS = [text for text in FEED_SPELLINGS if "GMT+" in text or "GMT-" in text
+                 or "UTC+" in text or "UTC-" in text or "(" in text]
 
 
 @pytest.mark.parametrize("text", FEED_SPELLINGS)
@@ -130,6 +148,16 @@ def test_the_range_bounds() -> None:
 ])
 def test_page_dates(value, expected) -> None:
     assert page_date_ms(value) == expected
+
+
+@pytest.mark.parametrize("text", GMT_SPELLINGS)
+def test_page_dates_read_gmt_plus_8_as_china_time(text: str) -> None:
+    assert page_date_ms(text) == MS
+
+
+@pytest.mark.parametrize("text", ["Wed, 01 Mar 2023 18:39:03 GMT+25", "2023-03-01 18:39:03 UTC+08:75"])
+def test_no_such_gmt_offset_is_no_date(text: str) -> None:
+    assert feed_date_ms(text) is None
 
 
 def test_http_dates() -> None:

@@ -90,3 +90,38 @@ def test_a_requested_page_dated_9999_is_archived_with_its_fetch_time(mirror, htt
     assert outcome.ok, outcome
     assert outcome.path.startswith(f"requests/{china_time(T0):%Y/%m}/")
     assert parse_article((Path(config.archive) / outcome.path).read_bytes()).published_ms == T0
+
+
+# Chinese feeds write China time as "GMT+8" (and JavaScript's Date as "GMT+0800 (…)"):
+# UTC+8, as meant, not the POSIX TZ reading UTC-8 that would put line 1 16 hours late.
+GMT_PLUS_8 = [
+    ("北京时间", "<pubDate>Wed, 01 Mar 2023 18:39:03 GMT+8</pubDate>", "g-1"),
+    ("协调世界时", "<pubDate>Wed, 01 Mar 2023 18:39:03 UTC+08:00</pubDate>", "g-2"),
+    ("脚本日期", "<pubDate>Wed Mar 01 2023 18:39:03 GMT+0800 (China Standard Time)</pubDate>", "g-3"),
+    ("页面格式", "<dc:date>2023-03-01 18:39:03 GMT+8</dc:date>", "g-4"),
+    ("西五区", "<pubDate>Wed, 01 Mar 2023 05:39:03 UTC-5</pubDate>", "g-5"),
+]
+GMT_PLUS_8_MS = 1677667143000  # 2023-03-01T10:39:03Z
+
+
+def gmt_feed(*, malformed: bool) -> bytes:
+    items = "".join(f"<item><title>{title}</title><link>https://news.test/{guid}</link>"
+                    f"<guid isPermaLink='false'>{guid}</guid>{date}"
+                    f"<description>&lt;p&gt;{title}&lt;/p&gt;</description></item>"
+                    for title, date, guid in GMT_PLUS_8)
+    junk = "&nbsp;" if malformed else ""
+    return ("<?xml version='1.0' encoding='utf-8'?><rss version='2.0' "
+            "xmlns:dc='http://purl.org/dc/elements/1.1/'><channel><title>测试</title>"
+            f"<link>https://news.test/</link>{junk}{items}</channel></rss>").encode()
+
+
+def test_gmt_plus_8_is_china_time_on_line_1(mirror, httpserver: HTTPServer):
+    for path, malformed in (("/fast.xml", False), ("/thorough.xml", True)):
+        httpserver.expect_request(path).respond_with_data(gmt_feed(malformed=malformed),
+                                                          content_type="application/rss+xml")
+    sources = [{"slug": "fast", "name": "F", "url": httpserver.url_for("/fast.xml"), "full_text": "feed"},
+               {"slug": "thorough", "name": "T", "url": httpserver.url_for("/thorough.xml"), "full_text": "feed"}]
+    report = mirror.run(sources, now_ms=T0)
+    assert [(o.failed, o.new) for o in report.outcomes] == [(None, 5), (None, 5)], report.outcomes
+    assert stamps(mirror) == {(slug, title): (GMT_PLUS_8_MS, "2023/03")
+                              for slug in ("fast", "thorough") for title, _, _ in GMT_PLUS_8}
