@@ -271,10 +271,85 @@ def _parse_json(text: str, url: str | None, encoding: str) -> ParsedFeed:
     version = document.get("version") if isinstance(document, dict) else None
     if not (isinstance(version, str) and "jsonfeed.org" in version):
         raise NotAFeedError("JSON that is not a JSON Feed")
+    items = document.get("items")
+    if not isinstance(items, list):
+        return _fast_json(document, url, encoding)
+    # One item that cannot be read costs that item: an item that is no JSON object is
+    # named by its place in the feed, and when the feed as a whole cannot be read, each
+    # of its objects is read alone.
+    failed = [ItemFailure(_json_item_place(number), "parse", f"not a JSON object ({_json_type(item)})")
+              for number, item in enumerate(items, 1) if not isinstance(item, dict)]
+    objects = [item for item in items if isinstance(item, dict)]
     try:
-        return fast_parse(text.encode("utf-8"), url=url, encoding=encoding)
+        feed = fast_parse(_json_bytes({**document, "items": objects}), url=url, encoding=encoding)
+    except Exception:  # noqa: BLE001 - some item of it is at fault: read one at a time
+        feed = _fast_json({**document, "items": []}, url, encoding)  # raises when the feed is at fault
+        read: list[FeedItem] = []
+        base = _base(url, feed.link)
+        for item in objects:
+            try:
+                read.extend(fast_parse(_json_bytes({**document, "items": [item]}), url=url,
+                                       encoding=encoding).items)
+            except Exception as exc:  # noqa: BLE001 - any failure here is the item's or a bug
+                failed.append(_json_item_failure(item, base, exc))
+        feed = replace(feed, items=tuple(read))
+    return replace(feed, failed_items=feed.failed_items + tuple(failed)) if failed else feed
+
+
+def _fast_json(document: dict[str, Any], url: str | None, encoding: str) -> ParsedFeed:
+    try:
+        return fast_parse(_json_bytes(document), url=url, encoding=encoding)
     except Exception as exc:  # noqa: BLE001
         raise FeedParseError(f"a JSON Feed that could not be read: {exc}") from None
+
+
+def _json_bytes(document: dict[str, Any]) -> bytes:
+    # ensure_ascii: a lone surrogate in the feed stays an escape, for the item to fail on later
+    return json.dumps(document).encode("ascii")
+
+
+def _json_item_place(number: int) -> str:
+    return f"item {number} of the JSON Feed"
+
+
+# The JSON Feed 1.1 item fields that must be strings (an id may also be a number), an object,
+# or a list of objects or strings.
+_JSON_TEXT_FIELDS = ("id", "url", "external_url", "title", "content_html", "content_text", "summary",
+                     "image", "banner_image", "date_published", "date_modified", "language")
+_JSON_LIST_FIELDS = {"authors": dict, "attachments": dict, "tags": str}
+
+
+def _json_item_failure(item: dict[str, Any], base: str | None, exc: Exception) -> ItemFailure:
+    """What to record for a JSON Feed item that fastfeedparser could not read: the item's
+    fault when one of its fields has the wrong type, else a bug."""
+    link, title = item.get("url"), item.get("title")
+    name = item_name(_absolute(base, link), title if isinstance(title, str) else None)
+    for field in _JSON_TEXT_FIELDS:
+        value = item.get(field)
+        if value is not None and not isinstance(value, str) and not (
+                field == "id" and isinstance(value, (int, float)) and not isinstance(value, bool)):
+            return ItemFailure(name, "parse", f"{field} is {_json_type(value)}, not a string")
+    author = item.get("author")
+    if author is not None and not isinstance(author, dict):
+        return ItemFailure(name, "parse", f"author is {_json_type(author)}, not an object")
+    for field, kind in _JSON_LIST_FIELDS.items():
+        value = item.get(field)
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, kind) for v in value)):
+            what = "objects" if kind is dict else "strings"
+            return ItemFailure(name, "parse", f"{field} is {_json_type(value)}, not a list of {what}")
+    return item_failure(name, "parse", exc)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "an object"
 
 
 # --- mapping parser results to FeedItem ------------------------------------------------

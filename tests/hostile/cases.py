@@ -23,7 +23,13 @@ NO_BODY_PAGES = {
 class Case:
     title: str
     link: str
+    """The item's link; for an item without one, how the run names it."""
     hostile: bool
+
+
+# JSON Feed items that are no JSON object: named by their place, and why they fail.
+NOT_OBJECT_ITEMS = {"item 2 of the JSON Feed": "not a JSON object (null)",
+                    "item 4 of the JSON Feed": "not a JSON object (a string)"}
 
 
 def _rss(items: list[str]) -> bytes:
@@ -40,7 +46,7 @@ def _item(title: str, link: str, body: str, date: str = "Mon, 01 Dec 2025 08:00:
 
 
 def serve_hostile_feeds(server: HostileServer) -> tuple[dict[str, str], list[Case]]:
-    """Three sources full of hostile items; returns (slug -> feed URL, every item)."""
+    """Four sources full of hostile items; returns (slug -> feed URL, every item)."""
     cases: list[Case] = []
 
     def case(title: str, path: str, hostile: bool) -> str:
@@ -78,7 +84,26 @@ def serve_hostile_feeds(server: HostileServer) -> tuple[dict[str, str], list[Cas
     feeds["json"] = server.serve("/feed.json", json.dumps(document).encode("ascii"),
                                  "application/feed+json")
 
-    # 3. Malformed RSS (the thorough parser): a character reference to a surrogate, on
+    # 3. A JSON Feed with items fastfeedparser cannot read: no object at all (null, a
+    #    string), a date that is a number. The feed as a whole cannot be read.
+    numeric_date = {"id": case("数字日期", "/json-items/numeric-date", True), "title": "数字日期",
+                    "content_html": GOOD_BODY, "date_published": 1764576000}
+    bad_items: list[object] = [
+        {"id": case("好新闻七", "/json-items/good-7", False), "title": "好新闻七", "content_html": GOOD_BODY},
+        None, numeric_date, "不是对象",
+        {"id": case("好新闻八", "/json-items/good-8", False), "title": "好新闻八", "content_html": GOOD_BODY},
+    ]
+    cases.extend(Case(name, name, True) for name in NOT_OBJECT_ITEMS)
+    for item in bad_items:
+        if isinstance(item, dict):
+            item["url"] = item["id"]
+            item.setdefault("date_published", "2025-12-01T08:00:00Z")
+    document = {"version": "https://jsonfeed.org/version/1.1", "title": "JSON 坏条目",
+                "items": bad_items}
+    feeds["jsonitems"] = server.serve("/items.json", json.dumps(document).encode("ascii"),
+                                      "application/feed+json")
+
+    # 4. Malformed RSS (the thorough parser): a character reference to a surrogate, on
     #    which feedparser itself raises.
     broken_items = [
         _item("好新闻五", case("好新闻五", "/broken/good-5", False), GOOD_BODY),

@@ -12,7 +12,7 @@ import pytest
 
 from newsmirror.archive.article import parse_article
 from tests.helpers import bare_remote
-from tests.hostile.cases import NO_BODY_PAGES, serve_hostile_feeds
+from tests.hostile.cases import NO_BODY_PAGES, NOT_OBJECT_ITEMS, serve_hostile_feeds
 from tests.hostile.server import HostileServer
 
 
@@ -66,6 +66,12 @@ def test_every_hostile_item_costs_at_most_itself(tmp_path: Path, hostile: Hostil
                         or case.title.rstrip("\ufffd") in line]
             assert case.link in files or any("not archived (" in line for line in reported), \
                 (attempt, case, result.stderr)
+        # A JSON Feed item that is no object, or whose date is a number, is the item's
+        # fault: named with the reason, not as a bug, and the good items beside it are kept.
+        for name, reason in NOT_OBJECT_ITEMS.items():
+            assert f"jsonitems: {name}: not archived (parse): {reason}" in result.stderr, result.stderr
+        assert (f"jsonitems: {hostile.url('/json-items/numeric-date')}: not archived (parse): "
+                "date_published is a number, not a string") in result.stderr, result.stderr
         for slug in feeds:  # no source is lost to one of its items
             line = next(line for line in lines if line.startswith(f"{slug}: "))
             assert "FAILED" not in line, result.stdout

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from newsmirror.models import FeedItem, ParsedFeed
+from newsmirror.models import FeedItem, ItemFailure, ParsedFeed
 from tests.parse.agreement import feed_differences
 from newsmirror.parse.feed import FeedParseError, NotAFeedError, fast_parse, parse_feed, thorough_parse
 
@@ -344,6 +344,66 @@ def test_json_feed_dates_are_read_and_checked_too():
     ]
     doc = json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": items}).encode()
     assert [item.published_ms for item in parse_feed(doc).items] == [None, None, MS]
+
+
+def _json_feed(items: list, **feed: object) -> bytes:
+    return json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "J", **feed,
+                       "items": items}).encode()
+
+
+def _json_item(number: int, **fields: object) -> dict:
+    return {"id": str(number), "url": f"/p/{number}", "title": f"t{number}",
+            "content_html": f"<p>{number}</p>", "date_published": "2023-03-01T18:39:03Z", **fields}
+
+
+@pytest.mark.parametrize(("bad", "kind"), [
+    (None, "null"), ("x", "a string"), (5, "a number"), ([1], "a list"), (True, "true or false"),
+])
+def test_a_json_feed_item_that_is_no_object_costs_only_itself(bad, kind):
+    feed = parse_feed(_json_feed([_json_item(1), bad, _json_item(3)]), url="https://example.org/feed.json")
+    assert [(item.title, item.link, item.published_ms) for item in feed.items] == [
+        ("t1", "https://example.org/p/1", MS), ("t3", "https://example.org/p/3", MS)]
+    assert feed.failed_items == (
+        ItemFailure("item 2 of the JSON Feed", "parse", f"not a JSON object ({kind})"),)
+
+
+def test_a_json_feed_item_with_a_numeric_date_costs_only_itself():
+    items = [_json_item(1), None, _json_item(3, date_published=1677695943), "x", _json_item(5)]
+    feed = parse_feed(_json_feed(items), url="https://example.org/feed.json")
+    # The others are read as the whole feed would have been, links resolved and dated.
+    assert [(item.title, item.link, item.guid, item.content_html, item.published_ms) for item in feed.items] == [
+        ("t1", "https://example.org/p/1", "1", "<p>1</p>", MS),
+        ("t5", "https://example.org/p/5", "5", "<p>5</p>", MS)]
+    assert [(f.item, f.step, f.reason, f.bug) for f in feed.failed_items] == [
+        ("item 2 of the JSON Feed", "parse", "not a JSON object (null)", False),
+        ("item 4 of the JSON Feed", "parse", "not a JSON object (a string)", False),
+        ("https://example.org/p/3", "parse", "date_published is a number, not a string", False)]
+
+
+@pytest.mark.parametrize(("fields", "reason"), [
+    ({"date_modified": 1677695943, "date_published": None}, "date_modified is a number, not a string"),
+    ({"author": "某人"}, "author is a string, not an object"),
+    ({"authors": "某人"}, "authors is a string, not a list of objects"),
+    ({"attachments": 3}, "attachments is a number, not a list of objects"),
+])
+def test_a_json_feed_item_that_cannot_be_read_is_named_with_the_field_at_fault(fields, reason):
+    # No address to resolve the item's link against but the feed's home page.
+    feed = parse_feed(_json_feed([_json_item(1, **fields), _json_item(2)], home_page_url="https://example.org/"))
+    assert [item.title for item in feed.items] == ["t2"]
+    assert feed.failed_items == (ItemFailure("https://example.org/p/1", "parse", reason),)
+
+
+def test_a_json_feed_of_only_bad_items_is_read_with_none():
+    feed = parse_feed(_json_feed([None, _json_item(2, date_published=5)]))
+    assert (feed.title, feed.items) == ("J", ())
+    assert [f.reason for f in feed.failed_items] == [
+        "not a JSON object (null)", "date_published is a number, not a string"]
+
+
+def test_a_json_feed_that_is_bad_itself_still_fails_as_a_whole():
+    # Not an item's fault: every item would fail alike, so the source fails, loudly.
+    with pytest.raises(FeedParseError, match="a JSON Feed that could not be read"):
+        parse_feed(_json_feed([_json_item(1), None], authors="某人"))
 
 
 def test_no_date_is_completed_from_the_clock_whenever_the_module_is_imported():
