@@ -71,10 +71,13 @@ def clean_link(link: str) -> str:
 
 def render_heading(title: str, link: str, *, body: str = "") -> str:
     """Line 2: the title as one Markdown link to `link`, escaped only where it must be."""
-    # Read as it stands, above '------'; a body that starts with '[' can define link
-    # labels the heading would then use.
-    context = "\n------\n\n" + (body if body.startswith("[") else "")
-    return markdown_link(normalise_title(title), clean_link(link), context=context)
+    return markdown_link(normalise_title(title), clean_link(link), context=_heading_context(body))
+
+
+def _heading_context(body: str) -> str:
+    """What follows line 2 as far as it matters to it: it is read as it stands, above
+    '------', and a body that starts with '[' can define link labels it would then use."""
+    return "\n------\n\n" + (body if body.startswith("[") else "")
 
 
 def render_article(article: Article) -> bytes:
@@ -103,12 +106,13 @@ def parse_article(data: bytes, *, name: str = "article") -> Article:
     match = _HEADER.match(lines[0])
     if not match:
         raise ArticleFormatError(f"{name}: line 1 is not <!--EPOCH_MS-->")
-    heading = split_link(lines[1])
+    body = "\n".join(lines[4:]).removesuffix("\n")
+    heading = split_link(lines[1], context=_heading_context(body))
     if heading is None:
         raise ArticleFormatError(f"{name}: line 2 is not [TITLE](LINK)")
     return Article(
         published_ms=int(match.group(1)),
         title=heading[0],
         link=heading[1],
-        body="\n".join(lines[4:]).removesuffix("\n"),
+        body=body,
     )

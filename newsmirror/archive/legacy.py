@@ -128,17 +128,23 @@ def same_as_old_file(root: Path, relpath: str, data: bytes) -> bool:
     as an older mirror wrote it: the same title, link and text (white space aside), where
     only the markup may differ (image addresses, attributes, cleaning). Such a file is kept
     as it is; an article whose title, link or text changed is an edit, written over it.
-    Used only while the feed item it was written from is unknown (first sight, or a
-    catalog rebuilt from the files); from then on the item's own changes decide."""
+    A file in newsmirror's own layout is kept only when it differs from `data` in how
+    line 2 spells the same title and link: an older newsmirror wrote every title raw, as
+    the old mirrors did. Used only while the feed item it was written from is unknown
+    (first sight, or a catalog rebuilt from the files); from then on the item's own
+    changes decide."""
     from newsmirror.archive.article import ArticleFormatError, parse_article
 
-    if not is_legacy(relpath):
-        return False
     try:
-        old = parse_article((root / relpath).read_bytes(), name=relpath)
+        held = (root / relpath).read_bytes()
+        old = parse_article(held, name=relpath)
         new = parse_article(data)
     except (OSError, ArticleFormatError):
         return False
+    if not is_legacy(relpath):
+        old_lines, new_lines = held.split(b"\n"), data.split(b"\n")
+        return (old.title == new.title and old.link == new.link
+                and old_lines[:1] + old_lines[2:] == new_lines[:1] + new_lines[2:])
     from newsmirror.archive.identity import normalise_link
 
     return (old.title == new.title and (normalise_link(old.link) or old.link) == new.link

@@ -123,19 +123,34 @@ def markdown_link(text: str, target: str, *, context: str = "") -> str:
     return line
 
 
-def split_link(line: str) -> tuple[str, str] | None:
+def split_link(line: str, *, context: str = "") -> tuple[str, str] | None:
     """The text and target of a line :func:`markdown_link` wrote (or an old mirror wrote,
-    unescaped); None when `line` is not `[TEXT](TARGET)`."""
+    unescaped); None when `line` is not `[TEXT](TARGET)`. `context` is what follows the
+    line in its file, as it was given to :func:`markdown_link`."""
     if not line.startswith("[") or not line.endswith(")"):
         return None
     if line.endswith(">)"):
         split = line.rfind("](<")
         if split >= 0 and _angle_closed(line[split + 3 : -2]):
-            return unescape(line[1:split]), unescape(line[split + 3 : -2])
+            target = unescape(line[split + 3 : -2])
+            return _read_text(line, line[1:split], target, context), target
     split = line.rfind("](")
     if split < 0:
         return None
-    return unescape(line[1:split]), line[split + 2 : -1]
+    target = line[split + 2 : -1]
+    return _read_text(line, line[1:split], target, context), target
+
+
+def _read_text(line: str, written: str, target: str, context: str) -> str:
+    """The text `written` in `line` stands for. The older mirrors (and older newsmirror)
+    wrote every title as it was, so a backslash in an old line 2 may be the title's own
+    (a feed title `他说\\"不\\"`): it is undone only when :func:`markdown_link` would have
+    written this very line for the text without it. Otherwise the text is kept as written,
+    so that an old file reads back with the title the feed still gives, and stays as it is."""
+    text = unescape(written)
+    if text == written or markdown_link(text, target, context=context) == line:
+        return text
+    return written
 
 
 def _angle_closed(inner: str) -> bool:

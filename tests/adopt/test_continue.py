@@ -13,6 +13,7 @@ from urllib.parse import unquote
 from pytest_httpserver import HTTPServer
 
 from newsmirror.archive.article import parse_article
+from newsmirror.archive.catalog import Catalog
 from newsmirror.publish.readme import BEGIN, END
 from tests.adopt.oldarchive import (
     OLD_README,
@@ -298,3 +299,71 @@ def test_a_page_source_keeps_old_files_that_hold_their_page(mirror, httpserver: 
     assert (report.new, report.updated, report.outcomes[0].unchanged) == (0, 0, 1)
     assert snapshot(mirror.archive) == files
     assert [r.path for r, _ in httpserver.log] == ["/voa.xml"]  # the page was not fetched again
+
+
+BACKSLASH_TITLE = '他说\\"不\\"：C:\\\\新闻'  # a feed title with backslashes of its own
+
+
+def catalog_titles(root: Path) -> dict[str, str]:
+    catalog = Catalog(root / ".newsmirror" / "cache" / "catalog.sqlite")
+    try:
+        return {entry.path: entry.title for entry in catalog.entries()}
+    finally:
+        catalog.close()
+
+
+def test_an_old_file_whose_title_holds_backslashes_is_kept_as_it_is(mirror, httpserver: HTTPServer, tmp_path: Path):
+    # The older mirror wrote the title raw: `[他说\"不\"：C:\\新闻](…)`.
+    init_repo(mirror.archive)
+    old = Old(TOP_ID, BACKSLASH_TITLE, f"{VOA}quote.html", "<p>引号的正文。</p>", T_OLD)
+    files = write_folder(mirror.archive, "voa", [old])
+    assert list(files) == ["articles/voa/1048575.md"]
+    assert f"[{BACKSLASH_TITLE}]({VOA}quote.html)".encode() in files["articles/voa/1048575.md"]
+    commit_all(mirror.archive)
+    httpserver.expect_request("/voa.xml").respond_with_data(
+        rss([Item(BACKSLASH_TITLE, old.link, old.body, guid="voa-q", date_ms=old.ms)]),
+        content_type="application/rss+xml")
+    url = httpserver.url_for("/voa.xml")
+    report = mirror.run([{"slug": "voa", "name": "美国之音", "url": url}], now_ms=T_OLD + HOUR)
+    assert report.outcomes[0].failed is None, report.outcomes[0]
+    assert (report.new, report.updated, report.outcomes[0].unchanged) == (0, 0, 1)
+    assert snapshot(mirror.archive) == files
+    assert catalog_titles(mirror.archive) == {"articles/voa/1048575.md": BACKSLASH_TITLE}
+
+    # rebuild, without the cache, reads the title as the feed gives it.
+    git("clean", "-qfdx", cwd=mirror.archive)
+    config = tmp_path / "newsmirror.toml"
+    config.write_text(f'[archive]\npath = "archive"\npush = false\n[[sources]]\nslug = "voa"\n'
+                      f'name = "美国之音"\nurl = "{url}"\n', encoding="utf-8")
+    done = cli("rebuild", "--config", str(config), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert catalog_titles(mirror.archive) == {"articles/voa/1048575.md": BACKSLASH_TITLE}
+    assert snapshot(mirror.archive) == files
+
+
+def test_a_file_an_older_newsmirror_wrote_with_a_raw_backslash_title_is_kept(mirror, httpserver: HTTPServer,
+                                                                             tmp_path: Path):
+    link = f"{VOA}quote.html"
+    httpserver.expect_request("/voa.xml").respond_with_data(
+        rss([Item(BACKSLASH_TITLE, link, "<p>引号的正文。</p>", guid="voa-q", date_ms=T_OLD)]),
+        content_type="application/rss+xml")
+    sources = [{"slug": "voa", "name": "美国之音", "url": httpserver.url_for("/voa.xml")}]
+    assert mirror.run(sources, now_ms=T_OLD + HOUR).new == 1
+    [path] = snapshot(mirror.archive)
+    # An older newsmirror wrote line 2 raw, as the old mirrors did.
+    lines = (mirror.archive / path).read_text(encoding="utf-8").split("\n")
+    assert lines[1] != f"[{BACKSLASH_TITLE}]({link})"
+    lines[1] = f"[{BACKSLASH_TITLE}]({link})"
+    (mirror.archive / path).write_text("\n".join(lines), encoding="utf-8")
+    commit_all(mirror.archive, "older newsmirror")
+    git("push", "-q", "origin", "HEAD", cwd=mirror.archive)
+    before = snapshot(mirror.archive)
+
+    # A fresh clone, without the cache: the catalog is rebuilt from the files.
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(mirror.remote), str(clone), cwd=tmp_path)
+    mirror.archive = clone
+    report = mirror.run(sources, now_ms=T_OLD + 2 * HOUR)
+    assert (report.new, report.updated, report.outcomes[0].unchanged) == (0, 0, 1)
+    assert snapshot(clone) == before
+    assert catalog_titles(clone) == {path: BACKSLASH_TITLE}

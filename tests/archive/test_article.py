@@ -96,3 +96,17 @@ def test_parse_article_reads_back_what_render_article_wrote(article):
                            clean_link(article.link), normalise_body(article.body))
     assert render_article(back) == data
     assert b"\x00" not in data
+
+
+def test_a_title_escaped_for_the_labels_its_body_defines_reads_back():
+    # The body defines the label "[视频]", so line 2 escapes the brackets; reading it back
+    # must judge the line in the same context to undo exactly that.
+    article = Article(5, "[视频] 标题", "https://x.test/1", "[视频]: https://evil.example/def")
+    data = render_article(article)
+    assert data.split(b"\n")[1] == "[\\[视频\\] 标题](https://x.test/1)".encode()
+    assert parse_article(data) == article
+
+
+def test_an_old_line_2_with_a_backslash_of_the_title_own_reads_back_as_written():
+    data = '<!--5-->\n[他说\\"不\\"](https://x.test/1)\n------\n\n<p>正文</p>\n'.encode()
+    assert parse_article(data).title == '他说\\"不\\"'

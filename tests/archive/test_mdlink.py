@@ -10,7 +10,7 @@ import re
 import string
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from newsmirror.archive.article import clean_link, normalise_title
@@ -167,3 +167,38 @@ def test_a_title_is_escaped_exactly_when_unescaped_it_would_not_be_one_link(titl
         and "&#0092;" not in title  # how line 2 writes a backslash before '|'
     )
     assert (markdown_link(title, "https://x.test/1") == raw) == renders_right, raw
+
+
+# -- old lines 2 with a backslash of the title's own (written raw, unescaped) ----------------
+@pytest.mark.parametrize("title", [
+    '他说\\"不\\"',
+    "C:\\\\Users\\\\新闻",
+    "a\\|b",
+    "\\[视频\\] 标题",
+    "ends with \\*",
+    "&#0092; as a feed wrote it",
+])
+def test_an_old_raw_line_reads_back_with_the_title_as_written(title):
+    link = "https://www.voachinese.com/a/1.html"
+    line = f"[{title}]({link})"  # as the older mirrors wrote every title
+    assert split_link(line) == (title, link)
+
+
+def test_what_newsmirror_writes_for_such_a_title_reads_back_too():
+    title = '他说\\"不\\"'
+    line = markdown_link(title, "https://x.test/1")
+    assert line != f"[{title}](https://x.test/1)"  # it shows the backslashes
+    assert split_link(line) == (title, "https://x.test/1")
+
+
+@PROPERTY
+@given(title=TEXT)
+@example(title='他说\\"不\\"')
+@example(title="\\\\\\[x")
+def test_a_raw_line_reads_back_as_written_unless_newsmirror_writes_it_for_another_title(title):
+    title = normalise_title(title)
+    line = f"[{title}](https://x.test/1)"
+    found = split_link(line)
+    assume(found is not None and found[1] == "https://x.test/1")
+    text = found[0]
+    assert text == title or markdown_link(text, "https://x.test/1") == line
