@@ -13,6 +13,8 @@ from newsmirror.archive.paths import SLUG_RE, windows_reserved
 from newsmirror.fetch.client import DEFAULT_USER_AGENT, FetchSettings
 
 FULL_TEXT_MODES = ("feed", "page", "auto")
+BODY_KEYS = ("feed_images",)
+"""Per-source body settings that [defaults] may set too (see content/feedbody.py)."""
 DEFAULT_IMAGE_PROXY = "https://images.weserv.nl?url=${host}${pathname}${search}"
 RESERVED_SLUGS = {"all": "feeds/all.xml is the combined feed",
                   "requests": "lists/requests.md lists archive requests",
@@ -40,6 +42,9 @@ class SourceConfig:
     """None: the archive's setting; () turns proxying off for this source."""
     image_proxy_exclude: tuple[str, ...] = ()
     download_images: bool = False
+    feed_images: bool = False
+    """Lead a body that has no image with the feed's media:content / media:thumbnail /
+    enclosure image (off: the body as the feed gave it)."""
     enabled: bool = True
     folder: str | None = None
     """The folder under articles/ where an older mirror kept this source's articles, when
@@ -213,6 +218,7 @@ def _source(check: _Checker, raw: Any, index: int, defaults: dict[str, Any]) -> 
         image_proxy=proxy,
         image_proxy_exclude=check.strings(merged, key, "image_proxy_exclude") or (),
         download_images=check.get(merged, key, "download_images", bool, False),
+        feed_images=check.get(merged, key, "feed_images", bool, False),
         enabled=check.get(data, key, "enabled", bool, True),
         folder=_folder(check, key, check.get(data, key, "folder", str, None)),
         list_path=_list_path(check, key, check.get(data, key, "list_path", str, None)),
@@ -317,7 +323,8 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
     images = check.table(top.get("images", {}), "images", {"proxy", "exclude"})
     defaults = check.table(top.get("defaults", {}), "defaults",
                            {"full_text", "selector", "remove", "sanitize", "convert",
-                            "image_proxy", "image_proxy_exclude", "download_images"})
+                            "image_proxy", "image_proxy_exclude", "download_images",
+                            *BODY_KEYS})
 
     raw_sources = top.get("sources", [])
     if not isinstance(raw_sources, list):

@@ -23,6 +23,7 @@ from newsmirror.archive.legacy import same_as_old_file
 from newsmirror.archive.paths import article_path
 from newsmirror.archive.store import HEALTH_FILE, Store, open_store
 from newsmirror.config import Config, SourceConfig
+from newsmirror.content.feedbody import BodySettings, prepare_body
 from newsmirror.content.images import ImagePolicy
 from newsmirror.content.pages import PagesAhead
 from newsmirror.content.transform import (
@@ -111,6 +112,10 @@ def content_settings(config: Config, source: SourceConfig) -> ContentSettings:
                            exclude_hosts=tuple(config.image_proxy_exclude) + source.image_proxy_exclude),
         convert=source.convert,
     )
+
+
+def body_settings(source: SourceConfig) -> BodySettings:
+    return BodySettings(feed_images=source.feed_images)
 
 
 def wants_page(source: SourceConfig, item: FeedItem) -> bool:
@@ -290,7 +295,8 @@ class _Run:
             # again. One that holds just the feed's text is still waiting for its page.
             step[0] = "rendering"
             feed_only = render_article(Article(published, title, link, transform_body(
-                item.content_html, base_url=link, settings=settings)))
+                prepare_body(item.content_html, item, body_settings(source)),
+                base_url=link, settings=settings)))
             if digest_bytes(feed_only) != existing.digest:
                 catalog.put(existing, digest)
                 outcome.unchanged += 1
@@ -299,6 +305,8 @@ class _Run:
         path = existing.path if existing else article_path(source.slug, published, title, ident)
         step[0] = "extraction"
         body, complete = await self.body(source, item, link)
+        step[0] = "cleaning"
+        body = prepare_body(body, item, body_settings(source))
         if source.download_images and self.images is not None:
             step[0] = "cleaning"
             body = clean_body(body, base_url=link, settings=settings)

@@ -1,0 +1,78 @@
+"""The bundled outlets' own quirks, through whole runs against loopback servers: feeds
+(and article pages) shaped like each outlet's public markup, run once with the bundled
+entry (its url pointed at the loopback copy) and once as a hand-written source, whose
+articles stay exactly as the feed gave them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pytest_httpserver import HTTPServer
+
+from newsmirror.sources.bundled import bundled_sources
+from tests.helpers import Mirror
+
+HERE = Path(__file__).with_name("outlets")
+RSS_TYPE = "application/rss+xml; charset=utf-8"
+
+
+def bundled(slug: str, url: str) -> dict:
+    """The bundled entry `slug` as it ships, fetched from `url` instead."""
+    [entry] = [s for s in bundled_sources() if s["slug"] == slug]
+    return {**entry, "url": url}
+
+
+def hand_written(slug: str, url: str) -> dict:
+    """The same outlet written in a config by hand: slug, name and url only."""
+    return {"slug": slug, "name": slug, "url": url}
+
+
+def serve_feed(httpserver: HTTPServer, name: str) -> str:
+    httpserver.expect_request(f"/{name}").respond_with_data((HERE / name).read_bytes(),
+                                                            content_type=RSS_TYPE)
+    return httpserver.url_for(f"/{name}")
+
+
+def article_bytes(mirror: Mirror) -> dict[str, bytes]:
+    """Each article file's bytes by its line 2 (title and link)."""
+    return {p.read_bytes().split(b"\n")[1].decode(): p.read_bytes() for p in mirror.articles()}
+
+
+RFA_LINK = "https://www.rfa.org/mandarin/yataibaodao/shehui/2026/12/01/test-city-lantern-fair/"
+RFA_HEAD = f"[测试城市举行年度灯会 游客人数创新高]({RFA_LINK})"
+RFA_BODY = ("<p>测试城市的年度灯会周末开幕，主办方说，首日游客人数创下新高。</p>"
+            "<p>一位市民对本台说：“每年都来，今年的灯最漂亮。”</p>")
+RFA_PHOTO = ('<figure><img src="https://www.rfa.org/resizer/v2/TESTPHOTO123.jpg?auth=abc123'
+             '&amp;width=1200&amp;height=800"><figcaption>灯会首日的人潮。（测试图片社）'
+             "</figcaption></figure>")
+RFA_WITH_PHOTO_HEAD = ("[图文报道：已带图片的正文](https://www.rfa.org/mandarin/yataibaodao/shehui/"
+                       "2026/12/01/with-photo/)")
+RFA_WITH_PHOTO = ('<figure><img src="https://www.rfa.org/resizer/v2/INBODY.jpg" alt=""></figure>'
+                  "<p>正文自带图片。</p>")
+
+
+def _file(published_ms: int, head: str, body: str) -> bytes:
+    return f"<!--{published_ms}-->\n{head}\n------\n\n{body}\n".encode()
+
+
+def test_rfa_lead_photo_from_media_content_leads_a_body_without_one(mirror, httpserver: HTTPServer):
+    url = serve_feed(httpserver, "rfa.xml")
+    report = mirror.run([bundled("rfa", url)])
+    assert report.new == 2 and not report.failed_items
+    files = article_bytes(mirror)
+    assert files[RFA_HEAD] == _file(1796112000000, RFA_HEAD, RFA_PHOTO + RFA_BODY)
+    # A body that has its own image is left as it is: no second copy of the photo.
+    assert files[RFA_WITH_PHOTO_HEAD] == _file(1796108400000, RFA_WITH_PHOTO_HEAD, RFA_WITH_PHOTO)
+
+
+def test_rfa_as_a_hand_written_source_keeps_the_feed_body(mirror, httpserver: HTTPServer):
+    url = serve_feed(httpserver, "rfa.xml")
+    report = mirror.run([hand_written("rfa", url)])
+    assert report.new == 2
+    assert article_bytes(mirror)[RFA_HEAD] == _file(1796112000000, RFA_HEAD, RFA_BODY)
+
+
+def test_a_hand_written_source_may_opt_in(mirror, httpserver: HTTPServer):
+    url = serve_feed(httpserver, "rfa.xml")
+    mirror.run([{**hand_written("rfa", url), "feed_images": True}])
+    assert article_bytes(mirror)[RFA_HEAD] == _file(1796112000000, RFA_HEAD, RFA_PHOTO + RFA_BODY)
