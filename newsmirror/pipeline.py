@@ -115,7 +115,7 @@ def content_settings(config: Config, source: SourceConfig) -> ContentSettings:
 
 
 def body_settings(source: SourceConfig) -> BodySettings:
-    return BodySettings(feed_images=source.feed_images)
+    return BodySettings(feed_images=source.feed_images, text_paragraphs=source.text_paragraphs)
 
 
 def wants_page(source: SourceConfig, item: FeedItem) -> bool:
@@ -304,9 +304,9 @@ class _Run:
         step[0] = "date"
         path = existing.path if existing else article_path(source.slug, published, title, ident)
         step[0] = "extraction"
-        body, complete = await self.body(source, item, link)
+        body, complete, from_page = await self.body(source, item, link)
         step[0] = "cleaning"
-        body = prepare_body(body, item, body_settings(source))
+        body = prepare_body(body, item, body_settings(source), from_feed=not from_page)
         if source.download_images and self.images is not None:
             step[0] = "cleaning"
             body = clean_body(body, base_url=link, settings=settings)
@@ -367,13 +367,13 @@ class _Run:
                 return qualified[0].key, qualified
         return ident, found
 
-    async def body(self, source: SourceConfig, item: FeedItem, link: str) -> tuple[str, bool]:
-        """The article HTML, and whether it is final (False: a page fetch failed and the feed's
-        own content stands in until a later run succeeds)."""
+    async def body(self, source: SourceConfig, item: FeedItem, link: str) -> tuple[str, bool, bool]:
+        """The article HTML, whether it is final (False: a page fetch failed and the feed's
+        own content stands in until a later run succeeds), and whether it is the page's."""
         if self.page_fetcher is None or not wants_page(source, item):
-            return item.content_html, True
+            return item.content_html, True, False
         page = await self.page(source, link)
-        return (page, True) if page else (item.content_html, False)
+        return (page, True, True) if page else (item.content_html, False, False)
 
     async def page(self, source: SourceConfig, link: str) -> str | None:
         """The article's full text from its page: fetched ahead when it was forecast."""

@@ -1,5 +1,6 @@
 """What a source may ask to be done to an article body before the content stage
-(transform.py): put the feed's lead image back when the body has none.
+(transform.py): put the feed's lead image back when the body has none, give a plain-text
+feed body its paragraphs.
 
 Every step is a per-source setting that is off unless the source asks for it (the bundled
 sources do), so a hand-written source's articles stay exactly as the feed gave them.
@@ -8,9 +9,10 @@ sources do), so a hand-written source's articles stay exactly as the feed gave t
 from __future__ import annotations
 
 import html as html_lib
+import re
 from dataclasses import dataclass
 
-from newsmirror.content.markup import Tag, tokenize
+from newsmirror.content.markup import Tag, Text, tokenize
 from newsmirror.models import FeedImage, FeedItem
 
 
@@ -21,10 +23,15 @@ class BodySettings:
     feed_images: bool = False
     """When the body has no image, lead it with the first image the feed gives outside the
     body (media:content, media:thumbnail, an image enclosure)."""
+    text_paragraphs: bool = False
+    """A feed body that is plain text (no markup at all) becomes one <p> per line."""
 
 
-def prepare_body(body: str, item: FeedItem, settings: BodySettings) -> str:
-    """`body` (the feed's or the page's) with what `settings` ask for done to it."""
+def prepare_body(body: str, item: FeedItem, settings: BodySettings, *, from_feed: bool = True) -> str:
+    """`body` (the feed's, or the page's when `from_feed` is False) with what `settings`
+    ask for done to it."""
+    if from_feed and settings.text_paragraphs:
+        body = text_paragraphs(body)
     if settings.feed_images and item.images and not has_image(body):
         body = lead_image(item.images[0]) + body
     return body
@@ -42,3 +49,21 @@ def lead_image(image: FeedImage) -> str:
     caption = (f"<figcaption>{html_lib.escape(image.caption, quote=False)}</figcaption>"
                if image.caption else "")
     return f'<figure><img src="{src}">{caption}</figure>'
+
+
+_LINE_BREAKS = re.compile(r"\r\n|[\r\n\u2028\u2029]|&#(?:13|10|x0*[aAdD]);")
+_TRIM = " \t\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff"
+
+
+def text_paragraphs(html: str) -> str:
+    """Plain text broken into lines (``\r\n``, ``\n``, ``\r``; a blank line is a break like
+    any other) as one ``<p>`` per non-empty line; `html` unchanged when it has any markup
+    (a tag, a comment) or no line break between two lines of text. The text is HTML
+    already (character references stay as they are)."""
+    if not html or any(not isinstance(token, Text) for token in tokenize(html)):
+        return html
+    lines = [line.strip(_TRIM) for line in _LINE_BREAKS.split(html)]
+    lines = [line for line in lines if line]
+    if len(lines) < 2:
+        return html
+    return "".join(f"<p>{line}</p>" for line in lines)

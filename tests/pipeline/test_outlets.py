@@ -76,3 +76,31 @@ def test_a_hand_written_source_may_opt_in(mirror, httpserver: HTTPServer):
     url = serve_feed(httpserver, "rfa.xml")
     mirror.run([{**hand_written("rfa", url), "feed_images": True}])
     assert article_bytes(mirror)[RFA_HEAD] == _file(1796112000000, RFA_HEAD, RFA_PHOTO + RFA_BODY)
+
+
+RTHK_HEAD = ("[政府公布新一輪測試措施]"
+             "(https://news.rthk.hk/rthk/ch/component/k2/1790001-20261201.htm)")
+RTHK_SHORT_HEAD = "[天文台：明日天晴](https://news.rthk.hk/rthk/ch/component/k2/1790002-20261201.htm)"
+RTHK_LINES = ("政府今日公布新一輪測試措施，涉及全港十八區。",
+              "發言人表示，措施下星期一起生效，市民可透過網上平台查詢詳情。",
+              "有立法會議員歡迎措施，但認為當局應加強宣傳。")
+
+
+def test_rthk_plain_text_lines_become_paragraphs(mirror, httpserver: HTTPServer):
+    url = serve_feed(httpserver, "rthk.xml")
+    report = mirror.run([bundled("rthk", url)])
+    assert report.new == 2 and not report.failed_items
+    files = article_bytes(mirror)
+    assert files[RTHK_HEAD] == _file(1796113800000, RTHK_HEAD,
+                                     "".join(f"<p>{line}</p>" for line in RTHK_LINES))
+    # One line of text has no paragraphs to tell apart: left as the feed gave it.
+    assert files[RTHK_SHORT_HEAD] == _file(1796112000000, RTHK_SHORT_HEAD,
+                                           "天文台預測明日天晴，氣溫介乎十八至二十四度。")
+
+
+def test_rthk_as_a_hand_written_source_keeps_the_feed_body(mirror, httpserver: HTTPServer):
+    url = serve_feed(httpserver, "rthk.xml")
+    mirror.run([hand_written("rthk", url)])
+    # The lines run together, as they always have for such a source (FORMAT.md: each line
+    # trimmed, joined with nothing).
+    assert article_bytes(mirror)[RTHK_HEAD] == _file(1796113800000, RTHK_HEAD, "".join(RTHK_LINES))

@@ -1,0 +1,16 @@
+"""The body steps a source may ask for (content/feedbody.py), one by one."""
+
+from __future__ import annotations
+
+from newsmirror.content.feedbody import text_paragraphs
+
+
+def test_plain_text_lines_become_paragraphs_whatever_the_line_break():
+    assert text_paragraphs("一\r\n\r\n二\n三\r四") == "<p>一</p><p>二</p><p>三</p><p>四</p>"
+    assert text_paragraphs("甲&#13;&#10;乙 &amp; 丙") == "<p>甲</p><p>乙 &amp; 丙</p>"
+
+
+def test_a_body_with_any_markup_or_one_line_is_left_alone():
+    for body in ("<p>一</p>\n<p>二</p>", "一<br>\n二", "一\n<!-- note -->\n二", "只有一行",
+                 "  \r\n  ", ""):
+        assert text_paragraphs(body) == body
