@@ -13,7 +13,7 @@ from newsmirror.archive.paths import SLUG_RE, windows_reserved
 from newsmirror.fetch.client import DEFAULT_USER_AGENT, FetchSettings
 
 FULL_TEXT_MODES = ("feed", "page", "auto")
-BODY_KEYS = ("feed_images", "text_paragraphs")
+BODY_KEYS = ("feed_images", "text_paragraphs", "strip_tracking")
 """Per-source body settings that [defaults] may set too (see content/feedbody.py)."""
 DEFAULT_IMAGE_PROXY = "https://images.weserv.nl?url=${host}${pathname}${search}"
 RESERVED_SLUGS = {"all": "feeds/all.xml is the combined feed",
@@ -47,6 +47,8 @@ class SourceConfig:
     enclosure image (off: the body as the feed gave it)."""
     text_paragraphs: bool = False
     """A feed body that is plain text with line breaks becomes <p> paragraphs."""
+    strip_tracking: bool = False
+    """A new article's link line drops tracking parameters (utm_*, fbclid, …)."""
     enabled: bool = True
     folder: str | None = None
     """The folder under articles/ where an older mirror kept this source's articles, when
@@ -222,6 +224,7 @@ def _source(check: _Checker, raw: Any, index: int, defaults: dict[str, Any]) -> 
         download_images=check.get(merged, key, "download_images", bool, False),
         feed_images=check.get(merged, key, "feed_images", bool, False),
         text_paragraphs=check.get(merged, key, "text_paragraphs", bool, False),
+        strip_tracking=check.get(merged, key, "strip_tracking", bool, False),
         enabled=check.get(data, key, "enabled", bool, True),
         folder=_folder(check, key, check.get(data, key, "folder", str, None)),
         list_path=_list_path(check, key, check.get(data, key, "list_path", str, None)),

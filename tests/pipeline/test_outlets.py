@@ -104,3 +104,55 @@ def test_rthk_as_a_hand_written_source_keeps_the_feed_body(mirror, httpserver: H
     # The lines run together, as they always have for such a source (FORMAT.md: each line
     # trimmed, joined with nothing).
     assert article_bytes(mirror)[RTHK_HEAD] == _file(1796113800000, RTHK_HEAD, "".join(RTHK_LINES))
+
+
+NYT_SUMMIT = "https://cn.nytimes.com/world/20261201/test-summit-ends/"
+NYT_SUMMIT_TRACKED = (NYT_SUMMIT + "?utm_source=RSS&utm_medium=feed&utm_campaign=rss_zh"
+                      "&utm_content=world&utm_term=summit")
+NYT_COMPANY = "https://cn.nytimes.com/business/20261201/test-company/zh-hant/?page=2"
+NYT_COMPANY_TRACKED = NYT_COMPANY + "&utm_source=RSS&fbclid=TESTCLICK"
+NYT_SUMMIT_BODY = "<p>为期两天的测试峰会周二闭幕，与会各方同意明年继续对话。</p>"
+NYT_COMPANY_BODY = "<p>这家公司用了十年时间，从制造业转向软件服务。</p>"
+
+
+def _nyt_files(mirror: Mirror) -> dict[str, bytes]:
+    """The two articles' bytes by their title."""
+    return {p.read_bytes().split(b"\n")[1].decode().partition("](")[0][1:]: p.read_bytes()
+            for p in mirror.articles()}
+
+
+def test_nytimes_new_articles_link_without_tracking_parameters(mirror, httpserver: HTTPServer):
+    url = serve_feed(httpserver, "nytimes.xml")
+    report = mirror.run([bundled("nytimes", url)])
+    assert report.new == 2 and not report.failed_items
+    files = _nyt_files(mirror)
+    assert files["测试峰会闭幕，各方同意继续对话"] == _file(
+        1796068800000, f"[测试峰会闭幕，各方同意继续对话]({NYT_SUMMIT})", NYT_SUMMIT_BODY)
+    # Other parameters stay, in their place and spelling.
+    assert files["一家测试公司的转型之路"] == _file(
+        1796065200000, f"[一家测试公司的转型之路]({NYT_COMPANY})", NYT_COMPANY_BODY)
+    # Seen again (one item known by its GUID, one by its link as the feed gives it): the
+    # same articles, nothing new.
+    again = mirror.run([bundled("nytimes", url)])
+    assert (again.new, again.updated, again.outcomes[0].unchanged) == (0, 0, 2)
+
+
+def test_nytimes_archived_articles_keep_their_link(mirror, httpserver: HTTPServer):
+    feed = (HERE / "nytimes.xml").read_bytes()
+    httpserver.expect_ordered_request("/nytimes.xml").respond_with_data(feed, content_type=RSS_TYPE)
+    edited = feed.replace("明年继续对话".encode(), "明年在测试城继续对话".encode()) \
+                 .replace("十年时间".encode(), "整整十年时间".encode())
+    httpserver.expect_ordered_request("/nytimes.xml").respond_with_data(edited, content_type=RSS_TYPE)
+    url = httpserver.url_for("/nytimes.xml")
+    mirror.run([hand_written("nytimes", url)])  # archived before the source stripped links
+    paths = mirror.articles()
+    report = mirror.run([bundled("nytimes", url)])
+    assert (report.new, report.updated) == (0, 2)
+    assert mirror.articles() == paths
+    files = _nyt_files(mirror)
+    assert files["测试峰会闭幕，各方同意继续对话"] == _file(
+        1796068800000, f"[测试峰会闭幕，各方同意继续对话]({NYT_SUMMIT_TRACKED})",
+        NYT_SUMMIT_BODY.replace("明年继续对话", "明年在测试城继续对话"))
+    assert files["一家测试公司的转型之路"] == _file(
+        1796065200000, f"[一家测试公司的转型之路]({NYT_COMPANY_TRACKED})",
+        NYT_COMPANY_BODY.replace("十年时间", "整整十年时间"))
