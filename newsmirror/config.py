@@ -13,7 +13,7 @@ from newsmirror.archive.paths import SLUG_RE, windows_reserved
 from newsmirror.fetch.client import DEFAULT_USER_AGENT, FetchSettings
 
 FULL_TEXT_MODES = ("feed", "page", "auto")
-BODY_KEYS = ("feed_images", "text_paragraphs", "strip_tracking")
+BODY_KEYS = ("feed_images", "text_paragraphs", "strip_tracking", "image_placeholders")
 """Per-source body settings that [defaults] may set too (see content/feedbody.py)."""
 DEFAULT_IMAGE_PROXY = "https://images.weserv.nl?url=${host}${pathname}${search}"
 RESERVED_SLUGS = {"all": "feeds/all.xml is the combined feed",
@@ -49,6 +49,8 @@ class SourceConfig:
     """A feed body that is plain text with line breaks becomes <p> paragraphs."""
     strip_tracking: bool = False
     """A new article's link line drops tracking parameters (utm_*, fbclid, …)."""
+    image_placeholders: tuple[tuple[str, str], ...] = ()
+    """(name, value) pairs: ``${name}`` in image addresses is filled with value."""
     enabled: bool = True
     folder: str | None = None
     """The folder under articles/ where an older mirror kept this source's articles, when
@@ -225,10 +227,32 @@ def _source(check: _Checker, raw: Any, index: int, defaults: dict[str, Any]) -> 
         feed_images=check.get(merged, key, "feed_images", bool, False),
         text_paragraphs=check.get(merged, key, "text_paragraphs", bool, False),
         strip_tracking=check.get(merged, key, "strip_tracking", bool, False),
+        image_placeholders=_placeholders(check, key, merged),
         enabled=check.get(data, key, "enabled", bool, True),
         folder=_folder(check, key, check.get(data, key, "folder", str, None)),
         list_path=_list_path(check, key, check.get(data, key, "list_path", str, None)),
     )
+
+
+_PLACEHOLDER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _placeholders(check: _Checker, key: str, data: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """`image_placeholders`: a table of placeholder names and the text that fills them."""
+    table = check.get(data, key, "image_placeholders", dict, {})
+    pairs = []
+    for name, value in table.items():
+        where = f"{key}.image_placeholders.{name}"
+        if not _PLACEHOLDER_NAME.fullmatch(name):
+            raise check.fail(where, f"{name!r} is not a placeholder name (letters, digits and '_', "
+                                    "as in ${formatId})")
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not value.strip() or any(c in value for c in " \"'<>${}"):
+            raise check.fail(where, f"must be the text that fills ${{{name}}} in an image address "
+                                    f"(like \"906\"), not {value!r}")
+        pairs.append((name, value))
+    return tuple(pairs)
 
 
 _RESERVED_PAGES = {"README.md": "the archive README",

@@ -116,7 +116,8 @@ def content_settings(config: Config, source: SourceConfig) -> ContentSettings:
 
 
 def body_settings(source: SourceConfig) -> BodySettings:
-    return BodySettings(feed_images=source.feed_images, text_paragraphs=source.text_paragraphs)
+    return BodySettings(feed_images=source.feed_images, text_paragraphs=source.text_paragraphs,
+                        image_placeholders=source.image_placeholders)
 
 
 def shown_link(source: SourceConfig, link: str, existing: ArchivedEntry | None) -> str:

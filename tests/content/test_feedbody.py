@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from newsmirror.content.feedbody import text_paragraphs
+from newsmirror.content.feedbody import fill_placeholders, text_paragraphs
 
 
 def test_plain_text_lines_become_paragraphs_whatever_the_line_break():
@@ -14,3 +14,15 @@ def test_a_body_with_any_markup_or_one_line_is_left_alone():
     for body in ("<p>一</p>\n<p>二</p>", "一<br>\n二", "一\n<!-- note -->\n二", "只有一行",
                  "  \r\n  ", ""):
         assert text_paragraphs(body) == body
+
+
+def test_placeholders_are_filled_in_image_addresses_only():
+    values = (("formatId", "906"),)
+    html = ('<p>${formatId}</p><img alt="${formatId}" src="https://static.dw.com/image/1_$%7BformatId%7D.jpg">'
+            "<picture><source srcset='https://static.dw.com/image/1_${formatId}.jpg 2x'></picture>"
+            '<a href="https://www.dw.com/${formatId}">x</a>')
+    assert fill_placeholders(html, values) == (
+        '<p>${formatId}</p><img alt="${formatId}" src="https://static.dw.com/image/1_906.jpg">'
+        "<picture><source srcset='https://static.dw.com/image/1_906.jpg 2x'></picture>"
+        '<a href="https://www.dw.com/${formatId}">x</a>')
+    assert fill_placeholders('<img src="a_${other}.jpg">', values) == '<img src="a_${other}.jpg">'

@@ -156,3 +156,43 @@ def test_nytimes_archived_articles_keep_their_link(mirror, httpserver: HTTPServe
     assert files["一家测试公司的转型之路"] == _file(
         1796065200000, f"[一家测试公司的转型之路]({NYT_COMPANY_TRACKED})",
         NYT_COMPANY_BODY.replace("十年时间", "整整十年时间"))
+
+
+def serve_dw(httpserver: HTTPServer) -> str:
+    base = httpserver.url_for("").rstrip("/")
+    feed = (HERE / "dw.rdf").read_text(encoding="utf-8").replace("{base}", base)
+    httpserver.expect_request("/rss-chi-all").respond_with_data(
+        feed.encode(), content_type="application/rdf+xml; charset=utf-8")
+    httpserver.expect_request("/zh/test-energy-transition/a-70000001").respond_with_data(
+        (HERE / "dw-article.html").read_bytes(), content_type="text/html; charset=utf-8")
+    return httpserver.url_for("/rss-chi-all")
+
+
+EXPECTED_DW = (
+    "<!--1796119200000-->\n[测试州加快能源转型]({base}/zh/test-energy-transition/a-70000001)\n"
+    "------\n\n"
+    '<figure><img src="https://static.dw.com/image/70000002_906.jpg" alt="测试州的一座风电场">'
+    "<figcaption>测试州的一座风电场图像来源: 测试图片社</figcaption></figure>"
+    "<p>州长在周二的新闻发布会上说，关闭电厂的时间表已经与电力公司和工会商定，受影响的工人将获得转岗培训和过渡补贴。</p>"
+    "<p>环保团体对这一决定表示欢迎，但批评州政府在输电线路建设方面进展缓慢，认为如果电网跟不上，"
+    "新增的风电将难以送到用电大户所在的南部地区。</p>"
+    "<p>经济学家指出，能源转型的成本最终会部分转嫁给消费者，州政府需要说明如何保护低收入家庭免受电价上涨的冲击。</p>\n"
+).encode()
+
+
+def test_dw_image_addresses_get_their_format_id(mirror, httpserver: HTTPServer):
+    url = serve_dw(httpserver)
+    report = mirror.run([bundled("dw", url)])
+    assert report.new == 1 and not report.page_failures and not report.failed_items
+    [data] = article_bytes(mirror).values()
+    assert b'src="https://static.dw.com/image/70000002_906.jpg"' in data
+    assert b"formatId" not in data and b"%7B" not in data
+    assert data == EXPECTED_DW.replace(b"{base}", httpserver.url_for("").rstrip("/").encode())
+
+
+def test_dw_as_a_hand_written_source_keeps_the_address_as_the_page_has_it(
+        mirror, httpserver: HTTPServer):
+    url = serve_dw(httpserver)
+    mirror.run([{**hand_written("dw", url), "full_text": "auto"}])
+    [data] = article_bytes(mirror).values()
+    assert b'src="https://static.dw.com/image/70000002_${formatId}.jpg"' in data
