@@ -13,7 +13,7 @@ from newsmirror.archive.paths import SLUG_RE, windows_reserved
 from newsmirror.fetch.client import DEFAULT_USER_AGENT, FetchSettings
 
 FULL_TEXT_MODES = ("feed", "page", "auto")
-BODY_KEYS = ("feed_images", "text_paragraphs", "strip_tracking", "image_placeholders")
+BODY_KEYS = ("feed_images", "text_paragraphs", "strip_tracking", "image_placeholders", "clean_feed")
 """Per-source body settings that [defaults] may set too (see content/feedbody.py)."""
 DEFAULT_IMAGE_PROXY = "https://images.weserv.nl?url=${host}${pathname}${search}"
 RESERVED_SLUGS = {"all": "feeds/all.xml is the combined feed",
@@ -49,6 +49,9 @@ class SourceConfig:
     """A feed body that is plain text with line breaks becomes <p> paragraphs."""
     strip_tracking: bool = False
     """A new article's link line drops tracking parameters (utm_*, fbclid, …)."""
+    clean_feed: bool = False
+    """Feed bodies are cleaned with the site rule's (and `remove`'s) selectors, its
+    remove_text patterns, and lose empty paragraphs (off: as the feed gave them)."""
     image_placeholders: tuple[tuple[str, str], ...] = ()
     """(name, value) pairs: ``${name}`` in image addresses is filled with value."""
     enabled: bool = True
@@ -228,6 +231,7 @@ def _source(check: _Checker, raw: Any, index: int, defaults: dict[str, Any]) -> 
         text_paragraphs=check.get(merged, key, "text_paragraphs", bool, False),
         strip_tracking=check.get(merged, key, "strip_tracking", bool, False),
         image_placeholders=_placeholders(check, key, merged),
+        clean_feed=check.get(merged, key, "clean_feed", bool, False),
         enabled=check.get(data, key, "enabled", bool, True),
         folder=_folder(check, key, check.get(data, key, "folder", str, None)),
         list_path=_list_path(check, key, check.get(data, key, "list_path", str, None)),

@@ -27,6 +27,7 @@ from newsmirror.content.clean import strip_tracking
 from newsmirror.content.feedbody import BodySettings, prepare_body
 from newsmirror.content.images import ImagePolicy
 from newsmirror.content.pages import PagesAhead
+from newsmirror.content.siterules import SiteRule, load_rules, rules_for
 from newsmirror.content.transform import (
     ContentSettings, clean_body, finish_body, transform_body, transform_title,
 )
@@ -117,6 +118,7 @@ def content_settings(config: Config, source: SourceConfig) -> ContentSettings:
 
 def body_settings(source: SourceConfig) -> BodySettings:
     return BodySettings(feed_images=source.feed_images, text_paragraphs=source.text_paragraphs,
+                        clean_feed=source.clean_feed, remove=source.remove,
                         image_placeholders=source.image_placeholders)
 
 
@@ -177,6 +179,8 @@ class _Run:
     """Attempt every source now, even one backing off."""
     ahead: dict[str, PagesAhead] = field(default_factory=dict)
     """Per source: the article pages being fetched ahead of its items' loop."""
+    rules: tuple[SiteRule, ...] | None = None
+    """The site rules (loaded when a source first needs them)."""
 
     async def source(self, source: SourceConfig) -> SourceOutcome:
         outcome = SourceOutcome(source.slug, source.name)
@@ -310,7 +314,8 @@ class _Run:
             # again. One that holds just the feed's text is still waiting for its page.
             step[0] = "rendering"
             feed_only = render_article(Article(published, title, shown, transform_body(
-                prepare_body(item.content_html, item, body_settings(source)),
+                prepare_body(item.content_html, item, body_settings(source),
+                             rule=self.rule(source, link)),
                 base_url=link, settings=settings)))
             if digest_bytes(feed_only) != existing.digest:
                 catalog.put(existing, digest)
@@ -321,7 +326,8 @@ class _Run:
         step[0] = "extraction"
         body, complete, from_page = await self.body(source, item, link)
         step[0] = "cleaning"
-        body = prepare_body(body, item, body_settings(source), from_feed=not from_page)
+        body = prepare_body(body, item, body_settings(source), from_feed=not from_page,
+                            rule=self.rule(source, link))
         if source.download_images and self.images is not None:
             step[0] = "cleaning"
             body = clean_body(body, base_url=link, settings=settings)
@@ -359,6 +365,14 @@ class _Run:
             else:
                 outcome.new += 1
         catalog.put(entry, digest if complete else PAGE_PENDING, guid=guid)
+
+    def rule(self, source: SourceConfig, link: str) -> SiteRule | None:
+        """The site rule for `link`, when the source cleans its feed bodies with it."""
+        if not source.clean_feed:
+            return None
+        if self.rules is None:
+            self.rules = load_rules(self.config.site_rules)
+        return rules_for(link, self.rules)
 
     def lookup(self, slug: str, key: str, plain: str, link: str, stripped: bool = False):
         """The item's identity hash and catalog entry (None when new). A GUID can be shared

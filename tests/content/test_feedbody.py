@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from newsmirror.content.feedbody import fill_placeholders, text_paragraphs
+from newsmirror.content.feedbody import (
+    fill_placeholders,
+    strip_boilerplate,
+    text_paragraphs,
+)
 
 
 def test_plain_text_lines_become_paragraphs_whatever_the_line_break():
@@ -26,3 +30,14 @@ def test_placeholders_are_filled_in_image_addresses_only():
         "<picture><source srcset='https://static.dw.com/image/1_906.jpg 2x'></picture>"
         '<a href="https://www.dw.com/${formatId}">x</a>')
     assert fill_placeholders('<img src="a_${other}.jpg">', values) == '<img src="a_${other}.jpg">'
+
+
+def test_boilerplate_goes_and_a_body_without_any_stays_byte_for_byte():
+    body = ('<p>正文。</p><p> </p><p>&nbsp;<br></p><div class="share"><a href="#">微博</a></div>'
+            "<p><strong>分享 ：</strong></p><p><img src='https://img.test/a.jpg'></p>")
+    assert strip_boilerplate(body, remove=(".share",), texts=(r"分享\s*[:：]?",),
+                             empty_paragraphs=True) == (
+        '<p>正文。</p><p><img src="https://img.test/a.jpg"></p>')
+    kept = "<p>正文 <br />第二行。</p>\n<p>分享经济正在改变城市。</p>"
+    assert strip_boilerplate(kept, remove=(".share",), texts=(r"分享\s*[:：]?",),
+                             empty_paragraphs=True) == kept

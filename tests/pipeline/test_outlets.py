@@ -196,3 +196,28 @@ def test_dw_as_a_hand_written_source_keeps_the_address_as_the_page_has_it(
     mirror.run([{**hand_written("dw", url), "full_text": "auto"}])
     [data] = article_bytes(mirror).values()
     assert b'src="https://static.dw.com/image/70000002_${formatId}.jpg"' in data
+
+
+CDT_HEAD = "[【测试】网友热议一则测试新闻](https://chinadigitaltimes.net/chinese/2026/12/test-post/)"
+
+
+def test_cdt_feed_bodies_lose_share_blocks_promos_and_empty_paragraphs(
+        mirror, httpserver: HTTPServer):
+    url = serve_feed(httpserver, "cdt.xml")
+    report = mirror.run([bundled("cdt", url)])
+    assert report.new == 1 and not report.failed_items
+    [data] = article_bytes(mirror).values()
+    assert data == _file(1796122800000, CDT_HEAD,
+                         "<p>CDT 档案卡<br>标题：网友热议一则测试新闻</p>"
+                         "<p>近日，一则测试新闻在社交媒体上引发热议。</p>"
+                         "<p>有网友评论说：“这才是大家关心的事。”</p>")
+
+
+def test_cdt_as_a_hand_written_source_keeps_the_feed_body(mirror, httpserver: HTTPServer):
+    url = serve_feed(httpserver, "cdt.xml")
+    mirror.run([hand_written("cdt", url)])
+    [data] = article_bytes(mirror).values()
+    body = data.decode().split("\n")[4]
+    assert body.startswith("<p>CDT 档案卡<br />标题：网友热议一则测试新闻</p>")
+    assert "<p> </p><p>&nbsp;</p>" in body and "分享 :" in body and "Newsletter" in body
+    assert "addtoany_share_save_container" in body
