@@ -13,6 +13,8 @@ from newsmirror.archive.paths import SLUG_RE, windows_reserved
 from newsmirror.fetch.client import DEFAULT_USER_AGENT, FetchSettings
 
 FULL_TEXT_MODES = ("feed", "page", "auto")
+BODY_KEYS = ("feed_images", "text_paragraphs", "strip_tracking", "image_placeholders", "clean_feed")
+"""Per-source body settings that [defaults] may set too (see content/feedbody.py)."""
 DEFAULT_IMAGE_PROXY = "https://images.weserv.nl?url=${host}${pathname}${search}"
 RESERVED_SLUGS = {"all": "feeds/all.xml is the combined feed",
                   "requests": "lists/requests.md lists archive requests",
@@ -40,6 +42,18 @@ class SourceConfig:
     """None: the archive's setting; () turns proxying off for this source."""
     image_proxy_exclude: tuple[str, ...] = ()
     download_images: bool = False
+    feed_images: bool = False
+    """Lead a body that has no image with the feed's media:content / media:thumbnail /
+    enclosure image (off: the body as the feed gave it)."""
+    text_paragraphs: bool = False
+    """A feed body that is plain text with line breaks becomes <p> paragraphs."""
+    strip_tracking: bool = False
+    """A new article's link line drops tracking parameters (utm_*, fbclid, …)."""
+    clean_feed: bool = False
+    """Feed bodies are cleaned with the site rule's (and `remove`'s) selectors, its
+    remove_text patterns, and lose empty paragraphs (off: as the feed gave them)."""
+    image_placeholders: tuple[tuple[str, str], ...] = ()
+    """(name, value) pairs: ``${name}`` in image addresses is filled with value."""
     enabled: bool = True
     folder: str | None = None
     """The folder under articles/ where an older mirror kept this source's articles, when
@@ -238,10 +252,36 @@ def _source(check: _Checker, raw: Any, index: int, defaults: dict[str, Any]) -> 
         image_proxy=proxy,
         image_proxy_exclude=check.strings(merged, key, "image_proxy_exclude") or (),
         download_images=check.get(merged, key, "download_images", bool, False),
+        feed_images=check.get(merged, key, "feed_images", bool, False),
+        text_paragraphs=check.get(merged, key, "text_paragraphs", bool, False),
+        strip_tracking=check.get(merged, key, "strip_tracking", bool, False),
+        image_placeholders=_placeholders(check, key, merged),
+        clean_feed=check.get(merged, key, "clean_feed", bool, False),
         enabled=check.get(data, key, "enabled", bool, True),
         folder=_folder(check, key, check.get(data, key, "folder", str, None)),
         list_path=_list_path(check, key, check.get(data, key, "list_path", str, None)),
     )
+
+
+_PLACEHOLDER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _placeholders(check: _Checker, key: str, data: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """`image_placeholders`: a table of placeholder names and the text that fills them."""
+    table = check.get(data, key, "image_placeholders", dict, {})
+    pairs = []
+    for name, value in table.items():
+        where = f"{key}.image_placeholders.{name}"
+        if not _PLACEHOLDER_NAME.fullmatch(name):
+            raise check.fail(where, f"{name!r} is not a placeholder name (letters, digits and '_', "
+                                    "as in ${formatId})")
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not value.strip() or any(c in value for c in " \"'<>${}"):
+            raise check.fail(where, f"must be the text that fills ${{{name}}} in an image address "
+                                    f"(like \"906\"), not {value!r}")
+        pairs.append((name, value))
+    return tuple(pairs)
 
 
 _RESERVED_PAGES = {"README.md": "the archive README",
@@ -342,7 +382,8 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
     images = check.table(top.get("images", {}), "images", {"proxy", "exclude"})
     defaults = check.table(top.get("defaults", {}), "defaults",
                            {"full_text", "selector", "remove", "sanitize", "convert",
-                            "image_proxy", "image_proxy_exclude", "download_images"})
+                            "image_proxy", "image_proxy_exclude", "download_images",
+                            *BODY_KEYS})
 
     raw_sources = top.get("sources", [])
     if not isinstance(raw_sources, list):

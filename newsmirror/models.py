@@ -9,6 +9,15 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class FeedImage:
+    """An image the feed gives for an item outside its body (media:content,
+    media:thumbnail, an image enclosure)."""
+
+    url: str
+    caption: str | None = None
+
+
+@dataclass(frozen=True)
 class FeedItem:
     """One entry of a feed, as the parser understood it (nothing rewritten yet)."""
 
@@ -21,6 +30,9 @@ class FeedItem:
     published_ms: int | None
     """pubDate / published / updated / dc:date in epoch milliseconds (UTC), None when absent."""
     author: str | None = None
+    images: tuple[FeedImage, ...] = ()
+    """The item's images from media:content, media:thumbnail and image enclosures, in that
+    order of preference (not part of its identity or of what counts as a change)."""
 
 
 @dataclass(frozen=True)

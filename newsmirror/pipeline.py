@@ -24,8 +24,11 @@ from newsmirror.archive.legacy import same_as_old_file
 from newsmirror.archive.paths import article_path
 from newsmirror.archive.store import HEALTH_FILE, Store, open_store
 from newsmirror.config import Config, SourceConfig
+from newsmirror.content.clean import strip_tracking
+from newsmirror.content.feedbody import BodySettings, prepare_body
 from newsmirror.content.images import ImagePolicy
 from newsmirror.content.pages import PageFetcher, PagesAhead
+from newsmirror.content.siterules import SiteRule, load_rules, rules_for
 from newsmirror.content.transform import (
     ContentSettings, clean_body, finish_body, transform_body, transform_title,
 )
@@ -129,6 +132,23 @@ def content_settings(config: Config, source: SourceConfig) -> ContentSettings:
     )
 
 
+def body_settings(source: SourceConfig) -> BodySettings:
+    return BodySettings(feed_images=source.feed_images, text_paragraphs=source.text_paragraphs,
+                        clean_feed=source.clean_feed, remove=source.remove,
+                        image_placeholders=source.image_placeholders)
+
+
+def shown_link(source: SourceConfig, link: str, existing: ArchivedEntry | None) -> str:
+    """The address on the article's link line: `link`, or without its tracking parameters
+    (utm_*, fbclid, …) when the source asks for that. Only a new article is written so; an
+    archived one keeps the link it has. The item's identity always comes from the feed's
+    own link, so an item seen again is the same article either way."""
+    if not source.strip_tracking:
+        return link
+    stripped = strip_tracking(link)
+    return stripped if existing is None or existing.link == stripped else link
+
+
 def wants_page(source: SourceConfig, item: FeedItem) -> bool:
     """Whether the item's full text is to come from its page rather than from the feed."""
     if source.full_text == "feed":
@@ -175,6 +195,8 @@ class _Run:
     """Attempt every source now, even one backing off."""
     ahead: dict[str, PagesAhead] = field(default_factory=dict)
     """Per source: the article pages being fetched ahead of its items' loop."""
+    rules: tuple[SiteRule, ...] | None = None
+    """The site rules (loaded when a source first needs them)."""
 
     async def source(self, source: SourceConfig) -> SourceOutcome:
         outcome = SourceOutcome(source.slug, source.name)
@@ -245,7 +267,8 @@ class _Run:
                     continue
                 link = (normalise_link(item.link, feed_url) or normalise_link(item.guid)
                         or normalise_link(feed_url) or feed_url)
-                _ident, found = self.lookup(source.slug, key, base_key(item), link)
+                _ident, found = self.lookup(source.slug, key, base_key(item), link,
+                                            source.strip_tracking)
                 if found and (found[1] is None or found[1] == item_digest(item)):
                     continue  # unchanged, or a catalog rebuilt from the files: the loop decides
             except Exception:  # noqa: BLE001 - only a forecast: the loop meets the item's fault
@@ -287,10 +310,11 @@ class _Run:
                 or normalise_link(feed_url) or feed_url)
         plain = base_key(item)
         guid = item.guid if key == plain else None  # a GUID shared in the feed names no one item
-        ident, found = self.lookup(source.slug, key, plain, link)
+        ident, found = self.lookup(source.slug, key, plain, link, source.strip_tracking)
         if found is None and (found := catalog.find_old(source.slug, link, guid)):
             ident = found[0].key  # an older mirror's file: updated where it is
         existing, last_digest = found if found else (None, None)
+        shown = shown_link(source, link, existing)
         digest = item_digest(item)
         if existing and last_digest == digest:
             outcome.unchanged += 1
@@ -300,13 +324,15 @@ class _Run:
         step[0] = "date"
         published = item.published_ms or (existing.published_ms if existing else self.now_ms)
         if existing and last_digest is None and source.full_text != "feed" \
-                and existing.title == title and existing.link == link:
+                and existing.title == title and existing.link == shown:
             # The catalog was rebuilt from the files. A file that holds more than the
             # feed's own text already has its page: adopt it rather than fetch the page
             # again. One that holds just the feed's text is still waiting for its page.
             step[0] = "rendering"
-            feed_only = render_article(Article(published, title, link, transform_body(
-                item.content_html, base_url=link, settings=settings)))
+            feed_only = render_article(Article(published, title, shown, transform_body(
+                prepare_body(item.content_html, item, body_settings(source),
+                             rule=self.rule(source, link)),
+                base_url=link, settings=settings)))
             if digest_bytes(feed_only) != existing.digest:
                 catalog.put(existing, digest)
                 outcome.unchanged += 1
@@ -314,7 +340,10 @@ class _Run:
         step[0] = "date"
         path = existing.path if existing else article_path(source.slug, published, title, ident)
         step[0] = "extraction"
-        body, complete = await self.body(source, item, link)
+        body, complete, from_page = await self.body(source, item, link)
+        step[0] = "cleaning"
+        body = prepare_body(body, item, body_settings(source), from_feed=not from_page,
+                            rule=self.rule(source, link))
         if source.download_images and self.images is not None:
             step[0] = "cleaning"
             body = clean_body(body, base_url=link, settings=settings)
@@ -333,10 +362,10 @@ class _Run:
             step[0] = "cleaning"
             body = transform_body(body, base_url=link, settings=settings)
         step[0] = "rendering"
-        data = render_article(Article(published, title, link, body))
+        data = render_article(Article(published, title, shown, body))
         entry = ArchivedEntry(
             slug=source.slug, key=ident, path=path,
-            published_ms=published, title=title, link=link, digest=digest_bytes(data))
+            published_ms=published, title=title, link=shown, digest=digest_bytes(data))
         step[0] = "writing"
         if existing and existing.digest == entry.digest:
             outcome.unchanged += 1
@@ -353,21 +382,31 @@ class _Run:
                 outcome.new += 1
         catalog.put(entry, digest if complete else PAGE_PENDING, guid=guid)
 
-    def lookup(self, slug: str, key: str, plain: str, link: str):
+    def rule(self, source: SourceConfig, link: str) -> SiteRule | None:
+        """The site rule for `link`, when the source cleans its feed bodies with it."""
+        if not source.clean_feed:
+            return None
+        if self.rules is None:
+            self.rules = load_rules(self.config.site_rules)
+        return rules_for(link, self.rules)
+
+    def lookup(self, slug: str, key: str, plain: str, link: str, stripped: bool = False):
         """The item's identity hash and catalog entry (None when new). A GUID can be shared
         by several items of one feed (then the key carries the link too) and can stop being
         shared: each form is tried, and a match under another form counts only when its
-        link is this item's."""
+        link is this item's (as the feed gives it, or without its tracking parameters when
+        `stripped`: the link line of an article written so)."""
         catalog = self.store.catalog
+        links = {link, strip_tracking(link)} if stripped else {link}
         ident = key_hash(slug, key)
         found = catalog.get(slug, ident)
         if key != plain:
             # Shared now; it may have been archived when it was not.
             if found is None:
                 earlier = catalog.get(slug, key_hash(slug, plain))
-                if earlier and earlier[0].link == link:
+                if earlier and earlier[0].link in links:
                     return earlier[0].key, earlier
-        elif plain.startswith("guid:") and (found is None or found[0].link != link):
+        elif plain.startswith("guid:") and (found is None or found[0].link not in links):
             # Not shared now; this item may have been archived with its link while the GUID
             # was shared (and the plain GUID may name another item's file).
             qualified = catalog.get(slug, key_hash(slug, f"{plain}|{link}"))
@@ -375,13 +414,13 @@ class _Run:
                 return qualified[0].key, qualified
         return ident, found
 
-    async def body(self, source: SourceConfig, item: FeedItem, link: str) -> tuple[str, bool]:
-        """The article HTML, and whether it is final (False: a page fetch failed and the feed's
-        own content stands in until a later run succeeds)."""
+    async def body(self, source: SourceConfig, item: FeedItem, link: str) -> tuple[str, bool, bool]:
+        """The article HTML, whether it is final (False: a page fetch failed and the feed's
+        own content stands in until a later run succeeds), and whether it is the page's."""
         if self.page_fetcher is None or not wants_page(source, item):
-            return item.content_html, True
+            return item.content_html, True, False
         page = await self.page(source, link)
-        return (page, True) if page else (item.content_html, False)
+        return (page, True, True) if page else (item.content_html, False, False)
 
     async def page(self, source: SourceConfig, link: str) -> str | None:
         """The article's full text from its page: fetched ahead when it was forecast."""

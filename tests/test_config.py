@@ -95,3 +95,18 @@ def test_a_site_rules_file_is_checked_when_the_configuration_loads(tmp_path: Pat
 def test_bundled_sources_must_be_a_list_of_slugs(tmp_path: Path):
     with pytest.raises(ConfigError, match="list of slugs"):
         parse_config({"bundled_sources": ["voa", 3]}, file="t.toml", base=tmp_path)
+
+
+def test_image_placeholders_are_checked(tmp_path: Path):
+    base = {"slug": "dw", "name": "DW", "url": "https://rss.dw.com/rdf/rss-chi-all"}
+    config = parse_config({"sources": [{**base, "image_placeholders": {"formatId": 906}}]},
+                          file="t.toml", base=tmp_path)
+    assert config.sources[0].image_placeholders == (("formatId", "906"),)
+    with pytest.raises(ConfigError, match=r"sources\[0\] \(dw\)\.image_placeholders\.formatId: must be"):
+        parse_config({"sources": [{**base, "image_placeholders": {"formatId": "a b"}}]},
+                     file="t.toml", base=tmp_path)
+    with pytest.raises(ConfigError, match=r"image_placeholders\.format-id: 'format-id' is not"):
+        parse_config({"sources": [{**base, "image_placeholders": {"format-id": "906"}}]},
+                     file="t.toml", base=tmp_path)
+    with pytest.raises(ConfigError, match=r"image_placeholders: must be a table"):
+        parse_config({"sources": [{**base, "image_placeholders": "906"}]}, file="t.toml", base=tmp_path)

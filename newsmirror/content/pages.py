@@ -90,17 +90,24 @@ class PageFetcher:
             return None
         text, _encoding = decode_document(*fetched)
         selector, remove = source.selector, source.remove
+        texts: tuple[str, ...] = ()
         if self._rules is None:
             self._rules = load_rules(self.rules_file)
         if not selector and (rule := rules_for(url, self._rules)):
             selector, remove = rule.selector, tuple(rule.remove) + tuple(remove)
+            texts = rule.remove_text
         try:
             extracted = await asyncio.to_thread(extract_article, text, url, selector=selector,
                                                 remove=remove)
         except ExtractionError as err:
             self.failures[url] = str(err)
             return None
-        return sanitize_html(extracted.body_html, base_url=url)
+        body = extracted.body_html
+        if texts:
+            from newsmirror.content.feedbody import strip_boilerplate
+
+            body = strip_boilerplate(body, texts=texts)
+        return sanitize_html(body, base_url=url)
 
 
 

@@ -8,6 +8,7 @@ the file, the key and what is wrong.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 __all__ = ["SiteRule", "SiteRulesError", "DEFAULT_RULES", "load_rules", "rules_for"]
 
 DEFAULT_RULES = Path(__file__).with_name("siterules.toml")
-_KEYS = {"hosts", "path_prefix", "selector", "remove"}
+_KEYS = {"hosts", "path_prefix", "selector", "remove", "remove_text"}
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,9 @@ class SiteRule:
     name: str = ""
     hosts: tuple[str, ...] = ()
     path_prefix: str = ""
+    remove_text: tuple[str, ...] = ()
+    """Regular expressions: a block (paragraph, div, heading, list item, …) whose whole
+    text, white space folded, matches one is dropped ("分享 :", newsletter promos)."""
 
     def matches(self, host: str, path: str) -> bool:
         host = host.lower().rstrip(".")
@@ -122,8 +126,17 @@ def _rule(path: Path, name: str, table: object) -> SiteRule:
     for i, sel in enumerate(remove):
         _check_css(sel, lambda problem, i=i: fail(f"remove[{i}]", problem))
 
+    texts = table.get("remove_text", [])
+    if not isinstance(texts, list) or not all(isinstance(t, str) and t.strip() for t in texts):
+        raise fail("remove_text", "must be a list of regular expressions (strings)")
+    for i, pattern in enumerate(texts):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise fail(f"remove_text[{i}]", f"invalid regular expression {pattern!r}: {exc}") from None
+
     return SiteRule(selector=selector.strip(), remove=tuple(s.strip() for s in remove),
-                    name=name, hosts=tuple(hosts), path_prefix=prefix)
+                    name=name, hosts=tuple(hosts), path_prefix=prefix, remove_text=tuple(texts))
 
 
 def _check_css(selector: str, fail) -> None:

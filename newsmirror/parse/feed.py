@@ -29,7 +29,7 @@ from lxml import html as lxml_html
 
 from newsmirror.dates import feed_date_ms
 from newsmirror.isolation import item_failure, item_name
-from newsmirror.models import FeedItem, ItemFailure, ParsedFeed
+from newsmirror.models import FeedImage, FeedItem, ItemFailure, ParsedFeed
 from newsmirror.parse.encoding import decode_document, replace_xml_encoding
 
 __all__ = ["FeedParseError", "NotAFeedError", "fast_parse", "parse_feed", "thorough_parse"]
@@ -125,6 +125,12 @@ def fast_parse(data: bytes, *, url: str | None = None, encoding: str = "utf-8") 
     if len(dates) != len(result.get("entries", ())):
         raise FeedParseError(f"fastfeedparser read {len(result.get('entries', ()))} items of {len(dates)}")
     feed = _from_fast(result, url, encoding, rss_like=root in _RSS_ROOTS, dates=dates)
+    images = item_images(data)
+    if any(images):
+        base = _base(url, result.get("feed", {}).get("link"))
+        feed = replace(feed, items=tuple(
+            replace(item, images=_resolved(base, found))
+            for item, found in zip(feed.items, images, strict=True)))
     if guid_from_link:
         feed = replace(feed, items=tuple(replace(item, guid=None) for item in feed.items))
     if not feed.items and (b"<item" in data or b"<entry" in data or b":item" in data or b":entry" in data):
@@ -157,6 +163,119 @@ def item_dates(data: bytes) -> list[int | None]:
         else:
             pending.extend(reversed([child for child in element if isinstance(child.tag, str)]))
     return found
+
+
+_MEDIA_NS = "http://search.yahoo.com/mrss/"
+_MEDIA_MARKERS = (b"search.yahoo.com/mrss", b"<enclosure")
+
+
+def item_images(data: bytes) -> list[tuple[FeedImage, ...]]:
+    """The images every item of a well-formed feed document gives outside its body, in
+    document order (see :func:`_media_images`); JSON Feed's ``image`` and image
+    attachments likewise. Addresses are as the feed wrote them (not yet resolved)."""
+    if data.lstrip()[:1] in (b"{", b"["):
+        items = json.loads(data).get("items") or []
+        return [_json_images(item) if isinstance(item, dict) else () for item in items]
+    if not any(marker in data for marker in _MEDIA_MARKERS):
+        return []
+    found: list[tuple[FeedImage, ...]] = []
+    pending = [etree.fromstring(data, parser=_date_parser())]
+    while pending:
+        element = pending.pop()
+        if _local_name(element) in _ITEM_NAMES:
+            found.append(_media_images(element))
+        else:
+            pending.extend(reversed([child for child in element if isinstance(child.tag, str)]))
+    return found
+
+
+def _media_images(item: etree._Element) -> tuple[FeedImage, ...]:
+    """media:content images (also inside media:group), then media:thumbnail, then image
+    enclosures; each address once. A media:content or enclosure counts when its medium
+    is "image" or its type image/*; one that says neither counts as well (Media RSS
+    makes both optional), one that says something else does not."""
+    contents: list[FeedImage] = []
+    thumbnails: list[FeedImage] = []
+    enclosures: list[FeedImage] = []
+    for child in item.iter(etree.Element):
+        if child is item or not isinstance(child.tag, str):
+            continue
+        qname = etree.QName(child)
+        url = (child.get("url") or "").strip()
+        if not url:
+            continue
+        if qname.namespace == _MEDIA_NS and qname.localname == "content":
+            if _is_image(child.get("medium"), child.get("type")):
+                contents.append(FeedImage(url, _media_caption(child)))
+        elif qname.namespace == _MEDIA_NS and qname.localname == "thumbnail":
+            thumbnails.append(FeedImage(url, _media_caption(child.getparent())
+                                        if child.getparent() is not item else None))
+        elif (qname.namespace is None and qname.localname == "enclosure" and child.getparent() is item
+              and (child.get("type") or "").lower().startswith("image/")):
+            enclosures.append(FeedImage(url))
+    return _unique([*contents, *thumbnails, *enclosures])
+
+
+def _media_caption(element: etree._Element | None) -> str | None:
+    if element is None:
+        return None
+    for name in ("description", "title"):
+        node = element.find(f"{{{_MEDIA_NS}}}{name}")
+        if node is not None and (text := _collapse("".join(node.itertext()))):
+            return text
+    return None
+
+
+def _is_image(medium: str | None, kind: str | None) -> bool:
+    medium, kind = (medium or "").strip().lower(), (kind or "").strip().lower()
+    if medium or kind:
+        return medium == "image" or kind.startswith("image/")
+    return True
+
+
+def _json_images(item: dict[str, Any]) -> tuple[FeedImage, ...]:
+    found = [FeedImage(item["image"].strip())] if isinstance(item.get("image"), str) and item["image"].strip() else []
+    for attachment in item.get("attachments") or ():
+        if isinstance(attachment, dict) and isinstance(attachment.get("url"), str) \
+                and str(attachment.get("mime_type") or "").lower().startswith("image/"):
+            found.append(FeedImage(attachment["url"].strip(), _collapse(_text(attachment.get("title"))) or None))
+    return _unique(found)
+
+
+def _unique(images: list[FeedImage]) -> tuple[FeedImage, ...]:
+    seen: set[str] = set()
+    kept = []
+    for image in images:
+        if image.url not in seen:
+            seen.add(image.url)
+            kept.append(image)
+    return tuple(kept)
+
+
+def _resolved(base: str | None, images: tuple[FeedImage, ...]) -> tuple[FeedImage, ...]:
+    """Absolute http(s) addresses only; the others are dropped."""
+    kept = []
+    for image in images:
+        url = _absolute(base, image.url)
+        if url and url.startswith(("http://", "https://")):
+            kept.append(replace(image, url=url))
+    return _unique(kept)
+
+
+def _feedparser_images(entry: Mapping[str, Any], base: str | None) -> tuple[FeedImage, ...]:
+    """What feedparser kept of the same elements as :func:`_media_images` reads."""
+    found: list[FeedImage] = []
+    for media in entry.get("media_content") or ():
+        if isinstance(media, dict) and _text(media.get("url")) and _is_image(media.get("medium"), media.get("type")):
+            found.append(FeedImage(_text(media.get("url"))))
+    for thumb in entry.get("media_thumbnail") or ():
+        if isinstance(thumb, dict) and _text(thumb.get("url")):
+            found.append(FeedImage(_text(thumb.get("url"))))
+    for enclosure in entry.get("enclosures") or ():
+        if isinstance(enclosure, dict) and _text(enclosure.get("href")) \
+                and _text(enclosure.get("type")).lower().startswith("image/"):
+            found.append(FeedImage(_text(enclosure.get("href"))))
+    return _resolved(base, _unique(found))
 
 
 def _date_parser() -> etree.XMLParser:
@@ -397,6 +516,7 @@ def _feedparser_item(entry: Mapping[str, Any], base: str | None) -> FeedItem:
         has_full=bool(content),
         author=author,
         published_ms=_feedparser_date(entry, "published") or _feedparser_date(entry, "updated"),
+        images=_feedparser_images(entry, base),
     )
 
 
@@ -418,6 +538,7 @@ def _item(
     has_full: bool,
     author: Any,
     published_ms: int | None,
+    images: tuple[FeedImage, ...] = (),
 ) -> FeedItem:
     return FeedItem(
         title=_title(entry.get("title")),
@@ -427,6 +548,7 @@ def _item(
         has_full_content=has_full,
         published_ms=published_ms,
         author=_collapse(_text(author)) or None,
+        images=images,
     )
 
 

@@ -2,6 +2,7 @@
 
 A config takes these with `bundled_sources = true` (all of them) or a list of slugs; the
 config checker validates each entry exactly like a [[sources]] table the reader wrote.
+The file's [every_source] table gives settings every entry takes unless it says otherwise.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ def _load() -> tuple[dict[str, Any], ...]:
     entries = data.get("sources", [])
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise ValueError(f"{__package__}/{_FILE}: 'sources' must be an array of tables")
-    return tuple(entries)
+    shared = data.get("every_source", {})
+    if not isinstance(shared, dict):
+        raise TypeError(f"{__package__}/{_FILE}: 'every_source' must be a table")
+    return tuple({**shared, **entry} for entry in entries)
 
 
 def bundled_sources() -> list[dict[str, Any]]:

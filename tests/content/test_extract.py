@@ -185,6 +185,10 @@ def test_user_rules_merge_over_defaults(tmp_path):
     ('[a]\nhosts = ["x.com"]\nselector = "div"\nremove = ["ok", "p[["]\n', "[a].remove[1]", "invalid CSS"),
     ('[a]\nhosts = ["x.com"]\nselector = "div"\nselectr = "p"\n', "[a].selectr", "unknown key"),
     ('[a]\nhosts = ["x.com"]\nselector = "div"\npath_prefix = "news"\n', "[a].path_prefix", "'/'"),
+    ('[a]\nhosts = ["x.com"]\nselector = "div"\nremove_text = ["ok", "(分享"]\n', "[a].remove_text[1]",
+     "invalid regular expression"),
+    ('[a]\nhosts = ["x.com"]\nselector = "div"\nremove_text = "分享"\n', "[a].remove_text",
+     "list of regular expressions"),
     ('a = 1\n', "[a]", "must be a table"),
     ('[a\n', "", "not valid TOML"),
 ])

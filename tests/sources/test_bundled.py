@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from newsmirror.config import parse_config
+from newsmirror.config import BODY_KEYS, parse_config
 from newsmirror.sources.bundled import bundled_slugs, bundled_sources
 
 SHIPPED = {"voa", "bbc", "rfi", "dw", "nytimes", "rfa", "cdt", "ftchinese",
@@ -38,7 +38,7 @@ def test_urls_are_http_addresses():
 
 def test_only_known_keys_and_modes():
     for entry in bundled_sources():
-        assert set(entry) <= {"slug", "name", "url", "full_text"}, entry
+        assert set(entry) <= {"slug", "name", "url", "full_text", *BODY_KEYS}, entry
         assert entry.get("full_text", "feed") in ("feed", "page", "auto"), entry
 
 
