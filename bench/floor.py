@@ -17,17 +17,17 @@ import time
 
 STARTED = time.perf_counter()
 
-import json  # noqa: E402
-import os  # noqa: E402
-import resource  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import urllib.request  # noqa: E402
-from concurrent.futures import ThreadPoolExecutor  # noqa: E402
-from pathlib import Path  # noqa: E402
+import json
+import os
+import resource
+import subprocess
+import sys
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
-import fastfeedparser  # noqa: E402
-import nh3  # noqa: E402
+import fastfeedparser
+import nh3
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "floor", "GIT_AUTHOR_EMAIL": "floor@example.invalid",
            "GIT_COMMITTER_NAME": "floor", "GIT_COMMITTER_EMAIL": "floor@example.invalid"}
