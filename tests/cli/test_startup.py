@@ -38,3 +38,9 @@ def test_the_deferred_libraries_are_imported_when_used():
         "from newsmirror.archive.mdlink import markdown_link, split_link\n"
         "assert split_link(markdown_link('t', 'https://example.com/a')) == ('t', 'https://example.com/a')\n")
     assert {"fastfeedparser", "opencc", "markdown_it"} <= loaded
+
+
+def test_the_command_line_and_the_configuration_import_neither_asyncio_nor_httpx():
+    """`newsmirror --help` and `newsmirror check` fetch nothing."""
+    loaded = _imported_after("import newsmirror.cli, newsmirror.config, newsmirror.checks")
+    assert sorted(name for name in ("asyncio", "httpx", "rich.table") if name in loaded) == []
