@@ -159,6 +159,7 @@ def run_child(workdir: Path, label: str, command: list[str], *, profile: Path | 
 
 
 GC_WAITS: dict[str, float] = {}
+KEPT = "<!-- bench/run.py keeps what follows this line -->"
 
 
 def wait_for_gc(archive: Path, label: str) -> None:
@@ -650,7 +651,12 @@ def finish(results: list[Result], setup: list[str], scale: Scale, args: argparse
         for note in r.notes:
             print(f"  - {note}")
     if not args.no_write:
-        (HERE / "RESULTS.md").write_text(results_md(results, scale, args.quick, setup), encoding="utf-8")
+        # What follows KEPT in the file (hand-written before/after records) is kept.
+        path = HERE / "RESULTS.md"
+        old = path.read_text(encoding="utf-8") if path.exists() else ""
+        kept = old[old.index(KEPT):] if KEPT in old else ""
+        path.write_text(results_md(results, scale, args.quick, setup) + ("\n" + kept if kept else ""),
+                        encoding="utf-8")
         print("\nwrote bench/RESULTS.md")
     return 0
 
