@@ -23,10 +23,7 @@ import httpx
 
 from newsmirror.dates import http_date_s
 from newsmirror.fetch.decode import BoundedDecoder, DecodeError, TooManyEncodingsError
-from newsmirror.fetch.settings import (
-    DEFAULT_USER_AGENT as DEFAULT_USER_AGENT,  # re-exported
-)
-from newsmirror.fetch.settings import FetchSettings
+from newsmirror.fetch.settings import DEFAULT_USER_AGENT, FetchSettings  # noqa: F401 (re-exported)
 
 # FetchSettings lives in settings.py: the configuration reads it without importing httpx.
 
