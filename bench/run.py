@@ -1,6 +1,7 @@
 """End-to-end performance benchmarks of the mirror ("fast at any size").
 
-    python bench/run.py [--quick] [--no-write] [--no-profile] [--workdir DIR] [--keep]
+    python bench/run.py [--quick] [--cold-only] [--top-costs] [--no-write] [--no-profile]
+                        [--workdir DIR] [--keep]
 
 Builds every input synthetically (bench/synth.py: Chinese items with HTML bodies and
 images) and serves the feeds from a loopback server in this process. The pipeline runs in
@@ -14,6 +15,13 @@ server's.
    article files opened (list and index generation must not read them all)
 4. rebuild: catalog, lists and feeds from the article files alone (`newsmirror rebuild`)
 5. parse floor: the cold-ingest feeds parsed and nothing else, by the fastest parser
+
+The cold ingest is compared with its floor measured in the same run (bench/floor.py: one
+script against the same loopback server doing fetch, fastfeedparser, `nh3.clean` of each
+body, one atomic write per article and one plumbing commit); the ratio, peak memory and
+the machine are printed. --top-costs profiles a repeat of the cold ingest (cProfile) and
+prints its five largest costs by own time. --cold-only stops after the cold ingest (and
+does not write bench/RESULTS.md).
 
 Prints a table and writes bench/RESULTS.md (unless --no-write). A missed target is
 profiled (cProfile, in a repeat of the same scenario) unless --no-profile. --quick
@@ -150,6 +158,7 @@ def run_child(workdir: Path, label: str, command: list[str], *, profile: Path | 
 
 
 GC_WAITS: dict[str, float] = {}
+KEPT = "<!-- bench/run.py keeps what follows this line -->"
 
 
 def wait_for_gc(archive: Path, label: str) -> None:
@@ -291,6 +300,38 @@ def count_opens(strace_file: Path, root: Path) -> tuple[int, int, int]:
     return len(by_python), len(by_git), len(by_python | by_git)
 
 
+def run_floor(workdir: Path, server: synth.FeedServer, sources: int) -> tuple[float, float, dict]:
+    """(wall seconds, peak MB, report) of bench/floor.py on the same feeds, into a new archive."""
+    report = workdir / "floor.json"
+    archive = workdir / "floor"
+    shutil.rmtree(archive, ignore_errors=True)
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    argv = [sys.executable, str(HERE / "floor.py"), str(report), str(archive), "--sanitize",
+            *(server.url(s) for s in range(sources))]
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, cwd=workdir)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit("bench/floor.py failed")
+    data = json.loads(report.read_text())
+    shutil.rmtree(archive, ignore_errors=True)
+    return wall, usage.ru_maxrss / 1024, data
+
+
+def top_costs(path: Path, limit: int = 5) -> list[str]:
+    """The `limit` functions with the most own time (cProfile), as lines."""
+    stats = pstats.Stats(str(path))
+    total = stats.total_tt or 1.0  # type: ignore[attr-defined]
+    rows = sorted(stats.stats.items(), key=lambda kv: -kv[1][2])  # type: ignore[attr-defined]
+    out = []
+    for (file, line, name), (_cc, calls, tottime, cumtime, _) in rows[:limit]:
+        where = f"{Path(file).name}:{line}" if line else file
+        out.append(f"{name} ({where}): own {tottime:.2f} s ({100 * tottime / total:.0f}%), "
+                   f"cumulative {cumtime:.2f} s, {calls} calls")
+    return out
+
+
 def leaves(run: ChildRun) -> list[tuple[str, float]]:
     """Non-overlapping parts of a child's wall time, largest first."""
     st = run.stage
@@ -425,6 +466,9 @@ def main() -> int:
     parser.add_argument("--no-profile", action="store_true", help="do not profile missed targets")
     parser.add_argument("--workdir", type=Path, help="where archives go (default: a new folder under /tmp)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--cold-only", action="store_true", help="stop after the cold ingest and its floor")
+    parser.add_argument("--top-costs", action="store_true",
+                        help="profile a repeat of the cold ingest and print its five largest costs")
     args = parser.parse_args()
     scale = QUICK if args.quick else FULL
     profile_missed = not args.no_profile and not args.quick
@@ -466,8 +510,29 @@ def main() -> int:
                    "≥ 300 articles/s, peak < 400 MB", rate >= 300 and peak < 400, cold)
         r.bound = bound_sentence(cold)
         r.notes.append(f"{S} sources × {N} items; {server.requests} requests served")
+        say("   its floor (bench/floor.py) ...")
+        floor_s, floor_mb, floor_report = run_floor(work, server, S)
+        gc_s = GC_WAITS.get("cold", 0.0)
+        floor_parts = ", ".join(f"{k} {v:.2f} s" for k, v in floor_report["parts"].items())
+        r.notes.append(f"floor (bench/floor.py, same feeds, same server, {floor_report['articles']} articles): "
+                       f"{floor_s:.2f} s ({floor_parts}); peak {floor_mb:.0f} MB")
+        r.notes.append(f"cold ingest = {cold.wall_s / floor_s:.2f}× the floor "
+                       f"({(cold.wall_s + gc_s) / floor_s:.2f}× with the {gc_s:.1f} s background gc it started); "
+                       f"peak memory {peak:.0f} MB")
+        r.notes.append("machine: " + ", ".join(f"{k} {v}" for k, v in machine()))
         results.append(r)
-        profile_if_missed(r, lambda prof: mirror(work, "cold-profile", config, work / "cold-profile", profile=prof))
+        if args.top_costs:
+            say("   profiling a repeat of the cold ingest ...")
+            prof = work / "cold-top.prof"
+            mirror(work, "cold-top", config, work / "cold-top", profile=prof)
+            r.notes += ["top costs (cProfile, own time): " + line for line in top_costs(prof)]
+        else:
+            profile_if_missed(r, lambda prof: mirror(work, "cold-profile", config, work / "cold-profile",
+                                                     profile=prof))
+        if args.cold_only:
+            args.no_write = True
+            ok = True
+            return finish(results, setup, scale, args)
 
         # 5. parse floor -------------------------------------------------------------------
         say("5. parse floor ...")
@@ -572,7 +637,10 @@ def main() -> int:
             shutil.rmtree(work, ignore_errors=True)
         else:
             say(f"kept {work}")
+    return finish(results, setup, scale, args)
 
+
+def finish(results: list[Result], setup: list[str], scale: Scale, args: argparse.Namespace) -> int:
     if GC_WAITS:
         setup.append("background `git gc --auto` started by a run's commit (waited for before the next "
                      "measurement): " + ", ".join(f"after {k} {v:.1f} s" for k, v in GC_WAITS.items()))
@@ -582,7 +650,12 @@ def main() -> int:
         for note in r.notes:
             print(f"  - {note}")
     if not args.no_write:
-        (HERE / "RESULTS.md").write_text(results_md(results, scale, args.quick, setup), encoding="utf-8")
+        # What follows KEPT in the file (hand-written before/after records) is kept.
+        path = HERE / "RESULTS.md"
+        old = path.read_text(encoding="utf-8") if path.exists() else ""
+        kept = old[old.index(KEPT):] if KEPT in old else ""
+        path.write_text(results_md(results, scale, args.quick, setup) + ("\n" + kept if kept else ""),
+                        encoding="utf-8")
         print("\nwrote bench/RESULTS.md")
     return 0
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from newsmirror.archive.paths import SLUG_RE, windows_reserved
-from newsmirror.fetch.client import DEFAULT_USER_AGENT, FetchSettings
+from newsmirror.fetch.settings import DEFAULT_USER_AGENT, FetchSettings
 
 FULL_TEXT_MODES = ("feed", "page", "auto")
 BODY_KEYS = ("feed_images", "text_paragraphs", "strip_tracking", "image_placeholders", "clean_feed")

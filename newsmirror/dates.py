@@ -42,7 +42,6 @@ import warnings
 from functools import lru_cache
 from typing import Any
 
-from dateutil import parser as dateutil_parser
 
 __all__ = [
     "CHINA_TIME", "EARLIEST_MS", "LATEST_MS", "api_time", "china_time", "feed_date_ms", "http_date_s",
@@ -316,6 +315,9 @@ def _dateutil_zone(name: str | None, offset: int | None) -> dt.tzinfo | None:
 
 def _complete_dateutil(text: str) -> dt.datetime | None:
     """dateutil's reading of ``text``, or None unless it names year, month and day."""
+    # Imported here, not at start-up (issue 16): most dates take the faster paths above.
+    from dateutil import parser as dateutil_parser
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # UnknownTimezoneWarning

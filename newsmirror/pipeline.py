@@ -373,7 +373,9 @@ class _Run:
             outcome.unchanged += 1  # an older mirror's rendering of the same article: kept
             entry = existing
         else:
-            self.store.write(entry.path, data)
+            # A path the catalog does not know is not read back first: at most a file a
+            # killed run wrote there, which is replaced whole by the same rename.
+            self.store.write(entry.path, data, new=existing is None)
             crashpoints.reached("article-written")
             outcome.written.append(entry.path)
             if existing:

@@ -55,3 +55,27 @@ def test_quick_git_steps_benchmark_times_shallow_and_full(tmp_path: Path):
     assert "| still shallow after the push | yes |" in out
     for step in ("clone", "commit", "push after the remote moved on", "**all git steps**"):
         assert step in out, out
+
+
+def test_quick_cold_ingest_prints_its_floor_ratio_and_top_costs():
+    """--cold-only --top-costs: the cold ingest, the floor measured in the same run (bench/floor.py),
+    their ratio, peak memory, the machine and the five largest costs."""
+    done = subprocess.run([sys.executable, str(BENCH), "--quick", "--cold-only", "--top-costs"],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+    out = done.stdout
+    assert "floor (bench/floor.py, same feeds, same server, 240 articles)" in out, out
+    assert "× the floor" in out and "peak memory" in out and "machine: " in out
+    assert out.count("top costs (cProfile, own time): ") == 5
+    assert "2. Idle hour" not in out and "RESULTS.md" not in out
+
+
+def test_startup_benchmark_prints_each_command_against_the_interpreter():
+    done = subprocess.run([sys.executable, str(BENCH.parent / "startup.py"), "--runs", "1", "--importtime"],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+    out = done.stdout
+    assert "python -c pass: " in out and "machine: " in out
+    for name in ("newsmirror --help", "newsmirror check (2 sources)", "newsmirror run, to its first request"):
+        assert f"{name}: " in out and "= python -c pass + " in out, out
+    assert "largest imports of `newsmirror run`" in out and "newsmirror." in out

@@ -22,7 +22,7 @@ FILE_MODE = 0o666 & ~_umask()
 _counter = itertools.count()
 
 
-def write_atomic(path: Path, data: bytes) -> bool:
+def write_atomic(path: Path, data: bytes, *, new: bool = False) -> bool:
     """Write `data` to `path` through a temporary file in the same folder and a rename, so
     a killed process leaves either the old file or the new one, never a torn one.
 
@@ -30,12 +30,18 @@ def write_atomic(path: Path, data: bytes) -> bool:
     No fsync per file: a process kill cannot lose written data, and what a power cut could
     lose is found by the next run (the file no longer matches its catalog entry or git)
     and written again.
+
+    `new=True` says the caller knows of no file at `path` (the catalog has no entry for
+    it): the read-back is skipped and the bytes are written, still through the temporary
+    file and the rename, so a file a killed run left there is replaced whole, and True is
+    returned even if it held these bytes already.
     """
-    try:
-        if path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
+    if not new:
+        try:
+            if path.read_bytes() == data:
+                return False
+        except FileNotFoundError:
+            pass
     tmp = path.with_name(f"{TEMP_PREFIX}{os.getpid()}-{next(_counter)}")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)

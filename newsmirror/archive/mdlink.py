@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
-from markdown_it.helpers import parseLinkDestination
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+
+# markdown_it is imported when a line is first written or read, not at start-up (issue 16).
 
 _PUNCT = r"""!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~"""
 _BACKSLASH_ENTITY = "&#0092;"  # zero-padded: no feed writes it so, so it can mean ours
@@ -35,6 +38,8 @@ _TARGET_ANGLE = "\\<>"
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
     md = MarkdownIt("commonmark").enable(["table", "strikethrough"])  # as git hosts read it
     # Which schemes a surface may link to is decided elsewhere (publish.links); here only
     # the structure of the line counts.
@@ -71,6 +76,8 @@ def _raw_target_ok(target: str) -> bool:
     if "](" in target or "<" in target or ">" in target:
         return False
     # Read as it stands in the line, before the closing ')': a final '\\' would escape it.
+    from markdown_it.helpers import parseLinkDestination
+
     found = parseLinkDestination(target + ")", 0, len(target) + 1)
     return found.ok and found.pos == len(target) and found.str == target
 

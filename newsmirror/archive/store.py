@@ -59,8 +59,9 @@ class Store:
     def health_path(self) -> Path:
         return self.root / HEALTH_FILE
 
-    def write(self, relpath: str, data: bytes) -> bool:
-        return write_atomic(self.root / relpath, data)
+    def write(self, relpath: str, data: bytes, *, new: bool = False) -> bool:
+        """`write_atomic`; `new=True` when the catalog says nothing is at `relpath`."""
+        return write_atomic(self.root / relpath, data, new=new)
 
     def mark_clean(self) -> None:
         """Everything written is committed: the next start needs no repair."""

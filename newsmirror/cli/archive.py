@@ -3,7 +3,6 @@ GitHub issue that asked for them (writing the reply for the workflow to post).""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from dataclasses import dataclass
@@ -369,6 +368,8 @@ def archive(
     if wanted:
         head = archive_head(loaded.archive)
         try:
+            import asyncio
+
             report = asyncio.run(archive_requests(loaded, wanted, push=not no_push))
         except KeyboardInterrupt:
             raise interrupted(loaded.archive, head) from None

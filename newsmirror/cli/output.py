@@ -7,12 +7,13 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn,
-)
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 from newsmirror.models import SourceOutcome
 
@@ -89,7 +90,7 @@ class RunProgress:
     def __init__(self, label: str = "mirroring") -> None:
         self.label = label
         self.progress: Progress | None = None
-        self.task = TaskID(0)
+        self.task = cast("TaskID", 0)
         self.total = 0
         self.active: dict[str, str] = {}
         self.pages: dict[str, list[int]] = {}
@@ -98,6 +99,15 @@ class RunProgress:
 
     def start(self, total: int) -> None:
         if out.live:
+            # Imported only for a terminal (issue 16: start-up).
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
             self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
                                      MofNCompleteColumn(), TimeElapsedColumn(),
                                      console=out.err, transient=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from pathlib import Path
 from typing import Optional
@@ -88,6 +87,8 @@ def execute(config, *, push: bool, label: str = "mirroring", only: set[str] | No
     head = archive_head(config.archive)
     progress = RunProgress(label)
     try:
+        import asyncio
+
         report = asyncio.run(run_mirror(config, push=push, reporter=progress, only=only,
                                         force=force))
     except KeyboardInterrupt:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
 
 from newsmirror.cli.output import out, plural, resolve_config
 from newsmirror.cli.run import ARCHIVE_OPTION, CONFIG_OPTION
@@ -102,6 +101,8 @@ def sources(
                    str(r["consecutive_failures"]), _when(r["next_attempt_ms"]),
                    "yes" if r["validators"] else "no", str(r["articles"])] for r in rows]
     if out.stdout.is_terminal:
+        from rich.table import Table
+
         table = Table(*columns, title=f"{plural(len(rows), 'source')} ({loaded.file})")
         for row in table_rows:
             table.add_row(*row)

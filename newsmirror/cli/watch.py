@@ -3,7 +3,6 @@ edits and deletions."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Optional
 
@@ -43,6 +42,8 @@ def watch(
     preflight(loaded, push=not no_push)
     head = archive_head(loaded.archive)
     try:
+        import asyncio
+
         report = asyncio.run(watch_archive(loaded, since_days=since, budget=budget,
                                            push=not no_push))
     except KeyboardInterrupt:

@@ -8,20 +8,36 @@ keep their exact bytes.
 from __future__ import annotations
 
 import re
-from functools import cache
-
-import opencc
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
 from newsmirror.content.markup import Text, tokenize
 
-CONFIGS: tuple[str, ...] = tuple(
-    sorted(name.removesuffix(".json") for name in getattr(opencc, "CONFIGS", ()))
-) or (
-    "hk2s", "hk2sp", "hk2t", "jp2t", "s2hk", "s2hkp", "s2t", "s2tw", "s2twp", "t2hk",
-    "t2jp", "t2s", "t2tw", "tw2s", "tw2sp", "tw2t",
-)
-"""OpenCC configuration names, e.g. ``t2s`` (Traditional to Simplified), ``s2t``,
-``s2twp`` (Simplified to Taiwan usage, with phrases), ``tw2sp``, ``s2hk``, ``hk2s``."""
+if TYPE_CHECKING:
+    import opencc
+
+# opencc is imported when a conversion is first asked for, not when newsmirror starts
+# (issue 16: start-up); `CONFIGS` is read from it then too.
+
+
+@lru_cache(maxsize=1)
+def _configs() -> tuple[str, ...]:
+    import opencc
+
+    return tuple(
+        sorted(name.removesuffix(".json") for name in getattr(opencc, "CONFIGS", ()))
+    ) or (
+        "hk2s", "hk2sp", "hk2t", "jp2t", "s2hk", "s2hkp", "s2t", "s2tw", "s2twp", "t2hk",
+        "t2jp", "t2s", "t2tw", "tw2s", "tw2sp", "tw2t",
+    )
+
+
+def __getattr__(name: str) -> tuple[str, ...]:
+    """`CONFIGS`: OpenCC configuration names, e.g. ``t2s`` (Traditional to Simplified),
+    ``s2t``, ``s2twp`` (Simplified to Taiwan usage, with phrases), ``tw2sp``, ``s2hk``."""
+    if name == "CONFIGS":
+        return _configs()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _CHAR_REF = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);?")
 
@@ -30,13 +46,15 @@ def check_config(config: str) -> str:
     """`config` normalised ("S2T.json" -> "s2t"); ValueError naming the valid ones if
     unknown."""
     name = config.strip().lower().removesuffix(".json")
-    if name not in CONFIGS:
-        raise ValueError(f"unknown OpenCC config {config!r}; choose one of {', '.join(CONFIGS)}")
+    if name not in _configs():
+        raise ValueError(f"unknown OpenCC config {config!r}; choose one of {', '.join(_configs())}")
     return name
 
 
 @cache
 def _converter(name: str) -> opencc.OpenCC:
+    import opencc
+
     return opencc.OpenCC(f"{name}.json")
 
 

@@ -21,30 +21,15 @@ from types import MappingProxyType
 
 import httpx
 
-from newsmirror import __version__
 from newsmirror.dates import http_date_s
 from newsmirror.fetch.decode import BoundedDecoder, DecodeError, TooManyEncodingsError
+from newsmirror.fetch.settings import DEFAULT_USER_AGENT, FetchSettings  # noqa: F401 (re-exported)
 
-DEFAULT_USER_AGENT = (
-    f"newsmirror/{__version__} (+https://github.com/newsmirror/newsmirror; news archive mirror)"
-)
+# FetchSettings lives in settings.py: the configuration reads it without importing httpx.
+
 ACCEPT_ENCODING = "gzip, deflate, br"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 RETRY_AFTER_STATUSES = frozenset({429, 503})
-
-
-@dataclass(frozen=True)
-class FetchSettings:
-    """Limits for one run; the defaults suit an hourly mirror of a few dozen feeds."""
-
-    timeout: float = 20.0
-    connect_timeout: float = 10.0
-    max_bytes: int = 15 * 1024 * 1024
-    max_redirects: int = 5
-    per_host: int = 2
-    concurrency: int = 16
-    user_agent: str = DEFAULT_USER_AGENT
-    max_retry_after: float = 10.0
 
 
 @dataclass(frozen=True)

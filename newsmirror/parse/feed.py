@@ -22,10 +22,7 @@ from typing import Any, cast
 from urllib.parse import urljoin
 from xml.parsers import expat
 
-import fastfeedparser
-import feedparser
 from lxml import etree
-from lxml import html as lxml_html
 
 from newsmirror.dates import feed_date_ms
 from newsmirror.isolation import item_failure, item_name
@@ -120,6 +117,8 @@ def fast_parse(data: bytes, *, url: str | None = None, encoding: str = "utf-8") 
     # fastfeedparser fills a missing guid/id with the link. When the document has
     # no guid or id element at all, such a guid is certainly not real.
     guid_from_link = root in ("rss", "feed") and not any(tag in data for tag in _ID_TAGS)
+    import fastfeedparser  # here, not at start-up (issue 16): a run of 304s never needs it
+
     result = fastfeedparser.parse(data)
     dates = item_dates(data)
     if len(dates) != len(result.get("entries", ())):
@@ -309,6 +308,8 @@ def thorough_parse(
     # feedparser raises on a character reference to a surrogate (`&#xD800;`), which
     # would cost every item of the feed: such a reference names no character anyway.
     data = _BAD_CHARREF.sub(_no_surrogate, data)
+    import feedparser  # the fallback: imported only when a feed needs it
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = feedparser.parse(io.BytesIO(data), sanitize_html=False, resolve_relative_uris=False)
@@ -375,6 +376,8 @@ def _reject_challenge(head: str) -> None:
 
 
 def _html_title(text: str) -> str:
+    from lxml import html as lxml_html
+
     try:
         title = lxml_html.document_fromstring(text[:65536]).findtext(".//title")
     except (etree.ParserError, ValueError):
