@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from xml.sax.saxutils import escape
+from machine import markdown as machine
 
 HERE = Path(__file__).resolve().parent
 TOP_ID = 0xFFFFF
@@ -134,27 +134,6 @@ def timed(args: list[str], cwd: Path) -> tuple[float, float, int, str]:
     if proc.returncode != 0:
         raise SystemExit(f"newsmirror {' '.join(args)} exited {proc.returncode}:\n{stderr[-3000:]}")
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024, stdout
-
-
-def machine() -> list[str]:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = "?"
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        mem = f"{kb / 1024 / 1024:.1f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
-    git = subprocess.run(["git", "--version"], capture_output=True, text=True, check=False).stdout.strip()
-    return [f"- machine: {platform.machine()}", f"- nproc: {os.cpu_count()}", f"- memory: {mem}",
-            f"- CPU: {cpu}", f"- Python: {platform.python_version()}", f"- git: {git}",
-            f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"]
 
 
 def main() -> None:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -38,7 +37,6 @@ import sys
 import tempfile
 import time
 from collections import deque
-from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -52,6 +50,7 @@ from newsmirror.archive.identity import key_hash
 from newsmirror.archive.paths import article_path, china_time
 from newsmirror.models import Article
 from newsmirror.publish.git import Repo
+from machine import markdown as machine
 
 SOURCES = ("voa", "bbc", "rfi", "dw", "nytimes", "rfa", "cdt", "ftchinese")
 HOUR_MS = 3_600_000
@@ -248,26 +247,6 @@ def one_run(bare: Path, tmp: Path, shallow: bool, n: int) -> dict[str, float]:
     git("update-ref", "refs/heads/main", tip, cwd=bare)  # the next repetition starts the same
     shutil.rmtree(work)
     return figures
-
-
-def machine() -> list[str]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = ""
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        memory = f"{kb / 2**20:.1f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
-    return [f"- machine: {platform.machine()}, {os.cpu_count()} CPUs ({cpu}), memory {memory}",
-            f"- {git('--version')}, Python {platform.python_version()}",
-            f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"]
 
 
 def main() -> None:

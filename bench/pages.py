@@ -27,7 +27,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,7 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from xml.sax.saxutils import escape
+from machine import facts as machine
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -187,23 +187,6 @@ def baseline_code(rev: str, into: Path) -> Path | None:
     into.mkdir(parents=True)
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
     return into
-
-
-def machine() -> list[tuple[str, str]]:
-    def read(path: str, key: str) -> str:
-        try:
-            for line in Path(path).read_text(encoding="utf-8").splitlines():
-                if line.startswith(key):
-                    return line.split(":", 1)[1].strip()
-        except OSError:
-            pass
-        return "?"
-
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return [("machine", platform.machine()), ("nproc", str(os.cpu_count())),
-            ("CPU", read("/proc/cpuinfo", "model name")), ("Python", platform.python_version()),
-            ("load average at start", load),
-            ("date", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))]
 
 
 def main() -> int:

@@ -36,7 +36,6 @@ import argparse
 import io
 import json
 import os
-import platform
 import pstats
 import re
 import shutil
@@ -46,7 +45,6 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, UTC
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -55,6 +53,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
 import synth  # noqa: E402
+from machine import facts as machine
 
 PROXY = "https://images.weserv.nl?url=${host}${pathname}${search}"
 GIT_ENV = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid",
@@ -399,24 +398,6 @@ def profile_text(path: Path, limit: int = 18) -> str:
 
 
 # -- reporting ------------------------------------------------------------------------------
-def machine() -> list[tuple[str, str]]:
-    def read(path: str, key: str) -> str:
-        try:
-            for line in open(path):
-                if line.startswith(key):
-                    return line.split(":", 1)[1].strip()
-        except OSError:
-            pass
-        return "?"
-
-    mem_kb = read("/proc/meminfo", "MemTotal").split()[0]
-    git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
-    return [("machine", platform.machine()), ("nproc", str(os.cpu_count())),
-            ("memory", f"{int(mem_kb) / 1024 / 1024:.1f} GiB" if mem_kb.isdigit() else "?"),
-            ("CPU", read("/proc/cpuinfo", "model name")), ("Python", platform.python_version()),
-            ("git", git), ("date", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))]
-
-
 def table(results: list[Result]) -> str:
     rows = [("Benchmark", "Figure", "Target", "Met", "CPU s (python+git)", "Peak memory (python / git)")]
     for r in results:

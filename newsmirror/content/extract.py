@@ -180,7 +180,7 @@ def _unwrap_noscript(noscript: lxml.html.HtmlElement) -> None:
         placeholder = prev[-1]
     if placeholder is not None:
         placeholder.getparent().replace(placeholder, copy.deepcopy(real))
-        _drop_keep_tail(noscript)
+        drop_keep_tail(noscript)
     else:
         new = copy.deepcopy(real)
         new.tail = noscript.tail
@@ -211,11 +211,13 @@ def _best_from_srcset(srcset: str) -> str | None:
     return best
 
 
-def _drop_keep_tail(el: lxml.html.HtmlElement) -> None:
+def drop_keep_tail(el: lxml.html.HtmlElement, *, blank_tail: bool = True) -> None:
+    """Remove `el` but keep the text that follows it (`blank_tail=False`: unless that text
+    is only white space)."""
     parent = el.getparent()
     if parent is None:
         return
-    if el.tail:
+    if el.tail and (blank_tail or el.tail.strip()):
         prev = el.getprevious()
         if prev is not None:
             prev.tail = (prev.tail or "") + el.tail
@@ -247,7 +249,7 @@ def _by_selector(doc: lxml.html.HtmlElement, selector: str, remove: Sequence[str
                 raise ExtractionError(f"bad CSS selector {sel!r}: {exc}") from exc
             for d in doomed:
                 if d is not el:
-                    _drop_keep_tail(d)
+                    drop_keep_tail(d)
         parts.append(lxml.html.tostring(el, encoding="unicode"))
     body = _simplify("".join(parts))
     return body if html_text(body) or "<img" in body else None
@@ -379,14 +381,14 @@ def _simplify(html: str) -> str:
     for el in list(root.iter()):
         if not isinstance(el.tag, str):  # comments, processing instructions
             if el.getparent() is not None:
-                _drop_keep_tail(el)
+                drop_keep_tail(el)
             continue
         if el is root:
             continue
         tag = el.tag.lower()
         tag = _TRAFILATURA_TAGS.get(tag, tag)
         if tag in _DROP_WITH_CONTENT:
-            _drop_keep_tail(el)
+            drop_keep_tail(el)
             continue
         if tag == "img" and not el.get("src") and el.get("source"):
             el.set("src", el.get("source"))
@@ -398,7 +400,7 @@ def _simplify(html: str) -> str:
             if name not in allowed:
                 del el.attrib[name]
         if tag == "img" and not _usable(el.get("src")):
-            _drop_keep_tail(el)
+            drop_keep_tail(el)
         elif tag == "a" and not (el.get("href") or "").startswith(("http://", "https://", "mailto:")):
             el.attrib.pop("href", None)
     # unwrap everything else (div, span, font, section …), blocks becoming <p> breaks
@@ -413,7 +415,7 @@ def _simplify(html: str) -> str:
             el.drop_tag()
     for el in list(root.iter("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "figcaption", "a", "strong", "em", "b", "i")):
         if el is not root and not _squash(el.text_content()) and el.find(".//img") is None:
-            _drop_keep_tail(el)
+            drop_keep_tail(el)
     parts = [root.text or ""] if (root.text or "").strip() else []
     parts.extend(lxml.html.tostring(child, encoding="unicode") for child in root)
     out = "".join(parts).strip()

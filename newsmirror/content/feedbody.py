@@ -149,10 +149,12 @@ def strip_boilerplate(html: str, *, remove: tuple[str, ...] = (), texts: tuple[s
                     child.tag in ("img", "picture", "video", "audio", "iframe", "svg")
                     for child in el.iter() if isinstance(child.tag, str)):
                 doomed.append(el)
+    from newsmirror.content.extract import drop_keep_tail  # with lxml.html: not at start-up
+
     dropped = False
     for el in doomed:
         if el.getparent() is not None and _attached(el, root):
-            _drop_keep_tail(el)
+            drop_keep_tail(el, blank_tail=False)
             dropped = True
     if not dropped:
         return html
@@ -162,14 +164,3 @@ def strip_boilerplate(html: str, *, remove: tuple[str, ...] = (), texts: tuple[s
 
 def _attached(el, root) -> bool:
     return any(ancestor is root for ancestor in el.iterancestors())
-
-
-def _drop_keep_tail(el) -> None:
-    parent = el.getparent()
-    if el.tail and el.tail.strip():
-        prev = el.getprevious()
-        if prev is not None:
-            prev.tail = (prev.tail or "") + el.tail
-        else:
-            parent.text = (parent.text or "") + el.tail
-    parent.remove(el)

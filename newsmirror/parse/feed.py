@@ -16,7 +16,7 @@ import io
 import json
 import re
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any, cast
 from urllib.parse import urljoin
@@ -153,15 +153,18 @@ def item_dates(data: bytes) -> list[int | None]:
             if isinstance(item, dict) else None
             for item in items
         ]
-    found: list[int | None] = []
+    return [_element_date(item) for item in _item_elements(data)]
+
+
+def _item_elements(data: bytes) -> Iterator[etree._Element]:
+    """The item (or entry) elements of a well-formed feed document, in document order."""
     pending = [etree.fromstring(data, parser=_date_parser())]
     while pending:
         element = pending.pop()
         if _local_name(element) in _ITEM_NAMES:
-            found.append(_element_date(element))
+            yield element
         else:
             pending.extend(reversed([child for child in element if isinstance(child.tag, str)]))
-    return found
 
 
 _MEDIA_NS = "http://search.yahoo.com/mrss/"
@@ -177,15 +180,7 @@ def item_images(data: bytes) -> list[tuple[FeedImage, ...]]:
         return [_json_images(item) if isinstance(item, dict) else () for item in items]
     if not any(marker in data for marker in _MEDIA_MARKERS):
         return []
-    found: list[tuple[FeedImage, ...]] = []
-    pending = [etree.fromstring(data, parser=_date_parser())]
-    while pending:
-        element = pending.pop()
-        if _local_name(element) in _ITEM_NAMES:
-            found.append(_media_images(element))
-        else:
-            pending.extend(reversed([child for child in element if isinstance(child.tag, str)]))
-    return found
+    return [_media_images(item) for item in _item_elements(data)]
 
 
 def _media_images(item: etree._Element) -> tuple[FeedImage, ...]:
