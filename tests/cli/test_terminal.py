@@ -175,10 +175,13 @@ def test_ctrl_c_says_what_was_kept_and_the_next_run_repairs_it(tmp_path, httpser
             proc.kill()
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr and "Aborted" not in stderr
-    assert "interrupted: 1 file(s) written so far are kept, not committed; the next run " \
-           "re-reads and commits them" in stderr
+    # The interrupt was asked for right after the first article; the second may still be
+    # written before the run notices (its page can time out while the run is stopped).
+    kept = re.search(r"interrupted: (\d+) file\(s\) written so far are kept, not committed; "
+                     r"the next run re-reads and commits them", stderr)
+    assert kept, stderr
     archive = tmp_path / "archive"
-    assert len(list((archive / "articles").rglob("*.md"))) == 1
+    assert len(list((archive / "articles").rglob("*.md"))) == int(kept.group(1)) >= 1
     again = subprocess.run([sys.executable, "-m", "newsmirror", "run"], cwd=tmp_path,
                            capture_output=True, text=True, timeout=300, check=False)
     assert again.returncode == 0, again.stderr
