@@ -265,16 +265,25 @@ class _Run:
             try:
                 if key is None or not wants_page(source, item):
                     continue
-                link = (normalise_link(item.link, feed_url) or normalise_link(item.guid)
-                        or normalise_link(feed_url) or feed_url)
-                _ident, found = self.lookup(source.slug, key, base_key(item), link,
-                                            source.strip_tracking)
+                link, _guid, _ident, found = self.identify(source, item, key, feed_url)
                 if found and (found[1] is None or found[1] == item_digest(item)):
                     continue  # unchanged, or a catalog rebuilt from the files: the loop decides
             except Exception:  # noqa: BLE001 - only a forecast: the loop meets the item's fault
                 continue
             links.append(link)
         return links
+
+    def identify(self, source: SourceConfig, item: FeedItem, key: str, feed_url: str):
+        """(link, guid, identity hash, (catalog entry, last feed digest) or None) of an item:
+        its own entry, else an older mirror's file that holds it (updated where it is)."""
+        link = (normalise_link(item.link, feed_url) or normalise_link(item.guid)
+                or normalise_link(feed_url) or feed_url)
+        plain = base_key(item)
+        guid = item.guid if key == plain else None  # a GUID shared in the feed names no one item
+        ident, found = self.lookup(source.slug, key, plain, link, source.strip_tracking)
+        if found is None and (found := self.store.catalog.find_old(source.slug, link, guid)):
+            ident = found[0].key
+        return link, guid, ident, found
 
     async def items(self, source: SourceConfig, items: tuple[FeedItem, ...], feed_url: str,
                     outcome: SourceOutcome) -> None:
@@ -306,13 +315,7 @@ class _Run:
                    settings: ContentSettings, outcome: SourceOutcome, step: list[str]) -> None:
         """Archive one item; `step[0]` says how far it got (for the failure's reason)."""
         catalog = self.store.catalog
-        link = (normalise_link(item.link, feed_url) or normalise_link(item.guid)
-                or normalise_link(feed_url) or feed_url)
-        plain = base_key(item)
-        guid = item.guid if key == plain else None  # a GUID shared in the feed names no one item
-        ident, found = self.lookup(source.slug, key, plain, link, source.strip_tracking)
-        if found is None and (found := catalog.find_old(source.slug, link, guid)):
-            ident = found[0].key  # an older mirror's file: updated where it is
+        link, guid, ident, found = self.identify(source, item, key, feed_url)
         existing, last_digest = found if found else (None, None)
         shown = shown_link(source, link, existing)
         digest = item_digest(item)

@@ -367,3 +367,24 @@ def test_a_file_an_older_newsmirror_wrote_with_a_raw_backslash_title_is_kept(mir
     assert (report.new, report.updated, report.outcomes[0].unchanged) == (0, 0, 1)
     assert snapshot(clone) == before
     assert catalog_titles(clone) == {path: BACKSLASH_TITLE}
+
+
+def test_pages_are_fetched_ahead_only_for_items_no_old_file_holds(mirror, httpserver: HTTPServer):
+    init_repo(mirror.archive)
+    old_link = httpserver.url_for("/a/old.html")
+    old = Old(TOP_ID - 3, "整页文章", old_link, "<p>" + "整页正文。" * 200 + "</p>", T_OLD)
+    write_folder(mirror.archive, "voa", [old])
+    commit_all(mirror.archive)
+    new_link = httpserver.url_for("/a/new.html")
+    httpserver.expect_request("/a/new.html").respond_with_data(
+        "<html><body><article><p>" + "新文章的全文。" * 80 + "</p></article></body></html>",
+        content_type="text/html; charset=utf-8")
+    httpserver.expect_request("/voa.xml").respond_with_data(
+        rss([Item(old.title, old_link, "<p>摘要</p>", guid="voa-old", date_ms=old.ms),
+             Item("新文章", new_link, "<p>摘要</p>", guid="voa-new", date_ms=old.ms + HOUR)]),
+        content_type="application/rss+xml")
+    report = mirror.run([{"slug": "voa", "name": "美国之音", "url": httpserver.url_for("/voa.xml"),
+                          "full_text": "page"}], now_ms=T_OLD + 2 * HOUR)
+    assert (report.new, report.updated) == (1, 0)
+    # The old file already holds its page: only the new item's page is asked for.
+    assert sorted(r.path for r, _ in httpserver.log) == ["/a/new.html", "/voa.xml"]
