@@ -7,6 +7,10 @@ and ``NEWSMIRROR_STOP_FILE=PATH``. On reaching it the process writes PATH and st
 itself with SIGSTOP (its whole process group when it leads one, so a git child it is
 waiting for stops mid-work too); the test then kills the process or the group. Without the
 variables, which is always outside the tests, passing a point costs one comparison.
+
+``NEWSMIRROR_FAULT_AT=NAME#N`` instead raises :class:`InjectedFault` the Nth time the point
+is passed (when no stop is asked for): an internal error the test put there, to prove that the guard around that step
+costs the one item (or page) it was working on, and nothing else.
 """
 
 from __future__ import annotations
@@ -14,9 +18,14 @@ from __future__ import annotations
 import os
 import signal
 
-_TARGET = os.environ.get("NEWSMIRROR_STOP_AT") or None
+_FAULT = os.environ.get("NEWSMIRROR_FAULT_AT") or None
+_TARGET = os.environ.get("NEWSMIRROR_STOP_AT") or _FAULT
 _name, _, _nth = (_TARGET or "").partition("#")
 _remaining = int(_nth or 1)
+
+
+class InjectedFault(RuntimeError):
+    """The internal error a test asked for with ``NEWSMIRROR_FAULT_AT``."""
 
 
 def reached(name: str) -> None:
@@ -27,6 +36,8 @@ def reached(name: str) -> None:
     _remaining -= 1
     if _remaining:
         return
+    if _FAULT and _TARGET == _FAULT:
+        raise InjectedFault(f"the fault a test injected at {_FAULT}")
     stop_file = os.environ.get("NEWSMIRROR_STOP_FILE")
     if stop_file:
         tmp = f"{stop_file}.tmp"

@@ -369,6 +369,7 @@ class _Run:
         entry = ArchivedEntry(
             slug=source.slug, key=ident, path=path,
             published_ms=published, title=title, link=shown, digest=digest_bytes(data))
+        crashpoints.reached("article-rendered")
         step[0] = "writing"
         if existing and existing.digest == entry.digest:
             outcome.unchanged += 1

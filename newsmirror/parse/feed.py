@@ -147,7 +147,7 @@ def item_dates(data: bytes) -> list[int | None]:
     ``<source>`` or of the channel.
     """
     if data.lstrip()[:1] in (b"{", b"["):
-        items = json.loads(data).get("items") or []
+        items = load_json(data).get("items") or []
         return [
             feed_date_ms(item.get("date_published")) or feed_date_ms(item.get("date_modified"))
             if isinstance(item, dict) else None
@@ -176,7 +176,7 @@ def item_images(data: bytes) -> list[tuple[FeedImage, ...]]:
     document order (see :func:`_media_images`); JSON Feed's ``image`` and image
     attachments likewise. Addresses are as the feed wrote them (not yet resolved)."""
     if data.lstrip()[:1] in (b"{", b"["):
-        items = json.loads(data).get("items") or []
+        items = load_json(data).get("items") or []
         return [_json_images(item) if isinstance(item, dict) else () for item in items]
     if not any(marker in data for marker in _MEDIA_MARKERS):
         return []
@@ -380,9 +380,30 @@ def _html_title(text: str) -> str:
     return _collapse(title or "")[:120]
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def load_json(data: str | bytes) -> Any:
+    """A JSON document, with every lone surrogate it escapes (``\\ud800``, which no UTF-8
+    file can hold) read as U+FFFD, as a character reference to one in XML is."""
+    document = json.loads(data)
+    escaped = (b"\\u" if isinstance(data, bytes) else "\\u") in data  # type: ignore[operator]
+    return _without_surrogates(document) if escaped else document
+
+
+def _without_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    return value
+
+
 def _parse_json(text: str, url: str | None, encoding: str) -> ParsedFeed:
     try:
-        document = json.loads(text)
+        document = load_json(text)
     except ValueError as exc:
         raise NotAFeedError(f"not a feed: broken JSON ({exc})") from None
     version = document.get("version") if isinstance(document, dict) else None
@@ -421,7 +442,6 @@ def _fast_json(document: dict[str, Any], url: str | None, encoding: str) -> Pars
 
 
 def _json_bytes(document: dict[str, Any]) -> bytes:
-    # ensure_ascii: a lone surrogate in the feed stays an escape, for the item to fail on later
     return json.dumps(document).encode("ascii")
 
 
