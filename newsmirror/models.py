@@ -8,6 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+def plural(n: int, word: str) -> str:
+    """`1 source`, `2 sources`: a number and an English noun that agrees with it."""
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 @dataclass(frozen=True)
 class FeedImage:
     """An image the feed gives for an item outside its body (media:content,

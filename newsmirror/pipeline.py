@@ -34,7 +34,7 @@ from newsmirror.content.transform import (
 )
 from newsmirror.fetch.client import FetchError, Fetcher
 from newsmirror.isolation import item_failure, item_name, machine_error
-from newsmirror.models import ArchivedEntry, Article, FeedItem, ItemFailure, SourceOutcome
+from newsmirror.models import ArchivedEntry, Article, FeedItem, ItemFailure, SourceOutcome, plural
 from newsmirror.parse.feed import FeedParseError, NotAFeedError, parse_feed
 from newsmirror.publish.git import PushResult
 from newsmirror.publish.derived import regenerate
@@ -441,10 +441,6 @@ class _Run:
             self.reporter.worked(source.slug, "page")
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
 def _commit_message(outcomes: list[SourceOutcome], regenerated: list[str],
                     health_changed: list[str], repaired: list[str]) -> str:
     changed = [o for o in outcomes if o.new or o.updated]
@@ -454,12 +450,12 @@ def _commit_message(outcomes: list[SourceOutcome], regenerated: list[str],
                                                 f"{updated} updated" if updated else "") if part)
         noun = "article" if new + updated == 1 else "articles"
         lines = [f"Mirror {counts} {noun} from {', '.join(o.slug for o in changed[:5])}"
-                 + (f" and {_count(len(changed) - 5, 'more source')}" if len(changed) > 5 else ""), ""]
+                 + (f" and {plural(len(changed) - 5, 'more source')}" if len(changed) > 5 else ""), ""]
         lines += [f"{o.slug} ({o.name}): {o.new} new, {o.updated} updated" for o in changed]
     elif repaired:
         lines = ["Commit what an interrupted run left", "", *repaired]
     elif regenerated:
-        lines = [f"Regenerate {_count(len(regenerated), 'list, feed or index page')}", "",
+        lines = [f"Regenerate {plural(len(regenerated), 'list, feed or index page')}", "",
                  *regenerated[:20]]
     else:
         lines = [f"Record source health of {', '.join(health_changed)}"]

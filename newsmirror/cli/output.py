@@ -15,12 +15,7 @@ from rich.console import Console
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-from newsmirror.models import SourceOutcome
-
-
-def plural(n: int, word: str) -> str:
-    """`1 source`, `2 sources`: a number and an English noun that agrees with it."""
-    return f"{n} {word}" + ("" if n == 1 else "s")
+from newsmirror.models import SourceOutcome, plural
 
 
 class Output:

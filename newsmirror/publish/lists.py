@@ -47,6 +47,11 @@ def escape_text(title: str) -> str:
     return title.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
 
 
+def table_cell(text: str) -> str:
+    """`text` as one cell of a table row: a `|` in it is escaped, so that it cannot end the cell."""
+    return text.replace("|", "\\|")
+
+
 def list_link(title: str, path: str) -> str:
     """`[title](/path)` for a list line, by the rule of an article's line 2: as the old
     mirrors wrote it wherever that renders as one link, escaped only where it must be."""
@@ -80,12 +85,12 @@ def render_copies(copies: Sequence[Copy], feeds: Sequence[tuple[str, str]]) -> l
                   ""]
         for copy in copies:
             feed = f" · [订阅（Atom）]({copy.feed})" if copy.feed else ""
-            lines.append(f"- [{escape_text(copy.name)}]({copy.web}){feed}")
+            lines.append(f"- {markdown_link(copy.name, copy.web)}{feed}")
         lines.append("")
     if feeds:
         lines += ["## 订阅", "",
                   "用任何 RSS / Atom 阅读器订阅最新文章：", ""]
-        lines += [f"- [{escape_text(name)}]({link_target(path)[1:]})" for name, path in feeds]
+        lines += [f"- {markdown_link(name, link_target(path)[1:])}" for name, path in feeds]
         lines.append("")
     return lines
 
@@ -107,7 +112,7 @@ def render_index(title: str, sources: Sequence[ListedSource], *, extra: Sequence
     for source in sources:
         newest = f"{china_time(source.newest_ms):%Y-%m-%d %H:%M}" if source.newest_ms else "—"
         mark = f"（{STATE_LABELS[source.state][0]}）" if source.state in STATE_LABELS else ""
-        lines.append(f"| [{escape_text(source.name)}]({_page_link(source)}){mark} | {source.articles} | {newest} |")
+        lines.append(f"| {table_cell(markdown_link(source.name, _page_link(source)))}{mark} | {source.articles} | {newest} |")
     lines.append("")
     shown = [state for state in STATE_LABELS if any(s.state == state for s in sources)]
     for state in shown:
