@@ -8,9 +8,10 @@ itself with SIGSTOP (its whole process group when it leads one, so a git child i
 waiting for stops mid-work too); the test then kills the process or the group. Without the
 variables, which is always outside the tests, passing a point costs one comparison.
 
-``NEWSMIRROR_FAULT_AT=NAME#N`` instead raises :class:`InjectedFault` the Nth time the point
-is passed (when no stop is asked for): an internal error the test put there, to prove that the guard around that step
-costs the one item (or page) it was working on, and nothing else.
+``NEWSMIRROR_FAULT_AT=NAME#N`` instead raises :class:`InjectedFault` the Nth time the
+point is passed (when no stop is asked for): an internal error the test put there, to prove
+that the guard around that step costs the one item (or page) it was working on, and nothing
+else.
 """
 
 from __future__ import annotations

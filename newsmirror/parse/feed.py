@@ -386,9 +386,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def load_json(data: str | bytes) -> Any:
     """A JSON document, with every lone surrogate it escapes (``\\ud800``, which no UTF-8
     file can hold) read as U+FFFD, as a character reference to one in XML is."""
-    document = json.loads(data)
-    escaped = (b"\\u" if isinstance(data, bytes) else "\\u") in data  # type: ignore[operator]
-    return _without_surrogates(document) if escaped else document
+    return _without_surrogates(json.loads(data))
 
 
 def _without_surrogates(value: Any) -> Any:
