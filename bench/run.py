@@ -206,13 +206,15 @@ def serve(server: synth.FeedServer, sources: range, items: range) -> None:
         server.documents[f"/s{s}.xml"] = synth.feed(s, items)
 
 
-def _write_source(args: tuple[str, int, int, int]) -> int:
+def _write_source(args: tuple[str, int, int, int] | tuple[str, int, int, int, int]) -> int:
     """Write one source's articles as the pipeline would have (same key, path and bytes);
     the last `window` are cleaned exactly as the pipeline cleans them (sanitised, images
     proxied), so a run that sees them in the feed finds them unchanged. Older ones only get
     the image proxy (what the sanitiser does to them is irrelevant: nothing re-reads them
-    but the catalog, which reads the header)."""
-    root, source, count, window = args
+    but the catalog, which reads the header). A fifth element starts at that item number
+    (default 0): later items of the same source, as a later hour brings them."""
+    root, source, count, window = args[:4]
+    start = args[4] if len(args) > 4 else 0
     from newsmirror.archive.article import render_article
     from newsmirror.archive.identity import key_hash, normalise_link
     from newsmirror.archive.paths import article_path
@@ -224,11 +226,11 @@ def _write_source(args: tuple[str, int, int, int]) -> int:
     exact, light = ContentSettings(sanitize=True, images=images), ContentSettings(images=images)
     base = Path(root)
     made: set[Path] = set()
-    for i in range(count):
+    for i in range(start, start + count):
         it = synth.item(source, i)
         link = normalise_link(it.link)
         ident = key_hash(slug(source), "guid:" + it.guid)
-        body = transform_body(it.body, base_url=link, settings=exact if i >= count - window else light)
+        body = transform_body(it.body, base_url=link, settings=exact if i >= start + count - window else light)
         path = base / article_path(slug(source), it.published_ms, it.title, ident)
         if path.parent not in made:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -79,3 +79,19 @@ def test_startup_benchmark_prints_each_command_against_the_interpreter():
     for name in ("newsmirror --help", "newsmirror check (2 sources)", "newsmirror run, to its first request"):
         assert f"{name}: " in out and "= python -c pass + " in out, out
     assert "largest imports of `newsmirror run`" in out and "newsmirror." in out
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="the benchmark needs git")
+def test_site_scale_benchmark_prints_each_figure_with_its_growth_exponent():
+    script = BENCH.with_name("site_scale.py")
+    done = subprocess.run([sys.executable, str(script), "--sizes", "120,360", "--new", "20",
+                           "--sources", "6", "--no-write"],
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+    out = done.stdout
+    assert "| figure | 140 articles | 380 articles | k 140→380 |" in out, out
+    for figure in ("full build, s", "incremental hour, peak MB", "idle rebuild, s", "site size, MB",
+                   "clone, s"):
+        row = next(line for line in out.splitlines() if line.startswith(f"| {figure} |"))
+        assert len(row.strip("| ").split(" | ")) == 4, row  # name, two sizes, one exponent
+    assert "one site passes GitHub Pages' 1 GB at about" in out

@@ -1,0 +1,181 @@
+"""How the reading site and a clone grow with the archive (issue 16 items 3 and 6, issue 15
+item 3: how many articles one published site holds).
+
+    python bench/site_scale.py [--sizes 10000,30000] [--new 100] [--sources 100] [--no-write]
+
+For each size N: an archive of N synthetic articles (bench/run.py's writer: the same
+paths and bytes the pipeline writes), then, each in a child process (`newsmirror site`
+through bench/child.py, wall time and peak memory of the process and its git commands):
+
+- the full build of the site into an empty folder;
+- an incremental hour: `new` more articles committed, the site built again into the same
+  folder (only what changed is written);
+- an idle rebuild: nothing changed;
+- the site's size on disk (bytes of its files) and per article, and the size at which it
+  would pass GitHub Pages' 1 GB limit at that rate;
+- `git clone --no-local` of the archive (what a fresh checkout pays, objects packed).
+
+Between consecutive sizes it prints each figure's growth exponent k (figure ∝ N^k: 1 is
+linear). Writes bench/RESULTS-site.md unless --no-write.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import run as bench  # noqa: E402
+import synth  # noqa: E402
+from machine import markdown as machine_markdown  # noqa: E402
+
+PAGES_LIMIT = 1_000_000_000
+"""GitHub Pages: a published site may be at most 1 GB."""
+
+
+@dataclass
+class Size:
+    articles: int
+    setup_s: float
+    full: bench.ChildRun
+    incremental: bench.ChildRun
+    idle: bench.ChildRun
+    site_bytes: int
+    site_files: int
+    clone_s: float
+
+    @property
+    def bytes_per_article(self) -> float:
+        return self.site_bytes / self.articles
+
+    @property
+    def articles_per_site(self) -> int:
+        return int(PAGES_LIMIT / self.bytes_per_article)
+
+
+def folder_bytes(folder: Path) -> tuple[int, int]:
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    return sum(p.stat().st_size for p in files), len(files)
+
+
+def commit(archive: Path, message: str) -> None:
+    env = {**bench.os.environ, **bench.GIT_ENV}
+    for args in (["add", "articles"], ["-c", "gc.auto=0", "commit", "-q", "-m", message]):
+        done = subprocess.run(["git", *args], cwd=archive, env=env, capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"git {' '.join(args)} failed: {done.stderr}")
+
+
+def measure(workdir: Path, articles: int, sources: int, new: int) -> Size:
+    per_source = max(1, articles // sources)
+    scale = bench.Scale(sources=sources, items=min(50, per_source), archived=per_source,
+                        busy_sources=0, busy_items=0)
+    archive = workdir / "archive"
+    setup_s = bench.build_big_archive(archive, scale)
+    server = synth.FeedServer()
+    try:
+        config = bench.write_config(workdir / "newsmirror.toml", server, sources)
+    finally:
+        server.close()
+    site = workdir / "site"
+    command = ["site", "--config", str(config), "--archive", str(archive), "--out", str(site)]
+    full = bench.run_child(workdir, f"site-full-{articles}", command)
+
+    # An hour's new articles, spread over the first sources, after those already there.
+    spread = min(sources, max(1, new // 10))
+    jobs = [(str(archive), s, new // spread, new // spread, per_source) for s in range(spread)]
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        added = sum(pool.map(bench._write_source, jobs))
+    commit(archive, f"{added} new articles")
+    incremental = bench.run_child(workdir, f"site-incremental-{articles}", command)
+    idle = bench.run_child(workdir, f"site-idle-{articles}", command)
+    site_bytes, site_files = folder_bytes(site)
+
+    clone = workdir / "clone"
+    started = time.perf_counter()
+    subprocess.run(["git", "clone", "-q", "--no-local", str(archive), str(clone)], check=True,
+                   capture_output=True)
+    clone_s = time.perf_counter() - started
+    return Size(articles + added, setup_s, full, incremental, idle, site_bytes, site_files, clone_s)
+
+
+def exponent(a: float, b: float, na: int, nb: int) -> str:
+    if a <= 0 or b <= 0 or na == nb:
+        return "—"
+    return f"{math.log(b / a) / math.log(nb / na):.2f}"
+
+
+FIGURES = (
+    ("full build, s", lambda s: s.full.wall_s),
+    ("full build, peak MB", lambda s: s.full.maxrss_mb),
+    ("incremental hour, s", lambda s: s.incremental.wall_s),
+    ("incremental hour, peak MB", lambda s: s.incremental.maxrss_mb),
+    ("idle rebuild, s", lambda s: s.idle.wall_s),
+    ("site size, MB", lambda s: s.site_bytes / 1e6),
+    ("clone, s", lambda s: s.clone_s),
+)
+
+
+def report(sizes: list[Size], new: int) -> str:
+    lines = ["| figure | " + " | ".join(f"{s.articles:,} articles" for s in sizes)
+             + "".join(f" | k {a.articles:,}→{b.articles:,}" for a, b in zip(sizes, sizes[1:])) + " |",
+             "|---|" + "---:|" * (len(sizes) + len(sizes) - 1)]
+    for name, figure in FIGURES:
+        values = [figure(s) for s in sizes]
+        ks = [exponent(values[i], values[i + 1], sizes[i].articles, sizes[i + 1].articles)
+              for i in range(len(sizes) - 1)]
+        lines.append(f"| {name} | " + " | ".join(f"{v:,.2f}" for v in values)
+                     + "".join(f" | {k}" for k in ks) + " |")
+    last = sizes[-1]
+    lines += ["", f"Incremental hour: {new} new articles committed, then `newsmirror site` into the "
+              "same folder. Peak memory is the child's and its git commands' maximum resident set.",
+              f"Site: {last.site_files:,} files, {last.bytes_per_article:,.0f} bytes per article at "
+              f"{last.articles:,} articles, so one site passes GitHub Pages' 1 GB at about "
+              f"{last.articles_per_site:,} articles at this rate (synthetic bodies of bench/synth.py).",
+              "Targets (issue 16 item 3): an incremental hour at 300,000 articles < 5 s and < 300 MB; "
+              "at most 1 GB per published site; a full build linear (k ≤ 1) with bounded memory."]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,30000", help="comma-separated article counts")
+    parser.add_argument("--new", type=int, default=100, help="new articles in the incremental hour")
+    parser.add_argument("--sources", type=int, default=100)
+    parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS-site.md")
+    args = parser.parse_args()
+    counts = sorted(int(n) for n in args.sizes.split(","))
+    sizes = []
+    for count in counts:
+        workdir = Path(tempfile.mkdtemp(prefix=f"site-scale-{count}-"))
+        try:
+            size = measure(workdir, count, args.sources, args.new)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        sizes.append(size)
+        print(f"{size.articles:,} articles (setup {size.setup_s:.1f} s): full {size.full.wall_s:.2f} s "
+              f"{size.full.maxrss_mb:.0f} MB; incremental {size.incremental.wall_s:.2f} s "
+              f"{size.incremental.maxrss_mb:.0f} MB; idle {size.idle.wall_s:.2f} s; site "
+              f"{size.site_bytes / 1e6:.1f} MB; clone {size.clone_s:.2f} s", flush=True)
+    text = report(sizes, args.new)
+    print(text)
+    if not args.no_write:
+        page = ["# The reading site and a clone as the archive grows", "",
+                "Written by `python bench/site_scale.py` " + f"(--sizes {args.sizes} --new {args.new}).",
+                "", "## Machine", "", *machine_markdown(), "", "## Results", "", text, ""]
+        (HERE / "RESULTS-site.md").write_text("\n".join(page), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
