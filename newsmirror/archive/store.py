@@ -19,6 +19,7 @@ from pathlib import Path
 
 from newsmirror.archive.catalog import Catalog
 from newsmirror.archive.files import remove_stray_temp_files, write_atomic
+from newsmirror.errors import ARCHIVE, NewsmirrorError
 from newsmirror.publish.git import GitError, Repo
 
 STATE_DIR = ".newsmirror"
@@ -28,8 +29,10 @@ GITIGNORE = f"/{CACHE_DIR}/\n"
 RUNNING = "run-in-progress"
 
 
-class ArchiveBusyError(RuntimeError):
+class ArchiveBusyError(NewsmirrorError, RuntimeError):
     """Another newsmirror process is working on this archive."""
+
+    exit_code = ARCHIVE
 
 
 @dataclass
