@@ -475,7 +475,7 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | 
         for note in store.repaired:
             reporter.note(note)
         committed_file, cached_file = state_files(store.root)
-        health, problems = load_states(committed_file, cached_file)
+        health, problems = load_states(committed_file, cached_file, keep_bad=True)
         for problem in problems:
             report.warnings.append(problem)
         if lost := sorted(store.lost & set(health)):
