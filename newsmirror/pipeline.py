@@ -497,7 +497,7 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | 
         store.catalog.begin()
         async with Fetcher(config.fetch) as fetcher:
             pages = PageFetcher(fetcher, store.cache / "pages", config.site_rules)
-            images = ImageDownloader(fetcher, store.root, store.catalog.db)
+            images = ImageDownloader(fetcher, store.root, store.catalog)
             run = _Run(config, store, fetcher, health, now_ms, reporter, pages, images, force=force)
 
             async def one(source: SourceConfig) -> SourceOutcome:

@@ -134,9 +134,7 @@ def scan_requests(root: Path) -> list[ArchivedEntry]:
 
 def archived_feed_article(store: Store, link: str) -> tuple[str, str] | None:
     """(path, title) of a feed article already archived under this address."""
-    row = store.catalog.db.execute(
-        "SELECT path, title FROM articles WHERE link=? ORDER BY path LIMIT 1", (link,)).fetchone()
-    return (row[0], row[1]) if row else None
+    return store.catalog.first_with_link(link)
 
 
 # -- one page ---------------------------------------------------------------------------
