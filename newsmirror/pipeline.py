@@ -538,9 +538,8 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | 
             paths = [*GENERATED, *(s.list_file for s in config.sources)] if not store.clean_start else sorted(
                 {p for o in report.outcomes for p in o.written} | set(regenerated)
                 | {HEALTH_FILE, MIRRORS_FILE, ".gitignore"})
-            report.commit = store.repo.commit(paths, message)
+            report.commit = store.commit(paths, message)
             crashpoints.reached("committed")
-        store.catalog.set_meta("head", store.repo.head() or "")
         store.catalog.commit()
         crashpoints.reached("cataloged")
         store.mark_clean()

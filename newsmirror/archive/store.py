@@ -66,6 +66,15 @@ class Store:
         """`write_atomic`; `new=True` when the catalog says nothing is at `relpath`."""
         return write_atomic(self.root / relpath, data, new=new)
 
+    def commit(self, paths: list[str], message: str) -> str | None:
+        """Commit `paths` (see Repo.commit) and record the new commit in the catalog as the
+        one its entries agree with, so that the next opening compares from there; the
+        commit, None when nothing changed. Every command commits through this."""
+        commit = self.repo.commit(paths, message)
+        if commit:
+            self.catalog.set_meta("head", commit)
+        return commit
+
     def mark_clean(self) -> None:
         """Everything written is committed: the next start needs no repair."""
         (self.cache / RUNNING).unlink(missing_ok=True)

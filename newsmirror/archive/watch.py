@@ -430,8 +430,7 @@ async def watch_archive(config: Config, *, since_days: float = 30, budget: int =
         store.write(CHANGED_LIST, render_watch_list(CHANGED_NAME, CHANGED_NOTE, changed_events))
         store.write(REMOVED_LIST, render_watch_list(REMOVED_NAME, REMOVED_NOTE, removed_events))
         paths = [WATCH_FILE, CHANGED_LIST, REMOVED_LIST, ".gitignore", *written]
-        report.commit = store.repo.commit(paths, commit_message(report))
-        store.catalog.set_meta("head", store.repo.head() or "")
+        report.commit = store.commit(paths, commit_message(report))
         store.catalog.commit()
         report.push = push_archive(store, config, push, mirrors=report.mirrors,
                                    warnings=report.warnings)
