@@ -12,6 +12,10 @@ Median of N runs (default 15, interleaved so a loaded machine slows all alike) o
   first request a loopback server receives (the run is then ended; what it pays before
   it fetches includes opening the archive, here a new one: `git init`).
 
+The commands run with PYTHONDONTWRITEBYTECODE removed from their environment: an installed
+newsmirror runs from cached bytecode after its first start, so a run that compiles every
+module each time (a sandbox with that variable set) measures what no scheduled run pays.
+
 Prints each median, its excess over `python -c pass`, the machine, and with --importtime
 the ten largest imports of a run (`python -X importtime`, cumulative).
 """
@@ -72,7 +76,8 @@ def write_config(folder: Path, url: str) -> Path:
 
 
 def env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    return {k: v for k, v in os.environ.items()
+            if "proxy" not in k.lower() and k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def timed(argv: list[str], cwd: Path) -> float:

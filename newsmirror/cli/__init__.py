@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import importlib
-import pkgutil
+import sys
 import traceback
+from collections.abc import Iterable
 
 import typer
 from typer.core import TyperGroup
@@ -62,17 +63,12 @@ class _Group(TyperGroup):
             raise typer.Exit(BUG) from None
 
 
-app = typer.Typer(
-    cls=_Group,
-    name="newsmirror",
-    help="Mirror news feeds into a git archive of Markdown articles that readers behind a "
-    "firewall can open on any git host.",
-    no_args_is_help=True,
-    add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-)
+COMMANDS = {"adopt": "adopt", "archive": "archive", "check": "check", "demo": "demo",
+            "init": "init", "rebuild": "rebuild", "run": "run", "serve": "site", "site": "site",
+            "sources": "sources", "watch": "watch"}
+"""Each command's module in this package: a run imports only the module of its own command
+(and what that needs), not every command's (issue 16, item 7). tests/cli/test_startup.py
+checks this table against what the modules register."""
 
 
 def _version(value: bool) -> None:
@@ -81,7 +77,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _options(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only warnings, errors and the final summary (also after the command: `newsmirror run -q`)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Print details of every step (also after the command)."),
@@ -91,16 +86,44 @@ def _options(
     out.configure(quiet=quiet, verbose=verbose)
 
 
-def _register_all() -> None:
-    for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        loaded = importlib.import_module(f"{__name__}.{module.name}")
-        register = getattr(loaded, "register", None)
-        if register is not None:
-            register(app)
+def build_app(modules: Iterable[str] | None = None) -> typer.Typer:
+    """The `newsmirror` command with the commands of these modules of this package (all of
+    them when None)."""
+    built = typer.Typer(
+        cls=_Group,
+        name="newsmirror",
+        help="Mirror news feeds into a git archive of Markdown articles that readers behind a "
+        "firewall can open on any git host.",
+        no_args_is_help=True,
+        add_completion=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+    )
+    built.callback()(_options)
+    for name in sorted(set(COMMANDS.values()) if modules is None else set(modules)):
+        importlib.import_module(f"{__name__}.{name}").register(built)
+    return built
 
 
-_register_all()
+def command_modules(args: list[str]) -> set[str] | None:
+    """The module a command line needs: that of its command; None (all) for `--help`, no
+    command or an unknown one, so that the listing and click's error show every command."""
+    for token in args:
+        if token == "--":
+            return None
+        if not token.startswith("-"):
+            return {COMMANDS[token]} if token in COMMANDS else None
+    return None
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """`newsmirror.cli.app`: the whole command (for tests and embedding), built on first use."""
+    if name == "app":
+        whole = globals()["app"] = build_app()
+        return whole
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
-    app()
+    build_app(command_modules(sys.argv[1:]))(prog_name="newsmirror")

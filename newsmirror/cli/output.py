@@ -4,36 +4,63 @@ to standard error."""
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 import typer
-from rich.console import Console
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.progress import Progress, TaskID
 
 from newsmirror.models import SourceOutcome, plural
+
+
+_TERMINAL_ENV = ("FORCE_TERMINAL", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
+"""Variables by which rich may take a stream that is not a terminal for one."""
 
 
 class Output:
     def __init__(self) -> None:
         self.quiet = False
         self.verbose = False
-        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
-        self.stdout = Console(highlight=False, soft_wrap=True)
+
+    # rich is imported when something is printed through it, not at start-up: a scheduled
+    # run logging to a file or pipe never needs it before its result (issue 16, item 7).
+    @cached_property
+    def err(self) -> Console:
+        from rich.console import Console
+
+        return Console(stderr=True, highlight=False, soft_wrap=True)
+
+    @cached_property
+    def stdout(self) -> Console:
+        from rich.console import Console
+
+        return Console(highlight=False, soft_wrap=True)
 
     def configure(self, *, quiet: bool, verbose: bool) -> None:
         self.quiet, self.verbose = quiet, verbose and not quiet
 
     @property
+    def err_is_terminal(self) -> bool:
+        """rich's answer for standard error; without importing rich when it is plainly not a
+        terminal (not a tty, and no variable that could make rich take it for one)."""
+        if "err" not in self.__dict__ and not sys.stderr.isatty() \
+                and not any(name in os.environ for name in _TERMINAL_ENV):
+            return False
+        return self.err.is_terminal
+
+    @property
     def live(self) -> bool:
-        return self.err.is_terminal and not self.quiet
+        return self.err_is_terminal and not self.quiet
 
     def _line(self, text: str, style: str | None = None) -> None:
-        if self.err.is_terminal:
+        if self.err_is_terminal:
             self.err.print(text, style=style, markup=False)
         else:
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S")

@@ -114,9 +114,16 @@ def sources(
 
 
 # -- OPML -----------------------------------------------------------------------------------
+def _inherited(ctx: typer.Context, name: str, value: Path | None) -> Path | None:
+    """A path option given to the subcommand, else the one given to `sources` itself."""
+    # Path(): some typer releases keep the group's own parameters unconverted.
+    given = ctx.parent.params.get(name) if ctx.parent else None
+    return value or (Path(given) if given else None)
+
+
 def _config_path(ctx: typer.Context, config: Path | None) -> Path:
     """--config given to the subcommand, else to `sources`, else ./newsmirror.toml."""
-    return config or (ctx.parent.params.get("config") if ctx.parent else None) or Path("newsmirror.toml")
+    return _inherited(ctx, "config", config) or Path("newsmirror.toml")
 
 
 def _configured(data: dict) -> tuple[set[str], set[str]]:
@@ -239,8 +246,7 @@ def health_issues(
                        "(on GitHub Actions, $GITHUB_REPOSITORY names it)", 2)
     if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
         raise out.fail(f"sources issues: --repo {repo!r} is not OWNER/NAME", 2)
-    parent = ctx.parent.params if ctx.parent else {}
-    loaded = resolve_config(config or parent.get("config"), archive or parent.get("archive"))
+    loaded = resolve_config(_inherited(ctx, "config", config), _inherited(ctx, "archive", archive))
     health, problems = load_states(*state_files(loaded.archive))
     for problem in problems:
         out.warn(problem)

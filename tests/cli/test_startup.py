@@ -44,3 +44,39 @@ def test_the_command_line_and_the_configuration_import_neither_asyncio_nor_httpx
     """`newsmirror --help` and `newsmirror check` fetch nothing."""
     loaded = _imported_after("import newsmirror.cli, newsmirror.config, newsmirror.checks")
     assert sorted(name for name in ("asyncio", "httpx", "rich.table") if name in loaded) == []
+
+
+def test_the_command_table_names_every_command_and_the_module_that_registers_it():
+    import pkgutil
+
+    import typer
+
+    import newsmirror.cli as cli
+
+    modules = {m.name for m in pkgutil.iter_modules(cli.__path__)}
+    registering = {name for name in modules
+                   if hasattr(__import__(f"newsmirror.cli.{name}", fromlist=["_"]), "register")}
+    assert set(cli.COMMANDS.values()) == registering
+    for module in registering:
+        one = cli.build_app([module])
+        names = {c.name for c in one.registered_commands} | {g.name for g in one.registered_groups}
+        assert names == {c for c, m in cli.COMMANDS.items() if m == module}, module
+    assert isinstance(cli.app, typer.Typer)
+    assert {c.name for c in cli.app.registered_commands} | {g.name for g in cli.app.registered_groups} \
+        == set(cli.COMMANDS)
+
+
+def test_a_command_line_loads_only_its_own_command_module():
+    from newsmirror.cli import command_modules
+
+    assert command_modules(["run", "--force"]) == {"run"}
+    assert command_modules(["-q", "serve", "site"]) == {"site"}
+    assert command_modules(["sources", "export"]) == {"sources"}
+    for everything in ([], ["--help"], ["-v"], ["frob"], ["--", "run"]):
+        assert command_modules(everything) is None, everything
+    loaded = _imported_after("import sys\nsys.argv = ['newsmirror', 'check', '--help']\n"
+                             "import newsmirror.cli\n"
+                             "try:\n    newsmirror.cli.main()\nexcept SystemExit:\n    pass")
+    assert "newsmirror.cli.check" in loaded
+    others = sorted(f"newsmirror.cli.{m}" for m in ("adopt", "archive", "init", "site", "sources"))
+    assert [name for name in others if name in loaded] == []
