@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from newsmirror.archive.paths import SLUG_RE, windows_reserved
+from newsmirror.errors import CONFIG, NewsmirrorError
 from newsmirror.fetch.settings import DEFAULT_USER_AGENT, FetchSettings
 
 FULL_TEXT_MODES = ("feed", "page", "auto")
@@ -22,7 +23,11 @@ RESERVED_SLUGS = {"all": "feeds/all.xml is the combined feed",
                   "changed": "lists/changed.md lists articles edited at the source"}
 
 
-class ConfigError(ValueError):
+class ConfigError(NewsmirrorError, ValueError):
+    """A configuration that cannot be used: the file, the key and what is wrong."""
+
+    exit_code = CONFIG
+
     def __init__(self, file: str, key: str, problem: str):
         self.file, self.key, self.problem = file, key, problem
         super().__init__(f"{file}: {key}: {problem}" if key else f"{file}: {problem}")

@@ -475,7 +475,7 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | 
         for note in store.repaired:
             reporter.note(note)
         committed_file, cached_file = state_files(store.root)
-        health, problems = load_states(committed_file, cached_file)
+        health, problems = load_states(committed_file, cached_file, keep_bad=True)
         for problem in problems:
             report.warnings.append(problem)
         if lost := sorted(store.lost & set(health)):
@@ -497,7 +497,7 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | 
         store.catalog.begin()
         async with Fetcher(config.fetch) as fetcher:
             pages = PageFetcher(fetcher, store.cache / "pages", config.site_rules)
-            images = ImageDownloader(fetcher, store.root, store.catalog.db)
+            images = ImageDownloader(fetcher, store.root, store.catalog)
             run = _Run(config, store, fetcher, health, now_ms, reporter, pages, images, force=force)
 
             async def one(source: SourceConfig) -> SourceOutcome:
@@ -538,9 +538,8 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | 
             paths = [*GENERATED, *(s.list_file for s in config.sources)] if not store.clean_start else sorted(
                 {p for o in report.outcomes for p in o.written} | set(regenerated)
                 | {HEALTH_FILE, MIRRORS_FILE, ".gitignore"})
-            report.commit = store.repo.commit(paths, message)
+            report.commit = store.commit(paths, message)
             crashpoints.reached("committed")
-        store.catalog.set_meta("head", store.repo.head() or "")
         store.catalog.commit()
         crashpoints.reached("cataloged")
         store.mark_clean()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from newsmirror.archive.mdlink import markdown_link, split_link
+from newsmirror.errors import NewsmirrorError
 from newsmirror.models import Article
 
 # What JavaScript's String.prototype.trim() removes: WhiteSpace (incl. U+FEFF and every
@@ -32,7 +33,7 @@ _CONTROLS_BUT_LF = re.compile("[\u0000-\u0008\u000b-\u001f\u007f-\u009f]")
 _HEADER = re.compile(r"<!--(-?\d+)-->\Z")
 
 
-class ArticleFormatError(ValueError):
+class ArticleFormatError(NewsmirrorError, ValueError):
     """An article file that does not follow FORMAT.md."""
 
 

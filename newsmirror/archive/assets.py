@@ -21,8 +21,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import posixpath
-import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import ada_url
 
@@ -32,6 +32,9 @@ from newsmirror.content.clean import absolutize
 from newsmirror.dates import china_time
 from newsmirror.content.markup import Edit, Tag, apply_edits, escape_attr, srcset_urls, tokenize
 from newsmirror.fetch.client import FetchError, Fetcher, format_bytes
+
+if TYPE_CHECKING:
+    from newsmirror.archive.catalog import Catalog
 
 ASSETS_DIR = "assets"
 DEFAULT_MAX_IMAGE_BYTES = 5 * 1024 * 1024
@@ -176,35 +179,29 @@ def _localise_one(value: str, base_url: str | None, mapping: dict[str, str]) -> 
 
 # -- I/O part --------------------------------------------------------------------------
 
-_ASSETS_TABLE = "CREATE TABLE IF NOT EXISTS assets (url TEXT PRIMARY KEY, path TEXT NOT NULL)"
-
-
 class ImageDownloader:
     """Downloads a run's images into the archive at `root`, through the run's `fetcher`
     (so its per-host and global limits apply).
 
     Each distinct address is fetched at most once per run (concurrent articles wait for
-    the same download). Across runs, `db` (the catalog's SQLite connection; None for no
-    memory) remembers address → asset path in a table ``assets``, trusted only while the
-    file is there, so an image already archived is not fetched again. A file that already
+    the same download). Across runs, `catalog` (None for no memory) remembers address →
+    asset path (`Catalog.asset`), trusted only while the file is there, so an image already archived is not fetched again. A file that already
     exists under its content-addressed name is never rewritten. An image that could not be
     downloaded (network error, HTTP error, over `max_bytes`, not a kept type) is left for the
     proxy; `failures` says why, by address.
     """
 
-    def __init__(self, fetcher: Fetcher, root: Path, db: sqlite3.Connection | None = None, *,
+    def __init__(self, fetcher: Fetcher, root: Path, catalog: Catalog | None = None, *,
                  max_bytes: int = DEFAULT_MAX_IMAGE_BYTES):
         self.fetcher = fetcher
         self.root = root
-        self.db = db
+        self.catalog = catalog
         self.max_bytes = max_bytes
         self.failures: dict[str, str] = {}
         self.fetched = 0
         """How many addresses this downloader fetched (successfully or not)."""
         self._tasks: dict[str, asyncio.Task[tuple[str | None, bool]]] = {}
         self._reported: set[str] = set()  # written paths some localise call already returned
-        if db is not None:
-            db.execute(_ASSETS_TABLE)
 
     async def localise(self, html: str, *, base_url: str | None, slug: str, published_ms: int,
                        article_path: str) -> tuple[str, list[str]]:
@@ -234,12 +231,8 @@ class ImageDownloader:
         return task
 
     def _known(self, url: str) -> str | None:
-        if self.db is None:
-            return None
-        row = self.db.execute("SELECT path FROM assets WHERE url=?", (url,)).fetchone()
-        if row and (self.root / row[0]).is_file():
-            return row[0]
-        return None
+        known = self.catalog.asset(url) if self.catalog is not None else None
+        return known if known is not None and (self.root / known).is_file() else None
 
     async def _download(self, url: str, slug: str, published_ms: int) -> tuple[str | None, bool]:
         """(asset path, whether this wrote the file), or (None, False) when not downloaded."""
@@ -264,6 +257,6 @@ class ImageDownloader:
         wrote = False
         if not target.is_file():
             wrote = write_atomic(target, data)
-        if self.db is not None:
-            self.db.execute("INSERT OR REPLACE INTO assets (url, path) VALUES (?, ?)", (url, path))
+        if self.catalog is not None:
+            self.catalog.put_asset(url, path)
         return path, wrote

@@ -3,6 +3,13 @@
 It is never committed and can always be rebuilt from the article files alone, which is
 what happens after a fresh clone. It lets a run decide "new, updated or unchanged" and
 build lists without reading every article file.
+
+It owns every table in its file, under one SCHEMA_VERSION: `articles` and `meta`, and
+two caches of the stages that use it, `assets` (image address → asset file, see
+archive/assets.py) and `feed_bodies` (an article's sanitised body for the feeds, see
+publish/feeds.py). Callers use its methods, never its connection. A catalog of an older
+version is upgraded in place (its entries and caches kept); one of an unknown version,
+or a damaged one, starts over and is rebuilt from the files.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from newsmirror.archive.identity import normalise_link
 from newsmirror.archive.legacy import NEWSMIRROR, encode_folders, locate, walk_articles
 from newsmirror.models import ArchivedEntry
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
     slug TEXT NOT NULL,
@@ -42,6 +49,12 @@ _SCHEMA_2 = """
 CREATE INDEX IF NOT EXISTS articles_old_by_link ON articles (slug, old_link) WHERE old_link IS NOT NULL;
 CREATE INDEX IF NOT EXISTS articles_old_by_guid ON articles (slug, guid) WHERE guid IS NOT NULL;
 """
+_SCHEMA_3 = """
+CREATE TABLE IF NOT EXISTS assets (url TEXT PRIMARY KEY, path TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS feed_bodies (path TEXT PRIMARY KEY, digest TEXT NOT NULL, html TEXT);
+"""
+"""Version 2 had these tables too, made by their users when first needed, with the same
+columns: upgrading to 3 only makes them where they are missing."""
 _UPGRADE_1 = """
 ALTER TABLE articles ADD COLUMN layout TEXT NOT NULL DEFAULT 'newsmirror';
 ALTER TABLE articles ADD COLUMN guid TEXT;
@@ -117,9 +130,9 @@ class Catalog:
             if found and found[0] == "1":
                 # Every entry of a version-1 catalog is of newsmirror's own layout.
                 db.executescript(_UPGRADE_1)
-            elif found and found[0] != SCHEMA_VERSION:
-                raise sqlite3.DatabaseError("old schema")
-            db.executescript(_SCHEMA_2)
+            elif found and found[0] not in ("2", SCHEMA_VERSION):
+                raise sqlite3.DatabaseError(f"unknown schema {found[0]}")
+            db.executescript(_SCHEMA_2 + _SCHEMA_3)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
             return db
         except sqlite3.DatabaseError:
@@ -131,8 +144,7 @@ class Catalog:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
             db = sqlite3.connect(self.path, isolation_level=None)
-            db.executescript(_SCHEMA)
-            db.executescript(_SCHEMA_2)
+            db.executescript(_SCHEMA + _SCHEMA_2 + _SCHEMA_3)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
             return db
 
@@ -234,12 +246,46 @@ class Catalog:
         for row in rows:
             yield ArchivedEntry(*row)
 
+    def first_with_link(self, link: str) -> tuple[str, str] | None:
+        """(path, title) of an entry whose link is exactly `link` (the first by path)."""
+        row = self.db.execute(
+            "SELECT path, title FROM articles WHERE link=? ORDER BY path LIMIT 1", (link,)).fetchone()
+        return (row[0], row[1]) if row else None
+
     def stats(self) -> dict[str, SourceStats]:
         rows = self.db.execute("SELECT slug, COUNT(*), MAX(published_ms) FROM articles GROUP BY slug")
         return {slug: SourceStats(count, newest) for slug, count, newest in rows}
 
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+
+    # -- assets: image address -> asset file (archive/assets.py) ------------------------
+    def asset(self, url: str) -> str | None:
+        """The asset path the image at `url` was last downloaded to (the file may be gone)."""
+        row = self.db.execute("SELECT path FROM assets WHERE url=?", (url,)).fetchone()
+        return row[0] if row else None
+
+    def put_asset(self, url: str, path: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO assets (url, path) VALUES (?, ?)", (url, path))
+
+    # -- feed bodies: an article's sanitised body by file digest (publish/feeds.py) ------
+    def feed_body(self, path: str, digest: str) -> tuple[bool, str | None]:
+        """(found, html): the body kept for the file at `path` while it has `digest`."""
+        row = self.db.execute("SELECT digest, html FROM feed_bodies WHERE path=?", (path,)).fetchone()
+        return (True, row[1]) if row and row[0] == digest else (False, None)
+
+    def put_feed_body(self, path: str, digest: str, html: str | None) -> None:
+        self.db.execute("INSERT OR REPLACE INTO feed_bodies VALUES (?, ?, ?)", (path, digest, html))
+
+    def feed_bodies(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM feed_bodies").fetchone()[0]
+
+    def prune_feed_bodies(self, newest: int) -> None:
+        """Forget the bodies of all but each source's `newest` articles."""
+        self.db.execute(
+            "DELETE FROM feed_bodies WHERE path NOT IN (SELECT path FROM (SELECT path, "
+            "ROW_NUMBER() OVER (PARTITION BY slug ORDER BY published_ms DESC, path DESC) AS n "
+            "FROM articles) WHERE n <= ?)", (newest,))
 
     # -- keeping in step with the files -------------------------------------------------
     def reindex(self, root: Path, relpaths: Iterable[str]) -> int:

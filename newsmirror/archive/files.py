@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 
 TEMP_PREFIX = ".newsmirror-tmp-"
+BAD_SUFFIX = ".bad"
+"""A state file that could not be read whole is copied beside itself with this suffix."""
 
 
 def _umask() -> int:
@@ -75,3 +77,15 @@ def remove_stray_temp_files(root: Path) -> int:
                 Path(folder, name).unlink(missing_ok=True)
                 removed += 1
     return removed
+
+
+def keep_bad_copy(path: Path) -> str:
+    """Copy a state file that could not be read whole (a bad merge, a hand edit, a newer
+    version) to `<name>.bad` beside it, so what it held survives the next write of the
+    file. Returns what to add to the warning: where the copy is, or why there is none."""
+    bad = path.with_name(path.name + BAD_SUFFIX)
+    try:
+        write_atomic(bad, path.read_bytes())
+    except OSError as err:
+        return f"no copy of it could be kept: {err.strerror or err}"
+    return f"the file as it was is kept as {bad}"

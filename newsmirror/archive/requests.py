@@ -134,9 +134,7 @@ def scan_requests(root: Path) -> list[ArchivedEntry]:
 
 def archived_feed_article(store: Store, link: str) -> tuple[str, str] | None:
     """(path, title) of a feed article already archived under this address."""
-    row = store.catalog.db.execute(
-        "SELECT path, title FROM articles WHERE link=? ORDER BY path LIMIT 1", (link,)).fetchone()
-    return (row[0], row[1]) if row else None
+    return store.catalog.first_with_link(link)
 
 
 # -- one page ---------------------------------------------------------------------------
@@ -269,9 +267,8 @@ async def archive_requests(config: Config, urls: list[str], *, push: bool = True
         if any(o.status == "archived" for o in report.outcomes):
             store.write(REQUESTS_LIST, render_requests_list(scan_requests(store.root),
                                                             config.list_size))
-            report.commit = store.repo.commit([REQUESTS_DIR, REQUESTS_LIST, ".gitignore"],
-                                              commit_message(report.outcomes))
-            store.catalog.set_meta("head", store.repo.head() or "")
+            report.commit = store.commit([REQUESTS_DIR, REQUESTS_LIST, ".gitignore"],
+                                         commit_message(report.outcomes))
         report.push = push_archive(store, config, push, mirrors=report.mirrors,
                                    warnings=report.warnings)
         if report.push is not None and report.push.ok:
@@ -293,8 +290,7 @@ def _relist_after_rebase(store: Store, config: Config, report: RequestsReport) -
     if not current.exists() or current.read_bytes() == relist:
         return
     store.write(REQUESTS_LIST, relist)
-    if store.repo.commit([REQUESTS_LIST], "List the pages archived on request by other runs\n"):
-        store.catalog.set_meta("head", store.repo.head() or "")
+    if store.commit([REQUESTS_LIST], "List the pages archived on request by other runs\n"):
         report.push = push_archive(store, config, True, mirrors=report.mirrors,
                                    warnings=report.warnings)
 

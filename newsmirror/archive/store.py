@@ -19,6 +19,7 @@ from pathlib import Path
 
 from newsmirror.archive.catalog import Catalog
 from newsmirror.archive.files import remove_stray_temp_files, write_atomic
+from newsmirror.errors import ARCHIVE, NewsmirrorError
 from newsmirror.publish.git import GitError, Repo
 
 STATE_DIR = ".newsmirror"
@@ -28,8 +29,10 @@ GITIGNORE = f"/{CACHE_DIR}/\n"
 RUNNING = "run-in-progress"
 
 
-class ArchiveBusyError(RuntimeError):
+class ArchiveBusyError(NewsmirrorError, RuntimeError):
     """Another newsmirror process is working on this archive."""
+
+    exit_code = ARCHIVE
 
 
 @dataclass
@@ -62,6 +65,15 @@ class Store:
     def write(self, relpath: str, data: bytes, *, new: bool = False) -> bool:
         """`write_atomic`; `new=True` when the catalog says nothing is at `relpath`."""
         return write_atomic(self.root / relpath, data, new=new)
+
+    def commit(self, paths: list[str], message: str) -> str | None:
+        """Commit `paths` (see Repo.commit) and record the new commit in the catalog as the
+        one its entries agree with, so that the next opening compares from there; the
+        commit, None when nothing changed. Every command commits through this."""
+        commit = self.repo.commit(paths, message)
+        if commit:
+            self.catalog.set_meta("head", commit)
+        return commit
 
     def mark_clean(self) -> None:
         """Everything written is committed: the next start needs no repair."""

@@ -12,13 +12,17 @@ recent article is seen again. For each it records:
   the day the removal was first seen.
 
 What was checked when lives in .newsmirror/watch.tsv, a committed text file sorted by
-path, so the rotation survives a fresh clone.
+path, so the rotation survives a fresh clone. Its header names its version (a header
+without one is version 1, the same columns); a line that does not fit is left out (that
+article is checked again as if new), the file as it was is kept as watch.tsv.bad, and the
+run says so in one warning.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -28,6 +32,7 @@ from urllib.parse import urlsplit
 from newsmirror import __version__
 from newsmirror.archive.article import ArticleFormatError, parse_article, render_article
 from newsmirror.archive.catalog import digest_bytes
+from newsmirror.archive.files import keep_bad_copy
 from newsmirror.archive.requests import scan_requests, site_rules
 from newsmirror.archive.store import STATE_DIR, Store, open_store
 from newsmirror.config import Config
@@ -45,8 +50,12 @@ CHANGED_LIST = "lists/changed.md"
 REMOVED_LIST = "lists/removed.md"
 DAY_MS = 24 * 3600 * 1000
 GONE_STATUSES = (404, 410)
-_HEADER = ("# newsmirror watch: path, last checked (UTC), result, page text hash, "
-           "removal first seen, changes seen (comma-separated)")
+WATCH_VERSION = 1
+_COLUMNS = ("path, last checked (UTC), result, page text hash, removal first seen, "
+            "changes seen (comma-separated)")
+_HEADER = f"# newsmirror watch state, version {WATCH_VERSION}: {_COLUMNS}"
+_VERSION = re.compile(r"# newsmirror watch state, version (\d+):")
+RESULTS = ("same", "changed", "removed", "error")
 
 
 # -- the state file ---------------------------------------------------------------------
@@ -86,23 +95,40 @@ def dump_states(states: Iterable[WatchState]) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def load_states(data: bytes) -> dict[str, WatchState]:
-    """Read watch.tsv back; lines that do not parse are skipped."""
+def load_states(data: bytes, problems: list[str] | None = None) -> dict[str, WatchState]:
+    """Read watch.tsv back (any version up to WATCH_VERSION); a line that does not parse is
+    left out, and what was wrong is added to `problems`."""
+    problems = problems if problems is not None else []
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        problems.append(f"not UTF-8 text ({err.reason} at byte {err.start}); read with the bad bytes replaced")
+        text = data.decode("utf-8", "replace")
     states: dict[str, WatchState] = {}
-    for line in data.decode("utf-8", "replace").splitlines():
-        if not line or line.startswith("#"):
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.startswith("#"):
+            version = _VERSION.match(line)
+            if version and int(version[1]) > WATCH_VERSION:
+                problems.append(f"version {version[1]}, newer than this newsmirror reads "
+                                f"({WATCH_VERSION}); reading what fits")
+            continue
+        if not line:
             continue
         parts = line.split("\t")
         if len(parts) != 6:
+            problems.append(f"line {number}: {len(parts)} columns, expected 6; left out")
             continue
         path, checked, result, text_hash, removed, changes = parts
+        if result != "-" and result not in RESULTS:
+            problems.append(f"line {number}: result {result!r} is not one of {', '.join(RESULTS)}; left out")
+            continue
         try:
             states[path] = WatchState(
                 path, _from_iso(checked), "" if result == "-" else result,
                 "" if text_hash == "-" else text_hash, _from_iso(removed),
                 tuple(ms for ms in map(_from_iso, changes.split(",")) if ms is not None))
-        except ValueError:
-            continue
+        except ValueError as err:
+            problems.append(f"line {number}: {err}; left out")
     return states
 
 
@@ -344,10 +370,15 @@ async def watch_archive(config: Config, *, since_days: float = 30, budget: int =
     report = WatchReport()
     with open_store(config.archive, branch=config.branch, remote=remote, folders=config.folders) as store:
         root = store.root
+        problems: list[str] = []
         try:
-            states = load_states((root / WATCH_FILE).read_bytes())
+            states = load_states((root / WATCH_FILE).read_bytes(), problems)
         except FileNotFoundError:
             states = {}
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            report.warnings.append(f"{root / WATCH_FILE}: {problems[0]}{more}; what was left out is "
+                                   f"checked again as if new ({keep_bad_copy(root / WATCH_FILE)})")
         pool = candidates(store, now_ms - int(since_days * DAY_MS))
         report.candidates = len(pool)
         chosen = [(item, article) for item in choose(pool, states, budget)
@@ -399,8 +430,7 @@ async def watch_archive(config: Config, *, since_days: float = 30, budget: int =
         store.write(CHANGED_LIST, render_watch_list(CHANGED_NAME, CHANGED_NOTE, changed_events))
         store.write(REMOVED_LIST, render_watch_list(REMOVED_NAME, REMOVED_NOTE, removed_events))
         paths = [WATCH_FILE, CHANGED_LIST, REMOVED_LIST, ".gitignore", *written]
-        report.commit = store.repo.commit(paths, commit_message(report))
-        store.catalog.set_meta("head", store.repo.head() or "")
+        report.commit = store.commit(paths, commit_message(report))
         store.catalog.commit()
         report.push = push_archive(store, config, push, mirrors=report.mirrors,
                                    warnings=report.warnings)

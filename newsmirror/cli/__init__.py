@@ -13,6 +13,7 @@ from typer.core import TyperGroup
 
 from newsmirror import __version__
 from newsmirror.cli.output import out
+from newsmirror.errors import ARCHIVE, BUG, INTERRUPTED, NewsmirrorError
 from newsmirror.isolation import disk_full, disk_full_message
 
 _OUTPUT_FLAGS = {"-q", "--quiet", "-v", "--verbose"}
@@ -34,27 +35,32 @@ class _Group(TyperGroup):
 
     def invoke(self, ctx):
         """Whatever goes wrong ends in one clear line and an exit code of the README's
-        table, never a traceback (-v adds it for an internal error)."""
+        table, never a traceback (-v adds it for an internal error). This is the one place
+        that turns newsmirror's own errors into their exit codes: commands let them rise."""
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
             out.error("interrupted")
-            raise typer.Exit(130) from None
+            raise typer.Exit(INTERRUPTED) from None
+        except NewsmirrorError as err:
+            for line in err.lines():
+                out.error(line)
+            raise typer.Exit(err.exit_code) from None
         except Exception as err:
             if type(err).__module__.split(".")[0] in ("typer", "click"):
                 raise  # exits, aborts and usage errors: the command line's own signals
             if disk_full(err):
                 out.error(disk_full_message(err))
-                raise typer.Exit(3) from None
+                raise typer.Exit(ARCHIVE) from None
             if isinstance(err, OSError):
                 where = f"cannot use {err.filename}: " if err.filename else ""
                 out.error(f"{where}{err.strerror or err}")
-                raise typer.Exit(3) from None
+                raise typer.Exit(ARCHIVE) from None
             out.error(f"internal error (a bug in newsmirror; please report it): "
                       f"{type(err).__name__}: {err}" + ("" if out.verbose else " (-v shows where)"))
             if out.verbose:
                 traceback.print_exc()
-            raise typer.Exit(4) from None
+            raise typer.Exit(BUG) from None
 
 
 COMMANDS = {"adopt": "adopt", "archive": "archive", "check": "check", "demo": "demo",

@@ -40,16 +40,13 @@ def adopt(
         survey,
     )
     from newsmirror.archive.legacy import LAYOUT_NAMES, LAYOUTS
-    from newsmirror.config import ConfigError, load_config
+    from newsmirror.config import load_config
     from newsmirror.sources.bundled import bundled_sources
 
     path = config or Path("newsmirror.toml")
     loaded = None
     if path.exists() or archive is None:
-        try:
-            loaded = load_config(path)
-        except ConfigError as err:
-            raise out.fail(str(err), 2) from None
+        loaded = load_config(path)
     root = archive.resolve() if archive else loaded.archive  # type: ignore[union-attr]
     sources = list(loaded.sources) if loaded else []
     if not (root / "articles").is_dir():

@@ -24,6 +24,7 @@ from newsmirror.cli.output import (
 )
 from newsmirror.cli.run import ARCHIVE_OPTION, CONFIG_OPTION
 from newsmirror.dates import api_time
+from newsmirror.errors import CONFIG, NewsmirrorError
 
 # An address ends at white space, quotes, angle brackets, or CJK punctuation.
 _URL = re.compile(r"""https?://[^\s<>"'`，。、；：！？（）【】「」『』《》]+""", re.I)
@@ -45,8 +46,10 @@ def urls_in_text(text: str) -> list[str]:
     return found
 
 
-class EventError(ValueError):
+class EventError(NewsmirrorError, ValueError):
     """The issue event file is not what the workflow should give."""
+
+    exit_code = CONFIG
 
 
 def _load_event(path: Path):
@@ -324,20 +327,15 @@ def archive(
     included; the reply is written first), 130 when interrupted.
     """
     from newsmirror.archive.requests import archive_requests
-    from newsmirror.archive.store import ArchiveBusyError
-    from newsmirror.publish.git import GitError
 
     full_name = None
     wanted = list(urls or [])
     event = replies = recent = None
     if from_issue is not None:
-        try:
-            number, text, full_name = read_issue_event(from_issue)
-            event = issue_event(from_issue)
-            replies = json_items(replies_file) if replies_file is not None else None
-            recent = json_items(recent_file) if recent_file is not None else None
-        except EventError as err:
-            raise out.fail(str(err), 2) from None
+        number, text, full_name = read_issue_event(from_issue)
+        event = issue_event(from_issue)
+        replies = json_items(replies_file) if replies_file is not None else None
+        recent = json_items(recent_file) if recent_file is not None else None
         out.info(f"issue #{number} of {full_name}")
         wanted += urls_in_text(text)
     elif not wanted:
@@ -373,8 +371,6 @@ def archive(
             report = asyncio.run(archive_requests(loaded, wanted, push=not no_push))
         except KeyboardInterrupt:
             raise interrupted(loaded.archive, head) from None
-        except (ArchiveBusyError, GitError) as err:
-            raise out.fail(str(err), 3) from None
         outcomes = report.outcomes
         pushed = report.push is None or report.push.ok
         for o in outcomes:

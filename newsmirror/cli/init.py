@@ -338,13 +338,16 @@ def build_starter(folder: Path, *, bundled: bool, branch: str, remote: str | Non
 
 def write_install(folder: Path, install: InstallChoice) -> list[str]:
     """Build the wheel `install` names into `folder` (removing older ones); the
-    archive-relative paths written."""
+    archive-relative paths written. InstallError when the wheel cannot be written."""
     dist = folder / DIST_DIR
-    for old in dist.glob("*.whl") if dist.is_dir() else ():
-        old.unlink()
-    if not install.wheel:
-        return [DIST_DIR] if dist.is_dir() else []
-    wheel = wheel_of_running(dist)
+    try:
+        for old in dist.glob("*.whl") if dist.is_dir() else ():
+            old.unlink()
+        if not install.wheel:
+            return [DIST_DIR] if dist.is_dir() else []
+        wheel = wheel_of_running(dist)
+    except OSError as err:
+        raise InstallError(str(err)) from err
     return [wheel.relative_to(folder).as_posix()]
 
 
@@ -352,25 +355,18 @@ def update_install(folder: Path) -> None:
     """`init --update-install DIR`: point an existing archive's workflows at the
     newsmirror running now, and commit that."""
     from newsmirror.archive.files import write_atomic
-    from newsmirror.publish.git import GitError, Repo
+    from newsmirror.publish.git import Repo
 
     if not (folder / CONFIG_FILE).is_file():
         raise out.fail(f"{folder} has no {CONFIG_FILE}: not a newsmirror archive "
                        "(create one with `newsmirror init DIR`)", 2)
-    try:
-        install = running_install()
-        written = write_install(folder, install)
-    except (InstallError, OSError) as err:
-        raise out.fail(f"cannot package newsmirror for the workflows: {err}", 1) from None
+    install = running_install()
+    written = write_install(folder, install)
     for relpath, text in install_files(install).items():
         write_atomic(folder / relpath, text.encode("utf-8"))
         written.append(relpath)
-    repo = Repo(folder)
-    try:
-        commit = repo.commit(written, f"Install newsmirror {__version__} in the "
-                             f"workflows\n\n{install.why}.\n")
-    except GitError as err:
-        raise out.fail(str(err), 3) from None
+    commit = Repo(folder).commit(written, f"Install newsmirror {__version__} in the "
+                                 f"workflows\n\n{install.why}.\n")
     print(f"newsmirror for the workflows: {install.why}.")
     print(f"Committed as {commit[:10]} (not pushed)." if commit else "Nothing changed.")
 
@@ -395,7 +391,7 @@ def init(
     from newsmirror.archive.files import write_atomic
     from newsmirror.archive.store import GITIGNORE
     from newsmirror.config import ConfigError, parse_config
-    from newsmirror.publish.git import GitError, Repo
+    from newsmirror.publish.git import Repo
 
     folder = folder.expanduser().resolve()
     if update:
@@ -406,18 +402,11 @@ def init(
     if folder.exists() and not folder.is_dir():
         raise out.fail(f"{folder} exists and is not a folder", 2)
     repo = Repo(folder)
-    try:
-        repo.ensure()
-        if remote:
-            repo.set_remote("origin", remote)
-        branch = repo.branch()
-    except GitError as err:
-        raise out.fail(str(err), 3) from None
-
-    try:
-        install = running_install()
-    except InstallError as err:
-        raise out.fail(f"cannot package newsmirror for the workflows: {err}", 1) from None
+    repo.ensure()
+    if remote:
+        repo.set_remote("origin", remote)
+    branch = repo.branch()
+    install = running_install()
     starter = build_starter(folder, bundled=bundled, branch=branch, remote=remote,
                             command=running_command(), install=install)
     try:
@@ -434,14 +423,8 @@ def init(
         write_atomic(folder / relpath, text.encode("utf-8"))
         written.append(relpath)
     if REQUIREMENTS_FILE in written:
-        try:
-            written += write_install(folder, install)
-        except (InstallError, OSError) as err:
-            raise out.fail(f"cannot package newsmirror for the workflows: {err}", 1) from None
-    try:
-        commit = repo.commit(written, f"Start a newsmirror archive\n\nnewsmirror {__version__}\n")
-    except GitError as err:
-        raise out.fail(str(err), 3) from None
+        written += write_install(folder, install)
+    commit = repo.commit(written, f"Start a newsmirror archive\n\nnewsmirror {__version__}\n")
 
     print(f"Created the newsmirror archive {folder}")
     for relpath in written:

@@ -263,16 +263,13 @@ def interrupted(folder: Path, head_before: str | None) -> typer.Exit:
 
 def resolve_config(config: Path | None, archive: Path | None):
     """Load the configuration named on the command line (or ./newsmirror.toml), with
-    --archive overriding the archive folder; exits with a clear message when it is wrong."""
+    --archive overriding the archive folder; ConfigError (exit 2) when it is wrong."""
     from dataclasses import replace
 
-    from newsmirror.config import ConfigError, check_archive_folder, load_config
+    from newsmirror.config import check_archive_folder, load_config
 
     path = config or Path("newsmirror.toml")
-    try:
-        loaded = load_config(path)
-        if archive:
-            check_archive_folder(archive, path, "--archive", "")
-    except ConfigError as err:
-        raise out.fail(str(err), 2) from None
+    loaded = load_config(path)
+    if archive:
+        check_archive_folder(archive, path, "--archive", "")
     return replace(loaded, archive=archive.resolve()) if archive else loaded

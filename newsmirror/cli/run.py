@@ -80,9 +80,7 @@ def execute(config, *, push: bool, label: str = "mirroring", only: set[str] | No
             force: bool = False):
     """Run the pipeline with progress display; exit codes: 3 when the archive is busy or
     git failed, 130 when interrupted (Ctrl-C)."""
-    from newsmirror.archive.store import ArchiveBusyError
     from newsmirror.pipeline import run_mirror
-    from newsmirror.publish.git import GitError
 
     head = archive_head(config.archive)
     progress = RunProgress(label)
@@ -94,13 +92,6 @@ def execute(config, *, push: bool, label: str = "mirroring", only: set[str] | No
     except KeyboardInterrupt:
         progress.stop()
         raise interrupted(config.archive, head) from None
-    except ArchiveBusyError as err:
-        raise out.fail(str(err), 3) from None
-    except GitError as err:
-        if "No space left on device" in str(err):
-            out.error("disk full: git could not write (No space left on device). Nothing "
-                      "archived is lost: the next run, once there is space, commits it")
-        raise out.fail(str(err), 3) from None
     finally:
         progress.stop()
     return report

@@ -37,8 +37,7 @@ def site(
     that cannot be built is named with the reason and skipped, the rest of the site is
     built, and the exit code is 1.
     """
-    from newsmirror.archive.store import ArchiveBusyError, open_store
-    from newsmirror.publish.git import GitError
+    from newsmirror.archive.store import open_store
     from newsmirror.publish.site import build_site
 
     loaded = resolve_config(config, archive)
@@ -47,13 +46,8 @@ def site(
     target = (out_dir or default_out(loaded.file)).resolve()
     if target == loaded.archive.resolve() or loaded.archive.resolve().is_relative_to(target):
         raise out.fail(f"{target}: the site folder must not be the archive or contain it", 2)
-    try:
-        with open_store(loaded.archive, branch=loaded.branch, writes=False, folders=loaded.folders) as store:
-            report = build_site(loaded, store, target)
-    except ArchiveBusyError as err:
-        raise out.fail(str(err), 3) from None
-    except GitError as err:
-        raise out.fail(str(err), 3) from None
+    with open_store(loaded.archive, branch=loaded.branch, writes=False, folders=loaded.folders) as store:
+        report = build_site(loaded, store, target)
     for note in report.notes:
         out.warn(note)
     for path in report.written:

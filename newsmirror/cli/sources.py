@@ -239,7 +239,7 @@ def health_issues(
     import time
 
     from newsmirror.sources.health import load_states, state_files
-    from newsmirror.sources.issues import GhError, GitHubIssues, plan_issues
+    from newsmirror.sources.issues import GitHubIssues, plan_issues
 
     if not repo:
         raise out.fail("sources issues: no repository: give --repo OWNER/NAME "
@@ -252,17 +252,14 @@ def health_issues(
         out.warn(problem)
     now_ms = int(time.time() * 1000)
     done = {"open": 0, "update": 0, "close": 0}
-    try:
-        github = GitHubIssues(repo)
-        plan = plan_issues(loaded.sources, health, github.open_issues(), now_ms)
-        for action in plan.actions:
-            answer = github.apply(action)
-            done[action.kind] += 1
-            where = f"#{action.number}" if action.number else (answer or "a new issue")
-            verb = {"open": "opened", "update": "updated", "close": "closed"}[action.kind]
-            out.stdout.print(f"{verb} {where} ({action.slug}): {action.title}", markup=False)
-    except GhError as err:
-        raise out.fail(str(err), 3) from None
+    github = GitHubIssues(repo)
+    plan = plan_issues(loaded.sources, health, github.open_issues(), now_ms)
+    for action in plan.actions:
+        answer = github.apply(action)
+        done[action.kind] += 1
+        where = f"#{action.number}" if action.number else (answer or "a new issue")
+        verb = {"open": "opened", "update": "updated", "close": "closed"}[action.kind]
+        out.stdout.print(f"{verb} {where} ({action.slug}): {action.title}", markup=False)
     print(f"source-health issues on {repo}: {done['open']} opened, {done['update']} updated, "
           f"{done['close']} closed, {plan.unchanged} unchanged")
 

@@ -34,9 +34,7 @@ def watch(
     Exits 2 on a configuration error (checked first, as `newsmirror check` does), 3 when
     the archive is busy or git failed (a failed push included), 130 when interrupted.
     """
-    from newsmirror.archive.store import ArchiveBusyError
     from newsmirror.archive.watch import watch_archive
-    from newsmirror.publish.git import GitError
 
     loaded = resolve_config(config, archive)
     preflight(loaded, push=not no_push)
@@ -48,8 +46,6 @@ def watch(
                                            push=not no_push))
     except KeyboardInterrupt:
         raise interrupted(loaded.archive, head) from None
-    except (ArchiveBusyError, GitError) as err:
-        raise out.fail(str(err), 3) from None
     for path in report.changed:
         out.stdout.print(f"changed: {path}", markup=False)
     for path in report.removed:

@@ -26,6 +26,7 @@ import lxml.html
 from lxml import etree
 
 from newsmirror.dates import page_date_ms
+from newsmirror.errors import NewsmirrorError
 
 __all__ = ["Extracted", "ExtractionError", "extract_article", "needs_page", "html_text"]
 
@@ -49,7 +50,7 @@ class Extracted:
     method: str  # "selector", "trafilatura" or "readability"
 
 
-class ExtractionError(Exception):
+class ExtractionError(NewsmirrorError):
     """No article body could be found on the page."""
 
     def __init__(self, reason: str) -> None:

@@ -15,6 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from newsmirror.errors import CONFIG, NewsmirrorError
+
 __all__ = ["SiteRule", "SiteRulesError", "DEFAULT_RULES", "load_rules", "rules_for"]
 
 DEFAULT_RULES = Path(__file__).with_name("siterules.toml")
@@ -40,8 +42,10 @@ class SiteRule:
         return on_host and _under(path, self.path_prefix)
 
 
-class SiteRulesError(ValueError):
+class SiteRulesError(NewsmirrorError, ValueError):
     """A site-rules file is unreadable or invalid."""
+
+    exit_code = CONFIG
 
 
 def load_rules(path: str | Path | None = None) -> tuple[SiteRule, ...]:

@@ -22,6 +22,7 @@ from types import MappingProxyType
 import httpx
 
 from newsmirror.dates import http_date_s
+from newsmirror.errors import NewsmirrorError
 from newsmirror.fetch.decode import BoundedDecoder, DecodeError, TooManyEncodingsError
 from newsmirror.fetch.settings import DEFAULT_USER_AGENT, FetchSettings  # noqa: F401 (re-exported)
 
@@ -51,7 +52,7 @@ class FetchResult:
     not_modified: bool
 
 
-class FetchError(Exception):
+class FetchError(NewsmirrorError):
     """A fetch that did not produce a usable response; `str(err)` is the reason."""
 
     def __init__(

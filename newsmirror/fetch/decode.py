@@ -16,6 +16,8 @@ from typing import Protocol
 
 import brotli
 
+from newsmirror.errors import NewsmirrorError
+
 PIECE = 64 * 1024
 """The most a decoder produces per step."""
 
@@ -24,7 +26,7 @@ MAX_ENCODINGS = 3
 costs a decoder's window (up to 16 MiB for brotli)."""
 
 
-class DecodeError(Exception):
+class DecodeError(NewsmirrorError):
     """The body is not valid data for its Content-Encoding; `str(err)` names the encoding."""
 
 

@@ -32,6 +32,7 @@ import ada_url
 import httpcore
 import httpx
 
+from newsmirror.errors import NewsmirrorError
 from newsmirror.fetch.client import Fetcher, FetchError, FetchSettings
 
 Resolver = Callable[..., Sequence[tuple[Any, ...]]]
@@ -76,7 +77,7 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
-class UnsafeURLError(ValueError):
+class UnsafeURLError(NewsmirrorError, ValueError):
     """An address newsmirror refuses to fetch; `str(err)` says why."""
 
 

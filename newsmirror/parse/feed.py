@@ -25,6 +25,7 @@ from xml.parsers import expat
 from lxml import etree
 
 from newsmirror.dates import feed_date_ms
+from newsmirror.errors import NewsmirrorError
 from newsmirror.isolation import item_failure, item_name
 from newsmirror.models import FeedImage, FeedItem, ItemFailure, ParsedFeed
 from newsmirror.parse.encoding import decode_document, replace_xml_encoding
@@ -32,11 +33,11 @@ from newsmirror.parse.encoding import decode_document, replace_xml_encoding
 __all__ = ["FeedParseError", "NotAFeedError", "fast_parse", "parse_feed", "thorough_parse"]
 
 
-class NotAFeedError(ValueError):
+class NotAFeedError(NewsmirrorError, ValueError):
     """The document is something else: an HTML page, a challenge page, empty, plain JSON."""
 
 
-class FeedParseError(ValueError):
+class FeedParseError(NewsmirrorError, ValueError):
     """The document looks like a feed but nothing usable could be read from it."""
 
 

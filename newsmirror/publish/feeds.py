@@ -120,11 +120,6 @@ def render_atom(info: FeedInfo, entries: Sequence[FeedEntry], base_url: str | No
     return etree.tostring(feed, xml_declaration=True, encoding="utf-8", pretty_print=True)
 
 
-_CACHE_SCHEMA = """
-CREATE TABLE IF NOT EXISTS feed_bodies (path TEXT PRIMARY KEY, digest TEXT NOT NULL, html TEXT)
-"""
-
-
 def _entry(entry: ArchivedEntry, source_name: str, content: str | None) -> FeedEntry:
     return FeedEntry(slug=entry.slug, key=entry.key, path=entry.path, title=entry.title,
                      link=entry.link, published_ms=entry.published_ms,
@@ -148,28 +143,20 @@ class _Bodies:
 
     def __init__(self, store):
         self.store = store
-        self.db = store.catalog.db
-        self.db.execute(_CACHE_SCHEMA)
+        self.catalog = store.catalog
 
     def prune(self, size: int, sources: int) -> None:
         """Forget bodies no feed shows any more (each feed shows a source's `size` newest;
         the combined feed's are among them), once they outnumber those by far."""
-        kept = self.db.execute("SELECT COUNT(*) FROM feed_bodies").fetchone()[0]
-        if kept <= 2 * size * max(sources, 1) + 100:
-            return
-        self.db.execute(
-            "DELETE FROM feed_bodies WHERE path NOT IN (SELECT path FROM (SELECT path, "
-            "ROW_NUMBER() OVER (PARTITION BY slug ORDER BY published_ms DESC, path DESC) AS n "
-            "FROM articles) WHERE n <= ?)", (size,))
+        if self.catalog.feed_bodies() > 2 * size * max(sources, 1) + 100:
+            self.catalog.prune_feed_bodies(size)
 
     def get(self, entry: ArchivedEntry) -> str | None:
-        row = self.db.execute("SELECT digest, html FROM feed_bodies WHERE path=?",
-                              (entry.path,)).fetchone()
-        if row and row[0] == entry.digest:
-            return row[1]
+        found, html = self.catalog.feed_body(entry.path, entry.digest)
+        if found:
+            return html
         html = _sanitised_body(entry, _read(self.store.root / entry.path))
-        self.db.execute("INSERT OR REPLACE INTO feed_bodies VALUES (?, ?, ?)",
-                        (entry.path, entry.digest, html))
+        self.catalog.put_feed_body(entry.path, entry.digest, html)
         return html
 
 

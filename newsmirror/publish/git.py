@@ -10,12 +10,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsmirror import crashpoints
+from newsmirror.errors import ARCHIVE, NewsmirrorError
 
 DEFAULT_AUTHOR = ("newsmirror", "newsmirror@users.noreply.github.com")
 
 
-class GitError(RuntimeError):
+class GitError(NewsmirrorError, RuntimeError):
     """A git command failed; the message carries the command and git's own words."""
+
+    exit_code = ARCHIVE
+
+    def lines(self) -> list[str]:
+        if "No space left on device" not in str(self):
+            return [str(self)]
+        return ["disk full: git could not write (No space left on device). Nothing archived "
+                "is lost: the next run, once there is space, commits it", str(self)]
 
 
 @dataclass(frozen=True)

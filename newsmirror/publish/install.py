@@ -29,6 +29,8 @@ from email.parser import HeaderParser
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 
+from newsmirror.errors import NewsmirrorError
+
 DIST_NAME = "newsmirror"
 DIST_DIR = ".newsmirror/dist"
 CONSTRAINTS_FILE = ".newsmirror/constraints.txt"
@@ -41,8 +43,11 @@ _SKIPPED_METADATA = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
 """Written by the installer, not part of a wheel."""
 
 
-class InstallError(RuntimeError):
+class InstallError(NewsmirrorError, RuntimeError):
     """The running newsmirror cannot be packaged for the workflow."""
+
+    def lines(self) -> list[str]:
+        return [f"cannot package newsmirror for the workflows: {self}"]
 
 
 @dataclass(frozen=True)

@@ -43,8 +43,7 @@ def _push_primary(store: Store, config: Config, push: bool) -> PushResult | None
     merged = store.resync() if result.ok else set()
     if merged is None or merged:
         pages = regenerate(config, store, merged)
-        if pages and repo.commit(pages, "Regenerate lists and feeds for articles merged from "
-                                        "the remote\n\n" + "\n".join(pages[:20]) + "\n"):
-            store.catalog.set_meta("head", repo.head() or "")
+        if pages and store.commit(pages, "Regenerate lists and feeds for articles merged from "
+                                         "the remote\n\n" + "\n".join(pages[:20]) + "\n"):
             result = repo.push(config.remote_name, config.branch)
     return result

@@ -2,7 +2,9 @@
 state a source is in (ok, failing, backing off, stale, dead).
 
 Pure functions over a small frozen dataclass; `read_health`/`dump_health` and
-`load_states` are the only I/O.  A failing source backs off 1, 2, 4, 8, 16 then 24
+`load_states` are the only I/O. A file that is not all right never stops a run: what fits
+is read, the rest starts fresh, and `load_states(..., keep_bad=True)` (a run) keeps a copy
+of the file as `health.json.bad` and says so in one warning line.  A failing source backs off 1, 2, 4, 8, 16 then 24
 hours, and is never given up on: even a source that answered 410 Gone is retried once a
 day, so a feed that comes back is picked up again without anyone noticing.
 
@@ -31,6 +33,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from newsmirror.archive.files import keep_bad_copy
 from newsmirror.dates import utc_minutes
 from newsmirror.fetch.client import FetchError
 
@@ -42,7 +45,8 @@ MAX_RETRY_AFTER_MS = 7 * 24 * HOUR_MS
 FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 """Version 1 had no state, failing_since_ms, last_new_ms, interval_ms, first_ok_ms or
-alerted fields; they take their defaults (and `migrate` fills what it can)."""
+alerted fields; they take their defaults (and `migrate` fills what it can). A file with
+no version is read as version 1."""
 
 DEAD_AFTER_MS = 7 * DAY_MS
 """A source failing without a break for this long is dead (as is one that said 410 Gone)."""
@@ -336,19 +340,6 @@ def read_health(path: Path) -> HealthFile:
                       broken=not isinstance(document, dict) or not isinstance(document.get("sources"), dict))
 
 
-def load_health(path: Path) -> dict[str, SourceHealth]:
-    """Read the health file strictly: {} when it does not exist, ValueError (naming the
-    file and the first problem) when any part of it is not right.
-
-    Unknown fields are ignored and missing ones take their defaults, so the file
-    survives both older and newer versions of the program.
-    """
-    read = read_health(path)
-    if read.problems:
-        raise ValueError(read.problems[0])
-    return read.states
-
-
 def state_files(root: Path) -> tuple[Path, Path]:
     """An archive's committed health file and its cached copy."""
     from newsmirror.archive.store import CACHE_DIR, HEALTH_FILE
@@ -356,15 +347,17 @@ def state_files(root: Path) -> tuple[Path, Path]:
     return root / HEALTH_FILE, root / CACHE_DIR / "health.json"
 
 
-def load_states(committed: Path, cached: Path) -> tuple[dict[str, SourceHealth], list[str]]:
+def load_states(committed: Path, cached: Path, *, keep_bad: bool = False,
+                ) -> tuple[dict[str, SourceHealth], list[str]]:
     """The state to start a run from: the cached copy, or the committed one when a later
     run wrote it (or the cache is missing or unreadable). Returns the states and one line
-    per problem found; what was unreadable starts fresh."""
+    per problem found; what was unreadable starts fresh. `keep_bad`: copy each file with
+    a problem to `<name>.bad` (see `keep_bad_copy`) before the run writes over it."""
     ours, theirs = read_health(cached), read_health(committed)
     usable = [f for f in (ours, theirs) if f.exists and not f.broken]
     pick = max(usable, key=lambda f: f.written_ms, default=None)  # a tie goes to the cache
     problems = []
-    for f, other in ((ours, "committed"), (theirs, "cached")):
+    for f, path, other in ((ours, cached, "committed"), (theirs, committed, "cached")):
         if not f.problems:
             continue
         line = f.problems[0] + (f" (and {len(f.problems) - 1} more)" if len(f.problems) > 1 else "")
@@ -372,6 +365,8 @@ def load_states(committed: Path, cached: Path) -> tuple[dict[str, SourceHealth],
             line += f"; the {other} copy is used"
         elif f.broken:
             line += "; the source state starts fresh"
+        if keep_bad and f.exists:
+            line += f" ({keep_bad_copy(path)})"
         problems.append(line)
     return (dict(pick.states) if pick else {}), problems
 
@@ -380,7 +375,7 @@ def _parse(document: Any, problems: list[str]) -> tuple[dict[str, SourceHealth],
     if not isinstance(document, dict):
         problems.append(f"expected a JSON object at the top, found {_kind(document)}; starting fresh")
         return {}, 0
-    version = document.get("version")
+    version = document.get("version", 1)
     if version not in READABLE_VERSIONS:
         problems.append(f"unsupported health file version {version!r} "
                         f"(expected {FORMAT_VERSION}); reading what fits")

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from newsmirror.config import SourceConfig
+from newsmirror.errors import ARCHIVE, NewsmirrorError
 from newsmirror.sources.alerts import alert_text
 from newsmirror.sources.health import SourceHealth
 
@@ -32,8 +33,10 @@ LIST_LIMIT = 1000
 """Open issues with the label read at most (far more than sources anyone mirrors)."""
 
 
-class GhError(RuntimeError):
+class GhError(NewsmirrorError, RuntimeError):
     """`gh` is missing or a call of it failed; the message has gh's own words."""
+
+    exit_code = ARCHIVE
 
 
 @dataclass(frozen=True)

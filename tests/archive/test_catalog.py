@@ -1,7 +1,8 @@
+import sqlite3
 from pathlib import Path
 
 from newsmirror.archive.article import render_article
-from newsmirror.archive.catalog import Catalog, digest_bytes
+from newsmirror.archive.catalog import SCHEMA_VERSION, Catalog, digest_bytes
 from newsmirror.archive.paths import article_path
 from newsmirror.models import ArchivedEntry, Article
 
@@ -44,3 +45,66 @@ def test_a_damaged_catalog_starts_over(tmp_path: Path):
     catalog = Catalog(db)
     catalog.put(ArchivedEntry("voa", "b" * 12, "articles/voa/x-bbbbbbbbbbbb.md", 1, "t", "l", "d"))
     assert catalog.count() == 1
+
+
+# -- schema versions ----------------------------------------------------------------------
+VERSION_2 = Path(__file__).with_name("data") / "catalog-v2.sql"
+"""A catalog as newsmirror wrote it at schema version 2 (before the catalog owned the
+assets and feed_bodies tables): its file, dumped with sqlite3's iterdump."""
+
+
+def old_catalog(path: Path, *, without: tuple[str, ...] = ()) -> Path:
+    db = sqlite3.connect(path)
+    db.executescript(VERSION_2.read_text(encoding="utf-8"))
+    for table in without:
+        db.execute(f"DROP TABLE {table}")
+    db.commit()
+    db.close()
+    return path
+
+
+def test_a_version_2_catalog_is_upgraded_and_keeps_its_entries_and_caches(tmp_path: Path):
+    catalog = Catalog(old_catalog(tmp_path / "c.sqlite"))
+    assert catalog.get_meta("schema") == SCHEMA_VERSION == "3"
+    assert catalog.rebuilt is None  # upgraded in place, not started over
+    assert catalog.get_meta("head") == "0123456789abcdef0123456789abcdef01234567"
+    entry, feed_digest = catalog.get("voa", "a" * 12)
+    assert entry.title == "标题" and feed_digest == "f1"
+    assert catalog.first_with_link("https://voa.test/a") == (entry.path, "标题")
+    assert catalog.asset("https://voa.test/a.png") == "assets/voa/2024/01/abc.png"
+    assert catalog.feed_body(entry.path, "d1") == (True, "<p>正文</p>")
+    assert catalog.feed_body(entry.path, "d2") == (False, None)  # the file changed since
+    catalog.close()
+    reopened = Catalog(tmp_path / "c.sqlite")
+    assert reopened.count() == 1 and reopened.feed_bodies() == 1
+
+
+def test_a_version_2_catalog_that_never_held_images_gains_the_tables(tmp_path: Path):
+    catalog = Catalog(old_catalog(tmp_path / "c.sqlite", without=("assets", "feed_bodies")))
+    assert catalog.count() == 1 and catalog.asset("https://voa.test/a.png") is None
+    catalog.put_asset("https://voa.test/a.png", "assets/voa/2024/01/abc.png")
+    catalog.put_feed_body("articles/voa/2024/01/x-aaaaaaaaaaaa.md", "d1", None)
+    assert catalog.asset("https://voa.test/a.png") == "assets/voa/2024/01/abc.png"
+    assert catalog.feed_body("articles/voa/2024/01/x-aaaaaaaaaaaa.md", "d1") == (True, None)
+
+
+def test_a_catalog_of_an_unknown_version_starts_over(tmp_path: Path):
+    path = old_catalog(tmp_path / "c.sqlite")
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value='99' WHERE name='schema'")
+    db.commit()
+    db.close()
+    catalog = Catalog(path)
+    assert catalog.count() == 0 and catalog.get_meta("head") is None
+    assert catalog.get_meta("schema") == SCHEMA_VERSION and catalog.feed_bodies() == 0
+
+
+def test_feed_bodies_are_pruned_to_each_sources_newest(tmp_path: Path):
+    catalog = Catalog(tmp_path / "c.sqlite")
+    for i in range(5):
+        path = f"articles/voa/2024/01/x-{i:012x}.md"
+        catalog.put(ArchivedEntry("voa", f"{i:012x}", path, 1_700_000_000_000 + i, "t", "l", "d"))
+        catalog.put_feed_body(path, "d", f"<p>{i}</p>")
+    catalog.prune_feed_bodies(2)
+    assert catalog.feed_bodies() == 2
+    assert catalog.feed_body("articles/voa/2024/01/x-000000000004.md", "d") == (True, "<p>4</p>")

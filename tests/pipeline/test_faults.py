@@ -89,9 +89,11 @@ def test_every_fault_at_once(mirror, httpserver: HTTPServer, faults: FaultServer
     assert "not a feed" in by["html"].failed.lower()
     assert report.ok
 
-    from newsmirror.sources.health import load_health
+    from newsmirror.sources.health import read_health
 
-    health = load_health(mirror.archive / ".newsmirror/health.json")
+    read = read_health(mirror.archive / ".newsmirror/health.json")
+    assert read.problems == []
+    health = read.states
     assert health["gone"].dead
     assert health["busy"].next_attempt_ms - health["busy"].last_attempt_ms >= 3600 * 1000
     assert health["hang"].failures == 1 and health["good"].failures == 0

@@ -176,5 +176,5 @@ def test_the_body_cache_forgets_articles_no_feed_shows(tmp_path: Path):
             path.write_bytes(render_article(Article(10**12 + i * 1000, f"t{i}", f"https://e.test/{i}", "<p>x</p>")))
         with open_store(config.archive, writes=False) as store:
             write_feeds(config, store, size=10)
-            most = max(most, store.catalog.db.execute("SELECT COUNT(*) FROM feed_bodies").fetchone()[0])
+            most = max(most, store.catalog.feed_bodies())
     assert most <= 2 * 10 + 100 + 10

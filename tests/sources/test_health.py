@@ -17,7 +17,7 @@ from newsmirror.sources.health import (
     backoff_ms,
     describe,
     dump_health,
-    load_health,
+    read_health,
     should_attempt,
 )
 
@@ -139,7 +139,8 @@ def test_round_trip(tmp_path: Path) -> None:
     states = sample()
     path = tmp_path / "health.json"
     path.write_bytes(dump_health(states))
-    assert load_health(path) == states
+    read = read_health(path)
+    assert read.states == states and read.problems == []
 
 
 def test_dump_is_deterministic_readable_text() -> None:
@@ -156,7 +157,8 @@ def test_dump_is_deterministic_readable_text() -> None:
 
 
 def test_missing_file_is_empty(tmp_path: Path) -> None:
-    assert load_health(tmp_path / "nope.json") == {}
+    read = read_health(tmp_path / "nope.json")
+    assert read.states == {} and read.problems == [] and not read.exists
 
 
 def test_unknown_fields_ignored_missing_fields_default(tmp_path: Path) -> None:
@@ -165,7 +167,8 @@ def test_unknown_fields_ignored_missing_fields_default(tmp_path: Path) -> None:
         json.dumps({"version": 1, "sources": {"voa": {"failures": 2, "future_field": [1]}}}),
         encoding="utf-8",
     )
-    assert load_health(path) == {"voa": SourceHealth(failures=2)}
+    read = read_health(path)
+    assert read.states == {"voa": SourceHealth(failures=2)} and read.problems == []
 
 
 @pytest.mark.parametrize(
@@ -175,7 +178,6 @@ def test_unknown_fields_ignored_missing_fields_default(tmp_path: Path) -> None:
         (b'{"version": 1, "sources": {', "not valid JSON"),
         (b"\xff\xfe{}", "not UTF-8 text"),
         (b"[]", "expected a JSON object at the top, found a list"),
-        (b'{"sources": {}}', "unsupported health file version None (expected 2)"),
         (b'{"version": 1, "sources": []}', "'sources' must be an object, found a list"),
         (b'{"version": 1, "sources": {"voa": 3}}', "source 'voa': expected an object, found a number"),
         (
@@ -205,10 +207,16 @@ def test_corrupt_file_names_the_file_and_the_problem(
 ) -> None:
     path = tmp_path / "health.json"
     path.write_bytes(content)
-    with pytest.raises(ValueError) as info:
-        load_health(path)
-    assert str(info.value).startswith(f"{path}: ")
-    assert message in str(info.value)
+    problems = read_health(path).problems
+    assert problems and problems[0].startswith(f"{path}: ")
+    assert message in problems[0]
+
+
+def test_a_file_without_a_version_is_read_as_version_1(tmp_path: Path) -> None:
+    path = tmp_path / "health.json"
+    path.write_text(json.dumps({"sources": {"voa": {"failures": 2, "last_success_ms": NOW}}}))
+    read = read_health(path)
+    assert read.problems == [] and read.states == {"voa": SourceHealth(failures=2, last_success_ms=NOW)}
 
 
 
@@ -221,7 +229,6 @@ from newsmirror.sources.health import (  # noqa: E402
     is_stale,
     load_states,
     migrate,
-    read_health,
     source_state,
 )
 
