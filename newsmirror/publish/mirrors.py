@@ -120,6 +120,20 @@ def derive_web(url: str, kind: str) -> str | None:
     return f"https://{host}/{path}" if path else None
 
 
+def pages_address(url: str) -> str | None:
+    """Where GitHub Pages serves the site of the repository at the git address `url`
+    (`https://OWNER.github.io/REPO/`; a user or organisation site, the repository
+    `OWNER.github.io`, at `https://OWNER.github.io/`); None when it is not on GitHub."""
+    where = _host_path(url)
+    if where is None or derive_kind(url) != "github":
+        return None
+    owner, _, name = where[1].removesuffix(".git").partition("/")
+    if not owner or not name or "/" in name:
+        return None
+    host = f"{owner.lower()}.github.io"
+    return f"https://{host}/" if name.lower() == host else f"https://{host}/{name}/"
+
+
 def redact(url: str) -> str:
     """An address fit to print: without any user name, password or token in it."""
     return re.sub(r"(?<=://)[^/@]*@", "", url)
