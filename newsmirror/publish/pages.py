@@ -41,13 +41,16 @@ class Published:
     mirrors: list[MirrorOutcome]
 
 
-def site_commit(repo: Repo, site_dir: Path, message: str) -> tuple[str, int]:
+def site_commit(repo: Repo, site_dir: Path, message: str, when: str | None = None) -> tuple[str, int]:
     """A commit without a parent whose tree is the built site in `site_dir` (its manifest
     left out); returns it and its number of files. Written into the archive's objects,
-    touching neither its index, nor its work tree, nor any of its refs."""
+    touching neither its index, nor its work tree, nor any of its refs. `when`: its date
+    (the same site, message and date make the same commit, which a host already has)."""
     git_dir = Path(repo.out("rev-parse", "--absolute-git-dir"))
     env = {"GIT_DIR": str(git_dir), "GIT_WORK_TREE": str(site_dir.resolve()),
            "GIT_INDEX_FILE": str(git_dir / INDEX_FILE)}
+    if when:
+        env.update(GIT_AUTHOR_DATE=when, GIT_COMMITTER_DATE=when)
     worker = Repo(site_dir, author=repo.author)
     # -f: the archive's ignore rules are not the site's.
     worker.git("add", "-A", "-f", "--", ".", f":(exclude){MANIFEST}", env=env)
@@ -81,6 +84,8 @@ def publish_site(repo: Repo, config: Config, site_dir: Path) -> Published:
     message = (f"{config.title}: the reading site\n\n"
                + (f"Built from {head}.\n" if head else "")
                + "This branch is replaced at each publication; it keeps no history.\n")
-    commit, files = site_commit(repo, site_dir, message)
+    # Dated as the archive's commit: publishing an unchanged site again sends nothing.
+    when = repo.out("log", "-1", "--format=%cI") if head else None
+    commit, files = site_commit(repo, site_dir, message, when)
     outcomes = push_ref(repo, config, f"+{commit}:refs/heads/{SITE_BRANCH}", primary=primary)
     return Published(commit, files, outcomes[0], outcomes[1:])

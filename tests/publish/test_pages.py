@@ -120,6 +120,11 @@ def test_the_site_goes_to_every_host_as_one_commit_replaced_each_time(tmp_path: 
         assert tree_files(remote) == site_files(site)
     assert len([p for p in tree_files(archive.primary) if p.startswith("articles/voa/")]) == 4
     assert "warning" not in again.stderr
+    # Nothing changed since: the same commit again, which every host already has.
+    published = {remote: site_commits(remote) for remote in (archive.primary, *archive.mirrors.values())}
+    same = archive.publish()
+    assert same.returncode == 0, same.stderr
+    assert {remote: site_commits(remote) for remote in published} == published
 
 
 def test_the_primary_failing_exits_3_after_the_mirrors_have_the_site(tmp_path: Path,
