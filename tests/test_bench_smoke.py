@@ -79,3 +79,14 @@ def test_startup_benchmark_prints_each_command_against_the_interpreter():
     for name in ("newsmirror --help", "newsmirror check (2 sources)", "newsmirror run, to its first request"):
         assert f"{name}: " in out and "= python -c pass + " in out, out
     assert "largest imports of `newsmirror run`" in out and "newsmirror." in out
+
+
+def test_quick_site_publication_benchmark_prints_its_three_publications():
+    """bench/site_publish.py --quick: the branch site stays one commit through them."""
+    script = BENCH.parent / "site_publish.py"
+    done = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+    for label in ("- first: build", "- after one new article: build", "- nothing new: build"):
+        assert label in done.stdout, done.stdout
+    assert "The branch site on the primary: 1 commit." in done.stdout
