@@ -134,7 +134,11 @@ class Config:
     title: str = "新闻镜像 News mirror"
     remote: str | None = None
     site_url: str | None = None
-    """The archive's web address (e.g. its GitHub Pages or repository URL), for feed links."""
+    """`[archive] site_url`: the archive's web address (e.g. its repository's web view),
+    for the links in the archive's own feeds (feeds/*.xml)."""
+    site_address: str | None = None
+    """`[site] url`: where the reading site is published, ending in '/' (when not given,
+    derived from a GitHub primary remote: see publish.site.site_url)."""
     remote_name: str = "origin"
     branch: str = "main"
     push: bool = True
@@ -372,13 +376,27 @@ def _alerts(check: _Checker, raw: Any) -> AlertSettings:
     return AlertSettings(webhook=webhook, webhook_env=env, after_failures=after)
 
 
+def _site_address(check: _Checker, data: Any) -> str | None:
+    """`[site] url`: an http(s) address, returned ending in '/'."""
+    from newsmirror.checks import url_problem
+
+    site = check.table(data, "site", {"url"})
+    url = check.get(site, "site", "url", str, None)
+    if url is None:
+        return None
+    if problem := url_problem(url):
+        raise check.fail("site.url", f"{url!r} {problem} (the address the reading site is "
+                                     "published at, like https://you.github.io/news-archive/)")
+    return url if url.endswith("/") else url + "/"
+
+
 def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
     """Check a loaded TOML document and build the Config. Relative paths are taken
     against `base` (the config file's folder)."""
     check = _Checker(file)
     top = check.table(data, "", {"archive", "fetch", "images", "defaults", "sources",
                                  "bundled_sources", "site_rules", "alerts",
-                                 "requests"})
+                                 "requests", "site"})
     alerts = _alerts(check, top.get("alerts", {}))
     archive = check.table(top.get("archive", {}), "archive",
                           {"path", "title", "remote", "remote_name", "branch", "push", "list_size",
@@ -436,6 +454,7 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
     site_url = check.get(archive, "archive", "site_url", str, None)
     if site_url and not site_url.startswith(("http://", "https://")):
         raise check.fail("archive.site_url", f"{site_url!r} is not an http(s) address")
+    site_address = _site_address(check, top.get("site", {}))
     requests = _requests(check, top.get("requests", {}))
     remote = check.get(archive, "archive", "remote", str, None)
     remote_name = check.get(archive, "archive", "remote_name", str, "origin")
@@ -447,6 +466,7 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
         title=check.get(archive, "archive", "title", str, Config.title),
         remote=remote,
         site_url=site_url.rstrip("/") if site_url else None,
+        site_address=site_address,
         remote_name=remote_name,
         branch=check.get(archive, "archive", "branch", str, "main"),
         push=check.get(archive, "archive", "push", bool, True),

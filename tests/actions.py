@@ -4,7 +4,11 @@ the workflows use, runs each step's `run:` script with bash as GitHub does
 (`bash --noprofile --norc -eo pipefail`), and replaces the actions by their local
 equivalents: actions/checkout by a git clone, actions/setup-python by a virtual
 environment of this Python, actions/cache/restore and save by copying a folder to and
-from a local store. Steps that call the GitHub API (`gh`) cannot run here: they are
+from a local store. Steps write outputs to $GITHUB_OUTPUT and jobs pass them on
+(`outputs:`, `needs.JOB.outputs`). The official Pages actions (configure-pages,
+upload-pages-artifact, deploy-pages) need GitHub itself: they are recorded in `not_run`
+with their inputs, not run, and get the outcome "skipped". Steps that call the GitHub
+API (`gh`) cannot run here either: they are
 recorded, not run, and get the outcome "skipped", unless the runner is given a
 `FakeGitHub`, a stand-in `gh` (tests/fakegh.py) that keeps a repository's issues, labels
 and comments in a JSON file: then they run against it like any other step. Anything else
@@ -30,6 +34,8 @@ _TOKEN = re.compile(r"""\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>\d+(?:\.\d+)?)|"""
                     r"""(?P<op>&&|\|\||==|!=|!|\(|\)|,)|"""
                     r"""(?P<name>[A-Za-z_][\w-]*(?:\.(?:\*|[A-Za-z_][\w-]*))*))""")
 _STATUS = ("always", "success", "failure", "cancelled")
+OFFLINE_ACTIONS = ("actions/configure-pages", "actions/upload-pages-artifact", "actions/deploy-pages")
+"""Actions that only run on GitHub: recorded with their inputs, not run."""
 
 
 class UnsupportedError(AssertionError):
@@ -130,6 +136,8 @@ class StepResult:
     """success, failure or skipped (GitHub's step outcome)."""
     conclusion: str
     output: str = ""
+    outputs: dict[str, str] = field(default_factory=dict)
+    """What the step wrote to $GITHUB_OUTPUT."""
 
 
 class FakeGitHub:
@@ -196,7 +204,12 @@ class LocalRunner:
     """The repository's secrets (`secrets.NAME`); unset ones are empty, as on GitHub."""
     results: list[StepResult] = field(default_factory=list)
     not_run: list[dict] = field(default_factory=list)
-    """The `gh` steps recorded instead of run: {name, run, env, continue-on-error}."""
+    """The `gh` steps recorded instead of run: {name, run, env, continue-on-error}, and
+    the OFFLINE_ACTIONS: {name, uses, with, if}."""
+    outputs: dict[str, str] = field(default_factory=dict)
+    """The job's `outputs:`, as `needs.JOB.outputs` would show them to a later job."""
+    result: str = "skipped"
+    """The job's result once run: success, failure or skipped."""
 
     def base_env(self) -> dict[str, str]:
         home = self.workspace.parent / "home"
@@ -224,13 +237,22 @@ class LocalRunner:
             env["PATH"] = os.pathsep.join([str(self.github_api.bin), env["PATH"]])
         return env
 
-    def run_job(self, workflow: Path, job: str) -> bool:
-        """Run `job`; True when it succeeded (GitHub's green)."""
+    def run_job(self, workflow: Path, job: str, needs: dict[str, LocalRunner] | None = None) -> bool:
+        """Run `job`; True when it succeeded (GitHub's green). `needs`: the runners of
+        the jobs it needs, for `needs.JOB.outputs` and `needs.JOB.result`."""
         data = yaml.safe_load(workflow.read_text(encoding="utf-8"))
         spec = data["jobs"][job]
+        wanted = spec.get("needs", [])
+        wanted = [wanted] if isinstance(wanted, str) else wanted
+        if sorted(needs or {}) != sorted(wanted):
+            raise UnsupportedError(f"the job {job} needs {wanted}, given {sorted(needs or {})}")
         steps_ctx: dict[str, dict] = {}
         expr = Expressions({"github": self.github, "steps": steps_ctx, "env": {},
-                            "secrets": self.secrets}, self.workspace)
+                            "secrets": self.secrets,
+                            "runner": {"temp": str(self.workspace.parent / "runner-temp")},
+                            "needs": {name: {"outputs": r.outputs, "result": r.result}
+                                      for name, r in (needs or {}).items()}}, self.workspace)
+        self.result = "skipped"
         if "if" in spec and not expr.condition(spec["if"]):
             return True  # the job is skipped: nothing runs, nothing fails
         workflow_env = {k: expr.substitute(v) for k, v in (data.get("env") or {}).items()}
@@ -252,13 +274,15 @@ class LocalRunner:
             elif result.outcome == "failure":
                 result.conclusion = "success"
             self._record(steps_ctx, step, result)
+        self.outputs = {k: expr.substitute(v) for k, v in (spec.get("outputs") or {}).items()}
+        self.result = "failure" if expr.failed else "success"
         return not expr.failed
 
     def _record(self, steps_ctx: dict, step: dict, result: StepResult) -> None:
         self.results.append(result)
         if "id" in step:
             steps_ctx[step["id"]] = {"outcome": result.outcome, "conclusion": result.conclusion,
-                                     "outputs": {}}
+                                     "outputs": result.outputs}
 
     def _run(self, name: str, step: dict, expr: Expressions, env: dict) -> StepResult:
         script = expr.substitute(step["run"])
@@ -271,15 +295,30 @@ class LocalRunner:
         path = self.workspace.parent / "runner-temp" / f"step-{len(self.results)}.sh"
         path.parent.mkdir(exist_ok=True)
         path.write_text(script, encoding="utf-8")
+        output_file = path.with_suffix(".output")
+        output_file.write_text("")
         done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(path)],
-                              check=False, cwd=self.workspace, env=env, capture_output=True, text=True,
-                              timeout=600)
+                              check=False, cwd=self.workspace,
+                              env={**env, "GITHUB_OUTPUT": str(output_file)},
+                              capture_output=True, text=True, timeout=600)
         outcome = "success" if done.returncode == 0 else "failure"
-        return StepResult(name, outcome, outcome, done.stdout + done.stderr)
+        outputs = {}
+        for line in output_file.read_text(encoding="utf-8").splitlines():
+            if "<<" in line.split("=", 1)[0]:
+                raise UnsupportedError(f"multi-line step outputs are not supported: {line!r}")
+            key, sep, value = line.partition("=")
+            if not sep:
+                raise UnsupportedError(f"not an output line: {line!r}")
+            outputs[key] = value
+        return StepResult(name, outcome, outcome, done.stdout + done.stderr, outputs)
 
     def _action(self, name: str, step: dict, expr: Expressions, env: dict) -> StepResult:
         action, _, _version = step["uses"].partition("@")
         given = {k: expr.substitute(v) for k, v in (step.get("with") or {}).items()}
+        if action in OFFLINE_ACTIONS:
+            self.not_run.append({"name": name, "uses": step["uses"], "with": given,
+                                 "if": step.get("if")})
+            return StepResult(name, "skipped", "skipped")
         if action == "actions/checkout":
             depth = given.get("fetch-depth", "1")
             # git ignores --depth for a plain path: a file:// address makes it shallow.

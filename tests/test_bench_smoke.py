@@ -95,3 +95,14 @@ def test_site_scale_benchmark_prints_each_figure_with_its_growth_exponent():
         row = next(line for line in out.splitlines() if line.startswith(f"| {figure} |"))
         assert len(row.strip("| ").split(" | ")) == 4, row  # name, two sizes, one exponent
     assert "one site passes GitHub Pages' 1 GB at about" in out
+
+
+def test_quick_site_publication_benchmark_prints_its_three_publications():
+    """bench/site_publish.py --quick: the branch site stays one commit through them."""
+    script = BENCH.parent / "site_publish.py"
+    done = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+    for label in ("- first: build", "- after one new article: build", "- nothing new: build"):
+        assert label in done.stdout, done.stdout
+    assert "The branch site on the primary: 1 commit." in done.stdout

@@ -149,6 +149,12 @@ list_size = 300
 # name = "codeberg"
 # url = "git@codeberg.org:you/news-archive.git"
 
+# Where the reading site is published (the workflow deploys it to GitHub Pages and
+# pushes it as the branch `site`), for absolute feed links on it. Default: GitHub Pages'
+# address of a GitHub remote (https://you.github.io/news-archive/); elsewhere relative.
+# [site]
+# url = "https://news.example.org/"
+
 [fetch]
 # Limits, so that one slow or hostile server cannot stall a run.
 # timeout = 20.0              # seconds for a whole response
@@ -258,6 +264,19 @@ delete both files. Host keys are accepted the first time (`StrictHostKeyChecking
 
 Never write a token into `{CONFIG_FILE}` (newsmirror refuses an address with a password
 in it): in a public repository anyone could push with it.
+
+## The reading site
+
+After each run that changed something, `{WORKFLOW_FILE}` builds the reading site
+(`newsmirror site --publish`) and pushes it as the branch `site` to this repository and
+every mirror: one commit of static files, replaced each time (no history, so the
+repository does not grow from it). A host that serves a site from a branch can serve
+it: Codeberg Pages at `https://OWNER.codeberg.page/REPO/@site/`, or GitHub Pages set to
+"Deploy from a branch" on a mirror; elsewhere a clone of the branch is the whole site.
+On GitHub the job `pages` deploys the same files with the official Pages actions: turn
+it on once under Settings → Pages → Build and deployment → Source: "GitHub Actions"
+(until then that job fails). Set `[site] url` in `{CONFIG_FILE}` when the site lives
+elsewhere than `https://OWNER.github.io/REPO/`, so that its feed links are right.
 
 The workflow checks out one commit, not the history. A mirror that is new (empty) or
 further behind than that cannot take a shallow history: the first run that meets it

@@ -27,6 +27,9 @@ def site(
     config: Optional[Path] = CONFIG_OPTION,
     archive: Optional[Path] = ARCHIVE_OPTION,
     out_dir: Optional[Path] = OUT_OPTION,
+    publish: bool = typer.Option(False, "--publish", help="Then publish it: commit the site "
+                                 "as the branch `site` (one commit, no history) and push it "
+                                 "to the primary remote and every [[archive.mirrors]]."),
 ) -> None:
     """Render the archive as a static HTML site with offline search.
 
@@ -36,6 +39,10 @@ def site(
     file. Rebuilding writes only the pages and index files that changed. An article
     that cannot be built is named with the reason and skipped, the rest of the site is
     built, and the exit code is 1.
+
+    With --publish, the built site is then committed alone, without a parent, and
+    force-pushed as the branch `site` to the primary remote and every mirror, each on
+    its own: the primary failing exits 3, a mirror failing is a warning naming it.
     """
     from newsmirror.archive.store import open_store
     from newsmirror.publish.site import build_site
@@ -60,11 +67,36 @@ def site(
         markup=False,
     )
     out.stdout.print(str(report.index_path), markup=False)
+    if publish:
+        _publish(loaded, target)
     if report.failed:
         for path, reason in sorted(report.failed.items()):
             out.error(f"{path}: not built: {reason}")
         raise out.fail(f"{len(report.failed)} of {report.articles} articles could not be built "
                        "(the rest of the site is); the next build tries them again", 1)
+
+
+def _publish(loaded, target: Path) -> None:
+    from newsmirror.publish.git import GitError, Repo
+    from newsmirror.publish.pages import PublishError, publish_site
+
+    try:
+        published = publish_site(Repo(loaded.archive), loaded, target)
+    except PublishError as err:
+        raise out.fail(str(err), 2) from None
+    except GitError as err:
+        raise out.fail(f"cannot publish the site: {err}", 3) from None
+    for outcome in published.mirrors:
+        if outcome.ok:
+            out.info(outcome.message)
+        else:
+            out.warn(f"mirror {outcome.message}")
+    if not published.primary.ok:
+        raise out.fail(f"the site was not published to the primary remote "
+                       f"{published.primary.message}", 3)
+    out.info(published.primary.message)
+    out.stdout.print(f"published the site ({plural(published.files, 'file')}) as the branch "
+                     f"site, commit {published.commit[:12]}", markup=False)
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -90,17 +90,22 @@ def _add(parent: etree._Element, tag: str, text: str | None = None, **attrs: str
     return element
 
 
-def render_atom(info: FeedInfo, entries: Sequence[FeedEntry], base_url: str | None) -> bytes:
-    """The exact bytes of one Atom 1.0 feed; `entries` newest first."""
+def render_atom(info: FeedInfo, entries: Sequence[FeedEntry], base_url: str | None,
+                where: Callable[[str], str] | None = None) -> bytes:
+    """The exact bytes of one Atom 1.0 feed; `entries` newest first. `where`: the address
+    readers of the feed open for a file of the archive (an article, a list, the README,
+    a feed); by default the archive's own copy (`archive_href`). The feed names its own
+    address only when `base_url` is known."""
+    href = where or (lambda path: archive_href(path, base_url))
     feed = etree.Element(f"{{{ATOM_NS}}}feed", nsmap={None: ATOM_NS})
     _add(feed, "id", feed_id(info.name))
     _add(feed, "title", info.title)
     _add(feed, "updated", atom_time(max((e.published_ms for e in entries), default=0)))
     if base_url:
         _add(feed, "link", rel="self", type="application/atom+xml",
-             href=archive_href(f"feeds/{info.name}.xml", base_url))
+             href=href(f"feeds/{info.name}.xml"))
     page = "README.md" if info.name == ALL else f"lists/{info.name}.md"
-    _add(feed, "link", rel="alternate", href=archive_href(page, base_url))
+    _add(feed, "link", rel="alternate", href=href(page))
     _add(feed, "generator", "newsmirror")
     for entry in entries:
         item = _add(feed, "entry")
@@ -108,7 +113,7 @@ def render_atom(info: FeedInfo, entries: Sequence[FeedEntry], base_url: str | No
         _add(item, "title", entry.title)
         _add(item, "updated", atom_time(entry.published_ms))
         _add(item, "published", atom_time(entry.published_ms))
-        _add(item, "link", rel="alternate", href=archive_href(entry.path, base_url))
+        _add(item, "link", rel="alternate", href=href(entry.path))
         related = original_link(entry.link)
         if related:
             _add(item, "link", rel="related", type="text/html", href=related)
@@ -126,7 +131,7 @@ def _entry(entry: ArchivedEntry, source_name: str, content: str | None) -> FeedE
                      source_name=source_name, content_html=content)
 
 
-def _sanitised_body(entry: ArchivedEntry, data: bytes | None) -> str | None:
+def sanitised_body(entry: ArchivedEntry, data: bytes | None) -> str | None:
 
     if data is None:
         return None
@@ -155,7 +160,7 @@ class _Bodies:
         found, html = self.catalog.feed_body(entry.path, entry.digest)
         if found:
             return html
-        html = _sanitised_body(entry, _read(self.store.root / entry.path))
+        html = sanitised_body(entry, _read(self.store.root / entry.path))
         self.catalog.put_feed_body(entry.path, entry.digest, html)
         return html
 
@@ -163,28 +168,37 @@ class _Bodies:
 def write_feeds(config, store, *, changed: set[str] | None = None, size: int = FEED_SIZE) -> list[str]:
     """Write the feeds of the sources in `changed` (all when None, and any whose file is
     missing) and the combined one; returns the paths that changed."""
-    names = {source.slug: source.name for source in config.sources}
-    base_url = getattr(config, "site_url", None) or None
     bodies = _Bodies(store)
-
-    def entries(found: list[ArchivedEntry]) -> list[FeedEntry]:
-        return [_entry(e, names.get(e.slug, e.slug), bodies.get(e)) for e in found]
 
     def wanted(name: str) -> bool:
         return changed is None or name in changed or not (store.root / f"feeds/{name}.xml").exists()
 
-    # A source slugged "all" would overwrite the combined feed; the combined feed wins.
-    feeds = [FeedInfo(s.slug, s.name) for s in config.sources if s.slug != ALL and wanted(s.slug)]
-    if changed is None or changed or wanted(ALL):
-        feeds.append(FeedInfo(ALL, config.title))
     written = []
-    for info in feeds:
-        found = store.catalog.latest(None if info.name == ALL else info.name, size)
-        relpath = f"feeds/{info.name}.xml"
-        if store.write(relpath, render_atom(info, entries(found), base_url)):
+    for relpath, data in render_feeds(config, store, bodies.get, getattr(config, "site_url", None),
+                                      wanted=wanted, combined=changed is None or bool(changed),
+                                      size=size):
+        if store.write(relpath, data):
             written.append(relpath)
     bodies.prune(size, len(config.sources))
     return written
+
+
+def render_feeds(config, store, body: Callable[[ArchivedEntry], str | None],
+                 base_url: str | None, *, where: Callable[[str], str] | None = None,
+                 wanted: Callable[[str], bool] = lambda name: True, combined: bool = True,
+                 size: int = FEED_SIZE) -> Iterator[tuple[str, bytes]]:
+    """(path, bytes) of each feed `wanted` (by name) and of the combined one (when
+    `combined`, or wanted), from the catalog of `store`; `body`: an entry's sanitised
+    body (None: not readable). `base_url` and `where` as for `render_atom`."""
+    names = {source.slug: source.name for source in config.sources}
+    # A source slugged "all" would overwrite the combined feed; the combined feed wins.
+    feeds = [FeedInfo(s.slug, s.name) for s in config.sources if s.slug != ALL and wanted(s.slug)]
+    if combined or wanted(ALL):
+        feeds.append(FeedInfo(ALL, config.title))
+    for info in feeds:
+        found = store.catalog.latest(None if info.name == ALL else info.name, size)
+        entries = [_entry(e, names.get(e.slug, e.slug), body(e)) for e in found]
+        yield f"feeds/{info.name}.xml", render_atom(info, entries, base_url or None, where)
 
 
 def _read(path) -> bytes | None:

@@ -120,6 +120,20 @@ def derive_web(url: str, kind: str) -> str | None:
     return f"https://{host}/{path}" if path else None
 
 
+def pages_address(url: str) -> str | None:
+    """Where GitHub Pages serves the site of the repository at the git address `url`
+    (`https://OWNER.github.io/REPO/`; a user or organisation site, the repository
+    `OWNER.github.io`, at `https://OWNER.github.io/`); None when it is not on GitHub."""
+    where = _host_path(url)
+    if where is None or derive_kind(url) != "github":
+        return None
+    owner, _, name = where[1].removesuffix(".git").partition("/")
+    if not owner or not name or "/" in name:
+        return None
+    host = f"{owner.lower()}.github.io"
+    return f"https://{host}/" if name.lower() == host else f"https://{host}/{name}/"
+
+
 def redact(url: str) -> str:
     """An address fit to print: without any user name, password or token in it."""
     return re.sub(r"(?<=://)[^/@]*@", "", url)
@@ -335,12 +349,14 @@ def _scrub(text: str, url: str) -> str:
 
 
 def _push_one(repo: Repo, mirror: MirrorConfig, url: str, config: Config, env: dict[str, str],
-              deepened: list[bool]) -> str | None:
-    """Push HEAD to one mirror, with its attempts; None when it took it, else why not."""
+              deepened: list[bool], refspec: str | None = None) -> str | None:
+    """Push HEAD (or `refspec`) to one mirror, with its attempts; None when it took it,
+    else why not. `deepened`: [True] when the clone must not be deepened (a ref whose
+    history the mirror needs no more of than we have)."""
     reason = ""
     attempt = 0
     while attempt < mirror.attempts:
-        done = repo.git("push", "-q", url, f"HEAD:refs/heads/{config.branch}",
+        done = repo.git("push", "-q", url, refspec or f"HEAD:refs/heads/{config.branch}",
                         check=False, timeout=300, env=env)
         if done.returncode == 0:
             return None
@@ -360,6 +376,36 @@ def _push_one(repo: Repo, mirror: MirrorConfig, url: str, config: Config, env: d
         if attempt < mirror.attempts and mirror.retry_delay:
             time.sleep(mirror.retry_delay)
     return _scrub(reason, url)
+
+
+def _env_for(url: str, key: _SshKey) -> dict[str, str]:
+    """What a push to `url` needs in its environment: the deploy key over SSH."""
+    return key.env() if "://" not in url or url.startswith("ssh://") else {}
+
+
+def push_ref(repo: Repo, config: Config, refspec: str, *,
+             primary: MirrorConfig | None = None) -> list[MirrorOutcome]:
+    """Push `refspec` (say `+COMMIT:refs/heads/site`) to `primary` first, when given, then
+    to every mirror, each with its attempts, with the pushes of the archive's branch
+    (`_push_one`). No state is kept: the branch's own pushes keep each host's. One
+    outcome per target, in that order; a failure never stops the others."""
+    targets = ([primary] if primary else []) + list(config.mirrors)
+    key = _SshKey()
+    outcomes = []
+    try:
+        for mirror in targets:
+            url, missing = _address(mirror)
+            reason = missing if url is None else _push_one(repo, mirror, url, config,
+                                                           _env_for(url, key), [True], refspec)
+            where = redact(url) if url else f"${mirror.url_env}"
+            ref = refspec.rsplit(":", 1)[-1].removeprefix("refs/heads/")
+            outcomes.append(MirrorOutcome(mirror.name, True, f"pushed {ref} to {mirror.name} "
+                                                             f"({where})") if reason is None
+                            else MirrorOutcome(mirror.name, False, f"{mirror.name} ({where}): "
+                                               f"push of {ref} failed:\n{reason.rstrip()}"))
+    finally:
+        key.close()
+    return outcomes
 
 
 def push_mirrors(repo: Repo, root: Path, config: Config, *,
@@ -391,9 +437,7 @@ def push_mirrors(repo: Repo, root: Path, config: Config, *,
                 continue
             url, missing = _address(mirror)
             reason = missing if url is None else _push_one(repo, mirror, url, config,
-                                                           key.env() if "://" not in url
-                                                           or url.startswith("ssh://") else {},
-                                                           deepened)
+                                                           _env_for(url, key), deepened)
             where = redact(url) if url else f"${mirror.url_env}"
             if reason is None:
                 state = replace(state, failures=0, last_error=None, last_attempt_ms=now_ms,

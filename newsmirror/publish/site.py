@@ -380,7 +380,8 @@ def build_site(config: Config, store: Store, out_dir: Path, *, page_size: int = 
             if old_files.get(relpath) != path.name or not (out_dir / relpath).is_file():
                 build.emit(relpath, path.read_bytes())
 
-    shared = elsewhere(config, remote_address(store.repo, config.remote_name))
+    primary = remote_address(store.repo, config.remote_name)
+    shared = elsewhere(config, primary)
     for page in plan_pages(config.title, sources, page_size=page_size, home_size=home_size):
         key = page_key(page, config.title, templates, shared)
         files[page.path] = key
@@ -405,6 +406,10 @@ def build_site(config: Config, store: Store, out_dir: Path, *, page_size: int = 
                 del files[page.path]
             continue
         build.emit(page.path, data)
+
+    for relpath, data in _site_feeds(config, build, sources, site_url(config, primary)):
+        build.emit(relpath, data)
+        files[relpath] = hashlib.sha256(data).hexdigest()
 
     search_files, search_state = _update_search(build, old, sources)
     files.update(search_files)
@@ -436,23 +441,62 @@ def _showable(entries: Iterable[ArchivedEntry], build: _Build) -> Iterator[Archi
         yield entry
 
 
+def site_url(config: Config, primary: str | None = None) -> str | None:
+    """Where the site is published, ending in '/': `[site] url`, else GitHub Pages'
+    address for a primary remote on GitHub (`primary`: the archive's remote address when
+    the configuration names none); None when unknown (the site's links stay relative)."""
+    from newsmirror.publish.mirrors import pages_address
+
+    if config.site_address:
+        return config.site_address
+    address = config.remote or primary
+    return pages_address(address) if address else None
+
+
 def elsewhere(config: Config, primary: str | None = None) -> dict:
     """What every page tells readers about the other copies of the archive (each with its
-    address and combined feed) and the feeds, as one copy's host serves them (the site's
-    own address first, when `site_url` is set)."""
+    address and combined feed) and the site's own feeds: at the site's address when it
+    is known (`site_url`), else relative to the page (`local`)."""
     from newsmirror.publish.derived import feed_list
-    from newsmirror.publish.mirrors import raw_address, reader_copies
+    from newsmirror.publish.mirrors import reader_copies
 
     copies = reader_copies(config, primary)
-    feeds: list[dict] = []
-    if config.site_url:
-        feeds = [{"name": name, "href": f"{config.site_url}/{path}"}
-                 for name, path in feed_list(config)]
-    elif served := next((c for c in copies if c.feed), None):
-        feeds = [{"name": name, "href": raw_address(served.web, served.kind, config.branch, path)}
-                 for name, path in feed_list(config)]
+    url = site_url(config, primary)
+    feeds = [{"name": name, "href": f"{url}{path}" if url else path, "local": not url}
+             for name, path in feed_list(config)]
     return {"copies": [{"name": c.name, "web": c.web, "feed": c.feed} for c in copies],
             "feeds": feeds}
+
+
+def _site_feeds(config: Config, build: _Build, sources: list[Source],
+                url: str | None) -> Iterator[tuple[str, bytes]]:
+    """The site's own feeds (feeds/<slug>.xml, feeds/all.xml): the archive's feeds, with
+    every link leading to the site's pages, absolute when the site's address is known."""
+    from newsmirror.publish.feeds import archive_href, render_feeds, sanitised_body
+
+    pages = {e.path: article_href(e) for s in sources for e in s.entries}
+    pages["README.md"] = "index.html"
+    pages.update({f"lists/{s.slug}.md": source_page_path(s.slug, None) for s in sources})
+    bodies: dict[str, str | None] = {}
+
+    def where(path: str) -> str:
+        shown = pages.get(path, path if path.startswith("feeds/") else "index.html")
+        return archive_href(shown, url)  # relative: from feeds/, one folder down
+
+    def body(entry: ArchivedEntry) -> str | None:
+        if entry.path not in bodies:
+            try:
+                data: bytes | None = (build.store.root / entry.path).read_bytes()
+            except OSError:
+                data = None
+            try:
+                bodies[entry.path] = sanitised_body(entry, data)
+            except Exception as err:  # noqa: BLE001 - one bad article costs its feed body
+                build.failed(entry, err)
+                bodies[entry.path] = None
+        return bodies[entry.path]
+
+    yield from render_feeds(config, build.store, body, url, where=where)
 
 
 def _prune_dirs(folder: Path, root: Path) -> None:

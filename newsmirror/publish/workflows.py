@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from newsmirror.publish.pages import SITE_BRANCH
+
 MIRROR_CONCURRENCY_GROUP = "newsmirror"
 """The hourly mirror's group: one mirror run at a time."""
 REQUEST_CONCURRENCY_GROUP = "newsmirror-request-${{ github.event.issue.number }}"
@@ -116,9 +118,12 @@ def mirror_workflow_yaml(*, config: str = "newsmirror.toml", requirements: str =
     at once. It installs from `requirements` (pinned by `constraints`) and keeps one
     entry of the local cache: it restores the newest, saves its own and deletes the
     older ones with `gh cache delete`. After the run, `newsmirror sources issues` keeps one
-issue per unhealthy source on the repository."""
+issue per unhealthy source on the repository. After a run that changed something it
+builds the reading site, pushes it as the branch `site` to the repository and every
+mirror, and deploys it to GitHub Pages (the job `pages`)."""
     cache_key = CACHE_KEY
     secret_env = _secret_env()
+    site_branch = SITE_BRANCH
     return f"""\
 # Runs newsmirror every hour (written by `newsmirror init`). It commits only when
 # something changed and pushes by itself.
@@ -144,6 +149,8 @@ jobs:
   mirror:
     runs-on: ubuntu-latest
     timeout-minutes: 50
+    outputs:
+      site: ${{{{ steps.site.outputs.published }}}}
     steps:
       # One commit, not the history: an hour costs the same at any archive size. A run
       # that finds the remote moved on fetches just the new commits and rebases onto them;
@@ -178,14 +185,47 @@ jobs:
           key: {cache_key}${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}
           restore-keys: {cache_key}
 
+      - name: Note the commit checked out
+        id: start
+        run: echo "head=$(git rev-parse HEAD)" >> "$GITHUB_OUTPUT"
+
       # Credentials for [[archive.mirrors]] on other hosts (see "Mirrors on other hosts"
       # in newsmirror's README): a deploy key for SSH addresses, and per kind of host an
       # address with a token in it, for mirrors that name it in `url_env`. Secrets that
       # are not set are empty, and only the mirrors that need them fail.
       - name: Mirror
+        id: mirror
         env:
 {secret_env}
         run: newsmirror run --config {config} --archive .
+
+      # After a run that changed something (a red one too: the sources that worked were
+      # archived), or while the branch `site` does not exist yet: build the reading site
+      # and push it as the branch `site` (one commit, no history) to this repository and
+      # every mirror, for hosts that serve a site from a branch; the job below deploys
+      # the same folder to GitHub Pages.
+      - name: Build and publish the reading site
+        id: site
+        if: always() && steps.mirror.outcome != 'skipped'
+        env:
+          START: ${{{{ steps.start.outputs.head }}}}
+{secret_env}
+        run: |
+          if [ "$(git rev-parse HEAD)" = "$START" ] && git ls-remote --exit-code origin refs/heads/{site_branch} > /dev/null; then
+            echo "Nothing changed: the published site stays as it is."
+            exit 0
+          fi
+          status=0
+          newsmirror site --publish --config {config} --archive . --out "$RUNNER_TEMP/site" || status=$?
+          # 1: some articles could not be built (named above); the rest was published.
+          if [ "$status" -le 1 ]; then echo "published=true" >> "$GITHUB_OUTPUT"; fi
+          exit "$status"
+
+      - name: Upload the site for GitHub Pages
+        if: always() && steps.site.outputs.published == 'true'
+        uses: actions/upload-pages-artifact@v3
+        with:
+          path: ${{{{ runner.temp }}}}/site
 
       - name: Save the local cache
         id: save-cache
@@ -229,4 +269,23 @@ jobs:
         env:
           GH_TOKEN: ${{{{ github.token }}}}
         run: gh api --method PUT "repos/${{{{ github.repository }}}}/actions/workflows/newsmirror.yml/enable"
+
+  # The site the mirror job built, on GitHub Pages (Settings → Pages → Source: "GitHub
+  # Actions"), with the official actions; only these steps get the Pages permissions.
+  pages:
+    needs: mirror
+    if: always() && needs.mirror.outputs.site == 'true'
+    runs-on: ubuntu-latest
+    timeout-minutes: 20
+    permissions:
+      pages: write      # deploy to GitHub Pages
+      id-token: write   # which the deployment proves it comes from this workflow with
+    environment:
+      name: github-pages
+      url: ${{{{ steps.deployment.outputs.page_url }}}}
+    steps:
+      - uses: actions/configure-pages@v5
+      - name: Deploy to GitHub Pages
+        id: deployment
+        uses: actions/deploy-pages@v4
 """

@@ -104,6 +104,16 @@ def test_the_workflow_runs_hourly_off_the_hour_one_at_a_time(archive: Path):
     # The mirrors' credentials reach `newsmirror run` (and the request workflow's archive).
     mirror = next(step for step in steps if step.get("name") == "Mirror")
     assert mirror["env"] == {name: f"${{{{ secrets.{name} }}}}" for name in MIRROR_SECRETS}
+    # … and to the site's push, to the same hosts; GitHub Pages gets it from the job
+    # `pages`, with the official actions and the only Pages permissions in the workflow.
+    publish = next(step for step in steps if step.get("name") == "Build and publish the reading site")
+    assert {k: v for k, v in publish["env"].items() if k != "START"} == mirror["env"]
+    assert "newsmirror site --publish --config newsmirror.toml --archive ." in publish["run"]
+    pages = flow["jobs"]["pages"]
+    assert pages["needs"] == "mirror" and pages["environment"]["name"] == "github-pages"
+    assert pages["permissions"] == {"pages": "write", "id-token": "write"}
+    assert [s["uses"] for s in pages["steps"]] == ["actions/configure-pages@v5",
+                                                   "actions/deploy-pages@v4"]
     request = yaml.safe_load((archive / REQUEST_WORKFLOW_FILE).read_text(encoding="utf-8"))
     [archiving] = [step for step in request["jobs"]["archive"]["steps"] if step.get("id") == "archive"]
     assert archiving["env"] == mirror["env"]

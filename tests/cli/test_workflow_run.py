@@ -102,6 +102,39 @@ def workspace_file(runner: LocalRunner) -> Path:
     return path
 
 
+def assert_site_published(site: Path, *remotes: Path) -> str:
+    """The branch `site` of each remote is one commit holding exactly the built site;
+    returns that commit."""
+    files = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
+    files.discard(".newsmirror-site.json")
+    assert {"index.html", "search.html", "feeds/all.xml", "feeds/voa.xml"} <= files
+    commits = {git("rev-list", "site", cwd=remote) for remote in remotes}
+    assert len(commits) == 1 and len(commits.pop().split()) == 1
+    for remote in remotes:
+        assert set(git("ls-tree", "-r", "--name-only", "-z", "site", cwd=remote).split("\0")) \
+            - {""} == files
+        assert git("show", "site:index.html", cwd=remote) == (site / "index.html").read_text().strip()
+    return git("rev-parse", "site", cwd=remotes[0])
+
+
+def assert_pages_job(tmp: Path, mirror_job: LocalRunner, *, deploys: bool) -> None:
+    """The `pages` job after `mirror_job`: its official actions, with the Pages
+    permissions and environment, only when the mirror job published the site."""
+    import yaml
+
+    flow = workspace_file(mirror_job)
+    spec = yaml.safe_load(flow.read_text(encoding="utf-8"))["jobs"]["pages"]
+    assert spec["permissions"] == {"pages": "write", "id-token": "write"}
+    assert spec["environment"] == {"name": "github-pages",
+                                   "url": "${{ steps.deployment.outputs.page_url }}"}
+    workspace = mirror_job.workspace.parent / "pages"
+    job = LocalRunner(remote=mirror_job.remote, workspace=workspace, toolcache=tmp / "toolcache",
+                      cache_store=tmp / "actions-cache", github=mirror_job.github)
+    assert job.run_job(flow, "pages", needs={"mirror": mirror_job})
+    assert [(s["uses"], s["with"]) for s in job.not_run] == (
+        [("actions/configure-pages@v5", {}), ("actions/deploy-pages@v4", {})] if deploys else [])
+
+
 def test_the_generated_workflow_installs_runs_and_pushes(tmp_path: Path):
     remote = bare_remote(tmp_path / "remote.git")
     archive = tmp_path / "operator" / "news-archive"
@@ -163,10 +196,20 @@ def test_the_generated_workflow_installs_runs_and_pushes(tmp_path: Path):
         assert json.loads(direct_url)["url"].endswith(f"/run-1001/work/.newsmirror/dist/{wheel.name}")
 
         # Every step ran, the GitHub API ones against the stand-in gh: the health issues
-        # (none: both sources are ok), the cache clean-up, the keepalive.
-        assert first.not_run == []
+        # (none: both sources are ok), the cache clean-up, the keepalive; only the upload
+        # for GitHub Pages cannot run here.
+        [upload] = first.not_run
+        assert upload["uses"] == "actions/upload-pages-artifact@v3"
         outcomes = {r.name: r.outcome for r in first.results}
+        assert outcomes.pop("Upload the site for GitHub Pages") == "skipped"
         assert set(outcomes.values()) == {"success"}, outcomes
+        # The site was built and published: the branch `site` on the repository and the
+        # mirror is one commit of the folder the upload step hands to GitHub Pages.
+        site = Path(upload["with"]["path"])
+        assert site == first.workspace.parent / "runner-temp" / "site"
+        assert first.outputs == {"site": "true"}
+        first_site = assert_site_published(site, remote, mirror)
+        assert_pages_job(tmp_path, first, deploys=True)
         calls = github.calls()
         assert ["issue", "list", "--label", "source-health", "--state", "open", "--json",
                 "number,title,body", "--limit", "1000", "--repo", "operator/news-archive"] in calls
@@ -202,10 +245,26 @@ def test_the_generated_workflow_installs_runs_and_pushes(tmp_path: Path):
         assert git("rev-parse", "main", cwd=mirror) == git("rev-parse", "main", cwd=remote)
         # An ordinary hour never fetched the history, rebase and mirror push included.
         assert git("rev-parse", "--is-shallow-repository", cwd=second.workspace) == "true"
+        # The edit changed the archive: the site went out again, replacing the branch.
+        assert second.outputs == {"site": "true"}
+        assert assert_site_published(Path(second.not_run[0]["with"]["path"]), remote,
+                                     mirror) != first_site
         # One cache entry is kept: this run's; the older one was deleted with gh.
         assert [p.name for p in (tmp_path / "actions-cache").iterdir()] == ["newsmirror-cache-1002-1"]
         assert ["cache", "delete", "newsmirror-cache-1001-1", "--repo",
                 "operator/news-archive"] in github.calls()
+
+        # An hour with no news: nothing is committed, the site is neither rebuilt nor
+        # deployed, and the branch stays as it was.
+        published = git("rev-parse", "site", cwd=remote)
+        idle = run_mirror_job(tmp_path, remote, 1003, wheels, github, secrets=secrets)
+        assert git("rev-parse", "main", cwd=remote) == git("rev-parse", "main", cwd=mirror)
+        assert idle.outputs == {"site": ""} and idle.not_run == []
+        step = next(r for r in idle.results if r.name == "Build and publish the reading site")
+        assert step.outcome == "success" and "Nothing changed" in step.output
+        assert not (idle.workspace.parent / "runner-temp" / "site").exists()
+        assert git("rev-parse", "site", cwd=remote) == published
+        assert_pages_job(tmp_path, idle, deploys=False)
 
         # A request from the repository's owner, on the same runner image (tool cache).
         workspace = tmp_path / "request" / "work"

@@ -18,7 +18,7 @@ import pytest
 from newsmirror.archive.article import render_article
 from newsmirror.archive.paths import article_path
 from newsmirror.archive.store import open_store
-from newsmirror.config import parse_config
+from newsmirror.config import ConfigError, parse_config
 from newsmirror.models import Article
 from newsmirror.publish import sitesearch as ix
 from newsmirror.publish.site import MANIFEST, build_site
@@ -294,7 +294,9 @@ def test_one_new_article_rewrites_only_what_lists_it(sample):
         ["index.html", "sources/voa/index.html", "sources/voa/3.html", new_page])
     wanted_shards = {ix.shard_path(0, ix.shard_of(t)) for t in ix.tokens("总统会晤外长 总统会晤来访外长。")}
     assert set(report.index_files_written) == wanted_shards | {"search/docs/0.js"}
-    assert set(report.written) == set(report.pages_written) | set(report.index_files_written)
+    # … and the feeds of the site that show it
+    assert set(report.written) == set(report.pages_written) | set(report.index_files_written) \
+        | {"feeds/all.xml", "feeds/voa.xml"}
     after = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
     touched = {p.relative_to(out).as_posix() for p in after if before.get(p) != after[p]}
     assert touched == set(report.written) | {MANIFEST}
@@ -391,9 +393,68 @@ def test_every_page_lists_the_other_copies_and_the_feeds(sample, tmp_path: Path)
         assert {"https://github.com/me/news", "https://codeberg.org/me/news",
                 "https://codeberg.org/me/news/raw/branch/main/feeds/all.xml",
                 "https://github.com/me/news/raw/main/feeds/all.xml",
-                "https://github.com/me/news/raw/main/feeds/voa.xml",
-                "https://github.com/me/news/raw/main/feeds/bbc.xml"} <= urls, page
+                # the site's own feeds, at its GitHub Pages address
+                "https://me.github.io/news/feeds/all.xml",
+                "https://me.github.io/news/feeds/voa.xml",
+                "https://me.github.io/news/feeds/bbc.xml"} <= urls, page
         assert not any("/srv/backup" in u for u in urls)  # a local copy is no reader's
     # Without any copy with a web address, the pages say nothing of it.
     build(config, out, page_size=3)
     assert "其他副本" not in (out / "index.html").read_text(encoding="utf-8")
+
+
+def feed_links(out: Path, page: str = "index.html") -> list[str]:
+    html = (out / page).read_text(encoding="utf-8")
+    section = html.split('<section class="feeds">', 1)[1].split("</section>", 1)[0]
+    return re.findall(r'href="([^"]+)"', section)
+
+
+@pytest.mark.parametrize(("archive", "site", "expected"), [
+    # [site] url wins over anything derived (a slash is added)
+    ({"remote": "git@github.com:me/news.git"}, {"url": "https://news.example.org/mirror"},
+     "https://news.example.org/mirror/"),
+    # a GitHub primary: its project site; a user/organisation site repository: the root
+    ({"remote": "git@github.com:Me/news-archive.git"}, None, "https://me.github.io/news-archive/"),
+    ({"remote": "https://github.com/me/news"}, None, "https://me.github.io/news/"),
+    ({"remote": "ssh://git@ssh.github.com:443/me/me.github.io.git"}, None, "https://me.github.io/"),
+    # elsewhere (or no remote): unknown, the links stay relative
+    ({"remote": "git@codeberg.org:me/news.git"}, None, None),
+    ({}, None, None),
+])
+def test_the_sites_address_makes_its_feed_links_absolute(tmp_path: Path, archive, site, expected):
+    data = {"archive": {"path": "archive", **archive},
+            "sources": [{"slug": "voa", "name": "美国之音", "url": "https://example.com/voa.xml"}]}
+    if site:
+        data["site"] = site
+    config = parse_config(data, file="t.toml", base=tmp_path)
+    for sample in SAMPLES[:2]:
+        write_article(config.archive, *sample)
+    out = tmp_path / "site"
+    build(config, out)
+    article = next((out / "articles").rglob("*.html")).relative_to(out).as_posix()
+    feed = (out / "feeds" / "voa.xml").read_text(encoding="utf-8")
+    if expected:
+        for page in ("index.html", article):
+            assert feed_links(out, page) == [f"{expected}feeds/all.xml", f"{expected}feeds/voa.xml"]
+        assert f'<link rel="self" type="application/atom+xml" href="{expected}feeds/voa.xml"/>' in feed
+        assert f'<link rel="alternate" href="{expected}sources/voa/index.html"/>' in feed
+        assert f'<link rel="alternate" href="{expected}articles/voa/' in feed
+    else:
+        assert feed_links(out) == ["feeds/all.xml", "feeds/voa.xml"]
+        assert feed_links(out, article) == ["../../../../feeds/all.xml", "../../../../feeds/voa.xml"]
+        assert 'rel="self"' not in feed
+        assert '<link rel="alternate" href="../sources/voa/index.html"/>' in feed
+    # Every link of the site's feeds leads to a page of the site.
+    for href in re.findall(r'<link rel="alternate" href="([^"]+)"', feed):
+        local = href.removeprefix(expected) if expected else href.removeprefix("../")
+        assert (out / unquote(local)).is_file(), href
+
+
+@pytest.mark.parametrize("url", ["news.example.org", "ftp://news.example.org/", "https://",
+                                 "https://news example.org/"])
+def test_a_bad_site_address_names_the_file_and_key(tmp_path: Path, url: str):
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"site": {"url": url},
+                      "sources": [{"slug": "voa", "name": "美国之音", "url": "https://example.com/v.xml"}]},
+                     file="newsmirror.toml", base=tmp_path)
+    assert str(caught.value).startswith(f"newsmirror.toml: site.url: {url!r}")

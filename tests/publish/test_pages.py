@@ -1,0 +1,153 @@
+"""`newsmirror site --publish`: the built site goes out as the branch `site`, one commit
+without a parent, force-pushed to the primary remote and every mirror. Bare remotes on
+disk, the real git binary and the real CLI; one mirror read-only, one removed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from pytest_httpserver import HTTPServer
+
+from newsmirror.config import parse_config
+from newsmirror.pipeline import run_mirror
+from newsmirror.publish.site import MANIFEST
+from tests.helpers import bare_remote, git
+from tests.pipeline.feeds import Item, rss
+from tests.publish.test_mirrors import make_writable, read_only
+
+T0 = 1_764_000_000_000
+
+
+class Archive:
+    """An archive mirrored by the real pipeline, its primary and mirrors bare remotes."""
+
+    def __init__(self, tmp: Path, server: HTTPServer, mirrors: list[str]):
+        self.tmp, self.server = tmp, server
+        self.primary = bare_remote(tmp / "primary.git")
+        self.mirrors = {name: tmp / f"{name}.git" for name in mirrors}
+        self.items: list[Item] = []
+        self.file = tmp / "newsmirror.toml"
+        self.write_config()
+
+    def write_config(self, primary: Path | None = None) -> None:
+        lines = ["[archive]", 'path = "archive"', f"remote = {json.dumps(str(primary or self.primary))}"]
+        for name, path in self.mirrors.items():
+            lines += ["[[archive.mirrors]]", f'name = "{name}"', f"url = {json.dumps(str(path))}",
+                      "retry_delay = 0"]
+        lines += ["[fetch]", "timeout = 5", "connect_timeout = 2",
+                  "[[sources]]", 'slug = "voa"', 'name = "美国之音"',
+                  f"url = {json.dumps(self.server.url_for('/feed.xml'))}"]
+        self.file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def mirror(self, n: int) -> None:
+        """Publish `n` more items and run the pipeline (which pushes main everywhere)."""
+        start = len(self.items)
+        self.items += [Item(f"新闻{i}", f"https://news.test/{i}", f"<p>第{i}篇。</p>",
+                            guid=f"g{i}", date_ms=T0 + i * 60_000) for i in range(start, start + n)]
+        self.server.clear()
+        self.server.expect_request("/feed.xml").respond_with_data(
+            rss(self.items), content_type="application/rss+xml")
+        config = parse_config(__import__("tomllib").loads(self.file.read_text()),
+                              file=str(self.file), base=self.tmp)
+        asyncio.run(run_mirror(config))
+
+    def publish(self) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "newsmirror", "site", "--publish",
+                               "-c", str(self.file)], cwd=self.tmp, capture_output=True,
+                              text=True, timeout=300)
+
+
+def site_commits(remote: Path) -> list[str]:
+    done = subprocess.run(["git", "rev-list", "refs/heads/site"], cwd=remote, capture_output=True,
+                          text=True, check=False)
+    return done.stdout.split() if done.returncode == 0 else []
+
+
+def tree_files(remote: Path) -> set[str]:
+    return set(git("ls-tree", "-r", "--name-only", "-z", "site", cwd=remote).split("\0")) - {""}
+
+
+def site_files(site: Path) -> set[str]:
+    return {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()} - {MANIFEST}
+
+
+def test_the_site_goes_to_every_host_as_one_commit_replaced_each_time(tmp_path: Path,
+                                                                      httpserver: HTTPServer):
+    archive = Archive(tmp_path, httpserver, ["codeberg", "frozen", "gone"])
+    for name, path in archive.mirrors.items():
+        read_only(path) if name == "frozen" else bare_remote(path)
+    archive.mirror(3)
+    shutil.rmtree(archive.mirrors["gone"])  # removed after the run that pushed main to it
+
+    done = archive.publish()
+    assert done.returncode == 0, done.stderr
+    site = tmp_path / "site"
+    for remote in (archive.primary, archive.mirrors["codeberg"]):
+        commits = site_commits(remote)
+        assert len(commits) == 1  # no parent: the branch is this one commit
+        assert git("rev-list", "--parents", "-n1", "site", cwd=remote) == commits[0]
+        assert tree_files(remote) == site_files(site)
+        for path in ("index.html", "sources/voa/index.html", ".nojekyll"):
+            shown = subprocess.run(["git", "show", f"site:{path}"], cwd=remote,
+                                   capture_output=True, check=True).stdout
+            assert shown == (site / path).read_bytes()
+    assert any(p.startswith("articles/voa/") for p in tree_files(archive.primary))
+    # The branch is not part of main's history, and main is as the run left it.
+    assert subprocess.run(["git", "merge-base", "--is-ancestor", site_commits(archive.primary)[0],
+                           "main"], cwd=archive.primary).returncode == 1
+    assert len(git("rev-list", "main", cwd=archive.primary).split()) == \
+        len(git("rev-list", "main", cwd=tmp_path / "archive").split())
+    # Each failed mirror is a warning naming it; the others have the site all the same.
+    assert "warning: mirror frozen (" in done.stderr and "warning: mirror gone (" in done.stderr
+    assert site_commits(archive.mirrors["frozen"]) == []
+    assert "published the site" in done.stdout
+
+    # A new article, a new publication: the branch is replaced, still one commit.
+    first = site_commits(archive.primary)[0]
+    archive.mirror(1)
+    make_writable(archive.mirrors["frozen"])
+    bare_remote(archive.mirrors["gone"])
+    again = archive.publish()
+    assert again.returncode == 0, again.stderr
+    for remote in (archive.primary, *archive.mirrors.values()):
+        commits = site_commits(remote)
+        assert len(commits) == 1 and commits[0] != first, remote
+        assert tree_files(remote) == site_files(site)
+    assert len([p for p in tree_files(archive.primary) if p.startswith("articles/voa/")]) == 4
+    assert "warning" not in again.stderr
+    # Nothing changed since: the same commit again, which every host already has.
+    published = {remote: site_commits(remote) for remote in (archive.primary, *archive.mirrors.values())}
+    same = archive.publish()
+    assert same.returncode == 0, same.stderr
+    assert {remote: site_commits(remote) for remote in published} == published
+
+
+def test_the_primary_failing_exits_3_after_the_mirrors_have_the_site(tmp_path: Path,
+                                                                     httpserver: HTTPServer):
+    archive = Archive(tmp_path, httpserver, ["codeberg"])
+    bare_remote(archive.mirrors["codeberg"])
+    archive.mirror(2)
+    archive.write_config(primary=tmp_path / "no-such-primary.git")
+    subprocess.run(["git", "remote", "remove", "origin"], cwd=tmp_path / "archive", check=True)
+    done = archive.publish()
+    assert done.returncode == 3, done.stderr
+    assert "error: the site was not published to the primary remote origin" in done.stderr
+    assert "no-such-primary.git" in done.stderr
+    assert len(site_commits(archive.mirrors["codeberg"])) == 1
+
+
+def test_publishing_without_any_remote_exits_2_naming_the_keys(tmp_path: Path,
+                                                               httpserver: HTTPServer):
+    archive = Archive(tmp_path, httpserver, [])
+    archive.mirror(1)
+    text = archive.file.read_text().replace(f"remote = {json.dumps(str(archive.primary))}\n", "")
+    archive.file.write_text(text)
+    subprocess.run(["git", "remote", "remove", "origin"], cwd=tmp_path / "archive", check=True)
+    done = archive.publish()
+    assert done.returncode == 2, done.stderr
+    assert "no git remote named 'origin'" in done.stderr and "[archive] remote" in done.stderr
