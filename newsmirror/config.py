@@ -16,7 +16,12 @@ from newsmirror.fetch.settings import DEFAULT_USER_AGENT, FetchSettings
 FULL_TEXT_MODES = ("feed", "page", "auto")
 BODY_KEYS = ("feed_images", "text_paragraphs", "strip_tracking", "image_placeholders", "clean_feed")
 """Per-source body settings that [defaults] may set too (see content/feedbody.py)."""
-DEFAULT_IMAGE_PROXY = "https://images.weserv.nl?url=${host}${pathname}${search}"
+DEFAULT_IMAGE_PROXY: tuple[str, ...] = ("https://images.weserv.nl?url=${host}${pathname}${search}",
+                                         "https://wsrv.nl/?url=${href_ue}")
+"""[images] proxy when a config does not set it (`newsmirror init` writes the same): image
+addresses go through images.weserv.nl, with wsrv.nl (the same service under another
+name) as the fallback a reader page retries; an address already going through either is
+left alone (content/images.py). `proxy = []` turns proxying off."""
 RESERVED_SLUGS = {"all": "feeds/all.xml is the combined feed",
                   "requests": "lists/requests.md lists archive requests",
                   "removed": "lists/removed.md lists removed articles",
@@ -143,7 +148,7 @@ class Config:
     branch: str = "main"
     push: bool = True
     list_size: int = 300
-    image_proxy: tuple[str, ...] = ()
+    image_proxy: tuple[str, ...] = DEFAULT_IMAGE_PROXY
     image_proxy_exclude: tuple[str, ...] = ()
     site_rules: Path | None = None
     fetch: FetchSettings = field(default_factory=FetchSettings)
@@ -435,7 +440,9 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
         seen.add(source.slug)
     _check_places(check, sources)
 
-    proxy = check.strings(images, "images", "proxy") or ()
+    proxy = check.strings(images, "images", "proxy")
+    if proxy is None:
+        proxy = DEFAULT_IMAGE_PROXY
     for template in proxy:
         _check_template(check, "images.proxy", template)
     user_agent = check.get(fetch, "fetch", "user_agent", str, None)

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from newsmirror.config import ConfigError, load_config, parse_config
+from newsmirror.config import DEFAULT_IMAGE_PROXY, ConfigError, load_config, parse_config
 
 MINIMAL = '''
 [[sources]]
@@ -19,7 +19,31 @@ def test_the_minimal_configuration_always_works(tmp_path: Path):
     assert [s.slug for s in config.sources] == ["voa"]
     assert config.sources[0].name == "美国之音"
     assert config.archive == tmp_path / "archive"
-    assert config.sources[0].full_text == "feed" and config.image_proxy == ()
+    assert config.sources[0].full_text == "feed" and config.image_proxy == DEFAULT_IMAGE_PROXY
+
+
+def test_a_config_without_an_image_proxy_gets_the_default_with_its_fallback(tmp_path: Path):
+    from newsmirror.content.images import ImagePolicy, rewrite_images
+
+    config = load_config(write(tmp_path, MINIMAL))
+    assert config.image_proxy == DEFAULT_IMAGE_PROXY and len(DEFAULT_IMAGE_PROXY) >= 2
+    policy = ImagePolicy(templates=config.image_proxy)
+    body = '<img src="https://gdb.voanews.com/a/b.jpg?w=1">'
+    assert rewrite_images(body, policy) == (
+        '<img src="https://images.weserv.nl?url=gdb.voanews.com/a/b.jpg?w=1" '
+        'referrerpolicy="no-referrer" '
+        'data-fallback-src="https://wsrv.nl/?url=https%3A%2F%2Fgdb.voanews.com%2Fa%2Fb.jpg%3Fw%3D1">')
+    # An address already going through the proxy (either name) is left alone.
+    for proxied in ('<img src="https://images.weserv.nl?url=gdb.voanews.com/a.jpg">',
+                    '<img src="https://wsrv.nl/?url=https%3A%2F%2Fgdb.voanews.com%2Fa.jpg">'):
+        assert rewrite_images(proxied, policy) == proxied
+
+
+def test_an_empty_image_proxy_turns_proxying_off(tmp_path: Path):
+    config = load_config(write(tmp_path, "[images]\nproxy = []\n" + MINIMAL))
+    assert config.image_proxy == ()
+    source = MINIMAL.replace('url = "http', 'image_proxy = []\nurl = "http')
+    assert load_config(write(tmp_path, source)).sources[0].image_proxy == ()
 
 
 def write(tmp_path: Path, text: str) -> Path:

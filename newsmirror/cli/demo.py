@@ -20,8 +20,8 @@ path = "archive"
 title = "新闻镜像（演示） newsmirror demo"
 remote = "{remote}"
 
-[images]
-proxy = ["https://images.weserv.nl?url=${{host}}${{pathname}}${{search}}"]
+# Images go through the default image proxy (images.weserv.nl, wsrv.nl as the
+# fallback); [images] proxy = [] would leave their addresses as the feeds give them.
 
 [[sources]]
 slug = "voa"

@@ -89,6 +89,11 @@ def _example_sources() -> str:
     return "\n".join(tables)
 
 
+def _proxies(templates: tuple[str, ...]) -> str:
+    """The inside of a TOML list of proxy templates, one a line."""
+    return ",\n         ".join(_toml(t) for t in templates)
+
+
 def render_config(*, bundled: bool, branch: str, remote: str | None) -> str:
     """A complete, commented newsmirror.toml for an archive that is its own folder."""
     from newsmirror.config import DEFAULT_IMAGE_PROXY
@@ -167,9 +172,11 @@ list_size = 300
 
 [images]
 # Readers behind the firewall often cannot load images from the news sites; this
-# rewrites image addresses to go through an image proxy they can reach.
+# rewrites image addresses to go through an image proxy they can reach (the first;
+# the others are fallbacks a reader page retries). This is also the default when the
+# key is left out; proxy = [] turns it off.
 # Placeholders: ${{host}} ${{pathname}} ${{search}} ${{href}} ${{href_ue}} (URL-encoded).
-proxy = [{_toml(DEFAULT_IMAGE_PROXY)}]
+proxy = [{_proxies(DEFAULT_IMAGE_PROXY)}]
 # Hosts whose images are left as they are:
 # exclude = ["images.example.com"]
 

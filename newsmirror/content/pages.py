@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 CACHE_TTL_S = 24 * 3600
 CACHE_KEEP_S = 7 * 24 * 3600
+REFUSED = (401, 403)
+"""Statuses of a site that turns newsmirror away (RFI answers 403 to clients it does not
+know): said plainly, since retrying will not help."""
 
 
 class PageFetcher:
@@ -53,8 +56,9 @@ class PageFetcher:
             if old.stat().st_mtime < cutoff:
                 old.unlink(missing_ok=True)
 
-    async def fetch_html(self, url: str) -> tuple[bytes, str | None] | None:
-        """The page's bytes (from the cache when fresh) and its content type."""
+    async def fetch_html(self, url: str, *, article: str | None = None) -> tuple[bytes, str | None] | None:
+        """The page's bytes (from the cache when fresh) and its content type. A failure is
+        recorded under `article` (the article's own address, when `url` adds to it)."""
         self._prune()
         path, cached = self._cached(url)
         if cached is not None:
@@ -62,7 +66,9 @@ class PageFetcher:
         try:
             result = await self.fetcher.fetch(url)
         except FetchError as err:
-            self.failures[url] = err.reason
+            self.failures[article or url] = (
+                f"page refused ({err.status}): {err.reason}; the feed's own text is kept"
+                if err.status in REFUSED else err.reason)
             return None
         write_atomic(path, result.body)
         return result.body, result.content_type
@@ -85,15 +91,16 @@ class PageFetcher:
         from newsmirror.content.siterules import load_rules, rules_for
         from newsmirror.parse.encoding import decode_document
 
-        fetched = await self.fetch_html(url)
+        if self._rules is None:
+            self._rules = load_rules(self.rules_file)
+        rule = rules_for(url, self._rules)
+        fetched = await self.fetch_html(rule.page_url(url) if rule else url, article=url)
         if fetched is None:
             return None
         text, _encoding = decode_document(*fetched)
         selector, remove = source.selector, source.remove
         texts: tuple[str, ...] = ()
-        if self._rules is None:
-            self._rules = load_rules(self.rules_file)
-        if not selector and (rule := rules_for(url, self._rules)):
+        if not selector and rule:
             selector, remove = rule.selector, tuple(rule.remove) + tuple(remove)
             texts = rule.remove_text
         try:

@@ -20,7 +20,8 @@ from newsmirror.errors import CONFIG, NewsmirrorError
 __all__ = ["SiteRule", "SiteRulesError", "DEFAULT_RULES", "load_rules", "rules_for"]
 
 DEFAULT_RULES = Path(__file__).with_name("siterules.toml")
-_KEYS = {"hosts", "path_prefix", "selector", "remove", "remove_text"}
+_KEYS = {"hosts", "path_prefix", "selector", "remove", "remove_text", "page_query"}
+_QUERY_PARAM = re.compile(r"[A-Za-z0-9_.~-]+(=[A-Za-z0-9_.~%-]*)?")
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,22 @@ class SiteRule:
     remove_text: tuple[str, ...] = ()
     """Regular expressions: a block (paragraph, div, heading, list item, …) whose whole
     text, white space folded, matches one is dropped ("分享 :", newsletter promos)."""
+    page_query: str = ""
+    """Query parameters (``full=y``) added to an article's address when its page is
+    fetched: FT中文网 shows a long story whole only so. The article keeps its own link."""
+
+    def page_url(self, url: str) -> str:
+        """`url` as its page is fetched: with `page_query`'s parameters that it lacks."""
+        if not self.page_query:
+            return url
+        head, hash_, fragment = url.partition("#")
+        path, question, query = head.partition("?")
+        have = {p.partition("=")[0] for p in query.split("&") if p}
+        extra = [p for p in self.page_query.split("&") if p.partition("=")[0] not in have]
+        if not extra:
+            return url
+        query = "&".join([p for p in query.split("&") if p] + extra)
+        return f"{path}?{query}{hash_}{fragment}"
 
     def matches(self, host: str, path: str) -> bool:
         host = host.lower().rstrip(".")
@@ -139,8 +156,15 @@ def _rule(path: Path, name: str, table: object) -> SiteRule:
         except re.error as exc:
             raise fail(f"remove_text[{i}]", f"invalid regular expression {pattern!r}: {exc}") from None
 
+    page_query = table.get("page_query", "")
+    if not isinstance(page_query, str) or (page_query and not all(
+            _QUERY_PARAM.fullmatch(p) for p in page_query.split("&"))):
+        raise fail("page_query", f"{page_query!r} must be query parameters without the '?', "
+                                 "like \"full=y\" or \"a=1&b=2\"")
+
     return SiteRule(selector=selector.strip(), remove=tuple(s.strip() for s in remove),
-                    name=name, hosts=tuple(hosts), path_prefix=prefix, remove_text=tuple(texts))
+                    name=name, hosts=tuple(hosts), path_prefix=prefix, remove_text=tuple(texts),
+                    page_query=page_query)
 
 
 def _check_css(selector: str, fail) -> None:

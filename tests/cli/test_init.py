@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from tests.helpers import bare_remote, git
 from newsmirror.cli import app
 from newsmirror.cli.init import CONFIG_FILE, REQUEST_WORKFLOW_FILE, WORKFLOW_FILE, cron_line
-from newsmirror.config import load_config, parse_config
+from newsmirror.config import DEFAULT_IMAGE_PROXY, load_config, parse_config
 from newsmirror.publish.git import Repo
 from newsmirror.publish.workflows import MIRROR_SECRETS
 
@@ -59,7 +59,10 @@ def test_the_configuration_loads_with_the_bundled_sources(archive: Path):
     config = load_config(archive / CONFIG_FILE)
     assert config.archive == archive.resolve()
     assert [s.slug for s in config.sources] == bundled_slugs()
-    assert config.image_proxy == ("https://images.weserv.nl?url=${host}${pathname}${search}",)
+    # init writes the very default a config without [images] proxy gets.
+    assert config.image_proxy == DEFAULT_IMAGE_PROXY
+    assert parse_config({"bundled_sources": True}, file="t.toml", base=archive).image_proxy \
+        == config.image_proxy
     assert config.branch == "main" and config.push
     text = (archive / CONFIG_FILE).read_text(encoding="utf-8")
     for table in ("[archive]", "[fetch]", "[images]", "[defaults]"):

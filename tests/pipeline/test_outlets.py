@@ -14,6 +14,9 @@ from tests.helpers import Mirror
 
 HERE = Path(__file__).with_name("outlets")
 RSS_TYPE = "application/rss+xml; charset=utf-8"
+NO_PROXY = {"proxy": []}
+"""[images] for the tests that look at image addresses as the source gives them (the
+default proxy is tested in test_outlet_pages.py)."""
 
 
 def bundled(slug: str, url: str) -> dict:
@@ -57,7 +60,7 @@ def _file(published_ms: int, head: str, body: str) -> bytes:
 
 def test_rfa_lead_photo_from_media_content_leads_a_body_without_one(mirror, httpserver: HTTPServer):
     url = serve_feed(httpserver, "rfa.xml")
-    report = mirror.run([bundled("rfa", url)])
+    report = mirror.run([bundled("rfa", url)], images=NO_PROXY)
     assert report.new == 2 and not report.failed_items
     files = article_bytes(mirror)
     assert files[RFA_HEAD] == _file(1796112000000, RFA_HEAD, RFA_PHOTO + RFA_BODY)
@@ -74,7 +77,7 @@ def test_rfa_as_a_hand_written_source_keeps_the_feed_body(mirror, httpserver: HT
 
 def test_a_hand_written_source_may_opt_in(mirror, httpserver: HTTPServer):
     url = serve_feed(httpserver, "rfa.xml")
-    mirror.run([{**hand_written("rfa", url), "feed_images": True}])
+    mirror.run([{**hand_written("rfa", url), "feed_images": True}], images=NO_PROXY)
     assert article_bytes(mirror)[RFA_HEAD] == _file(1796112000000, RFA_HEAD, RFA_PHOTO + RFA_BODY)
 
 
@@ -182,7 +185,7 @@ EXPECTED_DW = (
 
 def test_dw_image_addresses_get_their_format_id(mirror, httpserver: HTTPServer):
     url = serve_dw(httpserver)
-    report = mirror.run([bundled("dw", url)])
+    report = mirror.run([bundled("dw", url)], images=NO_PROXY)
     assert report.new == 1 and not report.page_failures and not report.failed_items
     [data] = article_bytes(mirror).values()
     assert b'src="https://static.dw.com/image/70000002_906.jpg"' in data
@@ -193,7 +196,7 @@ def test_dw_image_addresses_get_their_format_id(mirror, httpserver: HTTPServer):
 def test_dw_as_a_hand_written_source_keeps_the_address_as_the_page_has_it(
         mirror, httpserver: HTTPServer):
     url = serve_dw(httpserver)
-    mirror.run([{**hand_written("dw", url), "full_text": "auto"}])
+    mirror.run([{**hand_written("dw", url), "full_text": "auto"}], images=NO_PROXY)
     [data] = article_bytes(mirror).values()
     assert b'src="https://static.dw.com/image/70000002_${formatId}.jpg"' in data
 
