@@ -69,10 +69,10 @@ def _wrap(owner, name: str, stage: str | None = None, *, by_arg: bool = False) -
 def instrument() -> None:
     import newsmirror.archive.catalog as catalog
     import newsmirror.archive.store as store
-    import newsmirror.pipeline as pipeline
+    import newsmirror.jobs.mirror as pipeline
     import newsmirror.publish.derived as derived
     import newsmirror.publish.feeds as feeds
-    import newsmirror.publish.git as git
+    import newsmirror.archive.git as git
     from newsmirror.fetch.client import Fetcher
 
     _wrap(pipeline, "run_mirror", "run_mirror (all)")
@@ -95,7 +95,7 @@ def instrument() -> None:
     _wrap(catalog.Catalog, "latest", "catalog: latest/stats queries")
     _wrap(catalog.Catalog, "stats", "catalog: latest/stats queries")
     _wrap(feeds._Bodies, "get", "feeds: bodies (cache or read+sanitise)")
-    _wrap(feeds, "_sanitised_body", "feeds: read+sanitise bodies not cached")
+    _wrap(feeds, "sanitised_body", "feeds: read+sanitise bodies not cached")
     _wrap(feeds, "render_atom", "feeds: render atom")
     _wrap(catalog.Catalog, "commit", "catalog: sqlite commit")
     _wrap(git.Repo, "git", by_arg=True)

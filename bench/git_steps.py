@@ -49,7 +49,7 @@ from newsmirror.archive.article import render_article
 from newsmirror.archive.identity import key_hash
 from newsmirror.archive.paths import article_path, china_time
 from newsmirror.models import Article
-from newsmirror.publish.git import Repo
+from newsmirror.archive.git import Repo
 from machine import markdown as machine
 
 SOURCES = ("voa", "bbc", "rfi", "dw", "nytimes", "rfa", "cdt", "ftchinese")

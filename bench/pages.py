@@ -142,7 +142,7 @@ import asyncio, json, sys, time
 from pathlib import Path
 import newsmirror
 from newsmirror.config import parse_config
-from newsmirror.pipeline import run_mirror
+from newsmirror.jobs.mirror import run_mirror
 spec = json.loads(sys.argv[1])
 config = parse_config(spec["config"], file="bench.toml", base=Path(spec["base"]))
 started, cpu = time.perf_counter(), time.process_time()

@@ -29,7 +29,7 @@ from newsmirror.archive.paths import article_path  # noqa: E402
 from newsmirror.archive.store import open_store  # noqa: E402
 from newsmirror.config import parse_config  # noqa: E402
 from newsmirror.models import Article  # noqa: E402
-from newsmirror.publish.git import Repo  # noqa: E402
+from newsmirror.archive.git import Repo  # noqa: E402
 from newsmirror.publish.pages import publish_site  # noqa: E402
 from newsmirror.publish.site import build_site  # noqa: E402
 

@@ -157,7 +157,7 @@ def main() -> int:
             print(line + f"  [min {min(values):.3f}, max {max(values):.3f}]")
         if args.importtime:
             print("largest imports of `newsmirror run` (python -X importtime, cumulative):")
-            code = ("import newsmirror.cli, newsmirror.cli.run, newsmirror.pipeline")
+            code = ("import newsmirror.cli, newsmirror.cli.run, newsmirror.jobs.mirror")
             for line in importtime(["-c", code], work):
                 print("  " + line)
     finally:

@@ -155,7 +155,7 @@ def _push_target(found: _Found, config: Config) -> None:
         if not config.remote.strip():
             found.add("archive.remote", "must not be empty")
         return
-    from newsmirror.publish.git import GitError, Repo
+    from newsmirror.archive.git import GitError, Repo
 
     try:
         has = (config.archive / ".git").exists() and Repo(config.archive).has_remote(

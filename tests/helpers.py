@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from newsmirror.config import parse_config
-from newsmirror.pipeline import run_mirror
+from newsmirror.jobs.mirror import run_mirror
 
 
 def git(*args: str, cwd: Path) -> str:

@@ -36,7 +36,7 @@ def test_quick_pages_benchmark_prints_its_floor_and_ratio():
     assert "Floor: 0.05 s × (1 feed + ⌈12/2⌉ page waves) = 0.35 s." in out
     assert "- nproc: " in out and "- CPU: " in out
     # The server never saw more than the per-host limit (2) in flight. Whether it reached
-    # it depends on timing (a server that only sleeps), which tests/pipeline/test_pages.py
+    # it depends on timing (a server that only sleeps), which tests/jobs/test_pages.py
     # proves with a server that holds its answers.
     rows = [line for line in out.splitlines() if "× | " in line]
     assert rows and all(line.rstrip(" |").rsplit("| ", 1)[1] in ("1", "2") for line in rows), rows

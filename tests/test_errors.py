@@ -38,7 +38,7 @@ def test_every_error_class_derives_from_the_base_and_carries_an_exit_code():
 
 def test_errors_keep_the_kind_callers_catch_them_by():
     from newsmirror.config import ConfigError
-    from newsmirror.publish.git import GitError
+    from newsmirror.archive.git import GitError
 
     assert issubclass(ConfigError, ValueError) and ConfigError.exit_code == 2
     assert issubclass(GitError, RuntimeError) and GitError.exit_code == 3

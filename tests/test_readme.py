@@ -12,7 +12,7 @@ from pytest_httpserver import HTTPServer
 
 from tests.conftest import PROJECT
 from tests.helpers import git
-from tests.pipeline.feeds import Item, rss
+from tests.jobs.feeds import Item, rss
 
 README = (PROJECT / "README.md").read_text(encoding="utf-8")
 TOML_BLOCKS = re.findall(r"```toml\n(.*?)```", README, re.DOTALL)

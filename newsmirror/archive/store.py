@@ -20,7 +20,7 @@ from pathlib import Path
 from newsmirror.archive.catalog import Catalog
 from newsmirror.archive.files import remove_stray_temp_files, write_atomic
 from newsmirror.errors import ARCHIVE, NewsmirrorError
-from newsmirror.publish.git import GitError, Repo
+from newsmirror.archive.git import GitError, Repo
 
 STATE_DIR = ".newsmirror"
 CACHE_DIR = f"{STATE_DIR}/cache"

@@ -326,7 +326,7 @@ def archive(
     configuration or event file, 3 when the archive is busy or git failed (a failed push
     included; the reply is written first), 130 when interrupted.
     """
-    from newsmirror.archive.requests import archive_requests
+    from newsmirror.jobs.requests import archive_requests
 
     full_name = None
     wanted = list(urls or [])
@@ -400,7 +400,7 @@ def archive(
 def _with_blocked(outcomes: list, blocked: dict[str, int]) -> list:
     """`outcomes` with a failure for each address not on [requests] sites, in the
     issue's order (`blocked` maps each to its position)."""
-    from newsmirror.archive.requests import RequestOutcome
+    from newsmirror.jobs.requests import RequestOutcome
 
     merged, rest = [], iter(outcomes)
     at = {i: url for url, i in blocked.items()}

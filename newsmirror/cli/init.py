@@ -381,7 +381,7 @@ def update_install(folder: Path) -> None:
     """`init --update-install DIR`: point an existing archive's workflows at the
     newsmirror running now, and commit that."""
     from newsmirror.archive.files import write_atomic
-    from newsmirror.publish.git import Repo
+    from newsmirror.archive.git import Repo
 
     if not (folder / CONFIG_FILE).is_file():
         raise out.fail(f"{folder} has no {CONFIG_FILE}: not a newsmirror archive "
@@ -417,7 +417,7 @@ def init(
     from newsmirror.archive.files import write_atomic
     from newsmirror.archive.store import GITIGNORE
     from newsmirror.config import ConfigError, parse_config
-    from newsmirror.publish.git import Repo
+    from newsmirror.archive.git import Repo
 
     folder = folder.expanduser().resolve()
     if update:

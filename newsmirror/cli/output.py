@@ -227,7 +227,7 @@ def report_mirrors(outcomes, warnings=()) -> None:
 
 def archive_head(folder: Path) -> str | None:
     """The archive's commit before a command starts (None when it has none yet)."""
-    from newsmirror.publish.git import GitError, Repo
+    from newsmirror.archive.git import GitError, Repo
 
     if not (folder / ".git").exists():
         return None
@@ -239,7 +239,7 @@ def archive_head(folder: Path) -> str | None:
 
 def interrupted(folder: Path, head_before: str | None) -> typer.Exit:
     """Say what Ctrl-C left and what the next run does about it; exit 130."""
-    from newsmirror.publish.git import GitError, Repo
+    from newsmirror.archive.git import GitError, Repo
 
     head, waiting = None, 0
     if (folder / ".git").exists():

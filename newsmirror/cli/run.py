@@ -80,7 +80,7 @@ def execute(config, *, push: bool, label: str = "mirroring", only: set[str] | No
             force: bool = False):
     """Run the pipeline with progress display; exit codes: 3 when the archive is busy or
     git failed, 130 when interrupted (Ctrl-C)."""
-    from newsmirror.pipeline import run_mirror
+    from newsmirror.jobs.mirror import run_mirror
 
     head = archive_head(config.archive)
     progress = RunProgress(label)

@@ -77,13 +77,11 @@ def site(
 
 
 def _publish(loaded, target: Path) -> None:
-    from newsmirror.publish.git import GitError, Repo
-    from newsmirror.publish.pages import PublishError, publish_site
+    from newsmirror.archive.git import GitError, Repo
+    from newsmirror.publish.pages import publish_site
 
     try:
         published = publish_site(Repo(loaded.archive), loaded, target)
-    except PublishError as err:
-        raise out.fail(str(err), 2) from None
     except GitError as err:
         raise out.fail(f"cannot publish the site: {err}", 3) from None
     for outcome in published.mirrors:

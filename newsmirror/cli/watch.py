@@ -34,7 +34,7 @@ def watch(
     Exits 2 on a configuration error (checked first, as `newsmirror check` does), 3 when
     the archive is busy or git failed (a failed push included), 130 when interrupted.
     """
-    from newsmirror.archive.watch import watch_archive
+    from newsmirror.jobs.watch import watch_archive
 
     loaded = resolve_config(config, archive)
     preflight(loaded, push=not no_push)

@@ -35,7 +35,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from newsmirror.config import Config, MirrorConfig
-from newsmirror.publish.git import Repo, git_reason
+from newsmirror.archive.git import Repo, git_reason
 from newsmirror.sources.health import backoff_ms
 
 MIRRORS_FILE = ".newsmirror/mirrors.json"

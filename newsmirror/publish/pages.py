@@ -17,8 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from newsmirror.archive.git import Repo
 from newsmirror.config import Config, MirrorConfig
-from newsmirror.publish.git import Repo
+from newsmirror.errors import CONFIG, NewsmirrorError
 from newsmirror.publish.mirrors import MirrorOutcome, push_ref
 from newsmirror.publish.site import MANIFEST
 
@@ -29,8 +30,10 @@ PRIMARY_ATTEMPTS = 2
 PRIMARY_RETRY_DELAY = 5.0
 
 
-class PublishError(RuntimeError):
+class PublishError(NewsmirrorError, RuntimeError):
     """The site cannot be published at all (no primary remote to publish to)."""
+
+    exit_code = CONFIG
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from tests.adopt.oldarchive import (
     write_folder,
 )
 from tests.helpers import git
-from tests.pipeline.feeds import Item, rss
+from tests.jobs.feeds import Item, rss
 
 HOUR = 3_600_000
 T_OLD = 1_677_695_943_000  # 2023-03-01, the FORMAT.md example's stamp

@@ -23,7 +23,7 @@ from newsmirror.archive.assets import (
 from newsmirror.content.images import ImagePolicy, rewrite_images
 from newsmirror.content.transform import ContentSettings, clean_body, finish_body, transform_body
 from tests.helpers import git
-from tests.pipeline.feeds import Item, rss
+from tests.jobs.feeds import Item, rss
 
 
 def png_bytes() -> bytes:

@@ -11,7 +11,7 @@ from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
 from tests.helpers import bare_remote
-from newsmirror.archive.requests import archive_urls
+from newsmirror.jobs.requests import archive_urls
 from newsmirror.cli import app
 from newsmirror.cli.archive import blob_url, render_comment, urls_in_text
 from newsmirror.config import load_config
@@ -153,7 +153,7 @@ def test_urls_on_the_command_line_are_refused_on_loopback(setup, httpserver: HTT
 
 
 def test_render_comment_push_note() -> None:
-    from newsmirror.archive.requests import RequestOutcome
+    from newsmirror.jobs.requests import RequestOutcome
 
     text = render_comment([RequestOutcome("https://a.example/x", "archived", "https://a.example/x",
                                           "requests/2024/01/x-0123456789ab.md", "标题 [1]")],

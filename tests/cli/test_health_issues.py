@@ -19,7 +19,7 @@ from werkzeug import Request, Response
 
 from tests.actions import FakeGitHub
 from tests.cli.test_sources_health import write_config
-from tests.pipeline.feeds import Item, rss
+from tests.jobs.feeds import Item, rss
 
 HOUR = 3_600_000
 REPO = "operator/news-archive"

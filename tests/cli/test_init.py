@@ -18,7 +18,7 @@ from tests.helpers import bare_remote, git
 from newsmirror.cli import app
 from newsmirror.cli.init import CONFIG_FILE, REQUEST_WORKFLOW_FILE, WORKFLOW_FILE, cron_line
 from newsmirror.config import DEFAULT_IMAGE_PROXY, load_config, parse_config
-from newsmirror.publish.git import Repo
+from newsmirror.archive.git import Repo
 from newsmirror.publish.workflows import MIRROR_SECRETS
 
 
@@ -193,7 +193,7 @@ def test_init_keeps_what_an_existing_clone_already_has(tmp_path: Path):
 
 def test_the_first_run_after_init_commits_and_pushes(archive: Path, remote: Path):
     from newsmirror.demo.server import DemoServer
-    from newsmirror.pipeline import run_mirror
+    from newsmirror.jobs.mirror import run_mirror
 
     data = tomllib.loads((archive / CONFIG_FILE).read_text(encoding="utf-8"))
     with DemoServer() as demo:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pytest_httpserver import HTTPServer
 
-from tests.pipeline.feeds import Item, rss
+from tests.jobs.feeds import Item, rss
 
 
 def test_rebuild_restores_catalog_lists_readme_and_feeds(mirror, httpserver: HTTPServer, tmp_path: Path):

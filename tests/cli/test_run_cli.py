@@ -12,7 +12,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.helpers import bare_remote, git
-from tests.pipeline.feeds import Item, rss
+from tests.jobs.feeds import Item, rss
 
 T0 = 1_764_000_000_000
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pytest_httpserver import HTTPServer
 
-from tests.pipeline.feeds import Item, rss
+from tests.jobs.feeds import Item, rss
 
 HOUR = 3_600_000
 DAY = 24 * HOUR

@@ -21,9 +21,9 @@ def _imported_after(code: str) -> set[str]:
 
 
 def test_the_run_command_and_pipeline_import_none_of_the_deferred_libraries():
-    loaded = _imported_after("import newsmirror.cli, newsmirror.cli.run, newsmirror.pipeline, "
+    loaded = _imported_after("import newsmirror.cli, newsmirror.cli.run, newsmirror.jobs.mirror, "
                              "newsmirror.checks, newsmirror.config")
-    assert "newsmirror.pipeline" in loaded  # the probe did import it
+    assert "newsmirror.jobs.mirror" in loaded  # the probe did import it
     assert sorted(name for name in DEFERRED if name in loaded) == []
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from newsmirror.archive.watch import WATCH_FILE, load_states
+from newsmirror.jobs.watch import WATCH_FILE, load_states
 from newsmirror.sources.health import read_health, state_files
 from tests.cli.test_run_cli import cli, serve_feed, write_config
 

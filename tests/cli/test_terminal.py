@@ -26,10 +26,10 @@ from werkzeug import Request, Response
 
 from newsmirror.cli.output import RunProgress, out
 from newsmirror.models import SourceOutcome
-from newsmirror.pipeline import Reporter, run_mirror
+from newsmirror.jobs.mirror import Reporter, run_mirror
 from tests.cli.test_run_cli import serve_feed, toml_str, write_config
 from tests.helpers import Mirror, bare_remote, git
-from tests.pipeline.feeds import Item, rss
+from tests.jobs.feeds import Item, rss
 
 T0 = 1_764_000_000_000
 PAGE = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>{n}</title></head><body>"

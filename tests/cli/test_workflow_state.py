@@ -29,7 +29,7 @@ from tests.cli.test_workflow_run import (
     wheelhouse_for,
 )
 from tests.helpers import bare_remote, git
-from tests.pipeline.feeds import Item, rss
+from tests.jobs.feeds import Item, rss
 
 pytestmark = pytest.mark.slow
 REPO = "operator/news-archive"

@@ -19,7 +19,7 @@ ROUNDS = 6
 STARTER = """
 import sys, time
 from pathlib import Path
-import newsmirror.cli, newsmirror.pipeline, newsmirror.archive.store
+import newsmirror.cli, newsmirror.jobs.mirror, newsmirror.archive.store
 ready, go = Path(sys.argv[1]), Path(sys.argv[2])
 ready.touch()
 deadline = time.monotonic() + 120

@@ -32,7 +32,7 @@ from newsmirror.archive.paths import windows_reserved
 from newsmirror.archive.store import open_store
 from newsmirror.publish.site import build_site
 from tests.helpers import git
-from tests.pipeline.feeds import Item, rss
+from tests.jobs.feeds import Item, rss
 from tests.rendered import MD, href_of, only_link
 
 T0 = 1_764_000_000_000

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from newsmirror.archive.article import parse_article
-from newsmirror.archive.requests import archive_requests
-from newsmirror.archive.watch import watch_archive
+from newsmirror.jobs.requests import archive_requests
+from newsmirror.jobs.watch import watch_archive
 from newsmirror.config import parse_config
 from tests.helpers import bare_remote, git
 from tests.hostile.cases import NO_BODY_PAGES

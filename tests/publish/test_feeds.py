@@ -15,7 +15,7 @@ import pytest
 from newsmirror.archive.store import open_store
 from newsmirror.config import parse_config
 from newsmirror.demo.server import DemoServer
-from newsmirror.pipeline import run_mirror
+from newsmirror.jobs.mirror import run_mirror
 from newsmirror.publish.feeds import (
     FEED_SIZE, FeedEntry, FeedInfo, entry_id, render_atom, write_feeds,
 )
@@ -69,7 +69,7 @@ def archive(tmp_path: Path, httpserver) -> Path:
 
 
 def _head(root: Path) -> str:
-    from newsmirror.publish.git import Repo
+    from newsmirror.archive.git import Repo
 
     return Repo(root).head()
 

@@ -23,7 +23,7 @@ from werkzeug import Request, Response
 
 from newsmirror.archive.store import open_store
 from newsmirror.config import ConfigError, parse_config
-from newsmirror.pipeline import run_mirror
+from newsmirror.jobs.mirror import run_mirror
 from newsmirror.publish.derived import write_lists
 from newsmirror.publish.mirrors import (
     CACHED_MIRRORS_FILE,
@@ -36,7 +36,7 @@ from newsmirror.publish.mirrors import (
 )
 from newsmirror.sources.health import HOUR_MS
 from tests.helpers import bare_remote, git
-from tests.pipeline.feeds import Item, rss
+from tests.jobs.feeds import Item, rss
 
 T0 = 1_764_000_000_000
 

@@ -14,10 +14,10 @@ from pathlib import Path
 from pytest_httpserver import HTTPServer
 
 from newsmirror.config import parse_config
-from newsmirror.pipeline import run_mirror
+from newsmirror.jobs.mirror import run_mirror
 from newsmirror.publish.site import MANIFEST
 from tests.helpers import bare_remote, git
-from tests.pipeline.feeds import Item, rss
+from tests.jobs.feeds import Item, rss
 from tests.publish.test_mirrors import make_writable, read_only
 
 T0 = 1_764_000_000_000

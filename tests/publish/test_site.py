@@ -334,7 +334,7 @@ def test_a_new_site_title_rewrites_every_page(sample):
 def test_site_from_the_real_pipeline(tmp_path: Path):
     """Mirror the bundled demo feeds over loopback, then build the site from that archive."""
     from newsmirror.demo.server import DemoServer
-    from newsmirror.pipeline import run_mirror
+    from newsmirror.jobs.mirror import run_mirror
 
     with DemoServer() as server:
         config = parse_config(

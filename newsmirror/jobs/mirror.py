@@ -36,10 +36,10 @@ from newsmirror.fetch.client import FetchError, Fetcher
 from newsmirror.isolation import item_failure, item_name, machine_error
 from newsmirror.models import ArchivedEntry, Article, FeedItem, ItemFailure, SourceOutcome, plural
 from newsmirror.parse.feed import FeedParseError, NotAFeedError, parse_feed
-from newsmirror.publish.git import PushResult
+from newsmirror.archive.git import PushResult
 from newsmirror.publish.derived import regenerate
 from newsmirror.publish.mirrors import MIRRORS_FILE, MirrorOutcome, snapshot, snapshot_changed
-from newsmirror.publish.push import push_archive
+from newsmirror.jobs.push import push_archive
 from newsmirror.sources.health import (
     RECENT_ARTICLES, SourceHealth, after_failure, after_new_articles, after_success, alert_state,
     describe, dump_health, durable, load_states, migrate, read_health, should_attempt, state_files,

@@ -9,7 +9,7 @@ from werkzeug import Request, Response
 
 from newsmirror.archive.store import CACHE_DIR, RUNNING, open_store
 from tests.helpers import git
-from tests.pipeline.feeds import Item, rss
+from tests.jobs.feeds import Item, rss
 
 T0 = 1_764_000_000_000
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from pytest_httpserver import HTTPServer
 
 from newsmirror.archive.article import parse_article
-from newsmirror.archive.requests import archive_requests
+from newsmirror.jobs.requests import archive_requests
 from newsmirror.dates import china_time
 from tests.helpers import git
 

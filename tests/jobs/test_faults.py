@@ -9,7 +9,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.fetch.faultserver import MAX_HANG_S, FaultServer
-from tests.pipeline.feeds import Item, rss
+from tests.jobs.feeds import Item, rss
 
 FAULTS = {
     "hang": "/hang?s=30",

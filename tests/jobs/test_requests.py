@@ -11,7 +11,7 @@ from pytest_httpserver import HTTPServer
 
 from tests.helpers import bare_remote, git
 from newsmirror.archive.article import parse_article
-from newsmirror.archive.requests import (
+from newsmirror.jobs.requests import (
     REQUESTS_LIST, archive_requests, archive_urls, request_link, request_path, scan_requests,
 )
 from newsmirror.config import Config, parse_config

@@ -6,7 +6,7 @@ from newsmirror import crashpoints
 from newsmirror.archive.store import Store
 from newsmirror.config import Config
 from newsmirror.publish.derived import regenerate
-from newsmirror.publish.git import PushResult
+from newsmirror.archive.git import PushResult
 from newsmirror.publish.mirrors import MirrorOutcome, push_mirrors
 
 

@@ -7,7 +7,7 @@ from pytest_httpserver import HTTPServer
 
 from newsmirror.archive.article import parse_article
 from tests.helpers import git
-from tests.pipeline.feeds import Item, rss
+from tests.jobs.feeds import Item, rss
 
 T0 = 1_764_000_000_000  # 2025-11-24 16:00 UTC
 

@@ -18,10 +18,10 @@ from werkzeug import Request, Response
 from newsmirror.archive.catalog import Catalog
 from newsmirror.archive.store import open_store
 from newsmirror.config import parse_config
-from newsmirror.pipeline import run_mirror
+from newsmirror.jobs.mirror import run_mirror
 from newsmirror.sources.health import HOUR_MS, read_health, state_files
 from tests.helpers import bare_remote, git
-from tests.pipeline.feeds import Item, rss
+from tests.jobs.feeds import Item, rss
 
 T0 = 1_764_000_000_000  # 2025-11-24 16:00 UTC
 DAY = 24 * HOUR_MS

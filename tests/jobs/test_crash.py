@@ -23,7 +23,7 @@ from werkzeug import Request, Response
 from newsmirror.archive.article import parse_article
 from newsmirror.archive.paths import key_from_path
 from tests.helpers import bare_remote, git
-from tests.pipeline.feeds import Item, rss
+from tests.jobs.feeds import Item, rss
 
 FEEDS, ITEMS = 3, 40
 T0 = 1_764_000_000_000

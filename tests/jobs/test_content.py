@@ -3,7 +3,7 @@
 from pytest_httpserver import HTTPServer
 
 from tests.helpers import git
-from tests.pipeline.feeds import Item, rss
+from tests.jobs.feeds import Item, rss
 
 T0 = 1_764_000_000_000
 PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title>

@@ -12,8 +12,8 @@ from pytest_httpserver import HTTPServer
 
 from tests.helpers import bare_remote, git
 from newsmirror.archive.article import parse_article
-from newsmirror.archive.requests import archive_urls
-from newsmirror.archive.watch import (
+from newsmirror.jobs.requests import archive_urls
+from newsmirror.jobs.watch import (
     CHANGED_LIST, REMOVED_LIST, WATCH_FILE, Watched, WatchState, choose, dump_states, judge,
     load_states, redirected_away, watch_archive,
 )
@@ -110,7 +110,7 @@ def test_judge() -> None:
     assert judge("甲乙", "甲乙", None, from_page=True) == "same"
     assert judge("甲乙", "甲丙", None, from_page=True) == "changed"
     assert judge("摘要", "全文", None, from_page=False) == "same"  # feed text vs page text
-    from newsmirror.archive.watch import text_hash
+    from newsmirror.jobs.watch import text_hash
 
     seen = WatchState("p", NOW, "same", text_hash("全文"))
     assert judge("摘要", "全文", seen, from_page=False) == "same"

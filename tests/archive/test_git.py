@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from newsmirror.publish.git import GitError, Repo
+from newsmirror.archive.git import GitError, Repo
 from tests.helpers import bare_remote, git
 
 

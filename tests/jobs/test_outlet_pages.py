@@ -14,7 +14,7 @@ from pytest_httpserver import HTTPServer
 from newsmirror.config import DEFAULT_IMAGE_PROXY
 from newsmirror.content.siterules import DEFAULT_RULES
 from tests.helpers import Mirror
-from tests.pipeline.test_outlets import bundled
+from tests.jobs.test_outlets import bundled
 
 WESERV = "https://images.weserv.nl?url="
 LONG = "".join(f"<p>第{n}段：这是一段足够长的测试正文，用来让订阅源里的正文被当作全文，而不是摘要。</p>"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.helpers import Mirror, git
 from tests.holdserver import HoldServers
-from tests.pipeline.feeds import Item, rss
+from tests.jobs.feeds import Item, rss
 
 T0 = 1_764_000_000_000
 PAGE = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>{n}</title></head><body>"

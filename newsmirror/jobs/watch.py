@@ -33,16 +33,16 @@ from newsmirror import __version__
 from newsmirror.archive.article import ArticleFormatError, parse_article, render_article
 from newsmirror.archive.catalog import digest_bytes
 from newsmirror.archive.files import keep_bad_copy
-from newsmirror.archive.requests import scan_requests, site_rules
+from newsmirror.jobs.requests import scan_requests, site_rules
 from newsmirror.archive.store import STATE_DIR, Store, open_store
 from newsmirror.config import Config
 from newsmirror.dates import china_time, parse_utc_stamp, utc_stamp
 from newsmirror.fetch.client import FetchError, Fetcher
 from newsmirror.isolation import item_failure, machine_error
 from newsmirror.models import Article
-from newsmirror.publish.git import PushResult
+from newsmirror.archive.git import PushResult
 from newsmirror.publish.mirrors import MirrorOutcome
-from newsmirror.publish.push import push_archive
+from newsmirror.jobs.push import push_archive
 from newsmirror.publish.lists import list_link
 
 WATCH_FILE = f"{STATE_DIR}/watch.tsv"
@@ -220,7 +220,7 @@ class Checker:
         from newsmirror.content.requested import extract_requested
         from newsmirror.content.siterules import rules_for
         from newsmirror.content.transform import ContentSettings, transform_body
-        from newsmirror.pipeline import content_settings
+        from newsmirror.jobs.mirror import content_settings
 
         rule = rules_for(url, self.rules)
         source = self.sources.get(item.slug) if item.slug else None

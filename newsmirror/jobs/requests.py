@@ -28,9 +28,9 @@ from newsmirror.dates import china_time
 from newsmirror.fetch.client import FetchError, Fetcher
 from newsmirror.isolation import item_failure, machine_error
 from newsmirror.models import ArchivedEntry, Article, ItemFailure
-from newsmirror.publish.git import PushResult
+from newsmirror.archive.git import PushResult
 from newsmirror.publish.mirrors import MirrorOutcome
-from newsmirror.publish.push import push_archive
+from newsmirror.jobs.push import push_archive
 from newsmirror.publish.lists import render_list
 
 REQUESTS_DIR = "requests"
