@@ -42,6 +42,8 @@ def print_summary(report) -> None:
     out.stdout.print(total, markup=False)
     for slug, failure in report.failed_items:
         show_item_failure(f"{slug}: {failure.describe()}", failure)
+    from newsmirror.content.pages import REFUSED_PREFIX  # loaded by the run already
+
     for failures, what in ((report.page_failures, "article pages could not be fetched; the feed's "
                                                   "own text stands in until a later run"),
                            (report.image_failures, "images could not be downloaded; they go "
@@ -49,7 +51,10 @@ def print_summary(report) -> None:
         if failures:
             out.warn(f"{len(failures)} {what}" + ("" if out.verbose else " (-v lists them)"))
             for url, reason in sorted(failures.items()):
-                out.detail(f"  {url}: {reason}")
+                if reason.startswith(REFUSED_PREFIX):  # a site turning newsmirror away: always said
+                    out.warn(f"  {url}: {reason}")
+                else:
+                    out.detail(f"  {url}: {reason}")
     for warning in report.warnings:
         out.warn(warning)
     if report.push is not None and report.push.ok:

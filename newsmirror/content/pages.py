@@ -27,6 +27,7 @@ CACHE_KEEP_S = 7 * 24 * 3600
 REFUSED = (401, 403)
 """Statuses of a site that turns newsmirror away (RFI answers 403 to clients it does not
 know): said plainly, since retrying will not help."""
+REFUSED_PREFIX = "page refused"
 
 
 class PageFetcher:
@@ -67,7 +68,7 @@ class PageFetcher:
             result = await self.fetcher.fetch(url)
         except FetchError as err:
             self.failures[article or url] = (
-                f"page refused ({err.status}): {err.reason}; the feed's own text is kept"
+                f"{REFUSED_PREFIX} ({err.status}): {err.reason}; the feed's own text is kept"
                 if err.status in REFUSED else err.reason)
             return None
         write_atomic(path, result.body)

@@ -350,3 +350,14 @@ def test_check_counts_the_mirrors_and_warns_of_an_unset_secret(tmp_path: Path):
     done = cli("check", cwd=tmp_path)
     assert done.returncode == 2
     assert "newsmirror.toml: archive.mirrors[0] (x).url: 'git@h:a b' contains a space" in done.stderr
+
+
+def test_a_refused_page_is_a_warning_line_without_verbose(tmp_path, httpserver):
+    url = serve_feed(httpserver, "a", count=1)
+    httpserver.expect_request("/a/0").respond_with_data("Forbidden", status=403)
+    write_config(tmp_path, {"a": url}, extra='[defaults]\nfull_text = "page"')
+    result = cli("run", "--no-push", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "a: 1 new" in result.stdout
+    assert (f"warning:   {httpserver.url_for('/a/0')}: page refused (403): HTTP 403 Forbidden; "
+            "the feed's own text is kept") in result.stderr
