@@ -9,7 +9,12 @@ on its own, and one failing costs its warning, never the others. The primary fai
 the caller's failure.
 
 The files are staged with an index kept in the archive's .git, so a publication hashes
-only the files that changed since the last one.
+only the files that changed since the last one. What a host is sent is only what changed
+too: the site the primary has is fetched first (`refs/newsmirror/site`; the whole site
+in a fresh clone, only what changed in a kept one), and git, which counts an unrelated
+commit's files as new, is made to compare files, not commits: a shallow clone (the
+workflow's) does so by itself, a full one once it has a bitmap index (written once,
+when it has none).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from newsmirror.publish.mirrors import MirrorOutcome, push_ref
 from newsmirror.publish.site import MANIFEST
 
 SITE_BRANCH = "site"
+PUBLISHED_REF = "refs/newsmirror/site"
+"""The site the primary had at the last publication, fetched from it."""
 INDEX_FILE = "newsmirror-site.index"
 """The index the site's files are staged with, in the archive's git folder."""
 PRIMARY_ATTEMPTS = 2
@@ -76,10 +83,27 @@ def primary_target(repo: Repo, config: Config) -> MirrorConfig:
                         retry_delay=PRIMARY_RETRY_DELAY)
 
 
+def fetch_published(repo: Repo, primary: MirrorConfig) -> bool:
+    """Fetch the site the primary has (nothing when it has none, or cannot be reached:
+    the push then sends the whole site) and make sure git can tell which of its files
+    a host has already. True when it was fetched."""
+    done = repo.git("fetch", "-q", "--no-tags", primary.url or "",
+                    f"+refs/heads/{SITE_BRANCH}:{PUBLISHED_REF}", check=False, timeout=1800)
+    if done.returncode != 0:
+        return False
+    if not repo.is_shallow():
+        packs = Path(repo.out("rev-parse", "--git-path", "objects/pack"))
+        if not any((repo.root / packs).glob("*.bitmap")):
+            # -A: an object nothing refers to is kept (loose), as gc would keep it.
+            repo.git("repack", "-A", "-d", "-b", "-q", check=False, timeout=3600)
+    return True
+
+
 def publish_site(repo: Repo, config: Config, site_dir: Path) -> Published:
     """Commit the built site in `site_dir` as the branch `site` and force-push it to the
     primary remote and every mirror."""
     primary = primary_target(repo, config)
+    fetch_published(repo, primary)
     head = repo.head()
     message = (f"{config.title}: the reading site\n\n"
                + (f"Built from {head}.\n" if head else "")
