@@ -10,11 +10,10 @@ the caller's failure.
 
 The files are staged with an index kept in the archive's .git, so a publication hashes
 only the files that changed since the last one. What a host is sent is only what changed
-too: the site the primary has is fetched first (`refs/newsmirror/site`; the whole site
-in a fresh clone, only what changed in a kept one), and git, which counts an unrelated
-commit's files as new, is made to compare files, not commits: a shallow clone (the
-workflow's) does so by itself, a full one once it has a bitmap index (written once,
-when it has none).
+too, from a shallow clone (the workflow's): the site the primary has is fetched first
+(`refs/newsmirror/site`), and git, pushing from a shallow clone, leaves out every file
+of it. From a full clone git compares commits, and a parentless commit shares none: each
+host is sent the whole site again after any change (bench/site_publish.py).
 """
 
 from __future__ import annotations
@@ -84,19 +83,13 @@ def primary_target(repo: Repo, config: Config) -> MirrorConfig:
 
 
 def fetch_published(repo: Repo, primary: MirrorConfig) -> bool:
-    """Fetch the site the primary has (nothing when it has none, or cannot be reached:
-    the push then sends the whole site) and make sure git can tell which of its files
-    a host has already. True when it was fetched."""
+    """Fetch the site the primary has, so that a push from a shallow clone leaves out
+    what a host has already (nothing when the primary has none or cannot be reached:
+    the push then sends the whole site). True when it was fetched. The branch is one
+    commit without a parent: fetching it never deepens nor shallows the clone."""
     done = repo.git("fetch", "-q", "--no-tags", primary.url or "",
                     f"+refs/heads/{SITE_BRANCH}:{PUBLISHED_REF}", check=False, timeout=1800)
-    if done.returncode != 0:
-        return False
-    if not repo.is_shallow():
-        packs = Path(repo.out("rev-parse", "--git-path", "objects/pack"))
-        if not any((repo.root / packs).glob("*.bitmap")):
-            # -A: an object nothing refers to is kept (loose), as gc would keep it.
-            repo.git("repack", "-A", "-d", "-b", "-q", check=False, timeout=3600)
-    return True
+    return done.returncode == 0
 
 
 def publish_site(repo: Repo, config: Config, site_dir: Path) -> Published:
