@@ -5,8 +5,9 @@ force-pushed to a primary and one mirror, both bare repositories on local disk).
 
 A full (not shallow) archive of `--articles` synthetic Chinese articles (4 sources,
 about 2 KB of body each) is committed and pushed; then three publications are timed,
-each the build and the publication apart: the first, one after a new article, and one
-with nothing new. Prints the machine and one line per publication. --quick: 300
+each the build and the publication apart: the first, one after a new article, one with
+nothing new (from the full archive), then the workflow's hour: a fresh shallow clone of
+the primary, one new article, a build from nothing and the publication. Prints the machine and one line per publication. --quick: 300
 articles, for a smoke check; its figures are not comparable.
 """
 
@@ -102,6 +103,15 @@ def main() -> None:
         git("commit", "-qm", "one more", cwd=archive)
         publication("after one new article")
         publication("nothing new")
+        # The workflow's hour: a fresh shallow clone, one new article, a first build.
+        runner = root / "runner"
+        git("push", "-q", "origin", "main", cwd=archive)
+        git("clone", "-q", "--depth", "1", (root / "primary.git").as_uri(), str(runner), cwd=root)
+        write_article(runner, articles + 1, rng)
+        git("add", "-A", cwd=runner)
+        git("commit", "-qm", "one more", cwd=runner)
+        archive, out = runner, root / "runner-site"
+        publication("from a shallow clone (the workflow), after one new article")
         commits = git("rev-list", "--count", "site", cwd=root / "primary.git")
         print(f"\nThe branch site on the primary: {commits} commit.")
 

@@ -103,6 +103,6 @@ def test_quick_site_publication_benchmark_prints_its_three_publications():
     done = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True,
                           text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
-    for label in ("- first: build", "- after one new article: build", "- nothing new: build"):
+    for label in ("- first: build", "- from a shallow clone (the workflow), after one new article: build", "- nothing new: build"):
         assert label in done.stdout, done.stdout
     assert "The branch site on the primary: 1 commit." in done.stdout

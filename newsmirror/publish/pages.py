@@ -9,7 +9,11 @@ on its own, and one failing costs its warning, never the others. The primary fai
 the caller's failure.
 
 The files are staged with an index kept in the archive's .git, so a publication hashes
-only the files that changed since the last one.
+only the files that changed since the last one. What a host is sent is only what changed
+too, from a shallow clone (the workflow's): the site the primary has is fetched first
+(`refs/newsmirror/site`), and git, pushing from a shallow clone, leaves out every file
+of it. From a full clone git compares commits, and a parentless commit shares none: each
+host is sent the whole site again after any change (bench/site_publish.py).
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from newsmirror.publish.mirrors import MirrorOutcome, push_ref
 from newsmirror.publish.site import MANIFEST
 
 SITE_BRANCH = "site"
+PUBLISHED_REF = "refs/newsmirror/site"
+"""The site the primary had at the last publication, fetched from it."""
 INDEX_FILE = "newsmirror-site.index"
 """The index the site's files are staged with, in the archive's git folder."""
 PRIMARY_ATTEMPTS = 2
@@ -79,10 +85,21 @@ def primary_target(repo: Repo, config: Config) -> MirrorConfig:
                         retry_delay=PRIMARY_RETRY_DELAY)
 
 
+def fetch_published(repo: Repo, primary: MirrorConfig) -> bool:
+    """Fetch the site the primary has, so that a push from a shallow clone leaves out
+    what a host has already (nothing when the primary has none or cannot be reached:
+    the push then sends the whole site). True when it was fetched. The branch is one
+    commit without a parent: fetching it never deepens nor shallows the clone."""
+    done = repo.git("fetch", "-q", "--no-tags", primary.url or "",
+                    f"+refs/heads/{SITE_BRANCH}:{PUBLISHED_REF}", check=False, timeout=1800)
+    return done.returncode == 0
+
+
 def publish_site(repo: Repo, config: Config, site_dir: Path) -> Published:
     """Commit the built site in `site_dir` as the branch `site` and force-push it to the
     primary remote and every mirror."""
     primary = primary_target(repo, config)
+    fetch_published(repo, primary)
     head = repo.head()
     message = (f"{config.title}: the reading site\n\n"
                + (f"Built from {head}.\n" if head else "")

@@ -102,6 +102,16 @@ def workspace_file(runner: LocalRunner) -> Path:
     return path
 
 
+def in_pack(remote: Path) -> int:
+    """Objects in the remote's packs (an object pushed again counts again)."""
+    counts = dict(line.split(": ") for line in git("count-objects", "-v", cwd=remote).splitlines())
+    return int(counts["in-pack"])
+
+
+def objects_of(remote: Path, *refs: str) -> set[str]:
+    return {line.split()[0] for line in git("rev-list", "--objects", *refs, cwd=remote).splitlines()}
+
+
 def assert_site_published(site: Path, *remotes: Path) -> str:
     """The branch `site` of each remote is one commit holding exactly the built site;
     returns that commit."""
@@ -231,6 +241,9 @@ def test_the_generated_workflow_installs_runs_and_pushes(tmp_path: Path):
             git("push", "-q", "origin", "main", cwd=operator)
             assert git("rev-parse", "--is-shallow-repository", cwd=work) == "true"
 
+        git("config", "transfer.unpackLimit", "1", cwd=mirror)  # keep each push's pack
+        packed, had = in_pack(mirror), objects_of(mirror, "main", "site")
+        old_site = objects_of(mirror, "site")
         second = run_mirror_job(tmp_path, remote, 1002, wheels, github, secrets=secrets,
                                 before_step={"Mirror": the_operator_pushes_meanwhile})
         restored = next(r for r in second.results if r.name == "Restore the local cache")
@@ -249,6 +262,13 @@ def test_the_generated_workflow_installs_runs_and_pushes(tmp_path: Path):
         assert second.outputs == {"site": "true"}
         assert assert_site_published(Path(second.not_run[0]["with"]["path"]), remote,
                                      mirror) != first_site
+        # From the shallow checkout, the mirror was sent the objects it lacked (the new
+        # commits, what changed in the site) and a few it had (the push of main compares
+        # commits), never the part of the site that did not change.
+        kept = len(objects_of(mirror, "site") & old_site)
+        lacked = len(objects_of(mirror, "main", "site") - had)
+        assert lacked <= in_pack(mirror) - packed < lacked + kept, (in_pack(mirror) - packed,
+                                                                    lacked, kept)
         # One cache entry is kept: this run's; the older one was deleted with gh.
         assert [p.name for p in (tmp_path / "actions-cache").iterdir()] == ["newsmirror-cache-1002-1"]
         assert ["cache", "delete", "newsmirror-cache-1001-1", "--repo",

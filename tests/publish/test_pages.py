@@ -72,6 +72,12 @@ def tree_files(remote: Path) -> set[str]:
     return set(git("ls-tree", "-r", "--name-only", "-z", "site", cwd=remote).split("\0")) - {""}
 
 
+def received(remote: Path) -> int:
+    """Objects in the remote's packs (a pushed object it had already counts again)."""
+    counts = dict(line.split(": ") for line in git("count-objects", "-v", cwd=remote).splitlines())
+    return int(counts["in-pack"])
+
+
 def site_files(site: Path) -> set[str]:
     return {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()} - {MANIFEST}
 
@@ -110,14 +116,29 @@ def test_the_site_goes_to_every_host_as_one_commit_replaced_each_time(tmp_path: 
     # A new article, a new publication: the branch is replaced, still one commit.
     first = site_commits(archive.primary)[0]
     archive.mirror(1)
+    # Published from a shallow clone of the primary, as the workflow does.
+    shutil.move(tmp_path / "archive", tmp_path / "full")
+    git("clone", "-q", "--depth", "1", archive.primary.as_uri(), str(tmp_path / "archive"),
+        cwd=tmp_path)
     make_writable(archive.mirrors["frozen"])
     bare_remote(archive.mirrors["gone"])
+    codeberg = archive.mirrors["codeberg"]
+    git("config", "transfer.unpackLimit", "1", cwd=codeberg)  # keep each push's pack
+    packed = received(codeberg)
     again = archive.publish()
     assert again.returncode == 0, again.stderr
     for remote in (archive.primary, *archive.mirrors.values()):
         commits = site_commits(remote)
         assert len(commits) == 1 and commits[0] != first, remote
         assert tree_files(remote) == site_files(site)
+    # A host that had the last site is sent what changed, not the whole site again (from
+    # a full clone git would send it all: bench/site_publish.py).
+    def objects(rev: str) -> set[str]:
+        return {line.split()[0] for line in git("rev-list", "--objects", rev, cwd=codeberg).splitlines()}
+
+    lacked = len(objects("site") - objects(first))
+    assert lacked <= received(codeberg) - packed < len(objects("site")), \
+        (received(codeberg) - packed, lacked, len(objects("site")))
     assert len([p for p in tree_files(archive.primary) if p.startswith("articles/voa/")]) == 4
     assert "warning" not in again.stderr
     # Nothing changed since: the same commit again, which every host already has.
