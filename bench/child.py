@@ -95,7 +95,7 @@ def instrument() -> None:
     _wrap(catalog.Catalog, "latest", "catalog: latest/stats queries")
     _wrap(catalog.Catalog, "stats", "catalog: latest/stats queries")
     _wrap(feeds._Bodies, "get", "feeds: bodies (cache or read+sanitise)")
-    _wrap(feeds, "_sanitised_body", "feeds: read+sanitise bodies not cached")
+    _wrap(feeds, "sanitised_body", "feeds: read+sanitise bodies not cached")
     _wrap(feeds, "render_atom", "feeds: render atom")
     _wrap(catalog.Catalog, "commit", "catalog: sqlite commit")
     _wrap(git.Repo, "git", by_arg=True)
