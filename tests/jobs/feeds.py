@@ -33,3 +33,13 @@ def rss(items: list[Item], *, title: str = "测试源") -> bytes:
         parts.append("</item>")
     parts.append("</channel></rss>")
     return "\n".join(parts).encode("utf-8")
+
+
+def serve_news(server, items: list[Item], n: int, *, start_ms: int, path: str = "/feed.xml") -> None:
+    """Append `n` numbered news items (one a minute from `start_ms`) to `items` and serve
+    them all as the RSS feed at `path` of the pytest-httpserver `server`."""
+    first = len(items)
+    items += [Item(f"新闻{i}", f"https://news.test/{i}", f"<p>第{i}篇。</p>",
+                   guid=f"g{i}", date_ms=start_ms + i * 60_000) for i in range(first, first + n)]
+    server.clear()
+    server.expect_request(path).respond_with_data(rss(items), content_type="application/rss+xml")

@@ -36,7 +36,7 @@ from newsmirror.publish.mirrors import (
 )
 from newsmirror.sources.health import HOUR_MS
 from tests.helpers import bare_remote, git
-from tests.jobs.feeds import Item, rss
+from tests.jobs.feeds import Item, serve_news
 
 T0 = 1_764_000_000_000
 
@@ -87,12 +87,7 @@ class Runs:
         self.items: list[Item] = []
 
     def publish(self, n: int = 1) -> None:
-        start = len(self.items)
-        self.items += [Item(f"新闻{i}", f"https://news.test/{i}", f"<p>第{i}篇。</p>",
-                            guid=f"g{i}", date_ms=T0 + i * 60_000) for i in range(start, start + n)]
-        self.server.clear()
-        self.server.expect_request("/feed.xml").respond_with_data(
-            rss(self.items), content_type="application/rss+xml")
+        serve_news(self.server, self.items, n, start_ms=T0)
 
     def config(self, mirrors: list[dict], path: Path, **archive) -> dict:
         return {"archive": {"path": str(path), "remote": str(self.primary), "mirrors": mirrors,

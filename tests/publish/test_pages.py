@@ -17,7 +17,7 @@ from newsmirror.config import parse_config
 from newsmirror.jobs.mirror import run_mirror
 from newsmirror.publish.site import MANIFEST
 from tests.helpers import bare_remote, git
-from tests.jobs.feeds import Item, rss
+from tests.jobs.feeds import Item, serve_news
 from tests.publish.test_mirrors import make_writable, read_only
 
 T0 = 1_764_000_000_000
@@ -46,12 +46,7 @@ class Archive:
 
     def mirror(self, n: int) -> None:
         """Publish `n` more items and run the pipeline (which pushes main everywhere)."""
-        start = len(self.items)
-        self.items += [Item(f"新闻{i}", f"https://news.test/{i}", f"<p>第{i}篇。</p>",
-                            guid=f"g{i}", date_ms=T0 + i * 60_000) for i in range(start, start + n)]
-        self.server.clear()
-        self.server.expect_request("/feed.xml").respond_with_data(
-            rss(self.items), content_type="application/rss+xml")
+        serve_news(self.server, self.items, n, start_ms=T0)
         config = parse_config(__import__("tomllib").loads(self.file.read_text()),
                               file=str(self.file), base=self.tmp)
         asyncio.run(run_mirror(config))
