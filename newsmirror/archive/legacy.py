@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsmirror.archive.paths import NAME_RE
+from newsmirror.content.text import page_text
 
 NEWSMIRROR = "newsmirror"
 NUMBERED = "numbered"
@@ -117,12 +118,6 @@ def walk_articles(root: Path) -> Iterator[str]:
             yield f"{base}/{name}"
 
 
-def _text(html: str) -> str:
-    from newsmirror.publish.sitesearch import html_text
-
-    return "".join(html_text(html).split())
-
-
 def same_as_old_file(root: Path, relpath: str, data: bytes) -> bool:
     """Whether the old-layout file at `relpath` already holds the article `data` renders,
     as an older mirror wrote it: the same title, link and text (white space aside), where
@@ -148,4 +143,4 @@ def same_as_old_file(root: Path, relpath: str, data: bytes) -> bool:
     from newsmirror.archive.identity import normalise_link
 
     return (old.title == new.title and (normalise_link(old.link) or old.link) == new.link
-            and _text(old.body) == _text(new.body))
+            and page_text(old.body) == page_text(new.body))

@@ -42,7 +42,7 @@ def print_summary(report) -> None:
     out.stdout.print(total, markup=False)
     for slug, failure in report.failed_items:
         show_item_failure(f"{slug}: {failure.describe()}", failure)
-    from newsmirror.content.pages import REFUSED_PREFIX  # loaded by the run already
+    from newsmirror.jobs.pages import REFUSED_PREFIX  # loaded by the run already
 
     for failures, what in ((report.page_failures, "article pages could not be fetched; the feed's "
                                                   "own text stands in until a later run"),

@@ -26,9 +26,10 @@ import lxml.html
 from lxml import etree
 
 from newsmirror.dates import page_date_ms
+from newsmirror.content.text import BLOCKS, DROP_WITH_CONTENT, html_text, squashed
 from newsmirror.errors import NewsmirrorError
 
-__all__ = ["Extracted", "ExtractionError", "extract_article", "needs_page", "html_text"]
+__all__ = ["Extracted", "ExtractionError", "extract_article", "needs_page"]
 
 #: A readability body this long, found inside trafilatura's, is preferred to it.
 MIN_CONTAINED_CHARS = 100
@@ -99,17 +100,6 @@ def needs_page(feed_html: str, *, min_chars: int = 500) -> bool:
     return len(html_text(feed_html or "")) < min_chars
 
 
-def html_text(html: str) -> str:
-    """Plain text of an HTML fragment, one line per block, blank lines dropped."""
-    if not html or not html.strip():
-        return ""
-    try:
-        root = lxml.html.fragment_fromstring(html, create_parent="div")
-    except (etree.ParserError, ValueError):
-        return ""
-    return _element_text(root)
-
-
 # ---------------------------------------------------------------------------
 # page preparation
 
@@ -140,7 +130,7 @@ def _unhide_script_revealed(doc: lxml.html.HtmlElement) -> None:
     """Unhide large text blocks that the page's script would reveal (WeChat's
     ``#js_content`` is ``visibility: hidden`` until its script runs)."""
     for el in doc.xpath("//*[@style]"):
-        if _HIDDEN.search(el.get("style", "")) and len(_squash(el.text_content())) >= 500:
+        if _HIDDEN.search(el.get("style", "")) and len(squashed(el.text_content())) >= 500:
             el.set("style", _HIDDEN.sub("", el.get("style", "")))
 
 
@@ -324,7 +314,7 @@ def _choose(traf: str | None, read: str | None) -> tuple[str, str] | None:
 def _plausible(body: str) -> bool:
     """Could this be an article body at all (not a lone menu or link list)?"""
     text = html_text(body)
-    if len(_squash(text)) < MIN_ARTICLE_CHARS and "<img" not in body:
+    if len(squashed(text)) < MIN_ARTICLE_CHARS and "<img" not in body:
         return False
     return _link_density(body) < 0.8
 
@@ -338,16 +328,16 @@ def _containment(inner: str, outer: str) -> float:
 
 
 def _trigrams(text: str) -> Counter:
-    s = _squash(text)
+    s = squashed(text)
     return Counter(s[i:i + 3] for i in range(max(0, len(s) - 2)))
 
 
 def _link_density(body: str) -> float:
     root = lxml.html.fragment_fromstring(body, create_parent="div")
-    total = len(_squash(root.text_content()))
+    total = len(squashed(root.text_content()))
     if not total:
         return 1.0
-    linked = sum(len(_squash(a.text_content())) for a in root.iter("a"))
+    linked = sum(len(squashed(a.text_content())) for a in root.iter("a"))
     return min(1.0, linked / total)
 
 
@@ -361,11 +351,6 @@ _KEEP = {
     "dl", "dt", "dd",
 }
 _ATTRS = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
-_DROP_WITH_CONTENT = {"script", "style", "noscript", "template", "iframe", "object", "embed",
-                      "form", "button", "select", "textarea", "input", "svg", "canvas", "nav"}
-_BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "figure",
-           "figcaption", "pre", "table", "tr", "dl", "dt", "dd", "hr", "div", "section",
-           "article", "header", "footer", "main", "aside", "body", "html"}
 _TRAFILATURA_TAGS = {"head": "h2", "list": "ul", "item": "li", "quote": "blockquote", "hi": "em",
                      "ref": "a", "graphic": "img", "lb": "br", "row": "tr", "cell": "td"}
 
@@ -388,7 +373,7 @@ def _simplify(html: str) -> str:
             continue
         tag = el.tag.lower()
         tag = _TRAFILATURA_TAGS.get(tag, tag)
-        if tag in _DROP_WITH_CONTENT:
+        if tag in DROP_WITH_CONTENT:
             drop_keep_tail(el)
             continue
         if tag == "img" and not el.get("src") and el.get("source"):
@@ -409,13 +394,13 @@ def _simplify(html: str) -> str:
         if el is root or not isinstance(el.tag, str):
             continue
         if el.tag not in _KEEP:
-            if el.tag in _BLOCKS:
+            if el.tag in BLOCKS:
                 el.tag = "p" if _is_leaf_block(el) else "div"
                 if el.tag == "p":
                     continue
             el.drop_tag()
     for el in list(root.iter("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "figcaption", "a", "strong", "em", "b", "i")):
-        if el is not root and not _squash(el.text_content()) and el.find(".//img") is None:
+        if el is not root and not squashed(el.text_content()) and el.find(".//img") is None:
             drop_keep_tail(el)
     parts = [root.text or ""] if (root.text or "").strip() else []
     parts.extend(lxml.html.tostring(child, encoding="unicode") for child in root)
@@ -441,13 +426,13 @@ def _trim_teasers(body: str) -> str:
     cut, teasers = len(children), 0
     for i in range(len(children) - 1, -1, -1):
         el = children[i]
-        text = _squash(el.text_content())
+        text = squashed(el.text_content())
         if (el.tail or "").strip():
             break
         if el.tag == "img" or (not text and el.find(".//img") is not None):
             cut = i
             continue
-        linked = sum(len(_squash(a.text_content())) for a in el.iter("a"))
+        linked = sum(len(squashed(a.text_content())) for a in el.iter("a"))
         if _DATE_ONLY.match(text) or (linked and (len(text) <= 60 or linked * 2 >= len(text))):
             cut, teasers = i, teasers + 1
             continue
@@ -462,38 +447,7 @@ def _trim_teasers(body: str) -> str:
 
 
 def _is_leaf_block(el: lxml.html.HtmlElement) -> bool:
-    return not any(isinstance(c.tag, str) and (c.tag in _BLOCKS or c.tag in {"p", "div"}) for c in el.iter() if c is not el)
-
-
-def _element_text(root: lxml.html.HtmlElement) -> str:
-    """Text of ``root`` with a line break around each block element."""
-    chunks: list[str] = []
-
-    def walk(el: lxml.html.HtmlElement) -> None:
-        tag = el.tag.lower() if isinstance(el.tag, str) else ""
-        if tag in _DROP_WITH_CONTENT:
-            chunks.append(el.tail or "")
-            return
-        block = tag in _BLOCKS or tag == "br"
-        if block:
-            chunks.append("\n")
-        if isinstance(el.tag, str):
-            chunks.append(el.text or "")
-            for child in el:
-                walk(child)
-        if block:
-            chunks.append("\n")
-        chunks.append(el.tail or "")
-
-    chunks.append(root.text or "")
-    for child in root:
-        walk(child)
-    lines = (re.sub(r"[ \t\r\f\v\u00a0\u3000]+", " ", line).strip() for line in "".join(chunks).split("\n"))
-    return "\n".join(line for line in lines if line)
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    return not any(isinstance(c.tag, str) and (c.tag in BLOCKS or c.tag in {"p", "div"}) for c in el.iter() if c is not el)
 
 
 def _result(title, body, author, published_ms, method) -> Extracted:

@@ -19,7 +19,8 @@ from dataclasses import dataclass, replace
 import lxml.html
 from lxml import etree
 
-from newsmirror.content.extract import ExtractionError, extract_article, html_text, json_ld, meta_content
+from newsmirror.content.extract import ExtractionError, extract_article, json_ld, meta_content
+from newsmirror.content.text import html_text
 from newsmirror.dates import page_date_ms
 
 LAZY_IMAGE_ATTRS = ("data-src", "data-original", "data-actualsrc")

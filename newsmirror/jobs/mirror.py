@@ -27,7 +27,7 @@ from newsmirror.config import Config, SourceConfig
 from newsmirror.content.clean import strip_tracking
 from newsmirror.content.feedbody import BodySettings, prepare_body
 from newsmirror.content.images import ImagePolicy
-from newsmirror.content.pages import PageFetcher, PagesAhead
+from newsmirror.jobs.pages import PageFetcher, PagesAhead
 from newsmirror.content.siterules import SiteRule, load_rules, rules_for
 from newsmirror.content.transform import (
     ContentSettings, clean_body, finish_body, transform_body, transform_title,

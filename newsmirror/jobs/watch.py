@@ -36,6 +36,7 @@ from newsmirror.archive.files import keep_bad_copy
 from newsmirror.jobs.requests import scan_requests, site_rules
 from newsmirror.archive.store import STATE_DIR, Store, open_store
 from newsmirror.config import Config
+from newsmirror.content.text import page_text
 from newsmirror.dates import china_time, parse_utc_stamp, utc_stamp
 from newsmirror.fetch.client import FetchError, Fetcher
 from newsmirror.isolation import item_failure, machine_error
@@ -163,13 +164,6 @@ def redirected_away(original: str, final: str) -> bool:
         return False
     segments = [part for part in after.path.split("/") if part]
     return len(segments) <= 1 and after.path.rstrip("/") != before.path.rstrip("/")
-
-
-def page_text(html: str) -> str:
-    """The text of a body, white space removed: what 'the page changed' compares."""
-    from newsmirror.content.extract import html_text
-
-    return "".join(html_text(html).split())
 
 
 def text_hash(text: str) -> str:

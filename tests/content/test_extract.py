@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from newsmirror.content.extract import ExtractionError, extract_article, html_text, needs_page
+from newsmirror.content.extract import ExtractionError, extract_article, needs_page
 from newsmirror.content.siterules import SiteRule, SiteRulesError, load_rules, rules_for
 
 CORPUS = "chinese-news-pages"
@@ -131,10 +131,6 @@ def test_needs_page_counts_text_not_markup():
     assert not needs_page(short, min_chars=100)
     assert needs_page("")
     assert not needs_page("<p>" + "字" * 500 + "</p>")
-
-
-def test_html_text_one_line_per_block():
-    assert html_text("<p>甲</p><p> 乙 <br>丙</p><ul><li>丁</li></ul>") == "甲\n乙\n丙\n丁"
 
 
 # -- site rules -------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from newsmirror.content.pages import PagesAhead
+from newsmirror.jobs.pages import PagesAhead
 from newsmirror.fetch.client import Fetcher, FetchSettings
 from tests.holdserver import HoldServers
 
