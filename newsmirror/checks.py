@@ -16,8 +16,8 @@ import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+from newsmirror.addresses import web_problem
 from newsmirror.config import Config, ConfigError, SourceConfig
 
 MAX_SECONDS = 24 * 3600
@@ -95,24 +95,8 @@ def _source(found: _Found, index: int, source: SourceConfig) -> None:
 
 
 def _url(found: _Found, key: str, url: str) -> None:
-    if bad := url_problem(url):
+    if bad := web_problem(url):
         found.add(key, f"{url!r} {bad}")
-
-
-def url_problem(url: str) -> str | None:
-    """Why `url` is not a usable http(s) address, or None."""
-    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in url):
-        return "contains a space or a control character (write a space as %20)"
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
-    except ValueError as err:
-        return f"is not a valid address ({err})"
-    if parts.scheme not in ("http", "https"):
-        return "is not an http(s) address"
-    if not parts.hostname:
-        return "has no host name"
-    return None
 
 
 def _selector(found: _Found, key: str, selector: str) -> None:
@@ -131,7 +115,7 @@ def _template(found: _Found, key: str, template: str) -> None:
     from newsmirror.content.images import _URL_PARTS
 
     head = template.split("${", 1)[0]
-    if bad := url_problem(head if "://" in head else template):
+    if bad := web_problem(head if "://" in head else template):
         found.add(key, f"{template!r} {bad}")
     names = re.findall(r"\$\{([^}]*)\}", template)
     unknown = [n for n in names if n.removesuffix("_ue") not in _URL_PARTS]

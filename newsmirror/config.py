@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from newsmirror.addresses import derive_kind, derive_web, git_remote_problem, web_problem
 from newsmirror.archive.paths import SLUG_RE, windows_reserved
 from newsmirror.errors import CONFIG, NewsmirrorError
 from newsmirror.fetch.settings import DEFAULT_USER_AGENT, FetchSettings
@@ -367,10 +368,8 @@ def _alerts(check: _Checker, raw: Any) -> AlertSettings:
     data = check.table(raw, "alerts", {"webhook", "webhook_env", "after_failures"})
     webhook = check.get(data, "alerts", "webhook", str, None)
     if webhook is not None:
-        from newsmirror.sources.alerts import webhook_problem
-
-        if problem := webhook_problem(webhook):
-            raise check.fail("alerts.webhook", problem)
+        if problem := web_problem(webhook):
+            raise check.fail("alerts.webhook", f"{webhook!r} {problem}")
     env = check.get(data, "alerts", "webhook_env", str, None)
     if env is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", env):
         raise check.fail("alerts.webhook_env", f"{env!r} is not an environment variable name "
@@ -383,13 +382,11 @@ def _alerts(check: _Checker, raw: Any) -> AlertSettings:
 
 def _site_address(check: _Checker, data: Any) -> str | None:
     """`[site] url`: an http(s) address, returned ending in '/'."""
-    from newsmirror.checks import url_problem
-
     site = check.table(data, "site", {"url"})
     url = check.get(site, "site", "url", str, None)
     if url is None:
         return None
-    if problem := url_problem(url):
+    if problem := web_problem(url):
         raise check.fail("site.url", f"{url!r} {problem} (the address the reading site is "
                                      "published at, like https://you.github.io/news-archive/)")
     return url if url.endswith("/") else url + "/"
@@ -500,8 +497,6 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
 def _mirrors(check: _Checker, raw: Any, base: Path, remote: str | None,
              remote_name: str) -> tuple[MirrorConfig, ...]:
     """[[archive.mirrors]]: name, url or url_env, web, kind, attempts, retry_delay."""
-    from newsmirror.publish.mirrors import derive_kind, derive_web, url_problem
-
     if not isinstance(raw, list):
         raise check.fail("archive.mirrors", "must be an array of tables ([[archive.mirrors]])")
     known = {f.name for f in fields(MirrorConfig)}
@@ -520,7 +515,7 @@ def _mirrors(check: _Checker, raw: Any, base: Path, remote: str | None,
             raise check.fail(key, "give url (where to push) or url_env (an environment "
                                   "variable holding it), exactly one of them")
         if url is not None:
-            if problem := url_problem(url):
+            if problem := git_remote_problem(url):
                 raise check.fail(f"{key}.url", problem)
             if "://" not in url and not re.match(r"[^/]+@[^/:]+:", url) \
                     and not Path(url).is_absolute():

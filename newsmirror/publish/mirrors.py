@@ -35,6 +35,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from newsmirror.config import Config, MirrorConfig
+from newsmirror.addresses import derive_kind, derive_web, host_path
 from newsmirror.archive.git import Repo, git_reason
 from newsmirror.sources.health import backoff_ms
 
@@ -54,77 +55,11 @@ _SHALLOW_SIGNS = ("shallow update not allowed", "(fetch first)", "non-fast-forwa
 
 
 # -- addresses ---------------------------------------------------------------------------
-_SCP = re.compile(r"(?:(?P<user>[^@/:]+)@)?(?P<host>[^/:]+):(?P<path>[^/].*)")
-
-
-def url_problem(url: str) -> str | None:
-    """Why `url` cannot be a mirror's address, or None when it can."""
-    if not url.strip():
-        return "must not be empty"
-    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
-        return f"{url!r} contains a space or a control character"
-    if url.startswith("-"):
-        return f"{url!r} starts with '-' (git would take it for an option)"
-    if "://" in url:
-        try:
-            parts = urlsplit(url)
-            parts.port  # noqa: B018 - raises on a bad port
-        except ValueError as err:
-            return f"{url!r} is not a valid address ({err})"
-        if parts.scheme not in ("https", "http", "ssh", "git", "file"):
-            return f"{url!r}: git cannot push over {parts.scheme}:// (use https, ssh or a path)"
-        if parts.scheme in ("https", "http") and parts.password:
-            return ("the address holds a password or token; put the whole address in a "
-                    "secret and name its environment variable in url_env instead")
-    return None
-
-
-def _host_path(url: str) -> tuple[str, str] | None:
-    """(host, owner/repo) of a remote git address; None for a local path."""
-    if "://" in url:
-        parts = urlsplit(url)
-        if parts.scheme == "file" or not parts.hostname:
-            return None
-        return parts.hostname.lower(), parts.path.strip("/")
-    scp = _SCP.fullmatch(url)
-    if scp and not Path(url).is_absolute():
-        return scp["host"].lower(), scp["path"].strip("/")
-    return None
-
-
-def derive_kind(url: str) -> str:
-    """The kind of host, from the address: github, gitlab, codeberg, local or other
-    (a self-hosted Gitea or GitLab says so with `kind`)."""
-    where = _host_path(url)
-    if where is None:
-        return "local"
-    host = where[0]
-    if host in ("github.com", "ssh.github.com"):
-        return "github"
-    if host == "gitlab.com":
-        return "gitlab"
-    if host == "codeberg.org":
-        return "codeberg"
-    return "other"
-
-
-def derive_web(url: str, kind: str) -> str | None:
-    """The repository's web page on a known kind of host (None: not derivable)."""
-    where = _host_path(url)
-    if where is None or kind not in ("github", "gitlab", "codeberg", "gitea"):
-        return None
-    host, path = where
-    if host == "ssh.github.com":
-        host = "github.com"
-    path = path.removesuffix(".git")
-    return f"https://{host}/{path}" if path else None
-
-
 def pages_address(url: str) -> str | None:
     """Where GitHub Pages serves the site of the repository at the git address `url`
     (`https://OWNER.github.io/REPO/`; a user or organisation site, the repository
     `OWNER.github.io`, at `https://OWNER.github.io/`); None when it is not on GitHub."""
-    where = _host_path(url)
+    where = host_path(url)
     if where is None or derive_kind(url) != "github":
         return None
     owner, _, name = where[1].removesuffix(".git").partition("/")

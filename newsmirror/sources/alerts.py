@@ -13,30 +13,16 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import httpx
 
+from newsmirror.addresses import web_problem
 from newsmirror.config import AlertSettings, SourceConfig
 from newsmirror.dates import utc_day
 from newsmirror.fetch.client import FetchSettings
 from newsmirror.sources.health import DAY_MS, HOUR_MS, SourceHealth, days_since_new
 
 EVENTS = {"failing": "failing", "stale": "stale", "dead": "dead", "ok": "recovered"}
-
-
-def webhook_problem(url: str) -> str | None:
-    """Why `url` cannot be a webhook address, or None when it can."""
-    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
-        return f"{url!r} contains a space or a control character"
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises on a bad port
-    except ValueError as err:
-        return f"{url!r} is not a valid address ({err})"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"{url!r} is not an http(s) address"
-    return None
 
 
 def resolve_webhook(settings: AlertSettings) -> tuple[str | None, str | None]:
@@ -48,8 +34,8 @@ def resolve_webhook(settings: AlertSettings) -> tuple[str | None, str | None]:
     url = os.environ.get(settings.webhook_env, "").strip()
     if not url:
         return None, f"alerts: ${settings.webhook_env} is not set; no alerts sent"
-    if problem := webhook_problem(url):
-        return None, f"alerts: ${settings.webhook_env}: {problem}; no alerts sent"
+    if problem := web_problem(url):  # the address is a secret: said of it, not shown
+        return None, f"alerts: ${settings.webhook_env} {problem}; no alerts sent"
     return url, None
 
 

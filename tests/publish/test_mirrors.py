@@ -25,11 +25,10 @@ from newsmirror.archive.store import open_store
 from newsmirror.config import ConfigError, parse_config
 from newsmirror.jobs.mirror import run_mirror
 from newsmirror.publish.derived import write_lists
+from newsmirror.addresses import derive_kind, derive_web
 from newsmirror.publish.mirrors import (
     CACHED_MIRRORS_FILE,
     MIRRORS_FILE,
-    derive_kind,
-    derive_web,
     raw_address,
     read_states,
     reader_copies,
