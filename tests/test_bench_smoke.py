@@ -106,3 +106,20 @@ def test_quick_site_publication_benchmark_prints_its_three_publications():
     for label in ("- first: build", "- from a shallow clone (the workflow), after one new article: build", "- nothing new: build"):
         assert label in done.stdout, done.stdout
     assert "The branch site on the primary: 1 commit." in done.stdout
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="the benchmark needs git")
+def test_quick_rebuild_benchmark_prints_its_figures_floors_and_exponents():
+    """bench/rebuild.py --quick: a cache miss at two sizes, with its floors and catalog size."""
+    done = subprocess.run([sys.executable, str(BENCH.with_name("rebuild.py")), "--quick"],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+    out = done.stdout
+    assert "| figure | 120 articles | 360 articles | k 120→360 |" in out, out
+    for figure in ("catalog rebuild, s", "CPU (process + git), s", "peak memory, MB",
+                   "floor: read every file, s", "floor: ls-files + cat-file --batch, s",
+                   "catalog, bytes per article"):
+        row = next(line for line in out.splitlines() if line.startswith(f"| {figure} |"))
+        assert len(row.strip("| ").split(" | ")) == 4, row  # name, two sizes, one exponent
+    assert "- nproc: " in out and "What the catalog holds at 360 articles" in out
+    assert "RESULTS-rebuild.md" not in out  # --quick writes nothing

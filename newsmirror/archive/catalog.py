@@ -22,7 +22,7 @@ from pathlib import Path
 
 from newsmirror.archive.article import ArticleFormatError, parse_article
 from newsmirror.archive.identity import normalise_link
-from newsmirror.archive.legacy import NEWSMIRROR, encode_folders, locate, walk_articles
+from newsmirror.archive.legacy import NEWSMIRROR, Located, encode_folders, locate, walk_articles
 from newsmirror.models import ArchivedEntry
 
 SCHEMA_VERSION = "3"
@@ -61,6 +61,25 @@ ALTER TABLE articles ADD COLUMN guid TEXT;
 ALTER TABLE articles ADD COLUMN old_link TEXT;
 """
 _COLUMNS = "slug, key, path, published_ms, title, link, digest"
+_UPSERT = (
+    f"INSERT INTO articles ({_COLUMNS}, feed_digest, layout, guid, old_link) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (slug, key) DO UPDATE SET "
+    "path=excluded.path, published_ms=excluded.published_ms, title=excluded.title, "
+    "link=excluded.link, digest=excluded.digest, feed_digest=excluded.feed_digest, "
+    "layout=excluded.layout, guid=COALESCE(excluded.guid, guid), old_link=excluded.old_link")
+_BATCH = 2000
+"""Rows a rebuild hands SQLite at once."""
+
+
+def _row(entry: ArchivedEntry, where: Located | None, feed_digest: str | None,
+         guid: str | None) -> tuple:
+    """The values of _UPSERT for an entry found at `where` (locate() of its path)."""
+    layout = where.layout if where is not None else NEWSMIRROR
+    # An old file's link as a browser writes it, which is how feed items are looked up:
+    # an older mirror may have written it as the feed gave it.
+    old_link = None if layout == NEWSMIRROR else (normalise_link(entry.link) or entry.link)
+    return (entry.slug, entry.key, entry.path, entry.published_ms, entry.title, entry.link,
+            entry.digest, feed_digest, layout, guid, old_link)
 
 
 @dataclass(frozen=True)
@@ -73,11 +92,12 @@ def digest_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_entry(root: Path, relpath: str, folders: Mapping[str, str] | None = None
-               ) -> tuple[ArchivedEntry | None, str | None]:
+def read_entry(root: Path, relpath: str, folders: Mapping[str, str] | None = None, *,
+               where: Located | None = None) -> tuple[ArchivedEntry | None, str | None]:
     """Read one file under articles/ into a catalog entry, in any layout newsmirror knows
-    (see archive/legacy.py); else None and why (None: not an article file at all)."""
-    where = locate(relpath, folders)
+    (see archive/legacy.py); else None and why (None: not an article file at all).
+    `where`: what locate() said of `relpath`, when the caller already asked."""
+    where = where or locate(relpath, folders)
     if where is None:
         return None, None
     try:
@@ -182,22 +202,9 @@ class Catalog:
             guid: str | None = None) -> None:
         """Record an entry. `guid`: the feed's GUID for the item, when it is known (an old
         file is found by it, as by its link); an entry keeps the GUID it had otherwise."""
-        where = self.locate(entry.path)
-        layout = where.layout if where is not None else NEWSMIRROR
-        # An old file's link as a browser writes it, which is how feed items are looked up:
-        # an older mirror may have written it as the feed gave it.
-        old_link = None if layout == NEWSMIRROR else (normalise_link(entry.link) or entry.link)
         self.db.execute("DELETE FROM articles WHERE path=? AND NOT (slug=? AND key=?)",
                         (entry.path, entry.slug, entry.key))
-        self.db.execute(
-            f"INSERT INTO articles ({_COLUMNS}, feed_digest, layout, guid, old_link) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (slug, key) DO UPDATE SET "
-            "path=excluded.path, published_ms=excluded.published_ms, title=excluded.title, "
-            "link=excluded.link, digest=excluded.digest, feed_digest=excluded.feed_digest, "
-            "layout=excluded.layout, guid=COALESCE(excluded.guid, guid), old_link=excluded.old_link",
-            (entry.slug, entry.key, entry.path, entry.published_ms, entry.title, entry.link,
-             entry.digest, feed_digest, layout, guid, old_link),
-        )
+        self.db.execute(_UPSERT, _row(entry, self.locate(entry.path), feed_digest, guid))
 
     def find_old(self, slug: str, link: str, guid: str | None = None
                  ) -> tuple[ArchivedEntry, str | None] | None:
@@ -309,14 +316,25 @@ class Catalog:
         return done
 
     def rebuild(self, root: Path) -> int:
-        """Forget everything and read every article file again."""
+        """Forget everything and read every article file again. The rows go to SQLite in
+        batches, each path located once; the table is empty and each path comes once, so
+        put()'s clean-up of a moved path has nothing to do (a key found twice keeps the
+        last file, as put() does)."""
         self.db.execute("DELETE FROM articles")
         count = 0
+        rows: list[tuple] = []
         for relpath in walk_articles(root):
-            entry = entry_from_file(root, relpath, self.folders)
+            where = self.locate(relpath)
+            if where is None:
+                continue
+            entry = read_entry(root, relpath, self.folders, where=where)[0]
             if entry is not None:
-                self.put(entry, None)
+                rows.append(_row(entry, where, None, None))
                 count += 1
+                if len(rows) >= _BATCH:
+                    self.db.executemany(_UPSERT, rows)
+                    rows.clear()
+        self.db.executemany(_UPSERT, rows)
         self.set_meta("folders", encode_folders(self.folders))
         self.rebuilt = count
         return count

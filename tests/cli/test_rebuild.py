@@ -31,3 +31,36 @@ def test_rebuild_restores_catalog_lists_readme_and_feeds(mirror, httpserver: HTT
     assert done.stdout.startswith("4 articles read; 3 derived files rewritten")
     for path, data in before.items():
         assert (archive / path).read_bytes() == data, path
+
+
+def test_a_rebuilt_catalog_answers_as_the_one_runs_built(mirror, httpserver: HTTPServer):
+    """A cache miss: the catalog read back from the files holds what the runs recorded, but
+    for what only a feed can tell (the feed digest and GUID, which a rebuild leaves unknown)."""
+    import sqlite3
+
+    from newsmirror.archive.store import open_store
+
+    items = [Item(f"新闻 [{i}] `代码` <b>", f"https://news.test/{i}?a=1&b=(2)", f"<p>{i}</p>", guid=str(i),
+                  date_ms=10**12 + i % 3) for i in range(6)]
+    for name in ("a", "b"):
+        httpserver.expect_request(f"/{name}.xml").respond_with_data(rss(items), content_type="application/rss+xml")
+    sources = [{"slug": s, "name": s, "url": httpserver.url_for(f"/{s}.xml")} for s in ("a", "b")]
+    mirror.run(sources, push=False)
+    columns = "slug, key, path, published_ms, title, link, digest, layout, old_link"
+
+    def rows() -> list[tuple]:
+        db = sqlite3.connect(mirror.archive / ".newsmirror" / "cache" / "catalog.sqlite")
+        try:
+            return db.execute(f"SELECT {columns} FROM articles ORDER BY slug, key").fetchall()
+        finally:
+            db.close()
+
+    by_runs = rows()
+    assert len(by_runs) == 12
+    shutil.rmtree(mirror.archive / ".newsmirror" / "cache")
+    with open_store(mirror.archive, writes=False) as store:
+        assert store.catalog.rebuilt == 12
+        latest = [e.path for e in store.catalog.latest(None, 5)]
+    assert rows() == by_runs
+    newest = sorted(by_runs, key=lambda r: (r[3], r[2]), reverse=True)[:5]
+    assert latest == [r[2] for r in newest]
