@@ -42,7 +42,7 @@ sys.path.insert(0, str(HERE))
 import run as bench  # noqa: E402
 import synth  # noqa: E402
 from machine import markdown as machine_markdown  # noqa: E402
-from site_scale import exponent  # noqa: E402
+from site_scale import scale_table  # noqa: E402
 
 CATALOG = ".newsmirror/cache/catalog.sqlite"
 STAGE = "catalog: read every article file"
@@ -142,15 +142,7 @@ FIGURES = (
 
 
 def report(sizes: list[Size]) -> str:
-    lines = ["| figure | " + " | ".join(f"{s.articles:,} articles" for s in sizes)
-             + "".join(f" | k {a.articles:,}→{b.articles:,}" for a, b in zip(sizes, sizes[1:])) + " |",
-             "|---|" + "---:|" * (2 * len(sizes) - 1)]
-    for name, figure in FIGURES:
-        values = [figure(s) for s in sizes]
-        ks = [exponent(values[i], values[i + 1], sizes[i].articles, sizes[i + 1].articles)
-              for i in range(len(sizes) - 1)]
-        lines.append(f"| {name} | " + " | ".join(f"{v:,.2f}" for v in values)
-                     + "".join(f" | {k}" for k in ks) + " |")
+    lines = scale_table(sizes, FIGURES)
     last = sizes[-1]
     lines += ["", f"What the catalog holds at {last.articles:,} articles (dbstat, bytes per article): "
               + ", ".join(f"{name} {b / max(last.articles, 1):,.0f}" for name, b in last.tables.items()) + "."]

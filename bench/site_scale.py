@@ -115,6 +115,21 @@ def exponent(a: float, b: float, na: int, nb: int) -> str:
     return f"{math.log(b / a) / math.log(nb / na):.2f}"
 
 
+def scale_table(sizes, figures) -> list[str]:
+    """A Markdown table of `figures` ((name, size -> value) pairs) at each size (anything
+    with `.articles`), with the growth exponent between consecutive sizes."""
+    lines = ["| figure | " + " | ".join(f"{s.articles:,} articles" for s in sizes)
+             + "".join(f" | k {a.articles:,}→{b.articles:,}" for a, b in zip(sizes, sizes[1:])) + " |",
+             "|---|" + "---:|" * (2 * len(sizes) - 1)]
+    for name, figure in figures:
+        values = [figure(s) for s in sizes]
+        ks = [exponent(values[i], values[i + 1], sizes[i].articles, sizes[i + 1].articles)
+              for i in range(len(sizes) - 1)]
+        lines.append(f"| {name} | " + " | ".join(f"{v:,.2f}" for v in values)
+                     + "".join(f" | {k}" for k in ks) + " |")
+    return lines
+
+
 FIGURES = (
     ("full build, s", lambda s: s.full.wall_s),
     ("full build, peak MB", lambda s: s.full.maxrss_mb),
@@ -127,15 +142,7 @@ FIGURES = (
 
 
 def report(sizes: list[Size], new: int) -> str:
-    lines = ["| figure | " + " | ".join(f"{s.articles:,} articles" for s in sizes)
-             + "".join(f" | k {a.articles:,}→{b.articles:,}" for a, b in zip(sizes, sizes[1:])) + " |",
-             "|---|" + "---:|" * (len(sizes) + len(sizes) - 1)]
-    for name, figure in FIGURES:
-        values = [figure(s) for s in sizes]
-        ks = [exponent(values[i], values[i + 1], sizes[i].articles, sizes[i + 1].articles)
-              for i in range(len(sizes) - 1)]
-        lines.append(f"| {name} | " + " | ".join(f"{v:,.2f}" for v in values)
-                     + "".join(f" | {k}" for k in ks) + " |")
+    lines = scale_table(sizes, FIGURES)
     last = sizes[-1]
     lines += ["", f"Incremental hour: {new} new articles committed, then `newsmirror site` into the "
               "same folder. Peak memory is the child's and its git commands' maximum resident set.",
