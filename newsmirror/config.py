@@ -99,7 +99,7 @@ class RequestSettings:
 
 @dataclass(frozen=True)
 class AlertSettings:
-    """[alerts]: where to POST a source's change of state (see sources/alerts.py)."""
+    """[alerts]: where to POST a source's change of state (see alerts/webhook.py)."""
 
     webhook: str | None = None
     webhook_env: str | None = None

@@ -239,7 +239,7 @@ def health_issues(
     import time
 
     from newsmirror.sources.health import load_states, state_files
-    from newsmirror.sources.issues import GitHubIssues, plan_issues
+    from newsmirror.alerts.issues import GitHubIssues, plan_issues
 
     if not repo:
         raise out.fail("sources issues: no repository: give --repo OWNER/NAME "

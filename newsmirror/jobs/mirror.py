@@ -571,7 +571,7 @@ def _update_health(config: Config, store: Store, health: dict[str, SourceHealth]
 async def _alert(config: Config, health: dict[str, SourceHealth], now_ms: int,
                  report: RunReport) -> None:
     """POST each change of state to the webhook; remember what was delivered."""
-    from newsmirror.sources.alerts import alert_payload, resolve_webhook, send_alerts
+    from newsmirror.alerts.webhook import alert_payload, resolve_webhook, send_alerts
 
     url, problem = resolve_webhook(config.alerts)
     if problem:

@@ -425,7 +425,7 @@ def alert_payload(mirror: MirrorConfig, m: MirrorState, previous: str, now_ms: i
 def _alert(config: Config, states: dict[str, MirrorState], now_ms: int) -> list[str]:
     """POST each mirror's change of state to the [alerts] webhook; remember what was
     delivered. Returns the warnings."""
-    from newsmirror.sources.alerts import resolve_webhook, send_alerts
+    from newsmirror.alerts.webhook import resolve_webhook, send_alerts
 
     url, _problem = resolve_webhook(config.alerts)
     if not url:

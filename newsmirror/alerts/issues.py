@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from newsmirror.config import SourceConfig
 from newsmirror.errors import ARCHIVE, NewsmirrorError
-from newsmirror.sources.alerts import alert_text
+from newsmirror.alerts.webhook import alert_text
 from newsmirror.sources.health import SourceHealth
 
 LABEL = "source-health"
