@@ -330,7 +330,7 @@ class _Build:
         """The plain text of an article's body, for the index (nothing kept in memory);
         None when the article could not be read (recorded as failed)."""
         try:
-            return ix.html_text(self.read(entry).body)
+            return ix.search_text(self.read(entry).body)
         except Exception as err:  # noqa: BLE001 - one bad article costs its entry, never the build
             self.failed(entry, err)
             return None

@@ -38,11 +38,13 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from html.parser import HTMLParser
 
 from newsmirror.content.chinese import convert_text
+from newsmirror.content.text import html_text
 
-TOKENIZER_VERSION = 2
+TOKENIZER_VERSION = 3
+"""3: the text is content/text.py's (navigation, forms and embeds left out), so an index
+of version 2 is rebuilt."""
 SHARDS = 256
 SEGMENT_SIZE = 4096
 DOC_CHUNK = 256
@@ -57,53 +59,13 @@ _CJK = (
 )
 _TOKEN = re.compile(f"([{_CJK}]+)|((?:(?![{_CJK}])[^\\W_])+)")
 _SPACE = re.compile(r"\s+")
-_BLOCKS = frozenset({
-    "address", "article", "aside", "blockquote", "br", "caption", "dd", "details", "div",
-    "dl", "dt", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6",
-    "header", "hr", "img", "li", "main", "ol", "p", "pre", "section", "summary", "table",
-    "td", "th", "tr", "ul",
-})
-_SKIP = frozenset({"script", "style", "template"})
 
 
 # -- text and tokens -------------------------------------------------------------------
-class _TextOf(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping = 0
-
-    def handle_starttag(self, tag: str, attrs) -> None:
-        if tag in _SKIP:
-            self.skipping += 1
-        elif tag in _BLOCKS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP:
-            self.skipping = max(0, self.skipping - 1)
-        elif tag in _BLOCKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.parts.append(data)
-
-    def parse_html_declaration(self, i: int) -> int:
-        """`<![…>` is a bogus comment up to the next `>`, as in HTML5 and browsers (the
-        standard library before 3.13.6 parses it as an SGML marked section and raises
-        AssertionError on anything it does not know, `<![>` among others)."""
-        if self.rawdata.startswith("<![", i):
-            return self.parse_bogus_comment(i)
-        return super().parse_html_declaration(i)
-
-
-def html_text(html: str) -> str:
-    """The readable text of an HTML fragment, block elements separated by a space."""
-    parser = _TextOf()
-    parser.feed(html)
-    parser.close()
-    return _SPACE.sub(" ", "".join(parser.parts)).strip()
+def search_text(html: str) -> str:
+    """What the index and the snippets read of a body: the article's text (the one reading
+    of it, content/text.py) on one line."""
+    return _SPACE.sub(" ", html_text(html)).strip()
 
 
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
