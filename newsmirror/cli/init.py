@@ -26,10 +26,10 @@ from newsmirror.publish.install import (
     CONSTRAINTS_FILE, DIST_DIR, InstallChoice, InstallError, pinned_dependencies,
     render_constraints, render_requirements, running_install, wheel_of_running,
 )
-from newsmirror.publish.workflows import mirror_workflow_yaml, request_workflow_yaml
+from newsmirror.publish.workflows import MIRROR_WORKFLOW, mirror_workflow_yaml, request_workflow_yaml
 
 CONFIG_FILE = "newsmirror.toml"
-WORKFLOW_FILE = ".github/workflows/newsmirror.yml"
+WORKFLOW_FILE = f".github/workflows/{MIRROR_WORKFLOW}"
 REQUEST_WORKFLOW_FILE = ".github/workflows/archive-request.yml"
 REQUIREMENTS_FILE = "requirements.txt"
 MIRRORS_DOC = ".github/MIRRORS.md"
@@ -274,8 +274,9 @@ in it): in a public repository anyone could push with it.
 
 ## The reading site
 
-After each run that changed something, `{WORKFLOW_FILE}` builds the reading site
-(`newsmirror site --publish`) and pushes it as the branch `site` to this repository and
+After each run, unless the site this repository serves is built from the archive as it
+is, `{WORKFLOW_FILE}` builds the reading site (`newsmirror site --publish --if-changed`;
+pages archived on request start that workflow at once) and pushes it as the branch `site` to this repository and
 every mirror: one commit of static files, replaced each time (no history, so the
 repository does not grow from it). A host that serves a site from a branch can serve
 it: Codeberg Pages at `https://OWNER.codeberg.page/REPO/@site/`, or GitHub Pages set to

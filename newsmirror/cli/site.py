@@ -30,6 +30,9 @@ def site(
     publish: bool = typer.Option(False, "--publish", help="Then publish it: commit the site "
                                  "as the branch `site` (one commit, no history) and push it "
                                  "to the primary remote and every [[archive.mirrors]]."),
+    if_changed: bool = typer.Option(False, "--if-changed", help="With --publish: do nothing "
+                                    "when the site the primary serves was published from "
+                                    "here from the archive as it is now."),
 ) -> None:
     """Render the archive as a static HTML site with offline search.
 
@@ -43,6 +46,10 @@ def site(
     With --publish, the built site is then committed alone, without a parent, and
     force-pushed as the branch `site` to the primary remote and every mirror, each on
     its own: the primary failing exits 3, a mirror failing is a warning naming it.
+    With --if-changed as well, nothing is built when the last publication from this
+    archive (remembered in its local cache) was built from the same commit,
+    configuration and newsmirror version and the primary still serves it: a publication
+    that failed, or an archive changed by anyone, is published at the next call.
     """
     from newsmirror.archive.store import open_store
     from newsmirror.publish.site import build_site
@@ -53,6 +60,12 @@ def site(
     target = (out_dir or default_out(loaded.file)).resolve()
     if target == loaded.archive.resolve() or loaded.archive.resolve().is_relative_to(target):
         raise out.fail(f"{target}: the site folder must not be the archive or contain it", 2)
+    if if_changed and not publish:
+        raise out.fail("--if-changed goes with --publish", 2)
+    if if_changed and (current := _current(loaded)):
+        out.stdout.print(f"the published site (commit {current[:12]}) is built from the "
+                         "archive as it is: nothing to do", markup=False)
+        return
     with open_store(loaded.archive, branch=loaded.branch, writes=False, folders=loaded.folders) as store:
         report = build_site(loaded, store, target)
     for note in report.notes:
@@ -74,6 +87,13 @@ def site(
             out.error(f"{path}: not built: {reason}")
         raise out.fail(f"{len(report.failed)} of {report.articles} articles could not be built "
                        "(the rest of the site is); the next build tries them again", 1)
+
+
+def _current(loaded) -> str | None:
+    from newsmirror.archive.git import Repo
+    from newsmirror.publish.pages import current_publication
+
+    return current_publication(Repo(loaded.archive), loaded)
 
 
 def _publish(loaded, target: Path) -> None:

@@ -18,10 +18,15 @@ host is sent the whole site again after any change (bench/site_publish.py).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from newsmirror import __version__
+from newsmirror.archive.files import write_atomic
 from newsmirror.archive.git import Repo
+from newsmirror.archive.store import CACHE_DIR
 from newsmirror.config import Config, MirrorConfig
 from newsmirror.errors import CONFIG, NewsmirrorError
 from newsmirror.publish.mirrors import MirrorOutcome, push_ref
@@ -32,6 +37,10 @@ PUBLISHED_REF = "refs/newsmirror/site"
 """The site the primary had at the last publication, fetched from it."""
 INDEX_FILE = "newsmirror-site.index"
 """The index the site's files are staged with, in the archive's git folder."""
+PUBLISHED_FILE = f"{CACHE_DIR}/site-published.json"
+"""What the last publication from this archive was built from and the commit it pushed
+(the local cache: lost with it, which only means one more publication)."""
+PUBLISHED_VERSION = 1
 PRIMARY_ATTEMPTS = 2
 PRIMARY_RETRY_DELAY = 5.0
 
@@ -95,9 +104,41 @@ def fetch_published(repo: Repo, primary: MirrorConfig) -> bool:
     return done.returncode == 0
 
 
+def _inputs(repo: Repo, config: Config) -> dict[str, str | int | None]:
+    """What a built site depends on: the archive's commit, the configuration's bytes and
+    newsmirror's version."""
+    try:
+        settings = hashlib.sha256(Path(config.file).read_bytes()).hexdigest()
+    except OSError:
+        settings = None
+    return {"version": PUBLISHED_VERSION, "head": repo.head(), "config": settings,
+            "newsmirror": __version__}
+
+
+def current_publication(repo: Repo, config: Config) -> str | None:
+    """The commit of the branch `site` the primary serves, when the last publication from
+    here was built from the archive as it is now (its commit, configuration and newsmirror
+    version) and the primary still has exactly that commit; None when the site must be
+    built and published again (it changed, the last publication failed, the cache is new,
+    or the primary cannot be asked)."""
+    try:
+        state = json.loads((repo.root / PUBLISHED_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(state, dict) or not isinstance(state.get("commit"), str) \
+            or {k: state.get(k) for k in _inputs(repo, config)} != _inputs(repo, config):
+        return None
+    primary = primary_target(repo, config)
+    asked = repo.git("ls-remote", primary.url or "", f"refs/heads/{SITE_BRANCH}", check=False,
+                     timeout=300)
+    served = asked.stdout.decode("ascii", "replace").split()[:1] if asked.returncode == 0 else []
+    return state["commit"] if served == [state["commit"]] else None
+
+
 def publish_site(repo: Repo, config: Config, site_dir: Path) -> Published:
     """Commit the built site in `site_dir` as the branch `site` and force-push it to the
-    primary remote and every mirror."""
+    primary remote and every mirror. When the primary took it, what it was built from is
+    remembered for `current_publication`."""
     primary = primary_target(repo, config)
     fetch_published(repo, primary)
     head = repo.head()
@@ -107,5 +148,12 @@ def publish_site(repo: Repo, config: Config, site_dir: Path) -> Published:
     # Dated as the archive's commit: publishing an unchanged site again sends nothing.
     when = repo.out("log", "-1", "--format=%cI") if head else None
     commit, files = site_commit(repo, site_dir, message, when)
+    inputs = _inputs(repo, config)
     outcomes = push_ref(repo, config, f"+{commit}:refs/heads/{SITE_BRANCH}", primary=primary)
+    state = repo.root / PUBLISHED_FILE
+    if outcomes[0].ok:
+        state.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(state, json.dumps({**inputs, "commit": commit}, indent=1).encode())
+    else:
+        state.unlink(missing_ok=True)
     return Published(commit, files, outcomes[0], outcomes[1:])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from newsmirror.publish.pages import SITE_BRANCH
-
 MIRROR_CONCURRENCY_GROUP = "newsmirror"
 """The hourly mirror's group: one mirror run at a time."""
 REQUEST_CONCURRENCY_GROUP = "newsmirror-request-${{ github.event.issue.number }}"
@@ -12,6 +10,8 @@ per group and cancels an older pending run when another queues, so a shared grou
 drop readers' requests. Runs for different issues go side by side (a push that finds the
 remote moved on rebases onto it); the two events of one issue queue one after the other."""
 CACHE_KEY = "newsmirror-cache-"
+MIRROR_WORKFLOW = "newsmirror.yml"
+"""The hourly mirror's file name under .github/workflows/."""
 MIRROR_SECRETS = ("NEWSMIRROR_SSH_KEY", "NEWSMIRROR_MIRROR_GITHUB", "NEWSMIRROR_MIRROR_GITLAB",
                   "NEWSMIRROR_MIRROR_CODEBERG", "NEWSMIRROR_MIRROR_GITEA")
 """The secrets the mirror workflow passes to `newsmirror run` (see publish/mirrors.py)."""
@@ -29,6 +29,7 @@ on:
 permissions:
   contents: write
   issues: write
+  actions: write   # start the mirror workflow, which publishes the site
 
 jobs:
   archive:
@@ -74,9 +75,14 @@ jobs:
         id: archive
         env:  # for [[archive.mirrors]], as in newsmirror.yml
 {secret_env}
-        run: >-
-          newsmirror archive --config {config} --from-issue "$GITHUB_EVENT_PATH"
-          --replies replies.json --recent recent.json --label {label} --comment-out comment.md
+        run: |
+          before=$(git rev-parse HEAD)
+          status=0
+          newsmirror archive --config {config} --from-issue "$GITHUB_EVENT_PATH" \\
+            --replies replies.json --recent recent.json --label {label} --comment-out comment.md || status=$?
+          # Pages archived and pushed (some, at least): the site has news.
+          if [ "$status" -ne 3 ] && [ "$(git rev-parse HEAD)" != "$before" ]; then echo "committed=true" >> "$GITHUB_OUTPUT"; fi
+          exit "$status"
       - name: Reply on the issue
         if: always() && hashFiles('comment.md') != ''
         env:
@@ -87,6 +93,15 @@ jobs:
         env:
           GH_TOKEN: ${{{{ github.token }}}}
         run: gh issue close ${{{{ github.event.issue.number }}}} --repo "$GITHUB_REPOSITORY" --reason completed
+      # The reading site is built and published by the mirror workflow: start it now, so
+      # that the pages archived here are on the site within minutes, not at the next hour
+      # (should this fail, the next hourly run publishes them all the same).
+      - name: Publish the reading site
+        if: always() && steps.archive.outputs.committed == 'true'
+        continue-on-error: true
+        env:
+          GH_TOKEN: ${{{{ github.token }}}}
+        run: gh workflow run {mirror_workflow} --repo "$GITHUB_REPOSITORY" --ref "$GITHUB_REF_NAME"
 """
 
 
@@ -107,7 +122,7 @@ def request_workflow_yaml(*, config: str = "newsmirror.toml", python: str = "3.1
     (with `constraints`, the pip cache key)."""
     return _REQUEST_WORKFLOW.format(config=config, python=python, requirements=requirements,
                                     label=label, group=group, constraints=constraints,
-                                    secret_env=_secret_env())
+                                    secret_env=_secret_env(), mirror_workflow=MIRROR_WORKFLOW)
 
 
 def mirror_workflow_yaml(*, config: str = "newsmirror.toml", requirements: str = "requirements.txt",
@@ -118,12 +133,12 @@ def mirror_workflow_yaml(*, config: str = "newsmirror.toml", requirements: str =
     at once. It installs from `requirements` (pinned by `constraints`) and keeps one
     entry of the local cache: it restores the newest, saves its own and deletes the
     older ones with `gh cache delete`. After the run, `newsmirror sources issues` keeps one
-issue per unhealthy source on the repository. After a run that changed something it
-builds the reading site, pushes it as the branch `site` to the repository and every
-mirror, and deploys it to GitHub Pages (the job `pages`)."""
+issue per unhealthy source on the repository. Unless the published site is built from
+the archive as it is, it builds the reading site, pushes it as the branch `site` to the
+repository and every mirror, and deploys it to GitHub Pages (the job `pages`)."""
     cache_key = CACHE_KEY
     secret_env = _secret_env()
-    site_branch = SITE_BRANCH
+    mirror_workflow = MIRROR_WORKFLOW
     return f"""\
 # Runs newsmirror every hour (written by `newsmirror init`). It commits only when
 # something changed and pushes by itself.
@@ -185,10 +200,6 @@ jobs:
           key: {cache_key}${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}
           restore-keys: {cache_key}
 
-      - name: Note the commit checked out
-        id: start
-        run: echo "head=$(git rev-parse HEAD)" >> "$GITHUB_OUTPUT"
-
       # Credentials for [[archive.mirrors]] on other hosts (see "Mirrors on other hosts"
       # in newsmirror's README): a deploy key for SSH addresses, and per kind of host an
       # address with a token in it, for mirrors that name it in `url_env`. Secrets that
@@ -199,26 +210,23 @@ jobs:
 {secret_env}
         run: newsmirror run --config {config} --archive .
 
-      # After a run that changed something (a red one too: the sources that worked were
-      # archived), or while the branch `site` does not exist yet: build the reading site
-      # and push it as the branch `site` (one commit, no history) to this repository and
-      # every mirror, for hosts that serve a site from a branch; the job below deploys
-      # the same folder to GitHub Pages.
+      # After every run (a red one too: the sources that worked were archived), unless
+      # the site the repository serves is built from the archive as it is (the local
+      # cache remembers the last publication): build the reading site and push it as the
+      # branch `site` (one commit, no history) to this repository and every mirror, for
+      # hosts that serve a site from a branch; the job below deploys the same folder to
+      # GitHub Pages. A publication that failed, or articles archived on request, go out
+      # at the next run.
       - name: Build and publish the reading site
         id: site
         if: always() && steps.mirror.outcome != 'skipped'
         env:
-          START: ${{{{ steps.start.outputs.head }}}}
 {secret_env}
         run: |
-          if [ "$(git rev-parse HEAD)" = "$START" ] && git ls-remote --exit-code origin refs/heads/{site_branch} > /dev/null; then
-            echo "Nothing changed: the published site stays as it is."
-            exit 0
-          fi
           status=0
-          newsmirror site --publish --config {config} --archive . --out "$RUNNER_TEMP/site" || status=$?
+          newsmirror site --publish --if-changed --config {config} --archive . --out "$RUNNER_TEMP/site" || status=$?
           # 1: some articles could not be built (named above); the rest was published.
-          if [ "$status" -le 1 ]; then echo "published=true" >> "$GITHUB_OUTPUT"; fi
+          if [ "$status" -le 1 ] && [ -f "$RUNNER_TEMP/site/index.html" ]; then echo "published=true" >> "$GITHUB_OUTPUT"; fi
           exit "$status"
 
       - name: Upload the site for GitHub Pages
@@ -268,7 +276,7 @@ jobs:
         continue-on-error: true
         env:
           GH_TOKEN: ${{{{ github.token }}}}
-        run: gh api --method PUT "repos/${{{{ github.repository }}}}/actions/workflows/newsmirror.yml/enable"
+        run: gh api --method PUT "repos/${{{{ github.repository }}}}/actions/workflows/{mirror_workflow}/enable"
 
   # The site the mirror job built, on GitHub Pages (Settings → Pages → Source: "GitHub
   # Actions"), with the official actions; only these steps get the Pages permissions.

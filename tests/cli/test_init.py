@@ -110,8 +110,8 @@ def test_the_workflow_runs_hourly_off_the_hour_one_at_a_time(archive: Path):
     # … and to the site's push, to the same hosts; GitHub Pages gets it from the job
     # `pages`, with the official actions and the only Pages permissions in the workflow.
     publish = next(step for step in steps if step.get("name") == "Build and publish the reading site")
-    assert {k: v for k, v in publish["env"].items() if k != "START"} == mirror["env"]
-    assert "newsmirror site --publish --config newsmirror.toml --archive ." in publish["run"]
+    assert publish["env"] == mirror["env"]
+    assert "newsmirror site --publish --if-changed --config newsmirror.toml --archive ." in publish["run"]
     pages = flow["jobs"]["pages"]
     assert pages["needs"] == "mirror" and pages["environment"]["name"] == "github-pages"
     assert pages["permissions"] == {"pages": "write", "id-token": "write"}
@@ -120,6 +120,12 @@ def test_the_workflow_runs_hourly_off_the_hour_one_at_a_time(archive: Path):
     request = yaml.safe_load((archive / REQUEST_WORKFLOW_FILE).read_text(encoding="utf-8"))
     [archiving] = [step for step in request["jobs"]["archive"]["steps"] if step.get("id") == "archive"]
     assert archiving["env"] == mirror["env"]
+    # Pages archived on request go to the site through the mirror workflow, started at once.
+    assert request["permissions"] == {"contents": "write", "issues": "write", "actions": "write"}
+    dispatch = next(s for s in request["jobs"]["archive"]["steps"]
+                    if s.get("name") == "Publish the reading site")
+    assert dispatch["run"].startswith("gh workflow run newsmirror.yml ")
+    assert dispatch["if"] == "always() && steps.archive.outputs.committed == 'true'"
     # One cache entry: restore the newest by prefix, save under this run's key, delete the rest.
     restore, save = uses["actions/cache/restore"]["with"], uses["actions/cache/save"]["with"]
     assert restore["path"] == save["path"] == ".newsmirror/cache"

@@ -220,6 +220,9 @@ def test_a_request_that_fails_turns_the_job_red_and_is_still_answered(tmp_path: 
     assert done["Archive the pages named in the issue"] == "failure"
     assert done["Reply on the issue"] == "success"  # always(): after the failure too
     assert done["Close the issue when every page was archived"] == "skipped"
+    # Nothing was archived, so the mirror workflow is not started to publish the site.
+    assert done["Publish the reading site"] == "skipped"
+    assert not [c for c in github.calls() if c[:1] == ["workflow"]]
     [issue] = github.issues("reader/mirror")
     [reply] = issue["comments"]
     assert reply.startswith("<!-- newsmirror-request -->\n已存档 0/1 个网页。")

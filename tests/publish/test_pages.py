@@ -51,8 +51,8 @@ class Archive:
                               file=str(self.file), base=self.tmp)
         asyncio.run(run_mirror(config))
 
-    def publish(self) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "newsmirror", "site", "--publish",
+    def publish(self, *flags: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "newsmirror", "site", "--publish", *flags,
                                "-c", str(self.file)], cwd=self.tmp, capture_output=True,
                               text=True, timeout=300)
 
@@ -155,6 +155,67 @@ def test_the_primary_failing_exits_3_after_the_mirrors_have_the_site(tmp_path: P
     assert "error: the site was not published to the primary remote origin" in done.stderr
     assert "no-such-primary.git" in done.stderr
     assert len(site_commits(archive.mirrors["codeberg"])) == 1
+
+
+def test_if_changed_publishes_what_the_primary_lacks_and_nothing_else(tmp_path: Path,
+                                                                      httpserver: HTTPServer):
+    archive = Archive(tmp_path, httpserver, [])
+    archive.mirror(2)
+    site = tmp_path / "site"
+
+    def publish() -> str:
+        shutil.rmtree(site, ignore_errors=True)  # the workflow builds into a new folder
+        done = archive.publish("--if-changed")
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "published the site" in publish()  # never published from here
+    first = site_commits(archive.primary)
+    # Nothing changed: nothing built, nothing pushed.
+    said = publish()
+    assert "is built from the archive as it is: nothing to do" in said and not site.exists()
+    assert site_commits(archive.primary) == first
+
+    # The archive changed outside a mirror run (a page archived on request, the
+    # operator's commit) with no news since: the next call publishes it.
+    (tmp_path / "archive" / "NOTE.md").write_text("operator's note\n", encoding="utf-8")
+    git("add", "NOTE.md", cwd=tmp_path / "archive")
+    git("-c", "user.name=op", "-c", "user.email=op@x", "commit", "-qm", "note",
+        cwd=tmp_path / "archive")
+    assert "published the site" in publish()
+    second = site_commits(archive.primary)
+    assert second != first and "nothing to do" in publish()
+
+    # The primary lost its branch (or another publisher replaced it): published again.
+    git("update-ref", "-d", "refs/heads/site", cwd=archive.primary)
+    assert "published the site" in publish() and site_commits(archive.primary) == second
+
+    # The configuration changed (a mirror added, a title): published again.
+    archive.file.write_text(archive.file.read_text(encoding="utf-8").replace(
+        "[archive]", '[archive]\ntitle = "另一个标题"'), encoding="utf-8")
+    assert "published the site" in publish()
+    assert "另一个标题" in git("show", "site:index.html", cwd=archive.primary)
+
+    # A publication the primary refused is not remembered: the next call tries again.
+    read_only(archive.primary)
+    (tmp_path / "archive" / "NOTE.md").write_text("second note\n", encoding="utf-8")
+    git("-c", "user.name=op", "-c", "user.email=op@x", "commit", "-qam", "note 2",
+        cwd=tmp_path / "archive")
+    shutil.rmtree(site, ignore_errors=True)
+    refused = archive.publish("--if-changed")
+    assert refused.returncode == 3, refused.stderr
+    make_writable(archive.primary)
+    assert "published the site" in publish()
+    assert "nothing to do" in publish()
+
+
+def test_if_changed_goes_with_publish(tmp_path: Path, httpserver: HTTPServer):
+    archive = Archive(tmp_path, httpserver, [])
+    archive.mirror(1)
+    done = subprocess.run([sys.executable, "-m", "newsmirror", "site", "--if-changed",
+                           "-c", str(archive.file)], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 2 and "--if-changed goes with --publish" in done.stderr
 
 
 def test_publishing_without_any_remote_exits_2_naming_the_keys(tmp_path: Path,
