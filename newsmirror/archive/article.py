@@ -18,6 +18,8 @@ from newsmirror.models import Article
 # What JavaScript's String.prototype.trim() removes: WhiteSpace (incl. U+FEFF and every
 # Unicode Zs) and LineTerminator. Python's str.strip() differs (it strips U+001C-U+001F
 # and U+0085, and keeps U+FEFF), so the set is spelled out.
+UNTITLED = "（无标题）"
+"""The title of an article whose feed or page gave none."""
 JS_WHITESPACE = (
     "\u0009\u000a\u000b\u000c\u000d\u0020\u00a0\u1680"
     "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"

@@ -29,6 +29,7 @@ import ada_url
 from newsmirror.archive.files import write_atomic
 from newsmirror.archive.paths import valid_slug
 from newsmirror.content.clean import absolutize
+from newsmirror.content.images import IMAGE_ATTRS
 from newsmirror.dates import china_time
 from newsmirror.content.markup import Edit, Tag, apply_edits, escape_attr, srcset_urls, tokenize
 from newsmirror.fetch.client import FetchError, Fetcher, format_bytes
@@ -40,8 +41,6 @@ ASSETS_DIR = "assets"
 DEFAULT_MAX_IMAGE_BYTES = 5 * 1024 * 1024
 HASH_CHARS = 24
 
-# The attributes that hold image addresses; the same set the proxy pass rewrites.
-_IMAGE_ATTRS = {"img": ("src", "srcset"), "source": ("srcset",), "video": ("poster",)}
 
 _HEIC_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"})
 _HEIF_BRANDS = frozenset({b"mif1", b"msf1"})
@@ -68,8 +67,8 @@ def _resolve(value: str, base_url: str | None) -> str | None:
 def _image_attrs(html: str):
     """(tag, attribute) for every non-empty image address attribute in `html`."""
     for token in tokenize(html):
-        if isinstance(token, Tag) and not token.closing and token.name in _IMAGE_ATTRS:
-            for name in _IMAGE_ATTRS[token.name]:
+        if isinstance(token, Tag) and not token.closing and token.name in IMAGE_ATTRS:
+            for name in IMAGE_ATTRS[token.name]:
                 attr = token.attr(name)
                 if attr is not None and attr.value:
                     yield token, attr

@@ -55,14 +55,28 @@ def safe_title(title: str, max_bytes: int) -> str:
     return text or "article"
 
 
+REQUESTS_DIR = "requests"
+"""Pages archived on request, named like articles: requests/<YYYY>/<MM>/<title>-<hash>.md."""
+
+
+def dated_path(folder: str, published_ms: int, title: str, key_hash: str) -> str:
+    """<folder>/<YYYY>/<MM>/<title>-<hash>.md (China time), the name cut to fit."""
+    when = china_time(published_ms)
+    suffix = f"-{key_hash}.md"
+    name = safe_title(title, MAX_NAME_BYTES - len(suffix.encode())) + suffix
+    return f"{folder}/{when:%Y}/{when:%m}/{name}"
+
+
 def article_path(slug: str, published_ms: int, title: str, key_hash: str) -> str:
     """The archive-relative path for a newly archived article."""
     if not valid_slug(slug):
         raise ValueError(f"invalid source slug {slug!r}")
-    when = china_time(published_ms)
-    suffix = f"-{key_hash}.md"
-    name = safe_title(title, MAX_NAME_BYTES - len(suffix.encode())) + suffix
-    return f"articles/{slug}/{when:%Y}/{when:%m}/{name}"
+    return dated_path(f"articles/{slug}", published_ms, title, key_hash)
+
+
+def request_path(published_ms: int, title: str, key: str) -> str:
+    """The archive-relative path of a page archived on request, named like an article."""
+    return dated_path(REQUESTS_DIR, published_ms, title, key)
 
 
 def key_from_path(path: str) -> str | None:

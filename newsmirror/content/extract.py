@@ -45,7 +45,6 @@ class Extracted:
 
     title: str | None
     body_html: str
-    text: str
     author: str | None
     published_ms: int | None
     method: str  # "selector", "trafilatura" or "readability"
@@ -451,7 +450,7 @@ def _is_leaf_block(el: lxml.html.HtmlElement) -> bool:
 
 
 def _result(title, body, author, published_ms, method) -> Extracted:
-    return Extracted(title=title, body_html=body, text=html_text(body), author=author,
+    return Extracted(title=title, body_html=body, author=author,
                      published_ms=published_ms, method=method)
 
 

@@ -131,18 +131,20 @@ def rewrite_images(html: str, policy: ImagePolicy, *, base_url: str | None = Non
         return html
     edits: list[Edit] = []
     for token in tokenize(html):
-        if isinstance(token, Tag) and not token.closing and token.name in _IMAGE_ATTRS:
+        if isinstance(token, Tag) and not token.closing and token.name in IMAGE_ATTRS:
             edits.extend(_rewrite_tag(token, policy, base_url))
     return apply_edits(html, edits)
 
 
-_IMAGE_ATTRS = {"img": ("src", "srcset"), "source": ("srcset",), "video": ("poster",)}
+IMAGE_ATTRS = {"img": ("src", "srcset"), "source": ("srcset",), "video": ("poster",)}
+"""The attributes that hold image addresses, per element: what the proxy rewrites and
+what archive/assets.py downloads."""
 
 
 def _rewrite_tag(tag: Tag, policy: ImagePolicy, base_url: str | None) -> list[Edit]:
     edits: list[Edit] = []
     fallbacks: tuple[str, ...] = ()
-    for name in _IMAGE_ATTRS[tag.name]:
+    for name in IMAGE_ATTRS[tag.name]:
         attr = tag.attr(name)
         if attr is None or not attr.value:
             continue

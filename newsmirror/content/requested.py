@@ -37,7 +37,6 @@ class RequestedPage:
     author: str | None
     published_ms: int | None
     body_html: str
-    text: str
     method: str
     """"wechat", "zhihu", "matters", or extract_article's "selector" / "trafilatura" /
     "readability"."""
@@ -141,7 +140,7 @@ def _wechat(doc: lxml.html.HtmlElement, html: str, url: str) -> RequestedPage | 
         or _squash(_js_string(html, "msg_title")),
         author=_first_text(doc, "#js_name", "#js_author_name") or meta_content(doc, "author"),
         published_ms=page_date_ms(stamp.group(1)) if stamp else None,
-        body_html=body, text=html_text(body), method="wechat")
+        body_html=body, method="wechat")
 
 
 def _js_string(html: str, name: str) -> str | None:
@@ -164,7 +163,7 @@ def _zhihu(doc: lxml.html.HtmlElement, html: str, url: str) -> RequestedPage | N
         published = _zhihu_created(doc, url)
     return RequestedPage(
         title=_first_text(doc, "h1.Post-Title", ".Post-Title"), author=author,
-        published_ms=published, body_html=body, text=html_text(body), method="zhihu")
+        published_ms=published, body_html=body, method="zhihu")
 
 
 def _zhihu_created(doc: lxml.html.HtmlElement, url: str) -> int | None:
@@ -194,7 +193,7 @@ def _matters(doc: lxml.html.HtmlElement, html: str, url: str) -> RequestedPage |
     return RequestedPage(
         title=facts.title or _first_text(doc, "article h1", "h1"),
         author=facts.author or _first_text(doc, "article header a[href*='/@']"),
-        published_ms=published, body_html=body, text=html_text(body), method="matters")
+        published_ms=published, body_html=body, method="matters")
 
 
 Reader = Callable[[lxml.html.HtmlElement, str, str], "RequestedPage | None"]
@@ -237,7 +236,7 @@ def extract_requested(html: str, url: str, *, selector: str | None = None,
     if page is None:
         generic = extract_article(html, url, selector=selector, remove=remove)
         page = RequestedPage(generic.title, generic.author, generic.published_ms,
-                             generic.body_html, generic.text, generic.method)
+                             generic.body_html, generic.method)
     return replace(page, title=page.title or facts.title, author=page.author or facts.author,
                    published_ms=page.published_ms if page.published_ms is not None
                    else facts.published_ms)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from newsmirror import __version__, crashpoints
-from newsmirror.archive.article import normalise_title, render_article
+from newsmirror.archive.article import UNTITLED, normalise_title, render_article
 from newsmirror.archive.assets import ImageDownloader
 from newsmirror.archive.catalog import digest_bytes
 from newsmirror.archive.files import write_atomic
@@ -45,7 +45,6 @@ from newsmirror.sources.health import (
     describe, dump_health, durable, load_states, migrate, read_health, should_attempt, state_files,
 )
 
-UNTITLED = "（无标题）"
 PAGE_PENDING = "page-pending"
 """Stands for the feed digest when the article's page could not be fetched: the next run
 tries the page again (None, by contrast, means a catalog rebuilt from the files)."""

@@ -18,13 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsmirror import __version__
-from newsmirror.archive.article import ArticleFormatError, parse_article, render_article
+from newsmirror.archive.article import UNTITLED, ArticleFormatError, parse_article, render_article
 from newsmirror.archive.catalog import digest_bytes
 from newsmirror.archive.identity import key_hash, normalise_link
-from newsmirror.archive.paths import MAX_NAME_BYTES, key_from_path, safe_title
+from newsmirror.archive.paths import REQUESTS_DIR, key_from_path, request_path
 from newsmirror.archive.store import Store, open_store
 from newsmirror.config import Config
-from newsmirror.dates import china_time
 from newsmirror.fetch.client import FetchError, Fetcher
 from newsmirror.isolation import item_failure, machine_error
 from newsmirror.models import ArchivedEntry, Article, ItemFailure
@@ -33,11 +32,9 @@ from newsmirror.publish.mirrors import MirrorOutcome
 from newsmirror.jobs.push import push_archive
 from newsmirror.publish.lists import render_list
 
-REQUESTS_DIR = "requests"
 REQUESTS_SLUG = "requests"
 REQUESTS_LIST = "lists/requests.md"
 REQUESTS_LIST_NAME = "按需存档 Requested pages"
-UNTITLED = "（无标题）"
 HTML_TYPES = ("html", "xml")
 
 
@@ -85,14 +82,6 @@ def request_link(url: str) -> str | None:
 
 def request_key(link: str) -> str:
     return key_hash(REQUESTS_SLUG, "link:" + link)
-
-
-def request_path(published_ms: int, title: str, key: str) -> str:
-    """requests/<YYYY>/<MM>/<title>-<hash>.md, named like an article file."""
-    when = china_time(published_ms)
-    suffix = f"-{key}.md"
-    name = safe_title(title, MAX_NAME_BYTES - len(suffix.encode())) + suffix
-    return f"{REQUESTS_DIR}/{when:%Y}/{when:%m}/{name}"
 
 
 def render_requests_list(entries: list[ArchivedEntry], limit: int) -> bytes:

@@ -29,7 +29,6 @@ import re
 import tempfile
 import time
 from dataclasses import asdict, dataclass, fields, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,6 +36,7 @@ from urllib.parse import urlsplit
 from newsmirror.config import Config, MirrorConfig
 from newsmirror.addresses import derive_kind, derive_web, host_path
 from newsmirror.archive.git import Repo, git_reason
+from newsmirror.dates import utc_minutes
 from newsmirror.sources.health import backoff_ms
 
 MIRRORS_FILE = ".newsmirror/mirrors.json"
@@ -231,10 +231,6 @@ class MirrorOutcome:
     message: str
 
 
-def _when(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
 class _SshKey:
     """The deploy key from $NEWSMIRROR_SSH_KEY in a private file for the pushes of one run."""
 
@@ -367,7 +363,7 @@ def push_mirrors(repo: Repo, root: Path, config: Config, *,
                     and state.next_attempt_ms - now_ms <= backoff_ms(99):
                 outcomes.append(MirrorOutcome(
                     mirror.name, None, f"mirror {mirror.name}: skipped, backing off until "
-                    f"{_when(state.next_attempt_ms)} after {state.failures} failed push(es): "
+                    f"{utc_minutes(state.next_attempt_ms)} after {state.failures} failed push(es): "
                     f"{(state.last_error or '').strip().splitlines()[0] if state.last_error else ''}"))
                 continue
             url, missing = _address(mirror)
@@ -390,7 +386,7 @@ def push_mirrors(repo: Repo, root: Path, config: Config, *,
                 outcomes.append(MirrorOutcome(
                     mirror.name, False,
                     f"mirror {mirror.name} ({where}): push failed ({failures} in a row; next "
-                    f"try after {_when(state.next_attempt_ms or now_ms)}); the other copies "
+                    f"try after {utc_minutes(state.next_attempt_ms or now_ms)}); the other copies "
                     f"are not affected:\n{reason.rstrip()}"))
             states[mirror.name] = state
     finally:
@@ -412,7 +408,7 @@ def alert_payload(mirror: MirrorConfig, m: MirrorState, previous: str, now_ms: i
         line = f"mirror {mirror.name} ({where}) takes pushes again (it was {previous})"
     else:
         line = (f"mirror {mirror.name} ({where}) is failing: {m.failures} failed pushes in a row"
-                + (f" since {_when(m.failing_since_ms)}" if m.failing_since_ms else "")
+                + (f" since {utc_minutes(m.failing_since_ms)}" if m.failing_since_ms else "")
                 + (f"; last error: {m.last_error.strip().splitlines()[0]}" if m.last_error else ""))
     text = f"newsmirror ({archive}): {line}"
     return {"event": "recovered" if m.state == "ok" else "failing", "mirror": mirror.name,

@@ -10,6 +10,7 @@ import pytest
 
 from newsmirror.content.extract import ExtractionError, extract_article, needs_page
 from newsmirror.content.siterules import SiteRule, SiteRulesError, load_rules, rules_for
+from newsmirror.content.text import html_text
 
 CORPUS = "chinese-news-pages"
 PARA = "这是一段足够长的新闻正文，用来让提取器相信这里真的有一篇文章。" * 4
@@ -32,7 +33,7 @@ def test_selector_takes_the_element_minus_removals():
     got = extract_article(html, "https://example.com/a/1.html", selector="div.story",
                           remove=(".share", ".related"))
     assert got.method == "selector"
-    assert got.text == "小标题\n第一段。\n第二段。"
+    assert html_text(got.body_html) == "小标题\n第一段。\n第二段。"
     assert "<h2>小标题</h2>" in got.body_html and "<p>第一段。</p>" in got.body_html
     for junk in ("分享", "相关", "var x", "首页", "版权"):
         assert junk not in got.body_html
@@ -42,7 +43,7 @@ def test_selector_that_does_not_match_falls_back_to_generic_extraction():
     html = page(f"<article><p>{PARA}</p><p>{PARA}</p></article>")
     got = extract_article(html, "https://example.com/a", selector="div.nothing-here")
     assert got.method in ("trafilatura", "readability")
-    assert PARA in got.text.replace("\n", "")
+    assert PARA in html_text(got.body_html).replace("\n", "")
 
 
 def test_bad_selector_raises_extraction_error():
@@ -102,10 +103,10 @@ def test_real_page_body_contains_reference_first_sentence(testdata_dir, key):
     got = extract_article(html, "https://news.example.com/a.html")
     first = re.split(r"[。！？\n]", ref["content"].strip())[0].strip()
     squash = lambda s: re.sub(r"\s+", "", s)  # noqa: E731
-    assert squash(first) in squash(got.text)
+    assert squash(first) in squash(html_text(got.body_html))
     assert got.title and got.method in ("trafilatura", "readability")
-    assert "网友评论仅供其表达个人看法" not in got.text  # 163's comment box stays out
-    assert "\n" in got.text and not got.text.startswith(("\n", " "))
+    assert "网友评论仅供其表达个人看法" not in html_text(got.body_html)  # 163's comment box stays out
+    assert "\n" in html_text(got.body_html) and not html_text(got.body_html).startswith(("\n", " "))
 
 
 def test_real_page_date_is_read_from_meta(testdata_dir):
@@ -208,8 +209,8 @@ def test_wechat_rule_extracts_the_article_generic_extractors_miss(testdata_dir):
     url = "https://mp.weixin.qq.com/s/abc"
     rule = rules_for(url)
     got = extract_article(html, url, selector=rule.selector, remove=rule.remove)
-    assert got.method == "selector" and len(got.text) > 1500
-    assert got.text.startswith("今天凌晨，三星在美国旧金山举行发布会")
+    assert got.method == "selector" and len(html_text(got.body_html)) > 1500
+    assert html_text(got.body_html).startswith("今天凌晨，三星在美国旧金山举行发布会")
     assert got.body_html.count('<img src="https://mmbiz.qpic.cn/') >= 5
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from newsmirror.content.extract import ExtractionError
+from newsmirror.content.text import html_text
 from newsmirror.content.requested import (
     extract_requested, page_facts, reader_for, removal_notice,
 )
@@ -27,8 +28,8 @@ def test_wechat_article() -> None:
     assert 'src="https://mmbiz.qpic.cn/mmbiz_jpg/abc123/640?wx_fmt=jpeg"' in got.body_html
     assert "data:image/gif" not in got.body_html
     assert "console.log" not in got.body_html and "扫码关注" not in got.body_html
-    assert got.text.startswith("老板说，这家书店开了二十三年")
-    assert "学生放学后来这里写作业" in got.text
+    assert html_text(got.body_html).startswith("老板说，这家书店开了二十三年")
+    assert "学生放学后来这里写作业" in html_text(got.body_html)
 
 
 def test_wechat_deleted_article_is_an_error_and_a_removal_notice() -> None:
@@ -53,8 +54,8 @@ def test_zhihu_column() -> None:
     # "发布于 2023-07-15 21:30" is China time: 13:30 UTC.
     assert got.published_ms == 1_689_427_800_000
     assert 'src="https://pic1.zhimg.com/v2-aaa_r.jpg"' in got.body_html
-    assert "社会学研究生" not in got.text
-    assert "一、谁住在这里" in got.text
+    assert "社会学研究生" not in html_text(got.body_html)
+    assert "一、谁住在这里" in html_text(got.body_html)
 
 
 def test_zhihu_date_from_page_json() -> None:
@@ -68,8 +69,8 @@ def test_matters_post() -> None:
         assert got.method == "matters"
         assert (got.title, got.author) == ("在邊境小鎮等一場雨", "陳六")
         assert got.published_ms == 1_709_864_100_000  # JSON-LD datePublished
-        assert "小鎮在山的背面" in got.text and "等待本身也是一種記錄" in got.text
-        assert "讚賞" not in got.text and "搜尋" not in got.text
+        assert "小鎮在山的背面" in html_text(got.body_html) and "等待本身也是一種記錄" in html_text(got.body_html)
+        assert "讚賞" not in html_text(got.body_html) and "搜尋" not in html_text(got.body_html)
         assert 'src="https://assets.matters.news/embed/rain.jpeg"' in got.body_html
 
 
@@ -79,7 +80,7 @@ def test_other_pages_use_generic_extraction_with_page_facts() -> None:
     assert got.title == "河流改道之后的村庄"
     assert got.author == "赵七"
     assert got.published_ms == 1_706_745_600_000  # 2024-02-01T08:00+08:00
-    assert "补偿款" in got.text and "版权所有" not in got.text
+    assert "补偿款" in html_text(got.body_html) and "版权所有" not in html_text(got.body_html)
     assert "https://news.example.com/images/river.jpg" in got.body_html
 
 
@@ -87,7 +88,7 @@ def test_a_site_rule_selector_is_used_for_other_sites() -> None:
     got = extract_requested(page("generic.html"), "https://news.example.com/a.html",
                             selector="div.story-body", remove=("h1",))
     assert got.method == "selector"
-    assert "河流改道之后的村庄" not in got.text and got.text.startswith("去年夏天的洪水过后")
+    assert "河流改道之后的村庄" not in html_text(got.body_html) and html_text(got.body_html).startswith("去年夏天的洪水过后")
 
 
 def test_site_reader_without_body_falls_back_to_generic() -> None:
