@@ -21,13 +21,18 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import lxml.html
 from lxml import etree
 
 from newsmirror.dates import page_date_ms
 from newsmirror.content.text import BLOCKS, DROP_WITH_CONTENT, html_text, squashed
+from newsmirror.content.feedbody import strip_boilerplate
 from newsmirror.errors import NewsmirrorError
+
+if TYPE_CHECKING:
+    from newsmirror.content.siterules import SiteRule
 
 __all__ = ["Extracted", "ExtractionError", "extract_article", "needs_page"]
 
@@ -60,6 +65,20 @@ class ExtractionError(NewsmirrorError):
 
 # ---------------------------------------------------------------------------
 # public functions
+
+
+def extract_page(html: str, url: str, *, selector: str | None, remove: Sequence[str],
+                 rule: SiteRule | None) -> str:
+    """The body of an article's own page as the mirror archives it (and watch reads it
+    again): the source's selector when it has one, else the site rule's, whose `remove`
+    selectors join the source's and whose `remove_text` blocks are dropped. Raises
+    ExtractionError."""
+    texts: tuple[str, ...] = ()
+    if not selector and rule:
+        selector, remove = rule.selector, tuple(rule.remove) + tuple(remove)
+        texts = rule.remove_text
+    body = extract_article(html, url, selector=selector, remove=tuple(remove)).body_html
+    return strip_boilerplate(body, texts=texts) if texts else body
 
 
 def extract_article(

@@ -88,7 +88,7 @@ class PageFetcher:
 
     async def _page(self, source: SourceConfig, url: str) -> str | None:
         from newsmirror.content.clean import sanitize_html
-        from newsmirror.content.extract import ExtractionError, extract_article
+        from newsmirror.content.extract import ExtractionError, extract_page
         from newsmirror.content.siterules import load_rules, rules_for
         from newsmirror.parse.encoding import decode_document
 
@@ -99,22 +99,12 @@ class PageFetcher:
         if fetched is None:
             return None
         text, _encoding = decode_document(*fetched)
-        selector, remove = source.selector, source.remove
-        texts: tuple[str, ...] = ()
-        if not selector and rule:
-            selector, remove = rule.selector, tuple(rule.remove) + tuple(remove)
-            texts = rule.remove_text
         try:
-            extracted = await asyncio.to_thread(extract_article, text, url, selector=selector,
-                                                remove=remove)
+            body = await asyncio.to_thread(extract_page, text, url, selector=source.selector,
+                                           remove=source.remove, rule=rule)
         except ExtractionError as err:
             self.failures[url] = str(err)
             return None
-        body = extracted.body_html
-        if texts:
-            from newsmirror.content.feedbody import strip_boilerplate
-
-            body = strip_boilerplate(body, texts=texts)
         return sanitize_html(body, base_url=url)
 
 

@@ -209,7 +209,7 @@ class Checker:
     def extract(self, item: Watched, html: str, url: str) -> str:
         """The page's body, extracted and transformed as when it was archived."""
         from newsmirror.content.clean import sanitize_html
-        from newsmirror.content.extract import extract_article
+        from newsmirror.content.extract import extract_page
         from newsmirror.content.images import ImagePolicy
         from newsmirror.content.requested import extract_requested
         from newsmirror.content.siterules import rules_for
@@ -222,10 +222,8 @@ class Checker:
             body = extract_requested(html, url, selector=rule.selector if rule else None,
                                      remove=rule.remove if rule else ()).body_html
         else:
-            selector, remove = (source.selector, source.remove) if source else (None, ())
-            if not selector and rule:
-                selector, remove = rule.selector, tuple(rule.remove) + tuple(remove)
-            body = extract_article(html, url, selector=selector, remove=remove).body_html
+            body = extract_page(html, url, selector=source.selector if source else None,
+                                remove=source.remove if source else (), rule=rule)
         body = sanitize_html(body, base_url=url)
         if source is not None:
             settings = content_settings(self.config, source)
@@ -242,15 +240,18 @@ class Checker:
     async def check(self, item: Watched, archived: Article, state: WatchState | None) -> Check:
         from newsmirror.content.extract import ExtractionError
         from newsmirror.content.requested import removal_notice
+        from newsmirror.content.siterules import rules_for
         from newsmirror.parse.encoding import decode_document
 
+        rule = rules_for(item.link, self.rules)
+        asked = rule.page_url(item.link) if rule else item.link  # as when it was archived
         try:
-            result = await self.fetcher.fetch(item.link)
+            result = await self.fetcher.fetch(asked)
         except FetchError as err:
             if err.status in GONE_STATUSES:
                 return Check("removed", reason=err.reason)
             return Check("error", reason=err.reason)
-        if redirected_away(item.link, result.url):
+        if redirected_away(asked, result.url):
             return Check("removed", reason=f"redirected to {result.url}")
         html, _encoding = decode_document(result.body, result.content_type)
         if notice := removal_notice(html, result.url):

@@ -145,6 +145,35 @@ def test_an_edited_page_is_written_in_place(env, httpserver: HTTPServer) -> None
     assert (config.archive / CHANGED_LIST).read_text() == changed
 
 
+def test_a_page_is_read_again_as_its_site_rule_archived_it(tmp_path: Path, httpserver: HTTPServer):
+    """A source without a selector of its own: the site rule's selector, its remove and
+    remove_text, and its page_query, exactly as the mirror run applies them."""
+    rules = tmp_path / "rules.toml"
+    host = httpserver.url_for("/").split("/")[2].split(":")[0]
+    rules.write_text(f'[loopback]\nhosts = ["{host}"]\nselector = "div.story"\n'
+                     'remove = [".share"]\nremove_text = ["分享到：.*"]\npage_query = "full=y"\n',
+                     encoding="utf-8")
+    remote = bare_remote(tmp_path / "remote.git")
+    config = parse_config({
+        "archive": {"path": "archive", "remote": str(remote)}, "site_rules": "rules.toml",
+        "sources": [{"slug": "rfi", "name": "RFI", "url": "http://127.0.0.1:9/rfi.xml",
+                     "full_text": "page"}]}, file="test.toml", base=tmp_path)
+    config.archive.mkdir()
+    git("init", "-q", "-b", "main", cwd=config.archive)
+    link = httpserver.url_for("/2024/05/long.html")
+    path = "articles/rfi/2024/05/标题-0123456789ab.md"
+    add_article(config, path, link, NOW - DAY, "<p>第一段。</p><p>第二段。</p>")
+    before = (config.archive / path).read_bytes()
+    page = ('<html><body><nav>首页</nav><div class="story"><p>第一段。</p><p>第二段。</p>'
+            '<div class="share">微博</div><p>分享到：微信</p></div></body></html>')
+    httpserver.expect_request("/2024/05/long.html", query_string="full=y").respond_with_data(
+        page, content_type="text/html; charset=utf-8")
+    report = run(config)
+    # The whole story (full=y), without what the rule removes: the same as archived.
+    assert (report.changed, report.removed, report.errors) == ([], [], {}), report
+    assert (config.archive / path).read_bytes() == before
+
+
 def test_unchanged_page(env, httpserver: HTTPServer) -> None:
     config, _ = env
     link = httpserver.url_for("/a/b.html")
