@@ -181,10 +181,13 @@ def test_request_workflow() -> None:
     assert lookup["env"]["AUTHOR"] == "${{ github.event.issue.user.login }}"  # env, not the script
     assert "> replies.json" in lookup["run"] and "> recent.json" in lookup["run"]
     archive = steps["Archive the pages named in the issue"]
-    assert archive["run"].split() == [
+    command = next(line for line in archive["run"].replace("\\\n", " ").splitlines()
+                   if line.startswith("newsmirror "))
+    assert command.split() == [
         "newsmirror", "archive", "--config", "newsmirror.toml", "--from-issue", '"$GITHUB_EVENT_PATH"',
         "--replies", "replies.json", "--recent", "recent.json", "--label", "archive",
-        "--comment-out", "comment.md"]
+        "--comment-out", "comment.md", "||", "status=$?"]
+    assert archive["run"].rstrip().endswith('exit "$status"')  # its exit code is the step's
     assert "continue-on-error" not in archive  # a failed page or push turns the job red
     reply = steps["Reply on the issue"]
     assert "--body-file comment.md" in reply["run"]
