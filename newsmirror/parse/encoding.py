@@ -116,7 +116,11 @@ def normalize_encoding(label: str | None) -> str | None:
     except (LookupError, ValueError):
         return None
     canonical = info.name.replace("-", "_")
-    if canonical in _REFUSED or not getattr(info, "_is_text_encoding", True):
+    if canonical in _REFUSED:
+        return None
+    try:
+        "".encode(info.name)  # str.encode refuses codecs that are not text encodings
+    except LookupError:  # (base64, zlib, rot13, …): no page is written in one
         return None
     return codecs.lookup(_SUPERSETS.get(canonical, canonical)).name
 
