@@ -97,13 +97,10 @@ def _current(loaded) -> str | None:
 
 
 def _publish(loaded, target: Path) -> None:
-    from newsmirror.archive.git import GitError, Repo
+    from newsmirror.archive.git import Repo
     from newsmirror.publish.pages import publish_site
 
-    try:
-        published = publish_site(Repo(loaded.archive), loaded, target)
-    except GitError as err:
-        raise out.fail(f"cannot publish the site: {err}", 3) from None
+    published = publish_site(Repo(loaded.archive), loaded, target)  # a GitError exits 3
     for outcome in published.mirrors:
         if outcome.ok:
             out.info(outcome.message)
