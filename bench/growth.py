@@ -132,7 +132,7 @@ def main() -> int:
         rows.append(f"| {name} | {per[name]:,.0f} B | {per[name] / parts:.0%} |")
     rows.append(f"| **sum of the parts, each packed alone** | **{parts:,.0f} B** | |")
     lines = [f"{H} hourly runs, {S} sources x {K} new items = {new} new articles over {commits - 1} "
-             f"commits after the baseline ({S} x {W} articles); feeds carry {W} items.", "",
+             f"commits after the baseline ({S} x {W} articles); each source feed serves its {W} newest items.", "",
              *rows, "",
              f"Whole repository after `git gc`: {(end_pack - base_pack):,} B added, "
              f"**{total:,.0f} B per new article** (target ≤ {TARGET:,} B: "
