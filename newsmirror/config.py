@@ -149,6 +149,10 @@ class Config:
     branch: str = "main"
     push: bool = True
     list_size: int = 300
+    feed_content: bool = False
+    """`[archive] feed_content`: the archive's committed feeds carry each article's body.
+    Off by default: bodies in feeds rewritten every hour cost more history than the
+    articles themselves; the site's feeds (branch `site`, no history) carry them."""
     image_proxy: tuple[str, ...] = DEFAULT_IMAGE_PROXY
     image_proxy_exclude: tuple[str, ...] = ()
     site_rules: Path | None = None
@@ -402,7 +406,7 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
     alerts = _alerts(check, top.get("alerts", {}))
     archive = check.table(top.get("archive", {}), "archive",
                           {"path", "title", "remote", "remote_name", "branch", "push", "list_size",
-                           "site_url", "mirrors"})
+                           "site_url", "mirrors", "feed_content"})
     fetch = check.table(top.get("fetch", {}), "fetch", {f.name for f in fields(FetchSettings)})
     images = check.table(top.get("images", {}), "images", {"proxy", "exclude"})
     defaults = check.table(top.get("defaults", {}), "defaults",
@@ -475,6 +479,7 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
         branch=check.get(archive, "archive", "branch", str, "main"),
         push=check.get(archive, "archive", "push", bool, True),
         list_size=list_size,
+        feed_content=check.get(archive, "archive", "feed_content", bool, False),
         image_proxy=proxy,
         image_proxy_exclude=check.strings(images, "images", "exclude") or (),
         site_rules=base / rules if rules else None,

@@ -123,3 +123,18 @@ def test_quick_rebuild_benchmark_prints_its_figures_floors_and_exponents():
         assert len(row.strip("| ").split(" | ")) == 4, row  # name, two sizes, one exponent
     assert "- nproc: " in out and "What the catalog holds at 360 articles" in out
     assert "RESULTS-rebuild.md" not in out  # --quick writes nothing
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="the benchmark needs git")
+def test_tiny_growth_benchmark_prints_its_split_and_floor():
+    """bench/growth.py: packed history per article by part of the archive, against the
+    article files alone (the figures at 100 hours are in bench/RESULTS-growth.md)."""
+    script = BENCH.with_name("growth.py")
+    done = subprocess.run([sys.executable, str(script), "--hours", "2", "--sources", "2", "--no-write"],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+    out = done.stdout
+    assert "- nproc: " in out and "2 hourly runs, 2 sources x 3 new items = 12 new articles" in out
+    for part in ("| articles/ |", "| feeds/ |", "| lists and READMEs |", "B per new article", "Floor (the article files alone)"):
+        assert part in out, out
+    assert "RESULTS-growth.md" not in out

@@ -1,8 +1,12 @@
 """Atom feeds of the archive: `feeds/<slug>.xml` per source and `feeds/all.xml`.
 
 A reader who cannot open the news sites can subscribe to these on the git host. Each
-entry carries the archived article (sanitised), links to the archive's copy, and names
-the original as a related link.
+entry links to the archive's copy of the article and names the original as a related
+link. These files are committed every hour, so by default they carry no bodies (a body
+rewritten into a feed each hour costs more packed history than the article itself:
+bench/growth.py); with `[archive] feed_content = true` each entry carries the archived
+article (sanitised). The reading site's feeds (publish/site.py, on the history-less
+branch `site`) always carry the bodies.
 
 Like the lists, a feed is a pure function of what is archived: no "generated at" time,
 the feed's <updated> is its newest entry's, so an hour with no news changes no byte.
@@ -167,20 +171,28 @@ class _Bodies:
 
 def write_feeds(config, store, *, changed: set[str] | None = None, size: int = FEED_SIZE) -> list[str]:
     """Write the feeds of the sources in `changed` (all when None, and any whose file is
-    missing) and the combined one; returns the paths that changed."""
+    missing) and the combined one; returns the paths that changed. Entries carry their
+    bodies only when `config.feed_content` is set."""
     bodies = _Bodies(store)
+    content = bool(getattr(config, "feed_content", False))
 
     def wanted(name: str) -> bool:
         return changed is None or name in changed or not (store.root / f"feeds/{name}.xml").exists()
 
     written = []
-    for relpath, data in render_feeds(config, store, bodies.get, getattr(config, "site_url", None),
+    for relpath, data in render_feeds(config, store, bodies.get if content else _no_body,
+                                      getattr(config, "site_url", None),
                                       wanted=wanted, combined=changed is None or bool(changed),
                                       size=size):
         if store.write(relpath, data):
             written.append(relpath)
-    bodies.prune(size, len(config.sources))
+    if content:
+        bodies.prune(size, len(config.sources))
     return written
+
+
+def _no_body(entry: ArchivedEntry) -> None:
+    return None
 
 
 def render_feeds(config, store, body: Callable[[ArchivedEntry], str | None],

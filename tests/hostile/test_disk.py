@@ -17,8 +17,8 @@ from tests.helpers import bare_remote, git
 from tests.hostile.server import HostileServer
 
 SIZE = 16 * 1024 * 1024
-ITEMS = 30
-BODY = "<p>" + "长文" * 10_000 + "</p>"  # 60 kB a file: 30 of them overflow what is left
+ITEMS = 60
+BODY = "<p>" + "长文" * 10_000 + "</p>"  # 60 kB a file: 60 of them (3.6 MB) overflow what is left
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

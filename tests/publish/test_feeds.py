@@ -120,7 +120,25 @@ def test_entries_link_the_archived_copy_and_the_original(archive: Path):
     assert first.id == entry_id("big", key)
 
 
+def test_committed_feeds_carry_no_bodies_by_default(archive: Path):
+    """The feeds are committed every hour: a body in them would be stored again in each
+    commit that shifts it (more history than the article itself, bench/growth.py)."""
+    from newsmirror.archive.git import Repo
+
+    for name in ("big.xml", "all.xml", "voa.xml"):
+        parsed = parse(archive / "feeds" / name)
+        assert parsed.entries and all("content" not in e for e in parsed.entries), name
+    committed = Repo(archive).out("show", "HEAD:feeds/big.xml")
+    assert "正文" not in committed and "<content" not in committed
+    assert "新闻标题 3" in committed
+
+
 def test_content_is_the_sanitised_body(archive: Path):
+    """With `[archive] feed_content = true` the committed feeds carry the bodies."""
+    with open_store(archive) as store:
+        config = SimpleNamespace(sources=[SimpleNamespace(slug="big", name="大新闻")], title="镜像",
+                                 feed_content=True)
+        assert "feeds/big.xml" in write_feeds(config, store)
     big = parse(archive / "feeds" / "big.xml")
     third = next(e for e in big.entries if e.title == "新闻标题 3")
     html = third.content[0].value
@@ -166,7 +184,7 @@ def test_the_body_cache_forgets_articles_no_feed_shows(tmp_path: Path):
     from newsmirror.config import parse_config
     from newsmirror.models import Article
 
-    config = parse_config({"archive": {"path": "a"}, "sources": [
+    config = parse_config({"archive": {"path": "a", "feed_content": True}, "sources": [
         {"slug": "s", "name": "S", "url": "https://example.com/f.xml"}]}, file="t.toml", base=tmp_path)
     most = 0
     for hour in range(30):  # ten new articles an hour; the feed shows the newest ten
