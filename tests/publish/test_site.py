@@ -496,3 +496,20 @@ def test_after_a_removal_only_the_search_ids_differ_from_a_full_build(sample, tm
         == {p: d for p, d in full.items() if not p.startswith("search/")}
     for query in ("会晤", "trade", "天气", "台湾"):
         assert search(out, query) == search(fresh, query)
+
+
+@pytest.mark.parametrize("state", [None, b"{not json", b'{"format": 0, "files": {}}'])
+def test_a_missing_or_damaged_manifest_means_a_full_build(sample, tmp_path: Path, state):
+    """Without a manifest it can trust (gone, unreadable, another format) the build starts
+    over and still makes the site a full build makes."""
+    config, out, _report = sample
+    write_article(config.archive, "voa", 20, "新闻第20条", "<p>正文20。</p>")
+    if state is None:
+        (out / MANIFEST).unlink()
+    else:
+        (out / MANIFEST).write_bytes(state)
+    report = build(config, out, page_size=3)
+    assert report.full_index
+    fresh = tmp_path / "fresh"
+    build(config, fresh, page_size=3)
+    assert site_tree(out) == site_tree(fresh)
