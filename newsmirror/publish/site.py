@@ -176,7 +176,8 @@ def source_page_path(slug: str, number: int | None) -> str:
 
 
 def plan_pages(site_title: str, sources: list[Source], *, page_size: int, home_size: int) -> list[Page]:
-    """Every HTML page of the site with the data it shows (no I/O)."""
+    """Every HTML page of the site but the article pages (`article_page`), with the data
+    it shows (no I/O): a few per source, however many articles it has."""
     names = {s.slug: s.name for s in sources}
     everything = [e for s in sources for e in s.entries]
     pages: list[Page] = []
@@ -225,17 +226,29 @@ def plan_pages(site_title: str, sources: list[Source], *, page_size: int, home_s
                 "older": relative(path, older) if older else None,
                 "range": numbered[n - 1],
             }))
-        for entry in source.entries:
-            path = article_href(entry)
-            pages.append(Page(path, "article.html.j2", {
-                "title": entry.title,
-                "source": source.name,
-                "source_href": relative(path, landing),
-                "time": format_time(entry.published_ms),
-                "iso": iso_time(entry.published_ms),
-                "digest": entry.digest,
-            }, entry=entry))
     return pages
+
+
+def article_page(source: Source, entry: ArchivedEntry) -> Page:
+    """The page of one article of `source` (planned only when it has to be rendered)."""
+    path = article_href(entry)
+    return Page(path, "article.html.j2", {
+        "title": entry.title,
+        "source": source.name,
+        "source_href": relative(path, source_page_path(source.slug, None)),
+        "time": format_time(entry.published_ms),
+        "iso": iso_time(entry.published_ms),
+        "digest": entry.digest,
+    }, entry=entry)
+
+
+def article_key(common: str, source: Source, entry: ArchivedEntry) -> str:
+    """What an article page is rendered from, without planning it: `common` (see
+    `page_key`) and the entry fields its context is made of (path, title, source name,
+    time, digest). Cheap, so an unchanged archive costs no formatting per article."""
+    blob = "\0".join((common, entry.path, entry.title, source.name, str(entry.published_ms),
+                      entry.digest))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 def page_key(page: Page, site_title: str, templates: str, shared: dict | None = None) -> str:
@@ -382,11 +395,9 @@ def build_site(config: Config, store: Store, out_dir: Path, *, page_size: int = 
 
     primary = remote_address(store.repo, config.remote_name)
     shared = elsewhere(config, primary)
-    for page in plan_pages(config.title, sources, page_size=page_size, home_size=home_size):
-        key = page_key(page, config.title, templates, shared)
-        files[page.path] = key
-        if old_files.get(page.path) == key and (out_dir / page.path).is_file():
-            continue
+    common = page_key(Page("", "article.html.j2", {}), config.title, templates, shared)
+    for page in _pages_to_render(config.title, sources, page_size, home_size, templates, shared,
+                                 common, old_files, files, out_dir):
         context = dict(page.context, site_title=config.title, root=root_of(page.path), **shared)
         if page.entry is None:
             build.emit(page.path, env.get_template(page.template).render(context).encode("utf-8"))
@@ -425,6 +436,25 @@ def build_site(config: Config, store: Store, out_dir: Path, *, page_size: int = 
     write_atomic(out_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, sort_keys=True,
                                                 separators=(",", ":")).encode("utf-8"))
     return report
+
+
+def _pages_to_render(site_title: str, sources: list[Source], page_size: int, home_size: int,
+                     templates: str, shared: dict, common: str, old_files: dict[str, str],
+                     files: dict[str, str], out_dir: Path) -> Iterator[Page]:
+    """The pages whose inputs changed since the last build (or whose file is gone),
+    recording every page's key in `files`; an article page is planned only then."""
+    for page in plan_pages(site_title, sources, page_size=page_size, home_size=home_size):
+        key = page_key(page, site_title, templates, shared)
+        files[page.path] = key
+        if old_files.get(page.path) != key or not (out_dir / page.path).is_file():
+            yield page
+    for source in sources:
+        for entry in source.entries:
+            path = article_href(entry)
+            key = article_key(common, source, entry)
+            files[path] = key
+            if old_files.get(path) != key or not (out_dir / path).is_file():
+                yield article_page(source, entry)
 
 
 def _showable(entries: Iterable[ArchivedEntry], build: _Build) -> Iterator[ArchivedEntry]:

@@ -461,3 +461,58 @@ def test_a_bad_site_address_names_the_file_and_key(tmp_path: Path, url: str):
                       "sources": [{"slug": "voa", "name": "美国之音", "url": "https://example.com/v.xml"}]},
                      file="newsmirror.toml", base=tmp_path)
     assert str(caught.value).startswith(f"newsmirror.toml: site.url: {url!r}")
+
+
+def site_tree(out: Path) -> dict[str, bytes]:
+    """Every file of a built site (the manifest aside) and its bytes."""
+    return {p.relative_to(out).as_posix(): p.read_bytes()
+            for p in sorted(out.rglob("*")) if p.is_file() and p.name != MANIFEST}
+
+
+def test_an_incremental_build_equals_a_full_build(sample, tmp_path: Path):
+    """New articles, an edited one: the site built over the last one is the site built
+    from nothing, file for file, byte for byte."""
+    config, out, _report = sample
+    for hours in (20, 21, 22, 23):  # page 3 fills and page 4 begins
+        write_article(config.archive, "voa", hours, f"新闻第{hours}条", f"<p>正文{hours}。</p>")
+    edited = next(config.archive.glob("articles/bbc/*/*/*.md"))
+    edited.write_bytes(edited.read_bytes().replace(b"Geneva", "日内瓦".encode()))
+    build(config, out, page_size=3)
+    fresh = tmp_path / "fresh"
+    build(config, fresh, page_size=3)
+    assert site_tree(out) == site_tree(fresh)
+    assert search(out, "日内瓦") == {"Trade talks 经济 news"}
+
+
+def test_after_a_removal_only_the_search_ids_differ_from_a_full_build(sample, tmp_path: Path):
+    """The index keeps every article's id across builds (a removed one leaves a gap that
+    a full build closes), so after a removal its files differ from a full build's in the
+    ids alone: every other file is the same, and so is every answer."""
+    config, out, _report = sample
+    next(config.archive.glob("articles/bbc/*/*/*.md")).unlink()
+    write_article(config.archive, "voa", 30, "总统会晤外长", "<p>总统会晤来访外长。</p>")
+    build(config, out, page_size=3)
+    fresh = tmp_path / "fresh"
+    build(config, fresh, page_size=3)
+    ours, full = site_tree(out), site_tree(fresh)
+    assert {p: d for p, d in ours.items() if not p.startswith("search/")} \
+        == {p: d for p, d in full.items() if not p.startswith("search/")}
+    for query in ("会晤", "trade", "天气", "台湾"):
+        assert search(out, query) == search(fresh, query)
+
+
+@pytest.mark.parametrize("state", [None, b"{not json", b'{"format": 0, "files": {}}'])
+def test_a_missing_or_damaged_manifest_means_a_full_build(sample, tmp_path: Path, state):
+    """Without a manifest it can trust (gone, unreadable, another format) the build starts
+    over and still makes the site a full build makes."""
+    config, out, _report = sample
+    write_article(config.archive, "voa", 20, "新闻第20条", "<p>正文20。</p>")
+    if state is None:
+        (out / MANIFEST).unlink()
+    else:
+        (out / MANIFEST).write_bytes(state)
+    report = build(config, out, page_size=3)
+    assert report.full_index
+    fresh = tmp_path / "fresh"
+    build(config, fresh, page_size=3)
+    assert site_tree(out) == site_tree(fresh)
