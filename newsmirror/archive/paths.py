@@ -57,6 +57,16 @@ def safe_title(title: str, max_bytes: int) -> str:
 
 REQUESTS_DIR = "requests"
 """Pages archived on request, named like articles: requests/<YYYY>/<MM>/<title>-<hash>.md."""
+REQUESTS_LIST = "lists/requests.md"
+CHANGED_LIST = "lists/changed.md"
+REMOVED_LIST = "lists/removed.md"
+LIST_TITLES = {
+    REQUESTS_LIST: "按请求存档的网页 Pages archived on request",
+    CHANGED_LIST: "原文已被修改的文章 Articles edited at the source",
+    REMOVED_LIST: "原文已被删除的文章 Articles removed at the source",
+}
+"""The lists that are no source's, with their titles (the page's heading and its line in
+the README)."""
 
 
 def dated_path(folder: str, published_ms: int, title: str, key_hash: str) -> str:

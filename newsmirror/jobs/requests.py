@@ -21,7 +21,9 @@ from newsmirror import __version__
 from newsmirror.archive.article import UNTITLED, ArticleFormatError, parse_article, render_article
 from newsmirror.archive.catalog import digest_bytes
 from newsmirror.archive.identity import key_hash, normalise_link
-from newsmirror.archive.paths import REQUESTS_DIR, key_from_path, request_path
+from newsmirror.archive.paths import (
+    LIST_TITLES, REQUESTS_DIR, REQUESTS_LIST, key_from_path, request_path,
+)
 from newsmirror.archive.store import Store, open_store
 from newsmirror.config import Config
 from newsmirror.fetch.client import FetchError, Fetcher
@@ -33,8 +35,6 @@ from newsmirror.jobs.push import push_archive
 from newsmirror.publish.lists import render_list
 
 REQUESTS_SLUG = "requests"
-REQUESTS_LIST = "lists/requests.md"
-REQUESTS_LIST_NAME = "按需存档 Requested pages"
 HTML_TYPES = ("html", "xml")
 
 
@@ -87,7 +87,7 @@ def request_key(link: str) -> str:
 def render_requests_list(entries: list[ArchivedEntry], limit: int) -> bytes:
     """lists/requests.md: the per-source list format, newest first (ties by path)."""
     ordered = sorted(entries, key=lambda e: (e.published_ms, e.path), reverse=True)
-    return render_list(REQUESTS_LIST_NAME, ordered[:limit])
+    return render_list(LIST_TITLES[REQUESTS_LIST], ordered[:limit])
 
 
 def commit_message(outcomes: list[RequestOutcome]) -> str:

@@ -34,6 +34,7 @@ from newsmirror.archive.article import ArticleFormatError, parse_article, render
 from newsmirror.archive.catalog import digest_bytes
 from newsmirror.archive.files import keep_bad_copy
 from newsmirror.jobs.requests import scan_requests, site_rules
+from newsmirror.archive.paths import CHANGED_LIST, LIST_TITLES, REMOVED_LIST
 from newsmirror.archive.store import STATE_DIR, Store, open_store
 from newsmirror.config import Config
 from newsmirror.content.text import page_text
@@ -47,8 +48,6 @@ from newsmirror.jobs.push import push_archive
 from newsmirror.publish.lists import list_link
 
 WATCH_FILE = f"{STATE_DIR}/watch.tsv"
-CHANGED_LIST = "lists/changed.md"
-REMOVED_LIST = "lists/removed.md"
 DAY_MS = 24 * 3600 * 1000
 GONE_STATUSES = (404, 410)
 WATCH_VERSION = 1
@@ -281,10 +280,8 @@ def advance(state: WatchState | None, path: str, check: Check, now_ms: int) -> W
 
 
 # -- lists ------------------------------------------------------------------------------
-CHANGED_NAME = "原文已修改 Changed at the source"
 CHANGED_NOTE = ("修改前的版本保存在每篇文章的 git 历史中。 "
                 "The version archived before each change is in the file's git history.")
-REMOVED_NAME = "原文已删除 Removed at the source"
 REMOVED_NOTE = ("这些文章的原网页已删除或不再提供，存档仍保留全文。 "
                 "The source no longer serves these pages; the archive keeps them.")
 
@@ -422,8 +419,8 @@ async def watch_archive(config: Config, *, since_days: float = 30, budget: int =
         titles = {path: a.title for path in states if (a := _read(root, path)) is not None}
         changed_events, removed_events = list_events(states.values(), titles)
         store.write(WATCH_FILE, dump_states(states.values()))
-        store.write(CHANGED_LIST, render_watch_list(CHANGED_NAME, CHANGED_NOTE, changed_events))
-        store.write(REMOVED_LIST, render_watch_list(REMOVED_NAME, REMOVED_NOTE, removed_events))
+        store.write(CHANGED_LIST, render_watch_list(LIST_TITLES[CHANGED_LIST], CHANGED_NOTE, changed_events))
+        store.write(REMOVED_LIST, render_watch_list(LIST_TITLES[REMOVED_LIST], REMOVED_NOTE, removed_events))
         paths = [WATCH_FILE, CHANGED_LIST, REMOVED_LIST, ".gitignore", *written]
         report.commit = store.commit(paths, commit_message(report))
         store.catalog.commit()

@@ -7,16 +7,12 @@ from __future__ import annotations
 from newsmirror.archive.store import Store
 from newsmirror.config import Config
 from newsmirror.publish.feeds import write_feeds
+from newsmirror.archive.paths import LIST_TITLES
 from newsmirror.publish.lists import ListedSource, render_index, render_list
 from newsmirror.publish.readme import place_index, unclaimed
 from newsmirror.publish.mirrors import reader_copies, remote_address
 from newsmirror.sources.health import SourceHealth, load_states, state_files
 
-SPECIAL_LISTS = (
-    ("lists/requests.md", "按请求存档的网页 Pages archived on request"),
-    ("lists/changed.md", "原文已被修改的文章 Articles edited at the source"),
-    ("lists/removed.md", "原文已被删除的文章 Articles removed at the source"),
-)
 
 
 def write_lists(config: Config, store: Store, changed: set[str] | None = None,
@@ -40,7 +36,7 @@ def write_lists(config: Config, store: Store, changed: set[str] | None = None,
                            stats[s.slug].newest_ms if s.slug in stats else None,
                            state=_shown_state(health.get(s.slug)), page=s.list_file)
               for s in config.sources]
-    extra = [f"- [{label}]({page})" for page, label in SPECIAL_LISTS if (store.root / page).exists()]
+    extra = [f"- [{label}]({page})" for page, label in LIST_TITLES.items() if (store.root / page).exists()]
     index = render_index(config.title, listed, extra=extra,
                          copies=reader_copies(config, remote_address(store.repo, config.remote_name)),
                          feeds=feed_list(config))

@@ -11,8 +11,9 @@ from pytest_httpserver import HTTPServer
 
 from tests.helpers import bare_remote, git
 from newsmirror.archive.article import parse_article
+from newsmirror.archive.paths import REQUESTS_LIST
 from newsmirror.jobs.requests import (
-    REQUESTS_LIST, archive_requests, archive_urls, request_link, request_path, scan_requests,
+    archive_requests, archive_urls, request_link, request_path, scan_requests,
 )
 from newsmirror.config import Config, parse_config
 
@@ -70,7 +71,7 @@ def test_archive_a_page(httpserver: HTTPServer, config: Config, remote: Path) ->
     host = f"{httpserver.host}:{httpserver.port}"
     assert f"https://images.weserv.nl?url={host}/images/river.jpg" in article.body
     assert (archive / REQUESTS_LIST).read_text() == (
-        f"按需存档 Requested pages\n------\n\n2-1 [河流改道之后的村庄](/{outcome.path})\n")
+        f"按请求存档的网页 Pages archived on request\n------\n\n2-1 [河流改道之后的村庄](/{outcome.path})\n")
     assert git("log", "-1", "--format=%s", cwd=archive) == "Archive 1 requested page"
     assert git("--git-dir", str(remote), "log", "-1", "--format=%s", "main", cwd=archive) == \
         "Archive 1 requested page"

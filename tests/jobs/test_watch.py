@@ -14,9 +14,10 @@ from tests.helpers import bare_remote, git
 from newsmirror.archive.article import parse_article
 from newsmirror.jobs.requests import archive_urls
 from newsmirror.jobs.watch import (
-    CHANGED_LIST, REMOVED_LIST, WATCH_FILE, Watched, WatchState, choose, dump_states, judge,
+    WATCH_FILE, Watched, WatchState, choose, dump_states, judge,
     load_states, redirected_away, watch_archive,
 )
+from newsmirror.archive.paths import CHANGED_LIST, REMOVED_LIST
 from newsmirror.config import Config, parse_config
 
 NOW = 1_717_200_000_000  # 2024-06-01 00:00 UTC (08:00 in China)
