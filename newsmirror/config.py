@@ -252,10 +252,10 @@ def _source(check: _Checker, raw: Any, index: int, defaults: dict[str, Any]) -> 
     if not url.startswith(("http://", "https://")):
         raise check.fail(f"{key}.url", f"{url!r} is not an http(s) address")
     merged = {**defaults, **data}
-    full_text = check.get(merged, key, "full_text", str, "feed")
+    full_text = check.get(merged, key, "full_text", str, SourceConfig.full_text)
     if full_text not in FULL_TEXT_MODES:
         raise check.fail(f"{key}.full_text", f"{full_text!r} must be one of {', '.join(FULL_TEXT_MODES)}")
-    convert = check.get(merged, key, "convert", str, None) or None
+    convert = check.get(merged, key, "convert", str, SourceConfig.convert) or None
     proxy = check.strings(merged, key, "image_proxy")
     for template in proxy or ():
         _check_template(check, f"{key}.image_proxy", template)
@@ -264,21 +264,21 @@ def _source(check: _Checker, raw: Any, index: int, defaults: dict[str, Any]) -> 
         name=check.get(data, key, "name", str, required=True).strip(),
         url=url,
         full_text=full_text,
-        selector=check.get(merged, key, "selector", str, None),
+        selector=check.get(merged, key, "selector", str, SourceConfig.selector),
         remove=check.strings(merged, key, "remove") or (),
-        sanitize=check.get(merged, key, "sanitize", bool, False),
+        sanitize=check.get(merged, key, "sanitize", bool, SourceConfig.sanitize),
         convert=convert,
         image_proxy=proxy,
         image_proxy_exclude=check.strings(merged, key, "image_proxy_exclude") or (),
-        download_images=check.get(merged, key, "download_images", bool, False),
-        feed_images=check.get(merged, key, "feed_images", bool, False),
-        text_paragraphs=check.get(merged, key, "text_paragraphs", bool, False),
-        strip_tracking=check.get(merged, key, "strip_tracking", bool, False),
+        download_images=check.get(merged, key, "download_images", bool, SourceConfig.download_images),
+        feed_images=check.get(merged, key, "feed_images", bool, SourceConfig.feed_images),
+        text_paragraphs=check.get(merged, key, "text_paragraphs", bool, SourceConfig.text_paragraphs),
+        strip_tracking=check.get(merged, key, "strip_tracking", bool, SourceConfig.strip_tracking),
         image_placeholders=_placeholders(check, key, merged),
-        clean_feed=check.get(merged, key, "clean_feed", bool, False),
-        enabled=check.get(data, key, "enabled", bool, True),
-        folder=_folder(check, key, check.get(data, key, "folder", str, None)),
-        list_path=_list_path(check, key, check.get(data, key, "list_path", str, None)),
+        clean_feed=check.get(merged, key, "clean_feed", bool, SourceConfig.clean_feed),
+        enabled=check.get(data, key, "enabled", bool, SourceConfig.enabled),
+        folder=_folder(check, key, check.get(data, key, "folder", str, SourceConfig.folder)),
+        list_path=_list_path(check, key, check.get(data, key, "list_path", str, SourceConfig.list_path)),
     )
 
 
@@ -380,7 +380,7 @@ def _alerts(check: _Checker, raw: Any) -> AlertSettings:
                                                "(letters, digits and '_', not starting with a digit)")
     if webhook and env:
         raise check.fail("alerts", "give webhook or webhook_env, not both")
-    after = check.positive(data, "alerts", "after_failures", int, 3)
+    after = check.positive(data, "alerts", "after_failures", int, AlertSettings.after_failures)
     return AlertSettings(webhook=webhook, webhook_env=env, after_failures=after)
 
 
@@ -458,14 +458,14 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
             load_rules(base / rules)
         except SiteRulesError as err:
             raise check.fail("site_rules", str(err)) from None
-    list_size = check.positive(archive, "archive", "list_size", int, 300)
+    list_size = check.positive(archive, "archive", "list_size", int, Config.list_size)
     site_url = check.get(archive, "archive", "site_url", str, None)
     if site_url and not site_url.startswith(("http://", "https://")):
         raise check.fail("archive.site_url", f"{site_url!r} is not an http(s) address")
     site_address = _site_address(check, top.get("site", {}))
     requests = _requests(check, top.get("requests", {}))
     remote = check.get(archive, "archive", "remote", str, None)
-    remote_name = check.get(archive, "archive", "remote_name", str, "origin")
+    remote_name = check.get(archive, "archive", "remote_name", str, Config.remote_name)
     mirrors = _mirrors(check, archive.get("mirrors", []), base, remote, remote_name)
     return Config(
         file=file,
@@ -476,22 +476,18 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
         site_url=site_url.rstrip("/") if site_url else None,
         site_address=site_address,
         remote_name=remote_name,
-        branch=check.get(archive, "archive", "branch", str, "main"),
-        push=check.get(archive, "archive", "push", bool, True),
+        branch=check.get(archive, "archive", "branch", str, Config.branch),
+        push=check.get(archive, "archive", "push", bool, Config.push),
         list_size=list_size,
-        feed_content=check.get(archive, "archive", "feed_content", bool, False),
+        feed_content=check.get(archive, "archive", "feed_content", bool, Config.feed_content),
         image_proxy=proxy,
         image_proxy_exclude=check.strings(images, "images", "exclude") or (),
         site_rules=base / rules if rules else None,
         fetch=FetchSettings(
-            timeout=check.positive(fetch, "fetch", "timeout", float, 20.0),
-            connect_timeout=check.positive(fetch, "fetch", "connect_timeout", float, 10.0),
-            max_bytes=check.positive(fetch, "fetch", "max_bytes", int, 15 * 1024 * 1024),
-            max_redirects=check.positive(fetch, "fetch", "max_redirects", int, 5),
-            per_host=check.positive(fetch, "fetch", "per_host", int, 2),
-            concurrency=check.positive(fetch, "fetch", "concurrency", int, 16),
             user_agent=user_agent or DEFAULT_USER_AGENT,
-            max_retry_after=check.positive(fetch, "fetch", "max_retry_after", float, 10.0),
+            # Every limit a number > 0, its default the one FetchSettings declares.
+            **{f.name: check.positive(fetch, "fetch", f.name, type(f.default), f.default)
+               for f in fields(FetchSettings) if f.name != "user_agent"},
         ),
         alerts=alerts,
         requests=requests,

@@ -134,3 +134,23 @@ def test_image_placeholders_are_checked(tmp_path: Path):
                      file="t.toml", base=tmp_path)
     with pytest.raises(ConfigError, match=r"image_placeholders: must be a table"):
         parse_config({"sources": [{**base, "image_placeholders": "906"}]}, file="t.toml", base=tmp_path)
+
+
+def test_what_a_config_leaves_out_is_the_default_its_type_declares(tmp_path: Path):
+    """One place for each default: beside its field (config.py's dataclasses and
+    FetchSettings), never a second literal in the reader."""
+    from dataclasses import fields
+
+    from newsmirror.config import AlertSettings, Config, SourceConfig
+    from newsmirror.fetch.settings import FetchSettings
+
+    config = parse_config({"sources": [{"slug": "voa", "name": "VOA", "url": "https://a.test/f"}]},
+                          file="t.toml", base=tmp_path)
+    assert config.fetch == FetchSettings()
+    assert config.alerts == AlertSettings()
+    [source] = config.sources
+    for f in fields(SourceConfig):
+        if f.name not in ("slug", "name", "url"):
+            assert getattr(source, f.name) == getattr(SourceConfig, f.name, None), f.name
+    for name in ("title", "remote_name", "branch", "push", "list_size", "feed_content"):
+        assert getattr(config, name) == getattr(Config, name), name
