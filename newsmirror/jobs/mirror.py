@@ -121,7 +121,12 @@ class Reporter:
         """One item of `slug` could not be archived (the run goes on)."""
 
 
-def content_settings(config: Config, source: SourceConfig) -> ContentSettings:
+def content_settings(config: Config, source: SourceConfig | None) -> ContentSettings:
+    """How a body is transformed: as its source asks, or (`source` None: a page archived
+    on request) with the archive's image proxy alone."""
+    if source is None:
+        return ContentSettings(images=ImagePolicy(templates=tuple(config.image_proxy),
+                                                  exclude_hosts=tuple(config.image_proxy_exclude)))
     templates = config.image_proxy if source.image_proxy is None else source.image_proxy
     return ContentSettings(
         sanitize=source.sanitize,

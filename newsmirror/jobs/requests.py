@@ -144,10 +144,10 @@ async def fetch_requested(fetcher: Fetcher, config: Config, link: str, now_ms: i
     Raises FetchError (refusals included) or ExtractionError."""
     from newsmirror.content.clean import sanitize_html
     from newsmirror.content.extract import ExtractionError
-    from newsmirror.content.images import ImagePolicy
     from newsmirror.content.requested import extract_requested
     from newsmirror.content.siterules import rules_for
-    from newsmirror.content.transform import ContentSettings, transform_body
+    from newsmirror.content.transform import transform_body
+    from newsmirror.jobs.mirror import content_settings
     from newsmirror.parse.encoding import decode_document
 
     result = await fetcher.fetch(link)
@@ -159,10 +159,8 @@ async def fetch_requested(fetcher: Fetcher, config: Config, link: str, now_ms: i
     page = await asyncio.to_thread(
         extract_requested, text, result.url,
         selector=rule.selector if rule else None, remove=rule.remove if rule else ())
-    settings = ContentSettings(images=ImagePolicy(
-        templates=tuple(config.image_proxy), exclude_hosts=tuple(config.image_proxy_exclude)))
     body = transform_body(sanitize_html(page.body_html, base_url=result.url),
-                          base_url=result.url, settings=settings)
+                          base_url=result.url, settings=content_settings(config, None))
     published = page.published_ms if page.published_ms is not None else now_ms
     return Article(published, page.title or UNTITLED, link, body), page.method
 

@@ -209,10 +209,9 @@ class Checker:
         """The page's body, extracted and transformed as when it was archived."""
         from newsmirror.content.clean import sanitize_html
         from newsmirror.content.extract import extract_page
-        from newsmirror.content.images import ImagePolicy
         from newsmirror.content.requested import extract_requested
         from newsmirror.content.siterules import rules_for
-        from newsmirror.content.transform import ContentSettings, transform_body
+        from newsmirror.content.transform import transform_body
         from newsmirror.jobs.mirror import content_settings
 
         rule = rules_for(url, self.rules)
@@ -224,13 +223,7 @@ class Checker:
             body = extract_page(html, url, selector=source.selector if source else None,
                                 remove=source.remove if source else (), rule=rule)
         body = sanitize_html(body, base_url=url)
-        if source is not None:
-            settings = content_settings(self.config, source)
-        else:
-            settings = ContentSettings(images=ImagePolicy(
-                templates=tuple(self.config.image_proxy),
-                exclude_hosts=tuple(self.config.image_proxy_exclude)))
-        return transform_body(body, base_url=url, settings=settings)
+        return transform_body(body, base_url=url, settings=content_settings(self.config, source))
 
     def from_page(self, item: Watched) -> bool:
         source = self.sources.get(item.slug) if item.slug else None
