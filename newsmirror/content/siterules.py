@@ -99,13 +99,24 @@ def _under(path: str, prefix: str) -> bool:
 
 
 def _load_file(path: Path) -> dict[str, SiteRule]:
+    """The rules of one file, read once per version of it (a run checks the configured file
+    when it reads its configuration and uses it in several stages: one parse serves all)."""
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise SiteRulesError(f"{path}: cannot read site rules: {exc}") from exc
+    return dict(_parse_file(path, stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=8)
+def _parse_file(path: Path, _mtime_ns: int, _size: int) -> tuple[tuple[str, SiteRule], ...]:
     try:
         data = tomllib.loads(path.read_text("utf-8"))
     except OSError as exc:
         raise SiteRulesError(f"{path}: cannot read site rules: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise SiteRulesError(f"{path}: not valid TOML: {exc}") from exc
-    return {name: _rule(path, name, table) for name, table in data.items()}
+    return tuple((name, _rule(path, name, table)) for name, table in data.items())
 
 
 def _rule(path: Path, name: str, table: object) -> SiteRule:

@@ -128,14 +128,11 @@ def archived_feed_article(store: Store, link: str) -> tuple[str, str] | None:
 
 # -- one page ---------------------------------------------------------------------------
 def site_rules(config: Config):
-    """The bundled site rules plus the configured file's (None when they do not load: the
-    generic extractor still works)."""
-    from newsmirror.content.siterules import SiteRulesError, load_rules
+    """The bundled site rules plus the configured file's (checked when the configuration
+    was read; one that broke since fails here as it would in a mirror run)."""
+    from newsmirror.content.siterules import load_rules
 
-    try:
-        return load_rules(config.site_rules)
-    except (SiteRulesError, OSError):
-        return None
+    return load_rules(config.site_rules)
 
 
 async def fetch_requested(fetcher: Fetcher, config: Config, link: str, now_ms: int,

@@ -237,3 +237,23 @@ def test_a_page_without_a_body_is_no_body_not_a_crash(html):
     for selector in (None, "div.story"):
         with pytest.raises(ExtractionError, match="no body"):
             extract_article(html, "https://news.test/a", selector=selector)
+
+
+def test_a_rules_file_is_read_once_per_version_of_it(tmp_path: Path):
+    """The configuration, the feed cleaning and the page fetcher share one parse; a file
+    edited since (another size or time) is read again."""
+    import os
+
+    from newsmirror.content import siterules
+
+    path = tmp_path / "rules.toml"
+    path.write_text('[a]\nhosts = ["a.test"]\nselector = "div.a"\n', encoding="utf-8")
+    first = load_rules(path)
+    parsed = siterules._parse_file.cache_info().misses
+    assert load_rules(path) == first and siterules._parse_file.cache_info().misses == parsed
+    path.write_text('[a]\nhosts = ["a.test"]\nselector = "div.b, div.c"\n', encoding="utf-8")
+    os.utime(path, ns=(1, 1))
+    assert rules_for("https://a.test/x", load_rules(path)).selector == "div.b, div.c"
+    path.unlink()
+    with pytest.raises(SiteRulesError, match="cannot read site rules"):
+        load_rules(path)
