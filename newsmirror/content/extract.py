@@ -50,7 +50,6 @@ class Extracted:
 
     title: str | None
     body_html: str
-    author: str | None
     published_ms: int | None
     method: str  # "selector", "trafilatura" or "readability"
 
@@ -96,12 +95,12 @@ def extract_article(
         # A meta-refresh stub, a frameset or a response cut off inside <head>: nothing
         # to extract (and the extractors' output would be a document without a body).
         raise ExtractionError("no body: the page has no <body>")
-    title, author, published_ms = _metadata(doc)
+    title, published_ms = _metadata(doc)
 
     if selector:
         body = _by_selector(doc, selector, remove)
         if body is not None:
-            return _result(title, body, author, published_ms, "selector")
+            return _result(title, body, published_ms, "selector")
 
     traf = _by_trafilatura(doc, url)
     read = _by_readability(doc, url)
@@ -109,7 +108,7 @@ def extract_article(
     if best is None:
         raise ExtractionError("no article body found")
     method, body = best
-    return _result(title, body, author, published_ms, method)
+    return _result(title, body, published_ms, method)
 
 
 def needs_page(feed_html: str, *, min_chars: int = 500) -> bool:
@@ -468,13 +467,12 @@ def _is_leaf_block(el: lxml.html.HtmlElement) -> bool:
     return not any(isinstance(c.tag, str) and (c.tag in BLOCKS or c.tag in {"p", "div"}) for c in el.iter() if c is not el)
 
 
-def _result(title, body, author, published_ms, method) -> Extracted:
-    return Extracted(title=title, body_html=body, author=author,
-                     published_ms=published_ms, method=method)
+def _result(title, body, published_ms, method) -> Extracted:
+    return Extracted(title=title, body_html=body, published_ms=published_ms, method=method)
 
 
 # ---------------------------------------------------------------------------
-# metadata: title, author, date
+# metadata: title, date
 
 
 def meta_content(doc: lxml.html.HtmlElement, *names: str) -> str | None:
@@ -507,7 +505,7 @@ def json_ld(doc: lxml.html.HtmlElement) -> list[dict]:
     return found
 
 
-def _metadata(doc: lxml.html.HtmlElement) -> tuple[str | None, str | None, int | None]:
+def _metadata(doc: lxml.html.HtmlElement) -> tuple[str | None, int | None]:
     ld = json_ld(doc)
     title = meta_content(doc, "og:title", "twitter:title") or _first(ld, "headline")
     if not title:
@@ -517,10 +515,6 @@ def _metadata(doc: lxml.html.HtmlElement) -> tuple[str | None, str | None, int |
             if el is not None and el.text_content().strip():
                 title = el.text_content().strip()
                 break
-    author = meta_content(doc, "author", "article:author", "byl", "dc.creator", "sailthru.author")
-    if not author:
-        author = _ld_author(ld)
-    author = _plausible_author(author)
     stamp = meta_content(doc, "article:published_time", "og:published_time", "datePublished",
                   "pubdate", "publishdate", "dc.date.issued", "dc.date", "date", "ptime")
     if not stamp:
@@ -528,17 +522,7 @@ def _metadata(doc: lxml.html.HtmlElement) -> tuple[str | None, str | None, int |
     if not stamp:
         times = doc.xpath("//time[@datetime]")
         stamp = times[0].get("datetime") if times else None
-    return (_clean(title), _clean(author), page_date_ms(stamp))
-
-
-def _plausible_author(value: str | None) -> str | None:
-    """Drop URLs, e-mail addresses and template placeholders from an author field."""
-    if not value:
-        return None
-    names = [n.strip() for n in re.split(r"[,，;；]", value)]
-    names = [n for n in names if n and "@" not in n and not n.startswith(("http://", "https://"))
-             and n.lower() not in {"name", "author", "admin", "未知"}]
-    return ", ".join(names) or None
+    return (_clean(title), page_date_ms(stamp))
 
 
 def _first(items: Iterable[dict], key: str) -> str | None:
@@ -546,17 +530,6 @@ def _first(items: Iterable[dict], key: str) -> str | None:
         value = item.get(key)
         if isinstance(value, str) and value.strip():
             return value.strip()
-    return None
-
-
-def _ld_author(items: Iterable[dict]) -> str | None:
-    for item in items:
-        value = item.get("author")
-        values = value if isinstance(value, list) else [value]
-        found = [v.get("name") if isinstance(v, dict) else v for v in values]
-        names = [n.strip() for n in found if isinstance(n, str) and n.strip()]
-        if names:
-            return ", ".join(names)
     return None
 
 

@@ -1,9 +1,9 @@
-"""Extracting a page archived on request: title, author, publication time and body.
+"""Extracting a page archived on request: title, publication time and body.
 
 Pages people ask to archive are mostly WeChat public-account articles, Zhihu columns and
 Matters posts, which often vanish after publication; each gets its own reader. Every other
 page goes through the generic `extract_article` (with the site's CSS rule when one is
-bundled). The page's og:title, article:published_time and JSON-LD datePublished/author
+bundled). The page's og:title, article:published_time and JSON-LD datePublished
 fill in whatever a reader did not find.
 
 Everything here is pure: HTML text and URL in, `RequestedPage` out (or ExtractionError).
@@ -34,7 +34,6 @@ WECHAT_CAPTCHA = ("环境异常", "完成验证后即可继续访问")
 @dataclass(frozen=True)
 class RequestedPage:
     title: str | None
-    author: str | None
     published_ms: int | None
     body_html: str
     method: str
@@ -56,14 +55,6 @@ def _first_text(doc: lxml.html.HtmlElement, *selectors: str) -> str | None:
     return None
 
 
-def _names(value: object) -> str | None:
-    """A JSON-LD author (string, object with name, or a list of them) as text."""
-    values = value if isinstance(value, list) else [value]
-    found = [v.get("name") if isinstance(v, dict) else v for v in values]
-    names = [n.strip() for n in found if isinstance(n, str) and n.strip()]
-    return ", ".join(names) or None
-
-
 def _ld(items: Iterable[dict], key: str) -> object | None:
     for item in items:
         if item.get(key):
@@ -76,26 +67,22 @@ class PageFacts:
     """What a page says of itself in meta tags and JSON-LD."""
 
     title: str | None
-    author: str | None
     published_ms: int | None
 
 
 def page_facts(doc: lxml.html.HtmlElement) -> PageFacts:
-    """The general fallbacks: og:title, article:published_time, JSON-LD headline,
-    datePublished and author, meta author."""
+    """The general fallbacks: og:title, article:published_time, JSON-LD headline and
+    datePublished."""
     ld = json_ld(doc)
     headline = _ld(ld, "headline")
     title = meta_content(doc, "og:title", "twitter:title") or (
         _squash(headline) if isinstance(headline, str) else None)
-    author = _names(_ld(ld, "author")) or meta_content(doc, "author", "article:author")
-    if author and author.startswith(("http://", "https://")):
-        author = None
     stamp = meta_content(doc, "article:published_time", "og:published_time", "datePublished")
     published = page_date_ms(stamp) if stamp else None
     if published is None:
         date = _ld(ld, "datePublished")
         published = page_date_ms(date) if isinstance(date, (str, int, float)) else None
-    return PageFacts(title, author, published)
+    return PageFacts(title, published)
 
 
 def _body(doc: lxml.html.HtmlElement, selectors: Sequence[str], url: str,
@@ -138,7 +125,6 @@ def _wechat(doc: lxml.html.HtmlElement, html: str, url: str) -> RequestedPage | 
     return RequestedPage(
         title=_first_text(doc, "#activity-name", ".rich_media_title")
         or _squash(_js_string(html, "msg_title")),
-        author=_first_text(doc, "#js_name", "#js_author_name") or meta_content(doc, "author"),
         published_ms=page_date_ms(stamp.group(1)) if stamp else None,
         body_html=body, method="wechat")
 
@@ -152,17 +138,13 @@ def _zhihu(doc: lxml.html.HtmlElement, html: str, url: str) -> RequestedPage | N
     body = _body(doc, [".Post-RichText", ".RichText"], url)
     if body is None:
         return None
-    author = _first_text(doc, ".AuthorInfo-name", ".AuthorInfo .UserLink-link")
-    if not author:
-        names = doc.xpath('//*[contains(@class, "AuthorInfo")]//meta[@itemprop="name"]/@content')
-        author = _squash(names[0]) if names else None
     published = None
     if when := _first_text(doc, ".ContentItem-time"):
         published = page_date_ms(when)
     if published is None:
         published = _zhihu_created(doc, url)
     return RequestedPage(
-        title=_first_text(doc, "h1.Post-Title", ".Post-Title"), author=author,
+        title=_first_text(doc, "h1.Post-Title", ".Post-Title"),
         published_ms=published, body_html=body, method="zhihu")
 
 
@@ -192,7 +174,6 @@ def _matters(doc: lxml.html.HtmlElement, html: str, url: str) -> RequestedPage |
         published = page_date_ms(times[0])
     return RequestedPage(
         title=facts.title or _first_text(doc, "article h1", "h1"),
-        author=facts.author or _first_text(doc, "article header a[href*='/@']"),
         published_ms=published, body_html=body, method="matters")
 
 
@@ -216,11 +197,11 @@ def reader_for(url: str) -> tuple[str, Reader] | None:
 
 def extract_requested(html: str, url: str, *, selector: str | None = None,
                       remove: Sequence[str] = ()) -> RequestedPage:
-    """Title, author, time and body of the page `html` fetched from `url`.
+    """Title, time and body of the page `html` fetched from `url`.
 
     A site reader (WeChat, Zhihu, Matters) goes first; when it does not apply or finds
     no body, `extract_article` does the work with `selector`/`remove` (a site rule).
-    Missing title, author or time come from the page's meta tags and JSON-LD.
+    A missing title or time comes from the page's meta tags and JSON-LD.
     Raises ExtractionError when no body is found (or WeChat says the article is gone).
     """
     if not html or not html.strip():
@@ -235,9 +216,9 @@ def extract_requested(html: str, url: str, *, selector: str | None = None,
         page = found[1](doc, html, url)
     if page is None:
         generic = extract_article(html, url, selector=selector, remove=remove)
-        page = RequestedPage(generic.title, generic.author, generic.published_ms,
-                             generic.body_html, generic.method)
-    return replace(page, title=page.title or facts.title, author=page.author or facts.author,
+        page = RequestedPage(generic.title, generic.published_ms, generic.body_html,
+                             generic.method)
+    return replace(page, title=page.title or facts.title,
                    published_ms=page.published_ms if page.published_ms is not None
                    else facts.published_ms)
 
