@@ -103,13 +103,14 @@ def parse_article(data: bytes, *, name: str = "article") -> Article:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ArticleFormatError(f"{name}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
-    lines = text.split("\n")
+    # The body is kept whole: only the heading's three lines need splitting off.
+    lines = text.split("\n", 4)
     if len(lines) < 5 or lines[2] != "------" or lines[3] != "":
         raise ArticleFormatError(f"{name}: not the four-part article layout")
     match = _HEADER.match(lines[0])
     if not match:
         raise ArticleFormatError(f"{name}: line 1 is not <!--EPOCH_MS-->")
-    body = "\n".join(lines[4:]).removesuffix("\n")
+    body = lines[4].removesuffix("\n")
     heading = split_link(lines[1], context=_heading_context(body))
     if heading is None:
         raise ArticleFormatError(f"{name}: line 2 is not [TITLE](LINK)")

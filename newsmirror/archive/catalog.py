@@ -41,14 +41,21 @@ CREATE TABLE IF NOT EXISTS articles (
     old_link TEXT,
     PRIMARY KEY (slug, key)
 );
-CREATE INDEX IF NOT EXISTS articles_by_time ON articles (slug, published_ms DESC);
-CREATE INDEX IF NOT EXISTS articles_by_time_all ON articles (published_ms DESC);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-_SCHEMA_2 = """
-CREATE INDEX IF NOT EXISTS articles_old_by_link ON articles (slug, old_link) WHERE old_link IS NOT NULL;
-CREATE INDEX IF NOT EXISTS articles_old_by_guid ON articles (slug, guid) WHERE guid IS NOT NULL;
-"""
+_TIME_INDEXES = {
+    "articles_by_time": "articles (slug, published_ms DESC)",
+    "articles_by_time_all": "articles (published_ms DESC)",
+}
+_OLD_INDEXES = {
+    "articles_old_by_link": "articles (slug, old_link) WHERE old_link IS NOT NULL",
+    "articles_old_by_guid": "articles (slug, guid) WHERE guid IS NOT NULL",
+}
+"""The indexes on articles besides its keys; the old-layout ones need version 2's columns."""
+_INDEXES = [f"CREATE INDEX IF NOT EXISTS {name} ON {on}"
+            for name, on in (_TIME_INDEXES | _OLD_INDEXES).items()]
+_SCHEMA += ";\n".join(_INDEXES[:len(_TIME_INDEXES)]) + ";\n"
+_SCHEMA_2 = ";\n".join(_INDEXES[len(_TIME_INDEXES):]) + ";\n"
 _SCHEMA_3 = """
 CREATE TABLE IF NOT EXISTS assets (url TEXT PRIMARY KEY, path TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS feed_bodies (path TEXT PRIMARY KEY, digest TEXT NOT NULL, html TEXT);
@@ -101,7 +108,9 @@ def read_entry(root: Path, relpath: str, folders: Mapping[str, str] | None = Non
     if where is None:
         return None, None
     try:
-        data = (root / relpath).read_bytes()
+        # A plain open: a Path per file costs a rebuild more than parsing its heading.
+        with open(f"{root}/{relpath}", "rb") as file:
+            data = file.read()
         article = parse_article(data, name=relpath)
     except ArticleFormatError as err:
         return None, str(err).removeprefix(f"{relpath}: ")
@@ -316,25 +325,44 @@ class Catalog:
         return done
 
     def rebuild(self, root: Path) -> int:
-        """Forget everything and read every article file again. The rows go to SQLite in
-        batches, each path located once; the table is empty and each path comes once, so
-        put()'s clean-up of a moved path has nothing to do (a key found twice keeps the
-        last file, as put() does)."""
+        """Forget everything and read every article file again, in one transaction (the
+        caller's, else its own): a rebuild that stops half-way leaves the catalog it had.
+        The indexes besides the keys are dropped first and made again once the rows are
+        in, and the rows go to SQLite in batches sorted by key (each path located once);
+        the table is empty and each path comes once, so put()'s clean-up of a moved path
+        has nothing to do (a key found twice keeps the last file, as put() does: the sort
+        is stable and a batch never spans a key's two folders out of order)."""
+        own = not self.db.in_transaction
+        if own:
+            self.begin()
+        for name in (*_TIME_INDEXES, *_OLD_INDEXES):
+            self.db.execute(f"DROP INDEX IF EXISTS {name}")
         self.db.execute("DELETE FROM articles")
         count = 0
         rows: list[tuple] = []
+        folder = None
         for relpath in walk_articles(root):
             where = self.locate(relpath)
             if where is None:
                 continue
+            if where.folder != folder or len(rows) >= _BATCH:
+                self._insert_sorted(rows)
+                folder = where.folder
             entry = read_entry(root, relpath, self.folders, where=where)[0]
             if entry is not None:
                 rows.append(_row(entry, where, None, None))
                 count += 1
-                if len(rows) >= _BATCH:
-                    self.db.executemany(_UPSERT, rows)
-                    rows.clear()
-        self.db.executemany(_UPSERT, rows)
+        self._insert_sorted(rows)
+        for sql in _INDEXES:
+            self.db.execute(sql)
         self.set_meta("folders", encode_folders(self.folders))
+        if own:
+            self.commit()
         self.rebuilt = count
         return count
+
+    def _insert_sorted(self, rows: list[tuple]) -> None:
+        """Hand `rows` (_row()'s) to SQLite in key order, then forget them."""
+        rows.sort(key=lambda row: (row[0], row[1]))
+        self.db.executemany(_UPSERT, rows)
+        rows.clear()

@@ -29,6 +29,24 @@ def test_rebuild_reads_every_article_file(tmp_path: Path):
     assert found.digest == digest_bytes((tmp_path / found.path).read_bytes())
 
 
+def indexes(catalog: Catalog) -> set[str]:
+    return {row[0] for row in catalog.db.execute("SELECT sql FROM sqlite_schema WHERE type='index'")}
+
+
+def test_a_rebuild_makes_its_indexes_again_and_stops_whole(tmp_path: Path):
+    put_file(tmp_path, "voa", "a" * 12, 1_700_000_000_000, "一")
+    catalog = Catalog(tmp_path / "c.sqlite")
+    before = indexes(catalog)
+    assert catalog.rebuild(tmp_path) == 1 and not catalog.db.in_transaction
+    assert indexes(catalog) == before
+    put_file(tmp_path, "voa", "b" * 12, 1_700_000_001_000, "二")
+    catalog.begin()
+    assert catalog.rebuild(tmp_path) == 2 and catalog.db.in_transaction
+    catalog.db.execute("ROLLBACK")
+    # A rebuild that never committed leaves the catalog it had, indexes and all.
+    assert catalog.count() == 1 and indexes(catalog) == before
+
+
 def test_reindex_follows_changes_and_deletions(tmp_path: Path):
     catalog = Catalog(tmp_path / "c.sqlite")
     path = put_file(tmp_path, "bbc", "a" * 12, 1_700_000_000_000, "旧标题")
