@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from newsmirror.errors import CONFIG
 from newsmirror.cli.output import out
 from newsmirror.cli.run import CONFIG_OPTION
 
@@ -50,7 +51,7 @@ def adopt(
     root = archive.resolve() if archive else loaded.archive  # type: ignore[union-attr]
     sources = list(loaded.sources) if loaded else []
     if not (root / "articles").is_dir():
-        raise out.fail(f"{root}: no articles/ folder; nothing to adopt", 2)
+        raise out.fail(f"{root}: no articles/ folder; nothing to adopt", CONFIG)
     started = time.perf_counter()
     found = survey(root, loaded.folders if loaded else None)
     took = time.perf_counter() - started
@@ -132,7 +133,7 @@ def _write(path: Path, existing: str, entries: list[tuple[str, str, bool]], root
             parse_config(data, file=str(path), base=path.resolve().parent)
     except (tomllib.TOMLDecodeError, ConfigError) as err:
         raise out.fail(f"{path}: the entries for the old folders would not make a valid "
-                       f"configuration ({err}); nothing written", 2) from None
+                       f"configuration ({err}); nothing written", CONFIG) from None
     write_atomic(path, text.encode("utf-8"))
 
 

@@ -24,7 +24,7 @@ from newsmirror.cli.output import (
 )
 from newsmirror.cli.run import ARCHIVE_OPTION, CONFIG_OPTION
 from newsmirror.dates import api_time
-from newsmirror.errors import CONFIG, NewsmirrorError
+from newsmirror.errors import CONFIG, FAILED, NewsmirrorError
 
 # An address ends at white space, quotes, angle brackets, or CJK punctuation.
 _URL = re.compile(r"""https?://[^\s<>"'`，。、；：！？（）【】「」『』《》]+""", re.I)
@@ -339,7 +339,7 @@ def archive(
         out.info(f"issue #{number} of {full_name}")
         wanted += urls_in_text(text)
     elif not wanted:
-        raise out.fail("give the addresses to archive, or --from-issue EVENT.json", 2)
+        raise out.fail("give the addresses to archive, or --from-issue EVENT.json", CONFIG)
     loaded = resolve_config(config, archive_dir)
     refusal, skipped, blocked = None, 0, {}
     if event is not None:
@@ -394,7 +394,7 @@ def archive(
     if failed_push is not None:
         raise failed_push
     if refusal is None and (not outcomes or not all(o.ok for o in outcomes)):
-        raise typer.Exit(1)
+        raise typer.Exit(FAILED)
 
 
 def _with_blocked(outcomes: list, blocked: dict[str, int]) -> list:

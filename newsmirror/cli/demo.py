@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from newsmirror.errors import CONFIG
 from newsmirror.cli.output import out, plural, push_failed
 from newsmirror.cli.run import execute, print_summary
 
@@ -50,7 +51,7 @@ url = "{base}/broken.xml"
 def _prepare(folder: Path) -> None:
     if folder.exists():
         if not (folder / MARKER).exists() and any(folder.iterdir()):
-            raise out.fail(f"{folder} exists and is not a demo folder; choose another --dir", 2)
+            raise out.fail(f"{folder} exists and is not a demo folder; choose another --dir", CONFIG)
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     (folder / MARKER).write_text("made by `newsmirror demo`; safe to delete\n")

@@ -20,6 +20,7 @@ from typing import Optional
 
 import typer
 
+from newsmirror.errors import CONFIG, FAILED
 from newsmirror import __version__
 from newsmirror.cli.output import out
 from newsmirror.publish.install import (
@@ -386,7 +387,7 @@ def update_install(folder: Path) -> None:
 
     if not (folder / CONFIG_FILE).is_file():
         raise out.fail(f"{folder} has no {CONFIG_FILE}: not a newsmirror archive "
-                       "(create one with `newsmirror init DIR`)", 2)
+                       "(create one with `newsmirror init DIR`)", CONFIG)
     install = running_install()
     written = write_install(folder, install)
     for relpath, text in install_files(install).items():
@@ -425,9 +426,9 @@ def init(
         return update_install(folder)
     if (folder / CONFIG_FILE).exists():
         raise out.fail(f"{folder / CONFIG_FILE} already exists; this folder is set up "
-                       "(edit that file, or choose another folder)", 2)
+                       "(edit that file, or choose another folder)", CONFIG)
     if folder.exists() and not folder.is_dir():
-        raise out.fail(f"{folder} exists and is not a folder", 2)
+        raise out.fail(f"{folder} exists and is not a folder", CONFIG)
     repo = Repo(folder)
     repo.ensure()
     if remote:
@@ -440,7 +441,7 @@ def init(
         parse_config(tomllib.loads(starter.files[CONFIG_FILE]), file=str(folder / CONFIG_FILE),
                      base=folder)
     except (ConfigError, tomllib.TOMLDecodeError) as err:  # a bug here, never the user's doing
-        raise out.fail(f"the starter configuration does not load: {err}", 1) from None
+        raise out.fail(f"the starter configuration does not load: {err}", FAILED) from None
     starter.files.setdefault(".gitignore", GITIGNORE + f"/{LOG_FILE}\n")
     written = []
     for relpath, text in starter.files.items():

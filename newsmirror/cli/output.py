@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
+from newsmirror.errors import ARCHIVE, CONFIG, INTERRUPTED
 from newsmirror.models import SourceOutcome, plural
 
 
@@ -200,7 +201,7 @@ def preflight(config, *, push: bool) -> None:
     for problem in problems:
         out.error(str(problem))
     if problems:
-        raise typer.Exit(2)
+        raise typer.Exit(CONFIG)
 
 
 def push_failed(result) -> typer.Exit | None:
@@ -208,7 +209,7 @@ def push_failed(result) -> typer.Exit | None:
     if result is None or result.ok:
         return None
     return out.fail(f"{result.message}\nThe commits stay in the archive, not pushed; the next "
-                    "successful push sends them.", 3)
+                    "successful push sends them.", ARCHIVE)
 
 
 def report_mirrors(outcomes, warnings=()) -> None:
@@ -258,7 +259,7 @@ def interrupted(folder: Path, head_before: str | None) -> typer.Exit:
     kept = "; ".join(parts) or "nothing new was written"
     out.error(f"interrupted: {kept}. Nothing archived before is lost, and the next run "
               "fetches what this one did not reach.")
-    return typer.Exit(130)
+    return typer.Exit(INTERRUPTED)
 
 
 def resolve_config(config: Path | None, archive: Path | None):

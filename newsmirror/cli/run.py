@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from newsmirror.errors import CONFIG, FAILED
 from newsmirror.cli.output import (
     RunProgress,
     archive_head,
@@ -111,10 +112,10 @@ def select_sources(config, slugs: list[str] | None) -> set[str] | None:
     for slug in slugs:
         if slug not in known:
             raise out.fail(f"--source {slug}: {config.file} has no source named {slug!r} "
-                           f"(its sources: {', '.join(known)})", 2)
+                           f"(its sources: {', '.join(known)})", CONFIG)
         if not known[slug].enabled:
             raise out.fail(f"--source {slug}: the source is disabled in {config.file} "
-                           "(enabled = false)", 2)
+                           "(enabled = false)", CONFIG)
     return set(slugs)
 
 
@@ -148,11 +149,11 @@ def run(
     if failed_push is not None:
         raise failed_push
     if not report.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(FAILED)
     if any(failure.bug for _slug, failure in report.failed_items):
         # The job was done but for these items, and a bug would lose them every hour:
         # the scheduled job goes red so that someone reads the lines above.
-        raise typer.Exit(1)
+        raise typer.Exit(FAILED)
 
 
 def register(app: typer.Typer) -> None:

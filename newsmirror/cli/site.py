@@ -10,6 +10,7 @@ from typing import Optional
 
 import typer
 
+from newsmirror.errors import ARCHIVE, CONFIG, FAILED
 from newsmirror.cli.output import out, plural
 from newsmirror.cli.run import ARCHIVE_OPTION, CONFIG_OPTION, resolve_config
 
@@ -59,9 +60,9 @@ def site(
         raise out.fail(f"{loaded.archive}: no archive here yet (run `newsmirror run` first)")
     target = (out_dir or default_out(loaded.file)).resolve()
     if target == loaded.archive.resolve() or loaded.archive.resolve().is_relative_to(target):
-        raise out.fail(f"{target}: the site folder must not be the archive or contain it", 2)
+        raise out.fail(f"{target}: the site folder must not be the archive or contain it", CONFIG)
     if if_changed and not publish:
-        raise out.fail("--if-changed goes with --publish", 2)
+        raise out.fail("--if-changed goes with --publish", CONFIG)
     if if_changed and (current := _current(loaded)):
         out.stdout.print(f"the published site (commit {current[:12]}) is built from the "
                          "archive as it is: nothing to do", markup=False)
@@ -86,7 +87,7 @@ def site(
         for path, reason in sorted(report.failed.items()):
             out.error(f"{path}: not built: {reason}")
         raise out.fail(f"{len(report.failed)} of {report.articles} articles could not be built "
-                       "(the rest of the site is); the next build tries them again", 1)
+                       "(the rest of the site is); the next build tries them again", FAILED)
 
 
 def _current(loaded) -> str | None:
@@ -108,7 +109,7 @@ def _publish(loaded, target: Path) -> None:
             out.warn(f"mirror {outcome.message}")
     if not published.primary.ok:
         raise out.fail(f"the site was not published to the primary remote "
-                       f"{published.primary.message}", 3)
+                       f"{published.primary.message}", ARCHIVE)
     out.info(published.primary.message)
     out.stdout.print(f"published the site ({plural(published.files, 'file')}) as the branch "
                      f"site, commit {published.commit[:12]}", markup=False)

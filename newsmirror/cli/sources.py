@@ -9,6 +9,7 @@ from typing import Optional
 
 import typer
 
+from newsmirror.errors import CONFIG
 from newsmirror.cli.output import out, plural, resolve_config
 from newsmirror.cli.run import ARCHIVE_OPTION, CONFIG_OPTION
 from newsmirror.dates import utc_minutes
@@ -166,15 +167,15 @@ def import_opml(
         text = path.read_text(encoding="utf-8")
         data = tomllib.loads(text)
     except FileNotFoundError:
-        raise out.fail(f"{path}: file not found (create one with `newsmirror init DIR`)", 2) from None
+        raise out.fail(f"{path}: file not found (create one with `newsmirror init DIR`)", CONFIG) from None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise out.fail(f"{path}: not valid TOML: {err}", 2) from None
+        raise out.fail(f"{path}: not valid TOML: {err}", CONFIG) from None
     try:
         feeds = parse_opml(file.read_bytes(), reserved=_configured(data)[0])
     except OSError as err:
-        raise out.fail(f"{file}: cannot read: {err.strerror or err}", 2) from None
+        raise out.fail(f"{file}: cannot read: {err.strerror or err}", CONFIG) from None
     except ValueError as err:
-        raise out.fail(f"{file}: {err}", 2) from None
+        raise out.fail(f"{file}: {err}", CONFIG) from None
 
     urls = _configured(data)[1]
     added, skipped = [], 0
@@ -197,7 +198,7 @@ def import_opml(
             parse_config(tomllib.loads(updated), file=str(path), base=path.resolve().parent)
         except (ConfigError, tomllib.TOMLDecodeError) as err:
             raise out.fail(f"{path} left unchanged: with the imported sources it would not "
-                           f"load: {err}", 2) from None
+                           f"load: {err}", CONFIG) from None
         write_atomic(path, updated.encode("utf-8"))
     print(f"{len(added)} added, {skipped} skipped ({path})")
 
@@ -243,9 +244,9 @@ def health_issues(
 
     if not repo:
         raise out.fail("sources issues: no repository: give --repo OWNER/NAME "
-                       "(on GitHub Actions, $GITHUB_REPOSITORY names it)", 2)
+                       "(on GitHub Actions, $GITHUB_REPOSITORY names it)", CONFIG)
     if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
-        raise out.fail(f"sources issues: --repo {repo!r} is not OWNER/NAME", 2)
+        raise out.fail(f"sources issues: --repo {repo!r} is not OWNER/NAME", CONFIG)
     loaded = resolve_config(_inherited(ctx, "config", config), _inherited(ctx, "archive", archive))
     health, problems = load_states(*state_files(loaded.archive))
     for problem in problems:
