@@ -131,7 +131,7 @@ def _prepare(html: str, url: str) -> lxml.html.HtmlElement:
         doc = lxml.html.document_fromstring(html)
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"unparseable page: {exc}") from exc
-    _realize_lazy_images(doc)
+    realize_lazy_images(doc)
     _unhide_script_revealed(doc)
     try:
         doc.make_links_absolute(url, resolve_base_href=True, handle_failures="discard")
@@ -151,7 +151,7 @@ def _unhide_script_revealed(doc: lxml.html.HtmlElement) -> None:
             el.set("style", _HIDDEN.sub("", el.get("style", "")))
 
 
-def _realize_lazy_images(doc: lxml.html.HtmlElement) -> None:
+def realize_lazy_images(doc: lxml.html.HtmlElement) -> None:
     """Give lazy-loaded images their real ``src`` (in place)."""
     for noscript in list(doc.iter("noscript")):
         _unwrap_noscript(noscript)

@@ -19,11 +19,12 @@ from dataclasses import dataclass, replace
 import lxml.html
 from lxml import etree
 
-from newsmirror.content.extract import ExtractionError, extract_article, json_ld, meta_content
+from newsmirror.content.extract import (
+    ExtractionError, extract_article, json_ld, meta_content, realize_lazy_images,
+)
 from newsmirror.content.text import html_text
 from newsmirror.dates import page_date_ms
 
-LAZY_IMAGE_ATTRS = ("data-src", "data-original", "data-actualsrc")
 
 # What WeChat shows instead of an article it no longer serves (status is still 200).
 WECHAT_GONE = ("该内容已被发布者删除", "此内容因违规无法查看", "此内容被多人投诉",
@@ -95,12 +96,9 @@ def _body(doc: lxml.html.HtmlElement, selectors: Sequence[str], url: str,
         if not found:
             continue
         element = found[0]
+        realize_lazy_images(element)  # as the generic extractor does
         for doomed in element.cssselect(", ".join(("script", "style", "noscript", *drop))):
             doomed.drop_tree()
-        for image in element.iter("img"):
-            real = next((image.get(a) for a in LAZY_IMAGE_ATTRS if image.get(a)), None)
-            if real and not real.startswith("data:"):
-                image.set("src", real)
         element.attrib.pop("style", None)
         element.make_links_absolute(url, handle_failures="discard")
         inner = (element.text or "") + "".join(

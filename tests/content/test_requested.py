@@ -31,6 +31,21 @@ def test_wechat_article() -> None:
     assert "学生放学后来这里写作业" in html_text(got.body_html)
 
 
+def test_site_readers_find_lazy_images_as_the_generic_extractor_does() -> None:
+    """data-src, data-lazy-src and data-srcset, and the <noscript> copy of a placeholder:
+    the same rules for a WeChat or Zhihu page as for any other."""
+    html = ('<html><body><h1 id="activity-name">标题</h1><div id="js_content"><p>正文。</p>'
+            '<img data-src="https://mmbiz.qpic.cn/a.jpg">'
+            '<img src="data:image/gif;base64,R0lG" data-lazy-src="https://mmbiz.qpic.cn/b.jpg">'
+            '<img data-srcset="https://mmbiz.qpic.cn/c.jpg 2x">'
+            '<img src="https://x.test/blank.gif"><noscript><img src="https://mmbiz.qpic.cn/d.jpg">'
+            '</noscript></div></body></html>')
+    body = extract_requested(html, "https://mp.weixin.qq.com/s/abc").body_html
+    for name in ("a", "b", "d"):
+        assert f'src="https://mmbiz.qpic.cn/{name}.jpg"' in body, (name, body)
+    assert 'srcset="https://mmbiz.qpic.cn/c.jpg 2x"' in body and "<noscript" not in body
+
+
 def test_wechat_deleted_article_is_an_error_and_a_removal_notice() -> None:
     with pytest.raises(ExtractionError, match="该内容已被发布者删除"):
         extract_requested(page("wechat_deleted.html"), "https://mp.weixin.qq.com/s/gone")
