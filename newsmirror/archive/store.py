@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import fcntl
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from newsmirror import __version__
 from newsmirror.archive.catalog import Catalog
 from newsmirror.archive.files import remove_stray_temp_files, write_atomic
 from newsmirror.errors import ARCHIVE, NewsmirrorError
@@ -27,6 +28,13 @@ CACHE_DIR = f"{STATE_DIR}/cache"
 HEALTH_FILE = f"{STATE_DIR}/health.json"
 GITIGNORE = f"/{CACHE_DIR}/\n"
 RUNNING = "run-in-progress"
+
+
+def commit_message(subject: str, details: Sequence[str] = ()) -> str:
+    """A commit message of the archive: its subject, the details one per line after a
+    blank line, and the newsmirror version that wrote it (every command's commits alike)."""
+    body = "\n\n" + "\n".join(details) if details else ""
+    return f"{subject}{body}\n\nnewsmirror {__version__}\n"
 
 
 class ArchiveBusyError(NewsmirrorError, RuntimeError):

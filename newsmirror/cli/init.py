@@ -384,6 +384,7 @@ def update_install(folder: Path) -> None:
     newsmirror running now, and commit that."""
     from newsmirror.archive.files import write_atomic
     from newsmirror.archive.git import Repo
+    from newsmirror.archive.store import commit_message
 
     if not (folder / CONFIG_FILE).is_file():
         raise out.fail(f"{folder} has no {CONFIG_FILE}: not a newsmirror archive "
@@ -393,8 +394,8 @@ def update_install(folder: Path) -> None:
     for relpath, text in install_files(install).items():
         write_atomic(folder / relpath, text.encode("utf-8"))
         written.append(relpath)
-    commit = Repo(folder).commit(written, f"Install newsmirror {__version__} in the "
-                                 f"workflows\n\n{install.why}.\n")
+    commit = Repo(folder).commit(written, commit_message(
+        f"Install newsmirror {__version__} in the workflows", [f"{install.why}."]))
     print(f"newsmirror for the workflows: {install.why}.")
     print(f"Committed as {commit[:10]} (not pushed)." if commit else "Nothing changed.")
 
@@ -417,7 +418,7 @@ def init(
     commits into .newsmirror/dist/ (it says which).
     """
     from newsmirror.archive.files import write_atomic
-    from newsmirror.archive.store import GITIGNORE
+    from newsmirror.archive.store import GITIGNORE, commit_message
     from newsmirror.config import ConfigError, parse_config
     from newsmirror.archive.git import Repo
 
@@ -452,7 +453,7 @@ def init(
         written.append(relpath)
     if REQUIREMENTS_FILE in written:
         written += write_install(folder, install)
-    commit = repo.commit(written, f"Start a newsmirror archive\n\nnewsmirror {__version__}\n")
+    commit = repo.commit(written, commit_message("Start a newsmirror archive"))
 
     print(f"Created the newsmirror archive {folder}")
     for relpath in written:

@@ -14,7 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from newsmirror import __version__, crashpoints
+from newsmirror import crashpoints
 from newsmirror.archive.article import UNTITLED, normalise_title, render_article
 from newsmirror.archive.assets import ImageDownloader
 from newsmirror.archive.catalog import digest_bytes
@@ -22,7 +22,7 @@ from newsmirror.archive.files import write_atomic
 from newsmirror.archive.identity import assign_keys, base_key, key_hash, normalise_link
 from newsmirror.archive.legacy import same_as_old_file
 from newsmirror.archive.paths import article_path
-from newsmirror.archive.store import HEALTH_FILE, Store, open_store
+from newsmirror.archive.store import HEALTH_FILE, Store, commit_message, open_store
 from newsmirror.config import Config, SourceConfig
 from newsmirror.content.clean import strip_tracking
 from newsmirror.content.feedbody import BodySettings, prepare_body
@@ -453,17 +453,16 @@ def _commit_message(outcomes: list[SourceOutcome], regenerated: list[str],
         counts = " and ".join(part for part in (f"{new} new" if new else "",
                                                 f"{updated} updated" if updated else "") if part)
         noun = "article" if new + updated == 1 else "articles"
-        lines = [f"Mirror {counts} {noun} from {', '.join(o.slug for o in changed[:5])}"
-                 + (f" and {plural(len(changed) - 5, 'more source')}" if len(changed) > 5 else ""), ""]
-        lines += [f"{o.slug} ({o.name}): {o.new} new, {o.updated} updated" for o in changed]
-    elif repaired:
-        lines = ["Commit what an interrupted run left", "", *repaired]
-    elif regenerated:
-        lines = [f"Regenerate {plural(len(regenerated), 'list, feed or index page')}", "",
-                 *regenerated[:20]]
-    else:
-        lines = [f"Record source health of {', '.join(health_changed)}"]
-    return "\n".join(lines) + f"\n\nnewsmirror {__version__}\n"
+        return commit_message(
+            f"Mirror {counts} {noun} from {', '.join(o.slug for o in changed[:5])}"
+            + (f" and {plural(len(changed) - 5, 'more source')}" if len(changed) > 5 else ""),
+            [f"{o.slug} ({o.name}): {o.new} new, {o.updated} updated" for o in changed])
+    if repaired:
+        return commit_message("Commit what an interrupted run left", repaired)
+    if regenerated:
+        return commit_message(f"Regenerate {plural(len(regenerated), 'list, feed or index page')}",
+                              regenerated[:20])
+    return commit_message(f"Record source health of {', '.join(health_changed)}")
 
 
 async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | None = None,

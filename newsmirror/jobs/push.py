@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from newsmirror import crashpoints
-from newsmirror.archive.store import Store
+from newsmirror.archive.store import Store, commit_message
 from newsmirror.config import Config
 from newsmirror.publish.derived import regenerate
 from newsmirror.archive.git import PushResult
@@ -43,7 +43,7 @@ def _push_primary(store: Store, config: Config, push: bool) -> PushResult | None
     merged = store.resync() if result.ok else set()
     if merged is None or merged:
         pages = regenerate(config, store, merged)
-        if pages and store.commit(pages, "Regenerate lists and feeds for articles merged from "
-                                         "the remote\n\n" + "\n".join(pages[:20]) + "\n"):
+        if pages and store.commit(pages, commit_message(
+                "Regenerate lists and feeds for articles merged from the remote", pages[:20])):
             result = repo.push(config.remote_name, config.branch)
     return result

@@ -17,14 +17,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsmirror import __version__
 from newsmirror.archive.article import UNTITLED, ArticleFormatError, parse_article, render_article
 from newsmirror.archive.catalog import digest_bytes
 from newsmirror.archive.identity import key_hash, normalise_link
 from newsmirror.archive.paths import (
     LIST_TITLES, REQUESTS_DIR, REQUESTS_LIST, key_from_path, request_path,
 )
-from newsmirror.archive.store import Store, open_store
+from newsmirror.archive.store import Store, commit_message, open_store
 from newsmirror.config import Config
 from newsmirror.fetch.client import FetchError, Fetcher
 from newsmirror.isolation import item_failure, machine_error
@@ -90,12 +89,12 @@ def render_requests_list(entries: list[ArchivedEntry], limit: int) -> bytes:
     return render_list(LIST_TITLES[REQUESTS_LIST], ordered[:limit])
 
 
-def commit_message(outcomes: list[RequestOutcome]) -> str:
+def describe(outcomes: list[RequestOutcome]) -> str:
+    """The commit message of a run of requests."""
     archived = [o for o in outcomes if o.status == "archived"]
     noun = "page" if len(archived) == 1 else "pages"
-    lines = [f"Archive {len(archived)} requested {noun}", ""]
-    lines += [f"{o.link} -> {o.path}" for o in archived]
-    return "\n".join(lines) + f"\n\nnewsmirror {__version__}\n"
+    return commit_message(f"Archive {len(archived)} requested {noun}",
+                                [f"{o.link} -> {o.path}" for o in archived])
 
 
 # -- reading the archive ----------------------------------------------------------------
@@ -252,7 +251,7 @@ async def archive_requests(config: Config, urls: list[str], *, push: bool = True
             store.write(REQUESTS_LIST, render_requests_list(scan_requests(store.root),
                                                             config.list_size))
             report.commit = store.commit([REQUESTS_DIR, REQUESTS_LIST, ".gitignore"],
-                                         commit_message(report.outcomes))
+                                         describe(report.outcomes))
         report.push = push_archive(store, config, push, mirrors=report.mirrors,
                                    warnings=report.warnings)
         if report.push is not None and report.push.ok:
@@ -274,7 +273,8 @@ def _relist_after_rebase(store: Store, config: Config, report: RequestsReport) -
     if not current.exists() or current.read_bytes() == relist:
         return
     store.write(REQUESTS_LIST, relist)
-    if store.commit([REQUESTS_LIST], "List the pages archived on request by other runs\n"):
+    if store.commit([REQUESTS_LIST], commit_message(
+            "List the pages archived on request by other runs")):
         report.push = push_archive(store, config, True, mirrors=report.mirrors,
                                    warnings=report.warnings)
 

@@ -29,13 +29,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from newsmirror import __version__
 from newsmirror.archive.article import ArticleFormatError, parse_article, render_article
 from newsmirror.archive.catalog import digest_bytes
 from newsmirror.archive.files import keep_bad_copy
 from newsmirror.jobs.requests import scan_requests, site_rules
 from newsmirror.archive.paths import CHANGED_LIST, LIST_TITLES, REMOVED_LIST
-from newsmirror.archive.store import STATE_DIR, Store, open_store
+from newsmirror.archive.store import STATE_DIR, Store, commit_message, open_store
 from newsmirror.config import Config
 from newsmirror.content.text import page_text
 from newsmirror.dates import china_time, parse_utc_stamp, utc_stamp
@@ -334,13 +333,12 @@ def _read(root: Path, path: str) -> Article | None:
         return None
 
 
-def commit_message(report: WatchReport) -> str:
-    lines = [f"Watch {report.checked} articles: {len(report.changed)} changed, "
-             f"{len(report.removed)} removed at the source"]
-    details = [f"changed: {p}" for p in report.changed] + [f"removed: {p}" for p in report.removed]
-    if details:
-        lines += ["", *details]
-    return "\n".join(lines) + f"\n\nnewsmirror {__version__}\n"
+def describe(report: WatchReport) -> str:
+    """The commit message of a watch run."""
+    return commit_message(
+        f"Watch {report.checked} articles: {len(report.changed)} changed, "
+        f"{len(report.removed)} removed at the source",
+        [f"changed: {p}" for p in report.changed] + [f"removed: {p}" for p in report.removed])
 
 
 async def watch_archive(config: Config, *, since_days: float = 30, budget: int = 200,
@@ -415,7 +413,7 @@ async def watch_archive(config: Config, *, since_days: float = 30, budget: int =
         store.write(CHANGED_LIST, render_watch_list(LIST_TITLES[CHANGED_LIST], CHANGED_NOTE, changed_events))
         store.write(REMOVED_LIST, render_watch_list(LIST_TITLES[REMOVED_LIST], REMOVED_NOTE, removed_events))
         paths = [WATCH_FILE, CHANGED_LIST, REMOVED_LIST, ".gitignore", *written]
-        report.commit = store.commit(paths, commit_message(report))
+        report.commit = store.commit(paths, describe(report))
         store.catalog.commit()
         report.push = push_archive(store, config, push, mirrors=report.mirrors,
                                    warnings=report.warnings)

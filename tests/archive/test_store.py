@@ -17,3 +17,13 @@ def test_a_commit_is_recorded_in_the_catalog_by_the_store_itself(tmp_path: Path)
         assert store.catalog.get_meta("head") == commit
     with open_store(tmp_path) as store:  # the next opening compares from that commit
         assert store.catalog.get_meta("head") == commit and store.catalog.rebuilt is None
+
+
+def test_every_commit_message_ends_with_the_version_that_wrote_it():
+    from newsmirror import __version__
+    from newsmirror.archive.store import commit_message
+
+    assert commit_message("Record source health of voa") == \
+        f"Record source health of voa\n\nnewsmirror {__version__}\n"
+    assert commit_message("Archive 2 requested pages", ["a -> b", "c -> d"]) == \
+        f"Archive 2 requested pages\n\na -> b\nc -> d\n\nnewsmirror {__version__}\n"
