@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from newsmirror.addresses import derive_kind, derive_web, git_remote_problem, web_problem
-from newsmirror.archive.paths import SLUG_RE, windows_reserved
+from newsmirror.archive.paths import SLUG_RE, source_list_path, windows_reserved
 from newsmirror.errors import CONFIG, NewsmirrorError
 from newsmirror.fetch.settings import DEFAULT_USER_AGENT, FetchSettings
 
@@ -75,7 +75,7 @@ class SourceConfig:
 
     @property
     def list_file(self) -> str:
-        return self.list_path or f"lists/{self.slug}.md"
+        return self.list_path or source_list_path(self.slug)
 
 
 WHO_MAY_ASK = ("everyone", "collaborators")
@@ -304,7 +304,7 @@ def _placeholders(check: _Checker, key: str, data: dict[str, Any]) -> tuple[tupl
 
 
 _RESERVED_PAGES = {"README.md": "the archive README",
-                   **{f"lists/{slug}.md": why for slug, why in RESERVED_SLUGS.items()}}
+                   **{source_list_path(slug): why for slug, why in RESERVED_SLUGS.items()}}
 _NOT_FOR_LISTS = ("articles/", "feeds/", "assets/", "requests/", ".newsmirror/", ".git/", ".github/")
 
 

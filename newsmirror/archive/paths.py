@@ -55,6 +55,24 @@ def safe_title(title: str, max_bytes: int) -> str:
     return text or "article"
 
 
+ARTICLES_DIR = "articles"
+"""articles/<slug>/<YYYY>/<MM>/<title>-<hash>.md: every source's articles."""
+FEEDS_DIR = "feeds"
+ALL_FEED = f"{FEEDS_DIR}/all.xml"
+"""The combined feed; each source's is feed_path(slug)."""
+README = "README.md"
+
+
+def feed_path(name: str) -> str:
+    """feeds/<name>.xml: the Atom feed of a source (or `all`, every source)."""
+    return f"{FEEDS_DIR}/{name}.xml"
+
+
+def source_list_path(slug: str) -> str:
+    """lists/<slug>.md: a source's list page, unless its configuration names another."""
+    return f"lists/{slug}.md"
+
+
 REQUESTS_DIR = "requests"
 """Pages archived on request, named like articles: requests/<YYYY>/<MM>/<title>-<hash>.md."""
 REQUESTS_LIST = "lists/requests.md"
@@ -81,7 +99,7 @@ def article_path(slug: str, published_ms: int, title: str, key_hash: str) -> str
     """The archive-relative path for a newly archived article."""
     if not valid_slug(slug):
         raise ValueError(f"invalid source slug {slug!r}")
-    return dated_path(f"articles/{slug}", published_ms, title, key_hash)
+    return dated_path(f"{ARTICLES_DIR}/{slug}", published_ms, title, key_hash)
 
 
 def request_path(published_ms: int, title: str, key: str) -> str:

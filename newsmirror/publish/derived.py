@@ -7,7 +7,7 @@ from __future__ import annotations
 from newsmirror.archive.store import Store
 from newsmirror.config import Config
 from newsmirror.publish.feeds import write_feeds
-from newsmirror.archive.paths import LIST_TITLES
+from newsmirror.archive.paths import ALL_FEED, LIST_TITLES, feed_path
 from newsmirror.publish.lists import ListedSource, render_index, render_list
 from newsmirror.publish.readme import place_index, unclaimed
 from newsmirror.publish.mirrors import reader_copies, remote_address
@@ -67,7 +67,7 @@ def _kept_heading(page) -> str | None:
 
 def feed_list(config: Config) -> list[tuple[str, str]]:
     """The archive's feeds, for readers: all articles, then each source's."""
-    return [("全部文章", "feeds/all.xml")] + [(s.name, f"feeds/{s.slug}.xml")
+    return [("全部文章", ALL_FEED)] + [(s.name, feed_path(s.slug))
                                            for s in config.sources if s.slug != "all"]
 
 

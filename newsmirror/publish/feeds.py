@@ -23,6 +23,7 @@ from urllib.parse import quote
 from lxml import etree
 
 from newsmirror.archive.article import ArticleFormatError, parse_article
+from newsmirror.archive.paths import README, feed_path, source_list_path
 from newsmirror.content.clean import sanitize_html
 from newsmirror.dates import utc_stamp
 from newsmirror.models import ArchivedEntry
@@ -107,8 +108,8 @@ def render_atom(info: FeedInfo, entries: Sequence[FeedEntry], base_url: str | No
     _add(feed, "updated", atom_time(max((e.published_ms for e in entries), default=0)))
     if base_url:
         _add(feed, "link", rel="self", type="application/atom+xml",
-             href=href(f"feeds/{info.name}.xml"))
-    page = "README.md" if info.name == ALL else f"lists/{info.name}.md"
+             href=href(feed_path(info.name)))
+    page = README if info.name == ALL else source_list_path(info.name)
     _add(feed, "link", rel="alternate", href=href(page))
     _add(feed, "generator", "newsmirror")
     for entry in entries:
@@ -177,7 +178,7 @@ def write_feeds(config, store, *, changed: set[str] | None = None, size: int = F
     content = bool(getattr(config, "feed_content", False))
 
     def wanted(name: str) -> bool:
-        return changed is None or name in changed or not (store.root / f"feeds/{name}.xml").exists()
+        return changed is None or name in changed or not (store.root / feed_path(name)).exists()
 
     written = []
     for relpath, data in render_feeds(config, store, bodies.get if content else _no_body,
@@ -210,7 +211,7 @@ def render_feeds(config, store, body: Callable[[ArchivedEntry], str | None],
     for info in feeds:
         found = store.catalog.latest(None if info.name == ALL else info.name, size)
         entries = [_entry(e, names.get(e.slug, e.slug), body(e)) for e in found]
-        yield f"feeds/{info.name}.xml", render_atom(info, entries, base_url or None, where)
+        yield feed_path(info.name), render_atom(info, entries, base_url or None, where)
 
 
 def _read(path) -> bytes | None:

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from newsmirror.archive.article import normalise_title
 from newsmirror.archive.mdlink import markdown_link
+from newsmirror.archive.paths import source_list_path
 from newsmirror.dates import china_time
 from newsmirror.models import ArchivedEntry
 from newsmirror.publish.links import safe_href
@@ -71,7 +72,7 @@ def render_list(name: str, entries: Sequence[ArchivedEntry]) -> bytes:
 
 def _page_link(source: ListedSource) -> str:
     """The README's (relative) link to a source's list page."""
-    return quote(source.page, safe="/-_.~") if source.page else f"lists/{source.slug}.md"
+    return quote(source.page, safe="/-_.~") if source.page else source_list_path(source.slug)
 
 
 def render_copies(copies: Sequence[Copy], feeds: Sequence[tuple[str, str]]) -> list[str]:

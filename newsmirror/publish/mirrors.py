@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 from newsmirror.config import Config, MirrorConfig
 from newsmirror.addresses import derive_kind, derive_web, host_path
 from newsmirror.archive.git import Repo, git_reason
+from newsmirror.archive.paths import ALL_FEED
 from newsmirror.dates import utc_minutes
 from newsmirror.sources.health import backoff_ms
 
@@ -108,11 +109,11 @@ def reader_copies(config: Config, primary: str | None = None) -> list[Copy]:
         web = derive_web(address, kind)
         if web:
             copies.append(Copy(config.remote_name, web, kind,
-                               raw_address(web, kind, config.branch, "feeds/all.xml")))
+                               raw_address(web, kind, config.branch, ALL_FEED)))
     for mirror in config.mirrors:
         if mirror.web and all(c.web != mirror.web for c in copies):
             copies.append(Copy(mirror.name, mirror.web, mirror.kind,
-                               raw_address(mirror.web, mirror.kind, config.branch, "feeds/all.xml")))
+                               raw_address(mirror.web, mirror.kind, config.branch, ALL_FEED)))
     return copies
 
 

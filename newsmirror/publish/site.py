@@ -37,6 +37,7 @@ from markupsafe import Markup
 
 from newsmirror.archive.article import ArticleFormatError, parse_article
 from newsmirror.archive.files import write_atomic
+from newsmirror.archive.paths import source_list_path
 from newsmirror.archive.store import Store
 from newsmirror.config import Config
 from newsmirror.dates import china_time
@@ -506,7 +507,7 @@ def _site_feeds(config: Config, build: _Build, sources: list[Source],
 
     pages = {e.path: article_href(e) for s in sources for e in s.entries}
     pages["README.md"] = "index.html"
-    pages.update({f"lists/{s.slug}.md": source_page_path(s.slug, None) for s in sources})
+    pages.update({source_list_path(s.slug): source_page_path(s.slug, None) for s in sources})
     bodies: dict[str, str | None] = {}
 
     def where(path: str) -> str:
