@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from newsmirror.archive.paths import ARTICLES_DIR
 from newsmirror.archive.article import ArticleFormatError, parse_article
 from newsmirror.archive.identity import normalise_link
 from newsmirror.archive.legacy import NEWSMIRROR, Located, encode_folders, locate, walk_articles
@@ -308,7 +309,7 @@ class Catalog:
         """Bring the entries for these archive-relative paths in line with the files."""
         done = 0
         for relpath in relpaths:
-            if not relpath.startswith("articles/") or not relpath.endswith(".md"):
+            if not relpath.startswith(f"{ARTICLES_DIR}/") or not relpath.endswith(".md"):
                 continue
             if (root / relpath).is_file():
                 entry = entry_from_file(root, relpath, self.folders)

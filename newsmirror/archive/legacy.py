@@ -31,7 +31,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsmirror.archive.paths import NAME_RE
+from newsmirror.archive.paths import ARTICLES_DIR, NAME_RE
 from newsmirror.content.text import page_text
 
 NEWSMIRROR = "newsmirror"
@@ -78,7 +78,7 @@ def locate(relpath: str, folders: Mapping[str, str] | None = None) -> Located | 
     """The layout, source and key of an archive-relative path; None when it is not an
     article file of any known layout."""
     parts = relpath.split("/")
-    if len(parts) < 3 or parts[0] != "articles" or not parts[-1].endswith(".md") or not parts[1]:
+    if len(parts) < 3 or parts[0] != ARTICLES_DIR or not parts[-1].endswith(".md") or not parts[1]:
         return None
     folder = parts[1]
     slug = (folders or {}).get(folder, folder)
@@ -108,7 +108,7 @@ def encode_folders(folders: Mapping[str, str]) -> str:
 
 def walk_articles(root: Path) -> Iterator[str]:
     """Every file under articles/, as an archive-relative path, in a stable order."""
-    top = root / "articles"
+    top = root / ARTICLES_DIR
     if not top.is_dir():
         return
     for dirpath, dirs, files in os.walk(top):

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from newsmirror.archive.paths import ARTICLES_DIR
 from newsmirror import __version__
 from newsmirror.archive.catalog import Catalog
 from newsmirror.archive.files import remove_stray_temp_files, write_atomic
@@ -186,7 +187,7 @@ def sync_catalog(root: Path, repo: Repo, catalog: Catalog, *, check_uncommitted:
     else:
         catalog.reindex(root, changed)
         sync.slugs = _slugs(catalog, changed)
-    if (seen is None or check_uncommitted) and (dirty := repo.dirty("articles")):
+    if (seen is None or check_uncommitted) and (dirty := repo.dirty(ARTICLES_DIR)):
         catalog.reindex(root, dirty)
         if sync.slugs is not None:
             sync.slugs.update(_slugs(catalog, dirty))
@@ -205,7 +206,7 @@ def _changed_between(repo: Repo, old: str | None, new: str | None) -> list[str] 
     if not old or not new:
         return None
     try:
-        return repo.changed_between(old, new, "articles")
+        return repo.changed_between(old, new, ARTICLES_DIR)
     except GitError:
         pass
     # A shallow clone (the workflow's checkout) lacks the commit the catalog last saw when
@@ -217,7 +218,7 @@ def _changed_between(repo: Repo, old: str | None, new: str | None) -> list[str] 
         if repo.git("fetch", "-q", "--no-tags", "--depth=1", remote, old, check=False,
                     timeout=300).returncode == 0:
             try:
-                return repo.changed_between(old, new, "articles")
+                return repo.changed_between(old, new, ARTICLES_DIR)
             except GitError:
                 return None
     return None

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from newsmirror.archive.paths import ARTICLES_DIR
 from newsmirror.errors import CONFIG
 from newsmirror.cli.output import out
 from newsmirror.cli.run import CONFIG_OPTION
@@ -50,7 +51,7 @@ def adopt(
         loaded = load_config(path)
     root = archive.resolve() if archive else loaded.archive  # type: ignore[union-attr]
     sources = list(loaded.sources) if loaded else []
-    if not (root / "articles").is_dir():
+    if not (root / ARTICLES_DIR).is_dir():
         raise out.fail(f"{root}: no articles/ folder; nothing to adopt", CONFIG)
     started = time.perf_counter()
     found = survey(root, loaded.folders if loaded else None)

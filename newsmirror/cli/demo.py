@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from newsmirror.archive.paths import ARTICLES_DIR
 from newsmirror.errors import CONFIG
 from newsmirror.cli.output import out, plural, push_failed
 from newsmirror.cli.run import execute, print_summary
@@ -94,7 +95,7 @@ def demo(
     log = subprocess.run(["git", "-C", str(archive), "log", "--format=%h %s"],
                          capture_output=True, text=True, check=True).stdout
     out.stdout.print("\n== The archive's history\n" + log.rstrip(), markup=False)
-    articles = sorted(p.relative_to(archive).as_posix() for p in (archive / "articles").rglob("*.md"))
+    articles = sorted(p.relative_to(archive).as_posix() for p in (archive / ARTICLES_DIR).rglob("*.md"))
     out.stdout.print(f"\n== {plural(len(articles), 'article')} in {archive}", markup=False)
     for path in articles:
         out.stdout.print(f"  {path}", markup=False)

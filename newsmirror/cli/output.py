@@ -241,13 +241,14 @@ def archive_head(folder: Path) -> str | None:
 def interrupted(folder: Path, head_before: str | None) -> typer.Exit:
     """Say what Ctrl-C left and what the next run does about it; exit 130."""
     from newsmirror.archive.git import GitError, Repo
+    from newsmirror.archive.paths import ARTICLES_DIR, REQUESTS_DIR
 
     head, waiting = None, 0
     if (folder / ".git").exists():
         try:
             repo = Repo(folder)
             head = repo.head()
-            waiting = len(repo.dirty("articles", "requests", "assets"))
+            waiting = len(repo.dirty(ARTICLES_DIR, REQUESTS_DIR, "assets"))
         except (GitError, OSError):
             pass
     parts = []

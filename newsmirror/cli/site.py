@@ -10,6 +10,7 @@ from typing import Optional
 
 import typer
 
+from newsmirror.archive.paths import ARTICLES_DIR
 from newsmirror.errors import ARCHIVE, CONFIG, FAILED
 from newsmirror.cli.output import out, plural
 from newsmirror.cli.run import ARCHIVE_OPTION, CONFIG_OPTION, resolve_config
@@ -56,7 +57,7 @@ def site(
     from newsmirror.publish.site import build_site
 
     loaded = resolve_config(config, archive)
-    if not (loaded.archive / "articles").is_dir():
+    if not (loaded.archive / ARTICLES_DIR).is_dir():
         raise out.fail(f"{loaded.archive}: no archive here yet (run `newsmirror run` first)")
     target = (out_dir or default_out(loaded.file)).resolve()
     if target == loaded.archive.resolve() or loaded.archive.resolve().is_relative_to(target):

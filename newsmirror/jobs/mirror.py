@@ -21,7 +21,7 @@ from newsmirror.archive.catalog import digest_bytes
 from newsmirror.archive.files import write_atomic
 from newsmirror.archive.identity import assign_keys, base_key, key_hash, normalise_link
 from newsmirror.archive.legacy import same_as_old_file
-from newsmirror.archive.paths import article_path
+from newsmirror.archive.paths import ARTICLES_DIR, article_path
 from newsmirror.archive.store import HEALTH_FILE, Store, commit_message, open_store
 from newsmirror.config import Config, SourceConfig
 from newsmirror.content.clean import strip_tracking
@@ -48,7 +48,7 @@ from newsmirror.sources.health import (
 PAGE_PENDING = "page-pending"
 """Stands for the feed digest when the article's page could not be fetched: the next run
 tries the page again (None, by contrast, means a catalog rebuilt from the files)."""
-GENERATED = ["articles", "assets", "lists", "feeds", "README.md", HEALTH_FILE, MIRRORS_FILE,
+GENERATED = [ARTICLES_DIR, "assets", "lists", "feeds", "README.md", HEALTH_FILE, MIRRORS_FILE,
              ".gitignore"]
 
 
