@@ -61,6 +61,9 @@ def _body(args: argparse.Namespace) -> str:
 def issue(state: dict, argv: list[str]) -> str:
     verb, rest = argv[0], argv[1:]
     parser = _issue_parser()
+    known, _ = parser.parse_known_args(rest)
+    if _repo(state, known.repo).get("issues_disabled"):  # gh's own words (cli/cli#178)
+        raise Refused(f"the '{known.repo}' repository has disabled issues")
     if verb == "list":
         parser.add_argument("--label", "-l", action="append", default=[])
         parser.add_argument("--state", "-s", default="open", choices=["open", "closed", "all"])

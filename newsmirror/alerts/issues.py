@@ -39,6 +39,10 @@ class GhError(NewsmirrorError, RuntimeError):
     exit_code = ARCHIVE
 
 
+class IssuesDisabled(GhError):
+    """The repository has Issues turned off: its owner chose to keep none."""
+
+
 @dataclass(frozen=True)
 class Issue:
     number: int
@@ -152,6 +156,8 @@ class GitHubIssues:
         if done.returncode != 0:
             said = " ".join(line.strip() for line in (done.stderr or done.stdout).splitlines()
                             if line.strip())
+            if "repository has disabled issues" in said:  # gh's words for it
+                raise IssuesDisabled(said)
             raise GhError(f"gh {' '.join(args[:2])} failed (exit {done.returncode}): "
                           f"{said or 'no message'}")
         return done.stdout

@@ -236,11 +236,12 @@ def health_issues(
     """Open one issue (label source-health) per source that is failing, stale or dead,
     and close it when the source recovers, with GitHub's `gh` CLI (which needs GH_TOKEN
     or `gh auth login`). Reads the state the last run left; the hourly workflow runs it
-    after `newsmirror run`. Exits 3 when gh is missing or a call fails."""
+    after `newsmirror run`. Exits 3 when gh is missing or a call fails; a repository with
+    Issues turned off (a fork, by default) is a warning line, not a failure."""
     import time
 
     from newsmirror.sources.health import load_states, state_files
-    from newsmirror.alerts.issues import GitHubIssues, plan_issues
+    from newsmirror.alerts.issues import GitHubIssues, IssuesDisabled, plan_issues
 
     if not repo:
         raise out.fail("sources issues: no repository: give --repo OWNER/NAME "
@@ -254,7 +255,14 @@ def health_issues(
     now_ms = int(time.time() * 1000)
     done = {"open": 0, "update": 0, "close": 0}
     github = GitHubIssues(repo)
-    plan = plan_issues(loaded.sources, health, github.open_issues(), now_ms)
+    try:
+        opened = github.open_issues()
+    except IssuesDisabled:
+        out.warn(f"sources issues: {repo} has Issues turned off (Settings → General → "
+                 "Features), so no source-health issues are kept; `newsmirror sources` "
+                 "shows each source's health")
+        return
+    plan = plan_issues(loaded.sources, health, opened, now_ms)
     for action in plan.actions:
         answer = github.apply(action)
         done[action.kind] += 1

@@ -8,6 +8,7 @@ every call.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -169,3 +170,20 @@ def test_gh_failures_and_a_missing_repository_are_loud(mirror, httpserver: HTTPS
                              check=False, capture_output=True, text=True, timeout=120)
     assert missing.returncode == 3
     assert "gh: command not found (GitHub's CLI" in missing.stderr
+
+
+def test_a_repository_with_issues_turned_off_is_a_warning(mirror, httpserver: HTTPServer,
+                                                          tmp_path: Path):
+    """A fork has Issues off by default: the hourly job stays green, and says so."""
+    httpserver.expect_request("/f.xml").respond_with_data("x", status=500)
+    sources = [{"slug": "s", "name": "S", "url": httpserver.url_for("/f.xml")}]
+    config = write_config(tmp_path / "n.toml", mirror.archive, sources, "[alerts]\nafter_failures = 1\n")
+    mirror.run(sources, push=False, alerts={"after_failures": 1})
+    github = FakeGitHub(tmp_path / "github")
+    data = github.data()
+    data["repos"][REPO] = {"issues": [], "labels": [], "issues_disabled": True}
+    github.state.write_text(json.dumps(data), encoding="utf-8")
+    done = issues_cli(config, github, "--repo", REPO, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"warning: sources issues: {REPO} has Issues turned off" in done.stderr
+    assert [c[:2] for c in github.calls()] == [["issue", "list"]]  # nothing else tried
