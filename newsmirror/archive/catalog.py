@@ -53,10 +53,15 @@ _OLD_INDEXES = {
     "articles_old_by_guid": "articles (slug, guid) WHERE guid IS NOT NULL",
 }
 """The indexes on articles besides its keys; the old-layout ones need version 2's columns."""
-_INDEXES = [f"CREATE INDEX IF NOT EXISTS {name} ON {on}"
-            for name, on in (_TIME_INDEXES | _OLD_INDEXES).items()]
-_SCHEMA += ";\n".join(_INDEXES[:len(_TIME_INDEXES)]) + ";\n"
-_SCHEMA_2 = ";\n".join(_INDEXES[len(_TIME_INDEXES):]) + ";\n"
+_ALL_INDEXES = _TIME_INDEXES | _OLD_INDEXES
+
+
+def _create_indexes(indexes: dict[str, str]) -> str:
+    return "".join(f"CREATE INDEX IF NOT EXISTS {name} ON {on};\n" for name, on in indexes.items())
+
+
+_SCHEMA += _create_indexes(_TIME_INDEXES)
+_SCHEMA_2 = _create_indexes(_OLD_INDEXES)
 _SCHEMA_3 = """
 CREATE TABLE IF NOT EXISTS assets (url TEXT PRIMARY KEY, path TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS feed_bodies (path TEXT PRIMARY KEY, digest TEXT NOT NULL, html TEXT);
@@ -336,7 +341,7 @@ class Catalog:
         own = not self.db.in_transaction
         if own:
             self.begin()
-        for name in (*_TIME_INDEXES, *_OLD_INDEXES):
+        for name in _ALL_INDEXES:
             self.db.execute(f"DROP INDEX IF EXISTS {name}")
         self.db.execute("DELETE FROM articles")
         count = 0
@@ -354,8 +359,8 @@ class Catalog:
                 rows.append(_row(entry, where, None, None))
                 count += 1
         self._insert_sorted(rows)
-        for sql in _INDEXES:
-            self.db.execute(sql)
+        for name, on in _ALL_INDEXES.items():
+            self.db.execute(f"CREATE INDEX {name} ON {on}")
         self.set_meta("folders", encode_folders(self.folders))
         if own:
             self.commit()

@@ -94,7 +94,7 @@ def describe(outcomes: list[RequestOutcome]) -> str:
     archived = [o for o in outcomes if o.status == "archived"]
     noun = "page" if len(archived) == 1 else "pages"
     return commit_message(f"Archive {len(archived)} requested {noun}",
-                                [f"{o.link} -> {o.path}" for o in archived])
+                          [f"{o.link} -> {o.path}" for o in archived])
 
 
 # -- reading the archive ----------------------------------------------------------------
@@ -126,14 +126,6 @@ def archived_feed_article(store: Store, link: str) -> tuple[str, str] | None:
 
 
 # -- one page ---------------------------------------------------------------------------
-def site_rules(config: Config):
-    """The bundled site rules plus the configured file's (checked when the configuration
-    was read; one that broke since fails here as it would in a mirror run)."""
-    from newsmirror.content.siterules import load_rules
-
-    return load_rules(config.site_rules)
-
-
 async def fetch_requested(fetcher: Fetcher, config: Config, link: str, now_ms: int,
                           rules=None) -> tuple[Article, str]:
     """Fetch, extract and transform one page; (the article, the extraction method).
@@ -168,6 +160,7 @@ async def archive_requests(config: Config, urls: list[str], *, push: bool = True
     """Archive `urls` into the archive of `config`; commit, and push when asked and a
     remote is configured. `allow_private`/`allow_hosts` lift the address refusal (tests)."""
     from newsmirror.content.extract import ExtractionError
+    from newsmirror.content.siterules import load_rules
     from newsmirror.fetch.safety import SafeFetcher
 
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
@@ -195,7 +188,7 @@ async def archive_requests(config: Config, urls: list[str], *, push: bool = True
             else:
                 slots.append(link)
         wanted = sorted({slot for slot in slots if isinstance(slot, str)})
-        rules = site_rules(config) if wanted else None
+        rules = load_rules(config.site_rules) if wanted else None
         fetched: dict[str, Article | str | ItemFailure] = {}
 
         async def one(fetcher: Fetcher, link: str) -> None:

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 from newsmirror.archive.article import ArticleFormatError, parse_article, render_article
 from newsmirror.archive.catalog import digest_bytes
 from newsmirror.archive.files import keep_bad_copy
-from newsmirror.jobs.requests import scan_requests, site_rules
+from newsmirror.jobs.requests import scan_requests
 from newsmirror.archive.paths import CHANGED_LIST, LIST_TITLES, REMOVED_LIST
 from newsmirror.archive.store import STATE_DIR, Store, commit_message, open_store
 from newsmirror.config import Config
@@ -202,7 +202,9 @@ class Checker:
         self.config = config
         self.fetcher = fetcher
         self.sources = {s.slug: s for s in config.sources}
-        self.rules = site_rules(config)
+        from newsmirror.content.siterules import load_rules
+
+        self.rules = load_rules(config.site_rules)
 
     def extract(self, item: Watched, html: str, url: str) -> str:
         """The page's body, extracted and transformed as when it was archived."""

@@ -187,8 +187,7 @@ def write_feeds(config, store, *, changed: set[str] | None = None, size: int = F
                                       size=size):
         if store.write(relpath, data):
             written.append(relpath)
-    if content:
-        bodies.prune(size, len(config.sources))
+    bodies.prune(size, len(config.sources))  # also what an archive with bodies left behind
     return written
 
 

@@ -125,8 +125,9 @@ def current_publication(repo: Repo, config: Config) -> str | None:
         state = json.loads((repo.root / PUBLISHED_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    inputs = _inputs(repo, config)
     if not isinstance(state, dict) or not isinstance(state.get("commit"), str) \
-            or {k: state.get(k) for k in _inputs(repo, config)} != _inputs(repo, config):
+            or {k: state.get(k) for k in inputs} != inputs:
         return None
     primary = primary_target(repo, config)
     asked = repo.git("ls-remote", primary.url or "", f"refs/heads/{SITE_BRANCH}", check=False,
