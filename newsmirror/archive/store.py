@@ -96,12 +96,10 @@ class Store:
 
 
 @contextmanager
-def open_store(root: Path, *, branch: str = "main", remote: tuple[str, str] | None = None,
-               writes: bool = True, folders: Mapping[str, str] | None = None) -> Iterator[Store]:
-    """Open (creating when needed) the archive at `root` for one command, holding its lock.
-    `writes=False` for commands that only read it (the site). `folders`: old article
-    folders that belong to a source of another slug (Config.folders)."""
-    repo = Repo(root)
+def archive_lock(root: Path) -> Iterator[None]:
+    """Hold the archive's lock for one command: every command that writes into the
+    archive takes it, so two never write (or run git) in it at once; a second one fails
+    with ArchiveBusyError at once instead of waiting."""
     cache = root / CACHE_DIR
     cache.mkdir(parents=True, exist_ok=True)
     with open(cache / "lock", "w") as lock:
@@ -109,6 +107,18 @@ def open_store(root: Path, *, branch: str = "main", remote: tuple[str, str] | No
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise ArchiveBusyError(f"{root}: another newsmirror run holds the archive") from None
+        yield
+
+
+@contextmanager
+def open_store(root: Path, *, branch: str = "main", remote: tuple[str, str] | None = None,
+               writes: bool = True, folders: Mapping[str, str] | None = None) -> Iterator[Store]:
+    """Open (creating when needed) the archive at `root` for one command, holding its lock.
+    `writes=False` for commands that only read it (the site). `folders`: old article
+    folders that belong to a source of another slug (Config.folders)."""
+    repo = Repo(root)
+    cache = root / CACHE_DIR
+    with archive_lock(root):
         # Only with the lock held: two first runs would otherwise race in `git init` and
         # `git remote add`.
         repo.ensure(branch)

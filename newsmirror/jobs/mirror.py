@@ -22,7 +22,7 @@ from newsmirror.archive.files import write_atomic
 from newsmirror.archive.identity import assign_keys, base_key, key_hash, normalise_link
 from newsmirror.archive.legacy import same_as_old_file
 from newsmirror.archive.paths import ARTICLES_DIR, article_path
-from newsmirror.archive.store import HEALTH_FILE, Store, commit_message, open_store
+from newsmirror.archive.store import HEALTH_FILE, Store, commit_message
 from newsmirror.config import Config, SourceConfig
 from newsmirror.content.clean import strip_tracking
 from newsmirror.content.feedbody import BodySettings, prepare_body
@@ -36,10 +36,9 @@ from newsmirror.fetch.client import FetchError, Fetcher
 from newsmirror.isolation import item_failure, item_name, machine_error
 from newsmirror.models import ArchivedEntry, Article, FeedItem, ItemFailure, SourceOutcome, plural
 from newsmirror.parse.feed import FeedParseError, NotAFeedError, parse_feed
-from newsmirror.archive.git import PushResult
 from newsmirror.publish.derived import regenerate
-from newsmirror.publish.mirrors import MIRRORS_FILE, MirrorOutcome, snapshot, snapshot_changed
-from newsmirror.jobs.push import push_archive
+from newsmirror.publish.mirrors import MIRRORS_FILE, snapshot, snapshot_changed
+from newsmirror.jobs.session import Published, open_session
 from newsmirror.sources.health import (
     RECENT_ARTICLES, SourceHealth, after_failure, after_new_articles, after_success, alert_state,
     describe, dump_health, durable, load_states, migrate, read_health, should_attempt, state_files,
@@ -53,22 +52,15 @@ GENERATED = [ARTICLES_DIR, "assets", "lists", "feeds", "README.md", HEALTH_FILE,
 
 
 @dataclass
-class RunReport:
-    outcomes: list[SourceOutcome]
-    commit: str | None = None
-    push: PushResult | None = None
+class RunReport(Published):
+    outcomes: list[SourceOutcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     page_failures: dict[str, str] = field(default_factory=dict)
     """Article pages that could not be fetched or read (the feed's text stands in)."""
     image_failures: dict[str, str] = field(default_factory=dict)
     """Images that could not be downloaded into the archive (they go through the proxy)."""
-    warnings: list[str] = field(default_factory=list)
-    """One line each: what went wrong without failing the run (a health file that had to
-    be read in part, an alert that could not be sent)."""
     health: dict[str, SourceHealth] = field(default_factory=dict)
     """Each source's state after the run."""
-    mirrors: list[MirrorOutcome] = field(default_factory=list)
-    """What became of each mirror's push ([[archive.mirrors]])."""
 
     @property
     def backing_off(self) -> int:
@@ -472,9 +464,10 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | 
     `force`: attempt them even while they back off."""
     reporter = reporter if reporter is not None else Reporter()
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
-    remote = (config.remote_name, config.remote) if config.remote else None
-    with open_store(config.archive, branch=config.branch, remote=remote, folders=config.folders) as store:
-        report = RunReport(outcomes=[], notes=list(store.repaired))
+    report = RunReport()
+    with open_session(config, report) as session:
+        store = session.store
+        report.notes = list(store.repaired)
         for note in store.repaired:
             reporter.note(note)
         committed_file, cached_file = state_files(store.root)
@@ -541,13 +534,12 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | 
             paths = [*GENERATED, *(s.list_file for s in config.sources)] if not store.clean_start else sorted(
                 {p for o in report.outcomes for p in o.written} | set(regenerated)
                 | {HEALTH_FILE, MIRRORS_FILE, ".gitignore"})
-            report.commit = store.commit(paths, message)
+            session.commit(paths, message)
             crashpoints.reached("committed")
         store.catalog.commit()
         crashpoints.reached("cataloged")
         store.mark_clean()
-        report.push = push_archive(store, config, push, mirrors=report.mirrors,
-                                   warnings=report.warnings, now_ms=now_ms)
+        session.push(push, now_ms=now_ms)
         return report
 
 
