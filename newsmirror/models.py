@@ -34,7 +34,6 @@ class FeedItem:
     has_full_content: bool
     published_ms: int | None
     """pubDate / published / updated / dc:date in epoch milliseconds (UTC), None when absent."""
-    author: str | None = None
     images: tuple[FeedImage, ...] = ()
     """The item's images from media:content, media:thumbnail and image enclosures, in that
     order of preference (not part of its identity or of what counts as a change)."""
