@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from newsmirror.addresses import derive_kind, derive_web, git_remote_problem, web_problem
-from newsmirror.archive.paths import SLUG_RE, source_list_path, windows_reserved
+from newsmirror.archive.paths import (
+    ARTICLES_DIR, ASSETS_DIR, FEEDS_DIR, README, REQUESTS_DIR, SLUG_RE, STATE_DIR, source_list_path,
+    windows_reserved,
+)
 from newsmirror.errors import CONFIG, NewsmirrorError
 from newsmirror.fetch.settings import DEFAULT_USER_AGENT, FetchSettings
 
@@ -303,9 +306,10 @@ def _placeholders(check: _Checker, key: str, data: dict[str, Any]) -> tuple[tupl
     return tuple(pairs)
 
 
-_RESERVED_PAGES = {"README.md": "the archive README",
+_RESERVED_PAGES = {README: "the archive README",
                    **{source_list_path(slug): why for slug, why in RESERVED_SLUGS.items()}}
-_NOT_FOR_LISTS = ("articles/", "feeds/", "assets/", "requests/", ".newsmirror/", ".git/", ".github/")
+_NOT_FOR_LISTS = tuple(f"{folder}/" for folder in (ARTICLES_DIR, FEEDS_DIR, ASSETS_DIR, REQUESTS_DIR,
+                                                   STATE_DIR, ".git", ".github"))
 
 
 def _folder(check: _Checker, key: str, folder: str | None) -> str | None:

@@ -17,16 +17,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsmirror.archive.paths import ARTICLES_DIR
+from newsmirror.archive.paths import ARTICLES_DIR, CACHE_DIR, HEALTH_FILE
 from newsmirror import __version__
 from newsmirror.archive.catalog import Catalog
 from newsmirror.archive.files import remove_stray_temp_files, write_atomic
 from newsmirror.errors import ARCHIVE, NewsmirrorError
 from newsmirror.archive.git import GitError, Repo
 
-STATE_DIR = ".newsmirror"
-CACHE_DIR = f"{STATE_DIR}/cache"
-HEALTH_FILE = f"{STATE_DIR}/health.json"
 GITIGNORE = f"/{CACHE_DIR}/\n"
 RUNNING = "run-in-progress"
 

@@ -20,6 +20,7 @@ from typing import Optional
 
 import typer
 
+from newsmirror.archive.paths import README
 from newsmirror.errors import CONFIG, FAILED
 from newsmirror import __version__
 from newsmirror.cli.output import out
@@ -355,7 +356,7 @@ def build_starter(folder: Path, *, bundled: bool, branch: str, remote: str | Non
     return Starter(
         files={
             CONFIG_FILE: config.replace("CRON_LINE", cron),
-            "README.md": render_readme(cron),
+            README: render_readme(cron),
             MIRRORS_DOC: render_mirrors_doc(),
             **install_files(install),
         },

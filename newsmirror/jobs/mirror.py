@@ -21,8 +21,10 @@ from newsmirror.archive.catalog import digest_bytes
 from newsmirror.archive.files import write_atomic
 from newsmirror.archive.identity import assign_keys, base_key, key_hash, normalise_link
 from newsmirror.archive.legacy import same_as_old_file
-from newsmirror.archive.paths import ARTICLES_DIR, article_path
-from newsmirror.archive.store import HEALTH_FILE, Store, commit_message
+from newsmirror.archive.paths import (
+    ARTICLES_DIR, ASSETS_DIR, FEEDS_DIR, HEALTH_FILE, LISTS_DIR, MIRRORS_FILE, README, article_path,
+)
+from newsmirror.archive.store import Store, commit_message
 from newsmirror.config import Config, SourceConfig
 from newsmirror.content.clean import strip_tracking
 from newsmirror.content.feedbody import BodySettings, prepare_body
@@ -37,7 +39,7 @@ from newsmirror.isolation import item_failure, item_name, machine_error
 from newsmirror.models import ArchivedEntry, Article, FeedItem, ItemFailure, SourceOutcome, plural
 from newsmirror.parse.feed import FeedParseError, NotAFeedError, parse_feed
 from newsmirror.publish.derived import regenerate
-from newsmirror.publish.mirrors import MIRRORS_FILE, snapshot, snapshot_changed
+from newsmirror.publish.mirrors import snapshot, snapshot_changed
 from newsmirror.jobs.session import Published, open_session
 from newsmirror.sources.health import (
     RECENT_ARTICLES, SourceHealth, after_failure, after_new_articles, after_success, alert_state,
@@ -47,7 +49,7 @@ from newsmirror.sources.health import (
 PAGE_PENDING = "page-pending"
 """Stands for the feed digest when the article's page could not be fetched: the next run
 tries the page again (None, by contrast, means a catalog rebuilt from the files)."""
-GENERATED = [ARTICLES_DIR, "assets", "lists", "feeds", "README.md", HEALTH_FILE, MIRRORS_FILE,
+GENERATED = [ARTICLES_DIR, ASSETS_DIR, LISTS_DIR, FEEDS_DIR, README, HEALTH_FILE, MIRRORS_FILE,
              ".gitignore"]
 
 

@@ -33,8 +33,8 @@ from newsmirror.archive.article import ArticleFormatError, parse_article, render
 from newsmirror.archive.catalog import digest_bytes
 from newsmirror.archive.files import keep_bad_copy
 from newsmirror.jobs.requests import scan_requests
-from newsmirror.archive.paths import CHANGED_LIST, LIST_TITLES, REMOVED_LIST
-from newsmirror.archive.store import STATE_DIR, Store, commit_message
+from newsmirror.archive.paths import CHANGED_LIST, LIST_TITLES, REMOVED_LIST, WATCH_FILE
+from newsmirror.archive.store import Store, commit_message
 from newsmirror.config import Config
 from newsmirror.content.text import page_text
 from newsmirror.dates import china_time, parse_utc_stamp, utc_stamp
@@ -44,7 +44,6 @@ from newsmirror.models import Article
 from newsmirror.jobs.session import Published, open_session
 from newsmirror.publish.lists import list_link
 
-WATCH_FILE = f"{STATE_DIR}/watch.tsv"
 DAY_MS = 24 * 3600 * 1000
 GONE_STATUSES = (404, 410)
 WATCH_VERSION = 1

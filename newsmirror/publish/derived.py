@@ -7,7 +7,7 @@ from __future__ import annotations
 from newsmirror.archive.store import Store
 from newsmirror.config import Config
 from newsmirror.publish.feeds import write_feeds
-from newsmirror.archive.paths import ALL_FEED, LIST_TITLES, feed_path
+from newsmirror.archive.paths import ALL_FEED, LIST_TITLES, README, feed_path
 from newsmirror.publish.lists import ListedSource, render_index, render_list
 from newsmirror.publish.readme import place_index, unclaimed
 from newsmirror.publish.mirrors import reader_copies, remote_address
@@ -41,15 +41,15 @@ def write_lists(config: Config, store: Store, changed: set[str] | None = None,
                          copies=reader_copies(config, remote_address(store.repo, config.remote_name)),
                          feeds=feed_list(config))
     try:
-        current = (store.root / "README.md").read_bytes()
+        current = (store.root / README).read_bytes()
     except FileNotFoundError:
         current = None
     committed = None
     if unclaimed(current):
         shown = store.repo.git("show", "HEAD:README.md", check=False)
         committed = shown.stdout if shown.returncode == 0 else None
-    if store.write("README.md", place_index(current, index, committed=committed)):
-        written.append("README.md")
+    if store.write(README, place_index(current, index, committed=committed)):
+        written.append(README)
     return written
 
 

@@ -36,12 +36,10 @@ from urllib.parse import urlsplit
 from newsmirror.config import Config, MirrorConfig
 from newsmirror.addresses import derive_kind, derive_web, host_path
 from newsmirror.archive.git import Repo, git_reason
-from newsmirror.archive.paths import ALL_FEED
+from newsmirror.archive.paths import ALL_FEED, CACHED_MIRRORS_FILE, MIRRORS_FILE
 from newsmirror.dates import utc_minutes
 from newsmirror.sources.health import backoff_ms
 
-MIRRORS_FILE = ".newsmirror/mirrors.json"
-CACHED_MIRRORS_FILE = ".newsmirror/cache/mirrors.json"
 FORMAT_VERSION = 1
 
 SSH_KEY_ENV = "NEWSMIRROR_SSH_KEY"

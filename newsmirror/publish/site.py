@@ -37,7 +37,7 @@ from markupsafe import Markup
 
 from newsmirror.archive.article import ArticleFormatError, parse_article
 from newsmirror.archive.files import write_atomic
-from newsmirror.archive.paths import source_list_path
+from newsmirror.archive.paths import ASSETS_DIR, README, source_list_path
 from newsmirror.archive.store import Store
 from newsmirror.config import Config
 from newsmirror.dates import china_time
@@ -271,7 +271,7 @@ def reader_body(html: str, link: str) -> str:
 
     # Links to the archive's own images (download_images) are relative to the article;
     # keep them so instead of resolving them against the original site.
-    protected = _LOCAL_ASSET.sub(LOCAL_ORIGIN + "assets/", html)
+    protected = _LOCAL_ASSET.sub(LOCAL_ORIGIN + f"{ASSETS_DIR}/", html)
     clean = sanitize_html(protected, base_url=link).replace(LOCAL_ORIGIN, "../../../../")
     edits: list[Edit] = []
     in_iframe = False
@@ -387,7 +387,7 @@ def build_site(config: Config, store: Store, out_dir: Path, *, page_size: int = 
     # Images a source downloaded into the archive (download_images) go to the same place
     # in the site: article pages sit as deep as article files, so their links still hold.
     # The names are content hashes, so a name that is already there is the same file.
-    for path in sorted((store.root / "assets").rglob("*")):
+    for path in sorted((store.root / ASSETS_DIR).rglob("*")):
         if path.is_file():
             relpath = path.relative_to(store.root).as_posix()
             files[relpath] = path.name
@@ -506,7 +506,7 @@ def _site_feeds(config: Config, build: _Build, sources: list[Source],
     from newsmirror.publish.feeds import archive_href, render_feeds, sanitised_body
 
     pages = {e.path: article_href(e) for s in sources for e in s.entries}
-    pages["README.md"] = "index.html"
+    pages[README] = "index.html"
     pages.update({source_list_path(s.slug): source_page_path(s.slug, None) for s in sources})
     bodies: dict[str, str | None] = {}
 
