@@ -131,8 +131,3 @@ def request_path(published_ms: int, title: str, key: str) -> str:
 def key_from_path(path: str) -> str | None:
     match = NAME_RE.search(path)
     return match.group(1) if match else None
-
-
-def slug_from_path(path: str) -> str | None:
-    parts = path.split("/")
-    return parts[1] if len(parts) == 5 and parts[0] == "articles" else None

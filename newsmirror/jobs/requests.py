@@ -261,10 +261,3 @@ def _relist_after_rebase(session: Session) -> None:
     if store.commit([REQUESTS_LIST], commit_message(
             "List the pages archived on request by other runs")):
         session.push()
-
-
-def archive_urls(config: Config, urls: list[str], *, push: bool = True,
-                 allow_private: bool = False) -> list[RequestOutcome]:
-    """Archive `urls` (see archive_requests); one outcome per address, in order."""
-    report = asyncio.run(archive_requests(config, urls, push=push, allow_private=allow_private))
-    return report.outcomes
