@@ -142,9 +142,10 @@ class Config:
     sources: tuple[SourceConfig, ...]
     title: str = "新闻镜像 News mirror"
     remote: str | None = None
-    site_url: str | None = None
-    """`[archive] site_url`: the archive's web address (e.g. its repository's web view),
-    for the links in the archive's own feeds (feeds/*.xml)."""
+    web_url: str | None = None
+    """`[archive] web_url` (older name: `site_url`): the archive's files on the web (e.g.
+    its repository's web view of the branch), for the links in the archive's own feeds
+    (feeds/*.xml). Not the reading site: that is `[site] url` (site_address)."""
     site_address: str | None = None
     """`[site] url`: where the reading site is published, ending in '/' (when not given,
     derived from a GitHub primary remote: see publish.site.site_url)."""
@@ -410,7 +411,7 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
     alerts = _alerts(check, top.get("alerts", {}))
     archive = check.table(top.get("archive", {}), "archive",
                           {"path", "title", "remote", "remote_name", "branch", "push", "list_size",
-                           "site_url", "mirrors", "feed_content"})
+                           "web_url", "site_url", "mirrors", "feed_content"})
     fetch = check.table(top.get("fetch", {}), "fetch", {f.name for f in fields(FetchSettings)})
     images = check.table(top.get("images", {}), "images", {"proxy", "exclude"})
     defaults = check.table(top.get("defaults", {}), "defaults",
@@ -463,9 +464,12 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
         except SiteRulesError as err:
             raise check.fail("site_rules", str(err)) from None
     list_size = check.positive(archive, "archive", "list_size", int, Config.list_size)
-    site_url = check.get(archive, "archive", "site_url", str, None)
-    if site_url and not site_url.startswith(("http://", "https://")):
-        raise check.fail("archive.site_url", f"{site_url!r} is not an http(s) address")
+    web_key = "site_url" if "site_url" in archive else "web_url"  # its older name
+    if "site_url" in archive and "web_url" in archive:
+        raise check.fail("archive.site_url", "is the older name of archive.web_url: give one of them")
+    web_url = check.get(archive, "archive", web_key, str, None)
+    if web_url and not web_url.startswith(("http://", "https://")):
+        raise check.fail(f"archive.{web_key}", f"{web_url!r} is not an http(s) address")
     site_address = _site_address(check, top.get("site", {}))
     requests = _requests(check, top.get("requests", {}))
     remote = check.get(archive, "archive", "remote", str, None)
@@ -477,7 +481,7 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
         sources=sources,
         title=check.get(archive, "archive", "title", str, Config.title),
         remote=remote,
-        site_url=site_url.rstrip("/") if site_url else None,
+        web_url=web_url.rstrip("/") if web_url else None,
         site_address=site_address,
         remote_name=remote_name,
         branch=check.get(archive, "archive", "branch", str, Config.branch),

@@ -182,7 +182,7 @@ def write_feeds(config, store, *, changed: set[str] | None = None, size: int = F
 
     written = []
     for relpath, data in render_feeds(config, store, bodies.get if content else _no_body,
-                                      getattr(config, "site_url", None),
+                                      getattr(config, "web_url", None),
                                       wanted=wanted, combined=changed is None or bool(changed),
                                       size=size):
         if store.write(relpath, data):
