@@ -10,7 +10,7 @@ from newsmirror.publish.feeds import write_feeds
 from newsmirror.archive.paths import ALL_FEED, LIST_TITLES, README, feed_path
 from newsmirror.publish.lists import ListedSource, render_index, render_list
 from newsmirror.publish.readme import place_index, unclaimed
-from newsmirror.publish.mirrors import reader_copies, remote_address
+from newsmirror.publish.mirrors import reader_copies, remote_address, site_url
 from newsmirror.sources.health import SourceHealth, load_states, state_files
 
 
@@ -37,9 +37,10 @@ def write_lists(config: Config, store: Store, changed: set[str] | None = None,
                            state=_shown_state(health.get(s.slug)), page=s.list_file)
               for s in config.sources]
     extra = [f"- [{label}]({page})" for page, label in LIST_TITLES.items() if (store.root / page).exists()]
-    index = render_index(config.title, listed, extra=extra,
-                         copies=reader_copies(config, remote_address(store.repo, config.remote_name)),
-                         feeds=feed_list(config))
+    primary = remote_address(store.repo, config.remote_name)
+    site = None if config.feed_content else site_url(config, primary)
+    index = render_index(config.title, listed, extra=extra, copies=reader_copies(config, primary),
+                         feeds=feed_list(config), full_feed=f"{site}{ALL_FEED}" if site else None)
     try:
         current = (store.root / README).read_bytes()
     except FileNotFoundError:

@@ -75,10 +75,12 @@ def _page_link(source: ListedSource) -> str:
     return quote(source.page, safe="/-_.~") if source.page else source_list_path(source.slug)
 
 
-def render_copies(copies: Sequence[Copy], feeds: Sequence[tuple[str, str]]) -> list[str]:
+def render_copies(copies: Sequence[Copy], feeds: Sequence[tuple[str, str]],
+                  full_feed: str | None = None) -> list[str]:
     """The README's lines that tell readers where else the archive is and how to subscribe
     (Chinese, for readers): every copy with its web address and its combined feed, then the
-    feeds as (name, path in the archive)."""
+    feeds as (name, path in the archive); `full_feed`: the address of the combined feed
+    with the articles' text, when the archive's own feeds carry titles and links only."""
     lines: list[str] = []
     if copies:
         lines += ["## 其他副本", "",
@@ -93,11 +95,15 @@ def render_copies(copies: Sequence[Copy], feeds: Sequence[tuple[str, str]]) -> l
                   "用任何 RSS / Atom 阅读器订阅最新文章：", ""]
         lines += [f"- {markdown_link(name, link_target(path)[1:])}" for name, path in feeds]
         lines.append("")
+        if full_feed:
+            lines += ["这些订阅只含标题和链接。含全文的订阅在阅读网站上："
+                      f"{markdown_link('全部文章（全文）', full_feed)}", ""]
     return lines
 
 
 def render_index(title: str, sources: Sequence[ListedSource], *, extra: Sequence[str] = (),
-                 copies: Sequence[Copy] = (), feeds: Sequence[tuple[str, str]] = ()) -> bytes:
+                 copies: Sequence[Copy] = (), feeds: Sequence[tuple[str, str]] = (),
+                 full_feed: str | None = None) -> bytes:
     """The archive README: every source's list with its article count and newest article,
     then the other copies of the archive (`copies`) and its feeds (name, path)."""
     total = sum(s.articles for s in sources)
@@ -124,5 +130,5 @@ def render_index(title: str, sources: Sequence[ListedSource], *, extra: Sequence
     lines.extend(extra)
     if extra:
         lines.append("")
-    lines.extend(render_copies(copies, feeds))
+    lines.extend(render_copies(copies, feeds, full_feed))
     return "\n".join(lines).encode("utf-8")

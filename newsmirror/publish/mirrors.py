@@ -73,6 +73,16 @@ def redact(url: str) -> str:
     return re.sub(r"(?<=://)[^/@]*@", "", url)
 
 
+def site_url(config: Config, primary: str | None = None) -> str | None:
+    """Where the site is published, ending in '/': `[site] url`, else GitHub Pages'
+    address for a primary remote on GitHub (`primary`: the archive's remote address when
+    the configuration names none); None when unknown (the site's links stay relative)."""
+    if config.site_address:
+        return config.site_address
+    address = config.remote or primary
+    return pages_address(address) if address else None
+
+
 def raw_address(web: str, kind: str, branch: str, path: str) -> str | None:
     """Where a host serves a file of the repository as it is (a feed, for feed readers)."""
     if kind == "github":

@@ -44,7 +44,7 @@ from newsmirror.dates import china_time
 from newsmirror.models import ArchivedEntry
 from newsmirror.publish import sitesearch as ix
 from newsmirror.publish.links import original_link
-from newsmirror.publish.mirrors import remote_address
+from newsmirror.publish.mirrors import remote_address, site_url
 
 SITE_FORMAT = 1
 """Bump when this module changes what it renders (template edits are noticed by hash)."""
@@ -470,18 +470,6 @@ def _showable(entries: Iterable[ArchivedEntry], build: _Build) -> Iterator[Archi
             build.failed(entry, err)
             continue
         yield entry
-
-
-def site_url(config: Config, primary: str | None = None) -> str | None:
-    """Where the site is published, ending in '/': `[site] url`, else GitHub Pages'
-    address for a primary remote on GitHub (`primary`: the archive's remote address when
-    the configuration names none); None when unknown (the site's links stay relative)."""
-    from newsmirror.publish.mirrors import pages_address
-
-    if config.site_address:
-        return config.site_address
-    address = config.remote or primary
-    return pages_address(address) if address else None
 
 
 def elsewhere(config: Config, primary: str | None = None) -> dict:
