@@ -358,3 +358,18 @@ def test_page_query_is_checked_and_added_once(tmp_path):
         "https://www.ftchinese.com/story/1?full=y"
     assert rule.page_url("https://www.ftchinese.com/story/1?a=1#c") == \
         "https://www.ftchinese.com/story/1?a=1&full=y#c"
+
+
+GHOST_FIGURE = ('<figure class="kg-card kg-image-card"><img src="https://theinitium.com/content/images/'
+                '2026/12/lead.jpg" class="kg-image" alt=""></figure>')
+
+
+def test_initium_whole_ghost_feed_body_is_kept_without_the_page(mirror, httpserver: HTTPServer):
+    # A free story's Ghost feed item carries the whole text: it is archived as the feed gave
+    # it, lead image kept, with the empty paragraphs Ghost's editor leaves dropped.
+    report, body = run_outlet(mirror, httpserver, "initium", "/article/20261201-free/", None,
+                              GHOST_FIGURE + "<p> </p>" + LONG)
+    assert report.new == 1 and not report.page_failures
+    assert body.startswith(f'<figure class="kg-card kg-image-card"><img src="{WESERV}theinitium.com')
+    assert body.endswith(LONG) and "<p> </p>" not in body
+    assert [r.path for r, _ in httpserver.log] == ["/feed.xml"]
