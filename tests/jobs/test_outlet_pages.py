@@ -78,6 +78,15 @@ def in_order(body: str, *parts: str) -> bool:
     return all(i >= 0 for i in at) and at == sorted(at)
 
 
+def assert_page(report, body: str, *, kept: tuple[str, ...], gone: tuple[str, ...]) -> None:
+    """One new article from the page, its body holding `kept` in that order and none of
+    `gone`."""
+    assert report.new == 1 and not report.page_failures
+    assert in_order(body, *kept)
+    for part in gone:
+        assert part not in body, part
+
+
 def test_the_default_proxy_is_the_one_init_writes(mirror):
     assert mirror.config([{"slug": "a", "name": "a", "url": "http://127.0.0.1:1/f"}]).image_proxy \
         == DEFAULT_IMAGE_PROXY
@@ -126,12 +135,11 @@ DW_PAGE = page("测试州加快能源转型", """
 
 def test_dw_page_gives_lead_paragraph_and_content_area(mirror, httpserver: HTTPServer):
     report, body = run_outlet(mirror, httpserver, "dw", "/zh/test-energy/a-70000001", DW_PAGE)
-    assert report.new == 1 and not report.page_failures
-    assert in_order(body, "<p>测试州政府宣布，将在2030年前关闭最后一座燃煤电厂。</p>",
-                    f"{WESERV}static.dw.com/image/70000002_906.jpg", "测试州的一座风电场",
-                    "州长在周二的新闻发布会上说", "环保团体对这一决定表示欢迎。")
-    for gone in ("广告", "分享", "相关内容", "formatId", "%7B"):
-        assert gone not in body
+    assert_page(report, body,
+                kept=("<p>测试州政府宣布，将在2030年前关闭最后一座燃煤电厂。</p>",
+                      f"{WESERV}static.dw.com/image/70000002_906.jpg", "测试州的一座风电场",
+                      "州长在周二的新闻发布会上说", "环保团体对这一决定表示欢迎。"),
+                gone=("广告", "分享", "相关内容", "formatId", "%7B"))
 
 
 RFI_PAGE = page("测试选举结果揭晓", """
@@ -148,12 +156,11 @@ RFI_PAGE = page("测试选举结果揭晓", """
 
 def test_rfi_page_keeps_lead_and_lead_image(mirror, httpserver: HTTPServer):
     report, body = run_outlet(mirror, httpserver, "rfi", "/cn/20261201-test-election", RFI_PAGE)
-    assert report.new == 1 and not report.page_failures
-    assert in_order(body, "测试国周日举行大选，执政党以微弱优势胜出。",
-                    f"{WESERV}s.rfi.fr/media/display/test-election.jpg", "计票现场。© 测试图片社",
-                    "选举委员会周一公布的结果显示", "反对党表示将在法庭上挑战")
-    for gone in ("分享", "下载法广应用程序", "标签"):
-        assert gone not in body
+    assert_page(report, body,
+                kept=("测试国周日举行大选，执政党以微弱优势胜出。",
+                      f"{WESERV}s.rfi.fr/media/display/test-election.jpg", "计票现场。© 测试图片社",
+                      "选举委员会周一公布的结果显示", "反对党表示将在法庭上挑战"),
+                gone=("分享", "下载法广应用程序", "标签"))
 
 
 def test_rfi_full_feed_body_is_used_without_fetching_the_page(mirror, httpserver: HTTPServer):
@@ -212,13 +219,12 @@ BBC_PAGE = page("测试城市发生洪水", """
 def test_bbc_page_without_byline_relative_times_and_repeated_captions(mirror, httpserver: HTTPServer):
     report, body = run_outlet(mirror, httpserver, "bbc", "/zhongwen/articles/c7000000001o/simp",
                               BBC_PAGE)
-    assert report.new == 1 and not report.page_failures
-    assert in_order(body, f"{WESERV}ichef.bbci.co.uk/ace/ws/640/cpsprodpb/test-flood.jpg",
-                    "洪水淹没了测试城市的街道。", "测试城市周二遭遇暴雨", "当局说，已经疏散了数千名居民。")
+    assert_page(report, body,
+                kept=(f"{WESERV}ichef.bbci.co.uk/ace/ws/640/cpsprodpb/test-flood.jpg",
+                      "洪水淹没了测试城市的街道。", "测试城市周二遭遇暴雨", "当局说，已经疏散了数千名居民。"),
+                gone=("<h1>", "作者", "BBC中文记者", "15 分钟前", "小时前", "图像加注文字", "图像来源",
+                      "广告", "播放", "相关内容", "另一篇报道", "头条新闻", "特别推荐", "最多阅读"))
     assert body.count("洪水淹没了测试城市的街道。") == 1
-    for gone in ("<h1>", "作者", "BBC中文记者", "15 分钟前", "小时前", "图像加注文字", "图像来源",
-                 "广告", "播放", "相关内容", "另一篇报道", "头条新闻", "特别推荐", "最多阅读"):
-        assert gone not in body
 
 
 CNA_PAGE = page("立法院三讀測試法案", """
@@ -264,31 +270,28 @@ LTN_PAGE = page("測試颱風逼近", """
 
 def test_cna_page_text_and_lead_photo(mirror, httpserver: HTTPServer):
     report, body = run_outlet(mirror, httpserver, "cna", "/news/aipl/202612010001.aspx", CNA_PAGE)
-    assert report.new == 1 and not report.page_failures
-    assert in_order(body, f"{WESERV}imgcdn.cna.com.tw/news/test-bill.jpg", "三讀通過測試法案。（中央社）",
-                    "（中央社記者測試台北1日電）", "相關機關應在半年內訂定施行細則。")
-    for gone in ("編輯", "譯者", "1151201", "延伸閱讀", "分享", "電子報", "你可能還想看", "YouTube"):
-        assert gone not in body
+    assert_page(report, body,
+                kept=(f"{WESERV}imgcdn.cna.com.tw/news/test-bill.jpg", "三讀通過測試法案。（中央社）",
+                      "（中央社記者測試台北1日電）", "相關機關應在半年內訂定施行細則。"),
+                gone=("編輯", "譯者", "1151201", "延伸閱讀", "分享", "電子報", "你可能還想看", "YouTube"))
 
 
 def test_udn_page_text_and_cover(mirror, httpserver: HTTPServer):
     report, body = run_outlet(mirror, httpserver, "udn", "/news/story/6656/8400001", UDN_PAGE)
-    assert report.new == 1 and not report.page_failures
-    assert in_order(body, f"{WESERV}pgw.udn.com.tw/gw/photo.php?u=test.jpg", "記者測試／攝影",
-                    "宣布參選連任。", "以交通建設為施政重點。")
-    for gone in ("廣告", "延伸閱讀", "更多新聞", "...more", "另一則相關報導", "2026-12-01 10:00",
-                 "即時報導"):
-        assert gone not in body
+    assert_page(report, body,
+                kept=(f"{WESERV}pgw.udn.com.tw/gw/photo.php?u=test.jpg", "記者測試／攝影",
+                      "宣布參選連任。", "以交通建設為施政重點。"),
+                gone=("廣告", "延伸閱讀", "更多新聞", "...more", "另一則相關報導", "2026-12-01 10:00",
+                      "即時報導"))
 
 
 def test_ltn_page_text_and_photo(mirror, httpserver: HTTPServer):
     report, body = run_outlet(mirror, httpserver, "ltn", "/news/life/breakingnews/5000001", LTN_PAGE)
-    assert report.new == 1 and not report.page_failures
-    assert in_order(body, f"{WESERV}img.ltn.com.tw/Upload/news/600/2026/12/01/test.jpg",
-                    "測試颱風的衛星雲圖。", "氣象署預計今晚發布海上警報。", "做好防颱準備。")
-    for gone in ("不用抽", "相關新聞", "lazy.gif", "推薦閱讀", "廣告", "點我看更多", "首次上稿",
-                 "更新時間", "2026/12/01 10:00", "2026/12/01 08:00"):
-        assert gone not in body
+    assert_page(report, body,
+                kept=(f"{WESERV}img.ltn.com.tw/Upload/news/600/2026/12/01/test.jpg",
+                      "測試颱風的衛星雲圖。", "氣象署預計今晚發布海上警報。", "做好防颱準備。"),
+                gone=("不用抽", "相關新聞", "lazy.gif", "推薦閱讀", "廣告", "點我看更多", "首次上稿",
+                      "更新時間", "2026/12/01 10:00", "2026/12/01 08:00"))
 
 
 RFA_PAGE = page("测试城市举行年度灯会", """
@@ -309,11 +312,10 @@ def test_rfa_arc_page_gives_lead_art_and_article_body(mirror, httpserver: HTTPSe
     # that asks for pages (full_text = "auto") or a page archived on request gets this.
     report, body = run_outlet(mirror, httpserver, "rfa", "/mandarin/test-lantern-fair", RFA_PAGE,
                               full_text="auto")
-    assert report.new == 1 and not report.page_failures
-    assert in_order(body, f"{WESERV}www.rfa.org/resizer/v2/TESTLEAD.jpg", "灯会首日的人潮。",
-                    "测试城市的年度灯会周末开幕", "今年的灯最漂亮。")
-    for gone in ("普通话", "测试城市举行年度灯会", "作者", "分享", "广告", "相关新闻", "另一篇报道"):
-        assert gone not in body
+    assert_page(report, body,
+                kept=(f"{WESERV}www.rfa.org/resizer/v2/TESTLEAD.jpg", "灯会首日的人潮。",
+                      "测试城市的年度灯会周末开幕", "今年的灯最漂亮。"),
+                gone=("普通话", "测试城市举行年度灯会", "作者", "分享", "广告", "相关新闻", "另一篇报道"))
 
 
 INITIUM_PAGE = page("測試城市的夜市經濟", """
@@ -336,11 +338,10 @@ INITIUM_PAGE = page("測試城市的夜市經濟", """
 def test_initium_ghost_page_gives_feature_image_and_text(mirror, httpserver: HTTPServer):
     report, body = run_outlet(mirror, httpserver, "initium", "/article/20261201-night-market/",
                               INITIUM_PAGE)
-    assert report.new == 1 and not report.page_failures
-    assert in_order(body, f"{WESERV}theinitium.com/content/images/2026/12/night-market.jpg",
-                    "測試城市的夜市。攝：測試", "入夜之後", "生意起起落落。")
-    for gone in ("深度", "測試城市的夜市經濟", "端傳媒記者", "2026-12-01", "付費會員", "訂閱", "延伸閱讀"):
-        assert gone not in body
+    assert_page(report, body,
+                kept=(f"{WESERV}theinitium.com/content/images/2026/12/night-market.jpg",
+                      "測試城市的夜市。攝：測試", "入夜之後", "生意起起落落。"),
+                gone=("深度", "測試城市的夜市經濟", "端傳媒記者", "2026-12-01", "付費會員", "訂閱", "延伸閱讀"))
 
 
 def test_page_query_is_checked_and_added_once(tmp_path):
