@@ -152,5 +152,19 @@ def test_what_a_config_leaves_out_is_the_default_its_type_declares(tmp_path: Pat
     for f in fields(SourceConfig):
         if f.name not in ("slug", "name", "url"):
             assert getattr(source, f.name) == getattr(SourceConfig, f.name, None), f.name
-    for name in ("title", "remote_name", "branch", "push", "list_size", "feed_content"):
+    for name in ("title", "remote_name", "branch", "push", "list_size", "feed_content", "rotate"):
         assert getattr(config, name) == getattr(Config, name), name
+
+
+@pytest.mark.parametrize("value, problem", [
+    ("monthly", "'monthly' is not one of 'none', 'yearly'"),
+    (True, "must be"),
+])
+def test_rotate_is_none_or_yearly(tmp_path: Path, value, problem):
+    source = [{"slug": "voa", "name": "VOA", "url": "https://a.test/f"}]
+    assert parse_config({"archive": {"rotate": "yearly"}, "sources": source},
+                        file="t.toml", base=tmp_path).rotate == "yearly"
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"archive": {"rotate": value}, "sources": source}, file="t.toml", base=tmp_path)
+    assert caught.value.file == "t.toml" and caught.value.key == "archive.rotate"
+    assert problem in str(caught.value)
