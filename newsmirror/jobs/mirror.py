@@ -535,8 +535,10 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | 
             report.page_failures = dict(pages.failures)
             report.image_failures = dict(images.failures)
         if run.frozen:
-            report.notes.append(f"left {plural(len(run.frozen), 'update')} of articles in closed shards "
-                                f"as they are: {', '.join(run.frozen[:5])}" + (" …" if len(run.frozen) > 5 else ""))
+            note = (f"left {plural(len(run.frozen), 'update')} of articles in closed shards as they are: "
+                    f"{', '.join(run.frozen[:5])}" + (" …" if len(run.frozen) > 5 else ""))
+            report.notes.append(note)
+            reporter.note(note)
         _update_health(config, store, health, report.outcomes, now_ms)
         await _alert(config, health, now_ms, report)
         report.health = dict(health)

@@ -202,3 +202,49 @@ def test_a_run_killed_in_the_new_year_is_repaired_by_the_next(tmp_path, httpserv
         assert listing.count("（分卷 2027）") == len(lab.items) - 2, point
         # Nothing left to do.
         assert lab.go(lab.items, JAN_1 + 120_000).commit is None, point
+
+
+def test_a_shard_is_a_mirror_set_of_its_own_and_the_site_spans_every_shard(tmp_path, httpserver):
+    from newsmirror.archive.shards import open_shards
+    from newsmirror.archive.store import open_store
+    from newsmirror.publish.site import build_site
+
+    lab = Sharded(tmp_path, httpserver)
+    for name in ("backup.git", "backup-2027.git"):
+        bare_remote(tmp_path / name)
+    mirrors = [{"name": "backup", "url": str(tmp_path / "backup.git"), "retry_delay": 0}]
+    lab.go(news(0, 2, DEC_31), DEC_31, mirrors=mirrors)
+    report = lab.go(lab.items + news(2, 2, JAN_1), JAN_1, mirrors=mirrors)
+    assert report.push is not None and report.push.ok
+    shard_head = git("rev-parse", "HEAD", cwd=lab.shard(2027))
+    assert git("rev-parse", "main", cwd=tmp_path / "backup-2027.git") == shard_head
+    assert git("rev-parse", "main", cwd=tmp_path / "backup.git") == lab.commits()[0]
+    assert {m.name for m in report.mirrors if m.ok} == {"backup", "backup-2027"}, report.mirrors
+
+    # The reading site built from the main repository holds every shard's articles, read
+    # from the shard clones; on a fresh clone they are cloned first.
+    fresh = tmp_path / "fresh"
+    git("clone", "-q", str(lab.remote), str(fresh), cwd=tmp_path)
+    config = lab.config(lab.serve(lab.items), **lab.top(path=str(fresh)))
+    with open_store(fresh, writes=False) as store:
+        shards = open_shards(config, store, JAN_1, start=False)
+        assert shards is not None and list(shards.repos) == ["2027"]
+        site = build_site(config, store, tmp_path / "site")
+    assert site.articles == 4 and not site.failed, site.failed
+    pages = sorted(p.name for p in (tmp_path / "site/articles").rglob("*.html"))
+    assert len(pages) == 4
+
+
+def test_rotate_none_leaves_the_archive_as_it_was(tmp_path, httpserver):
+    trees = []
+    for name, rotate in (("plain", {}), ("none", {"rotate": "none"})):
+        (tmp_path / name).mkdir()
+        lab = Sharded(tmp_path / name, httpserver)
+        top = {"archive": {"path": str(lab.archive), "remote": str(lab.remote), **rotate}}
+        lab.run(lab.serve(news(0, 3, DEC_31)), now_ms=DEC_31, **top)
+        lab.run(lab.serve(lab.items + news(3, 2, JAN_1)), now_ms=JAN_1, **top)
+        trees.append(git("rev-parse", "HEAD^{tree}", cwd=lab.archive))
+        assert not (lab.archive / "shards.json").exists() and not (lab.archive / SHARDS).exists()
+        assert len(lab.files(lab.archive)) == 5
+        assert "分卷" not in (lab.archive / "README.md").read_text("utf-8")
+    assert trees[0] == trees[1]
