@@ -138,3 +138,15 @@ def test_tiny_growth_benchmark_prints_its_split_and_floor():
     for part in ("| articles/ |", "| feeds/ |", "| lists and READMEs |", "B per new article", "Floor (the article files alone)"):
         assert part in out, out
     assert "RESULTS-growth.md" not in out
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="the benchmark needs git")
+def test_quick_shards_benchmark_prints_both_hours_and_the_ratio():
+    script = BENCH.with_name("shards.py")
+    done = subprocess.run([sys.executable, str(script), "--hours", "1", "--sources", "2", "--no-write"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+    out = done.stdout
+    assert "- nproc: " in out and "| 1.00× |" in out and "two commits, two pushes" in out
+    assert "the sharded archive's 6 new articles went to its shard" in out
+    assert "RESULTS-shards.md" not in out
