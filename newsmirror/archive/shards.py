@@ -69,22 +69,25 @@ def run_year(now_ms: int) -> int:
     return china_time(now_ms).year
 
 
-def archive_name(config: ShardSettings) -> str:
-    """`<name>` of the shards' `<name>-<YEAR>`: the primary remote's repository name."""
-    if config.remote:
-        name = config.remote.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1].removesuffix(".git")
+def archive_name(config: ShardSettings, primary: str | None = None) -> str:
+    """`<name>` of the shards' `<name>-<YEAR>`: the primary remote's repository name
+    (`primary`, here and below: the archive's remote address when the configuration names
+    none, as a clone or the workflow's checkout set it up)."""
+    if address := config.remote or primary:
+        name = address.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1].removesuffix(".git")
         if name:
             return name
     return config.archive.name
 
 
-def shard_name(config: ShardSettings, year: str) -> str:
-    return f"{archive_name(config)}-{year}"
+def shard_name(config: ShardSettings, year: str, primary: str | None = None) -> str:
+    return f"{archive_name(config, primary)}-{year}"
 
 
-def shard_remote(config: ShardSettings, year: str) -> str | None:
+def shard_remote(config: ShardSettings, year: str, primary: str | None = None) -> str | None:
     """The shard's primary remote: the archive's, with `-<YEAR>` after the name."""
-    return suffixed_address(config.remote, f"-{year}") if config.remote else None
+    address = config.remote or primary
+    return suffixed_address(address, f"-{year}") if address else None
 
 
 def shard_web(config: ShardSettings, year: str, primary: str | None = None) -> tuple[str, str] | None:
@@ -146,7 +149,7 @@ def describe(config: ShardSettings, store: Store, first_year: int | None = None,
     infos = []
     for year in sorted(years):
         web = shard_web(config, year, primary)
-        infos.append(ShardInfo(shard_name(config, year), int(year), counts.get(year, 0),
+        infos.append(ShardInfo(shard_name(config, year, primary), int(year), counts.get(year, 0),
                                web[0] if web else None))
     return first, counts.get("", 0), infos
 
@@ -161,7 +164,7 @@ def write_index(config: ShardSettings, store: Store, first_year: int | None = No
         return False
     first, main, infos = found
     document = {"version": FORMAT_VERSION, "first_year": first,
-                "main": {"name": archive_name(config), "articles": main},
+                "main": {"name": archive_name(config, primary), "articles": main},
                 "shards": [asdict(info) for info in infos]}
     return store.write(INDEX_FILE, (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
 
@@ -174,6 +177,8 @@ class Shards:
     first_year: int
     open: str | None
     """The year new articles go to; None while they go to the main repository."""
+    primary: str | None = None
+    """The archive's remote address when the configuration names none (see archive_name)."""
     repos: dict[str, Repo] = field(default_factory=dict)
     """Each shard's clone, by year (a closed shard that could not be cloned is missing)."""
     notes: list[str] = field(default_factory=list)
@@ -212,18 +217,19 @@ def open_shards(config: ShardSettings, store: Store, now_ms: int, *, start: bool
     if index is None and (config.rotate != "yearly" or not start):
         return None
     year = run_year(now_ms)
-    shards = Shards(first_year=index.first_year if index else year + 1, open=None)
+    primary = None if config.remote else store.repo.remote_url(config.remote_name)
+    shards = Shards(first_year=index.first_year if index else year + 1, open=None, primary=primary)
     if index is None:
-        write_index(config, store, shards.first_year)
+        write_index(config, store, shards.first_year, primary)
         shards.started.append(INDEX_FILE)
         shards.notes.append(f"yearly shards: from {shards.first_year} on, each year's new articles go to "
-                            f"the repository {shard_name(config, str(shards.first_year))}")
+                            f"the repository {shard_name(config, str(shards.first_year), primary)}")
     if config.rotate == "yearly" and year >= shards.first_year:
         shards.open = str(year)
     years = set(index.years if index else ()) | ({shards.open} if shards.open else set())
     years |= {y for y in store.catalog.shard_counts() if y}
     for name in sorted(years):
-        repo = _clone(config, store, name, create=name == shards.open, notes=shards.notes)
+        repo = _clone(config, store, name, primary, create=name == shards.open, notes=shards.notes)
         if repo is None:
             continue
         shards.repos[name] = repo
@@ -236,12 +242,13 @@ def open_shards(config: ShardSettings, store: Store, now_ms: int, *, start: bool
     return shards
 
 
-def _clone(config: ShardSettings, store: Store, year: str, *, create: bool, notes: list[str]) -> Repo | None:
+def _clone(config: ShardSettings, store: Store, year: str, primary: str | None, *, create: bool,
+           notes: list[str]) -> Repo | None:
     """The clone of one shard: as it is, else cloned from its remote, else (`create`) a new
     repository; None when a closed shard cannot be had (its articles stay as cataloged)."""
     root = store.shard_root(year)
     repo = Repo(root)
-    remote = shard_remote(config, year)
+    remote = shard_remote(config, year, primary)
     if not (root / ".git").is_dir():
         root.parent.mkdir(parents=True, exist_ok=True)
         done = None
@@ -249,10 +256,10 @@ def _clone(config: ShardSettings, store: Store, year: str, *, create: bool, note
             done = Repo(root.parent).git("clone", "-q", "--depth", "1", "--no-tags", "-o",
                                          config.remote_name, remote, str(root), check=False, timeout=1800)
             if done.returncode == 0:
-                notes.append(f"shard {year}: cloned {shard_name(config, year)}")
+                notes.append(f"shard {year}: cloned {shard_name(config, year, primary)}")
         if (done is None or done.returncode != 0) and not create:
             why = f":\n{git_reason(done)}" if done is not None else " (the archive has no remote)"
-            notes.append(f"shard {year}: {shard_name(config, year)} could not be cloned{why}")
+            notes.append(f"shard {year}: {shard_name(config, year, primary)} could not be cloned{why}")
             return None
     repo.ensure(config.branch)
     if remote:

@@ -69,8 +69,9 @@ def _push_shards(store: Store, config: Config, shards: Shards, push: bool,
                 sync = sync_catalog(repo.root, repo, store.catalog, check_uncommitted=False, shard=year)
                 merged = None if sync.slugs is None or merged is None else merged | sync.slugs
             else:
-                failed.append(PushResult(False, f"shard {shard_name(config, year)}: {result.message}"))
-        _push_mirror_set(repo, shard_config(config, year), push, mirrors, warnings, now_ms)
+                failed.append(PushResult(False, f"shard {shard_name(config, year, shards.primary)}: "
+                                                f"{result.message}"))
+        _push_mirror_set(repo, shard_config(config, year, shards.primary), push, mirrors, warnings, now_ms)
     _take_in(config, store, merged, "a shard's remote")
     return failed
 
@@ -87,7 +88,7 @@ def _take_in(config: Config, store: Store, merged: set[str] | None, where: str) 
                                               pages[:20]))
 
 
-def shard_config(config: Config, year: str) -> Config:
+def shard_config(config: Config, year: str, primary: str | None = None) -> Config:
     """The configuration a shard is pushed with: every address (the primary remote's and
     each mirror's, one held in a secret too) with `-<YEAR>` after the repository name, and
     each mirror named `<mirror>-<YEAR>` (its state apart from the main one's)."""
@@ -99,7 +100,7 @@ def shard_config(config: Config, year: str) -> Config:
             url=suffixed_address(url, f"-{year}") if url else None,
             url_env=None if url else mirror.url_env,
             web=suffixed_address(mirror.web, f"-{year}") if mirror.web else None))
-    return replace(config, remote=shard_remote(config, year), mirrors=tuple(mirrors))
+    return replace(config, remote=shard_remote(config, year, primary), mirrors=tuple(mirrors))
 
 
 def _push_primary(store: Store, config: Config, push: bool) -> PushResult | None:

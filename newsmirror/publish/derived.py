@@ -63,7 +63,7 @@ def shard_table(config: Config, store: Store, primary: str | None) -> list[str]:
     if found is None:
         return []
     _first, main, infos = found
-    return render_shards((archive_name(config), main), [(i.name, i.year, i.web, i.articles) for i in infos])
+    return render_shards((archive_name(config, primary), main), [(i.name, i.year, i.web, i.articles) for i in infos])
 
 
 def _kept_heading(page) -> str | None:

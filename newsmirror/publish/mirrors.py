@@ -143,10 +143,7 @@ def reader_copies(config: Config, primary: str | None = None) -> list[Copy]:
 
 def remote_address(repo: Repo, name: str) -> str | None:
     """The address of the archive's remote `name` (None when it has none)."""
-    if not (repo.root / ".git").exists():
-        return None
-    done = repo.git("remote", "get-url", name, check=False)
-    return done.stdout.decode("utf-8", "replace").strip() or None if done.returncode == 0 else None
+    return repo.remote_url(name)
 
 
 # -- state -------------------------------------------------------------------------------

@@ -248,3 +248,38 @@ def test_rotate_none_leaves_the_archive_as_it_was(tmp_path, httpserver):
         assert len(lab.files(lab.archive)) == 5
         assert "分卷" not in (lab.archive / "README.md").read_text("utf-8")
     assert trees[0] == trees[1]
+
+
+def test_a_checkouts_origin_names_the_shards_when_the_configuration_names_no_remote(tmp_path, httpserver):
+    lab = Sharded(tmp_path, httpserver)
+    git("clone", "-q", str(lab.remote), str(lab.archive), cwd=tmp_path)  # as the workflow's checkout
+    top = {"archive": {"path": str(lab.archive), "rotate": "yearly"}}
+    lab.run(lab.serve(news(0, 1, DEC_31)), now_ms=DEC_31, **top)
+    report = lab.run(lab.serve(lab.items + news(1, 1, JAN_1)), now_ms=JAN_1, **top)
+    assert report.push is not None and report.push.ok, report.push
+    assert git("rev-parse", "main", cwd=tmp_path / "remote-2027.git") == report.shard_commit
+    assert lab.index()["shards"][0]["name"] == "remote-2027"
+
+
+def test_articles_another_run_pushed_to_the_shard_are_taken_in_and_listed(tmp_path, httpserver):
+    lab = Sharded(tmp_path, httpserver)
+    lab.go(news(0, 1, DEC_31), DEC_31)
+    lab.go(lab.items + news(1, 1, JAN_1), JAN_1)
+    # Another runner's article reached the shard's remote (its lists never did).
+    other = tmp_path / "other"
+    git("clone", "-q", str(tmp_path / "remote-2027.git"), str(other), cwd=tmp_path)
+    [mine] = lab.files(lab.shard(2027))
+    theirs = mine.replace("新闻1-", "别人的新闻-").rsplit("-", 1)[0] + "-aaaaaaaaaaaa.md"
+    data = (lab.shard(2027) / mine).read_bytes().replace("新闻1".encode(), "别人的新闻".encode())
+    (other / theirs).write_bytes(data)
+    git("add", "-A", cwd=other)
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "theirs", cwd=other)
+    git("push", "-q", "origin", "HEAD:main", cwd=other)
+
+    report = lab.go(lab.items + news(2, 1, JAN_1 + 3_600_000), JAN_1 + 3_600_000)
+    assert report.new == 1 and report.push is not None and report.push.ok, report.push
+    assert len(lab.files(lab.shard(2027))) == 3
+    clean(lab.shard(2027))
+    clean(lab.archive)
+    assert "别人的新闻（分卷 2027）" in (lab.archive / "lists/voa.md").read_text("utf-8")
+    assert lab.index()["shards"][0]["articles"] == 3
