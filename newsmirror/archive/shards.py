@@ -39,7 +39,7 @@ from newsmirror.addresses import derive_kind, derive_web, suffixed_address
 from newsmirror.archive.files import write_atomic
 from newsmirror.archive.git import Repo, git_reason
 from newsmirror.archive.paths import ARTICLES_DIR
-from newsmirror.archive.store import GITIGNORE, Store, commit_into, repair, sync_catalog
+from newsmirror.archive.store import GITIGNORE, Store, commit_into, head_meta, repair, sync_catalog
 from newsmirror.dates import china_time
 from newsmirror.models import ArchivedEntry
 
@@ -206,13 +206,15 @@ class Shards:
         return commit_into(self.repos[self.open], store.catalog, paths, message, self.open)
 
 
-def open_shards(config: ShardSettings, store: Store, now_ms: int, *, start: bool = True) -> Shards | None:
-    """Open the shards for a command: the open one created when missing, the ones the
-    index names cloned when missing, each repaired after a killed run and its entries
-    brought into the catalog (their sources added to `store.stale`). None when the archive
-    has no shards and is not to have any; `start`: with rotate = "yearly" and no index
-    yet, write the index that starts them (a mirror run does, a command that only reads
-    the archive does not)."""
+def open_shards(config: ShardSettings, store: Store, now_ms: int, *, start: bool = True,
+                files: bool = False) -> Shards | None:
+    """Open the shards for a command: the open one created when missing, the closed ones
+    the index names cloned when missing and needed (`files`: their articles are to be
+    read, as the site does; else only when the catalog does not know them yet, as after a
+    lost cache), each repaired after a killed run and its entries brought into the catalog
+    (their sources added to `store.stale`). None when the archive has no shards and is not
+    to have any; `start`: with rotate = "yearly" and no index yet, write the index that
+    starts them (a mirror run does, a command that only reads the archive does not)."""
     index = read_index(store.root)
     if index is None and (config.rotate != "yearly" or not start):
         return None
@@ -229,6 +231,9 @@ def open_shards(config: ShardSettings, store: Store, now_ms: int, *, start: bool
     years = set(index.years if index else ()) | ({shards.open} if shards.open else set())
     years |= {y for y in store.catalog.shard_counts() if y}
     for name in sorted(years):
+        if name != shards.open and not files and not (store.shard_root(name) / ".git").is_dir() \
+                and store.catalog.get_meta(head_meta(name)):
+            continue  # closed, cataloged, and no clone here: a run has nothing to do with it
         repo = _clone(config, store, name, primary, create=name == shards.open, notes=shards.notes)
         if repo is None:
             continue

@@ -72,7 +72,7 @@ def site(
         return
     with open_store(loaded.archive, branch=loaded.branch, writes=False, folders=loaded.folders) as store:
         # The articles of every shard, read from their clones (cloned when missing).
-        shards = open_shards(loaded, store, int(time.time() * 1000), start=False)
+        shards = open_shards(loaded, store, int(time.time() * 1000), start=False, files=True)
         for note in shards.notes if shards else ():
             out.detail(note)
         report = build_site(loaded, store, target)

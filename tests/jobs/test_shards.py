@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -142,6 +143,13 @@ def test_a_closed_shard_is_never_written_again(tmp_path, httpserver):
     quiet = lab.go(lab.items, NEXT_JAN_1 + 3_600_000)
     assert quiet.commit is None and not any("closed shards" in note for note in quiet.notes)
 
+    # A run needs no clone of a closed shard the catalog knows: it neither clones it again
+    # nor loses its articles from the lists.
+    shutil.rmtree(closed)
+    later = lab.go(lab.items, NEXT_JAN_1 + 5_400_000)
+    assert later.commit is None and not any("cloned" in note for note in later.notes), later.notes
+    assert not closed.exists()
+
     # Without rotation again every shard is closed and new articles go to the main repository.
     back = lab.go(lab.items + news(5, 1, NEXT_JAN_1 + 7_200_000), NEXT_JAN_1 + 7_200_000, rotate="none")
     assert back.new == 1 and back.shard_commit is None
@@ -227,7 +235,7 @@ def test_a_shard_is_a_mirror_set_of_its_own_and_the_site_spans_every_shard(tmp_p
     git("clone", "-q", str(lab.remote), str(fresh), cwd=tmp_path)
     config = lab.config(lab.serve(lab.items), **lab.top(path=str(fresh)))
     with open_store(fresh, writes=False) as store:
-        shards = open_shards(config, store, JAN_1, start=False)
+        shards = open_shards(config, store, JAN_1, start=False, files=True)
         assert shards is not None and list(shards.repos) == ["2027"]
         site = build_site(config, store, tmp_path / "site")
     assert site.articles == 4 and not site.failed, site.failed
