@@ -86,3 +86,13 @@ def test_a_shards_mirrors_are_the_mirrors_with_the_year_after_the_name(tmp_path,
         ("cb-2027", "git@codeberg.org:me/news-2027.git", None, "https://codeberg.org/me/news-2027"),
         ("gl-2027", "https://oauth2:secret@gitlab.com/me/news-2027.git", None, "https://gitlab.com/me/news-2027"),
         ("gone-2027", None, "UNSET_URL", None)]
+
+
+def test_a_feed_entry_of_a_shard_links_to_the_shards_file(tmp_path):
+    from newsmirror.publish.feeds import FeedInfo, _entry, render_atom
+
+    where = shard_file_address(config(tmp_path, "git@github.com:me/news.git"))
+    own, away = entry(""), entry("2027")
+    feed = render_atom(FeedInfo("all", "全部"), [_entry(e, "VOA", None, where(e)) for e in (away, own)], None).decode()
+    assert 'href="https://github.com/me/news-2027/blob/main/articles/voa/2027/01/%E6' in feed
+    assert 'href="../articles/voa/2027/01/%E6' in feed
