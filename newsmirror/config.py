@@ -32,6 +32,10 @@ RESERVED_SLUGS = {"all": "feeds/all.xml is the combined feed",
                   "changed": "lists/changed.md lists articles edited at the source"}
 
 
+ROTATIONS = ("none", "yearly")
+"""`[archive] rotate`: how the archive spreads over repositories."""
+
+
 class ConfigError(NewsmirrorError, ValueError):
     """A configuration that cannot be used: the file, the key and what is wrong."""
 
@@ -164,6 +168,9 @@ class Config:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     requests: RequestSettings = field(default_factory=RequestSettings)
     mirrors: tuple[MirrorConfig, ...] = ()
+    rotate: str = "none"
+    """`[archive] rotate`: "none" (one repository) or "yearly" (each new year's articles
+    go to a shard repository of their own, `<name>-<YEAR>`: see archive/shards.py)."""
 
     @property
     def folders(self) -> dict[str, str]:
@@ -411,7 +418,7 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
     alerts = _alerts(check, top.get("alerts", {}))
     archive = check.table(top.get("archive", {}), "archive",
                           {"path", "title", "remote", "remote_name", "branch", "push", "list_size",
-                           "web_url", "site_url", "mirrors", "feed_content"})
+                           "web_url", "site_url", "mirrors", "feed_content", "rotate"})
     fetch = check.table(top.get("fetch", {}), "fetch", {f.name for f in fields(FetchSettings)})
     images = check.table(top.get("images", {}), "images", {"proxy", "exclude"})
     defaults = check.table(top.get("defaults", {}), "defaults",
@@ -475,6 +482,10 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
     remote = check.get(archive, "archive", "remote", str, None)
     remote_name = check.get(archive, "archive", "remote_name", str, Config.remote_name)
     mirrors = _mirrors(check, archive.get("mirrors", []), base, remote, remote_name)
+    rotate = check.get(archive, "archive", "rotate", str, Config.rotate)
+    if rotate not in ROTATIONS:
+        raise check.fail("archive.rotate", f"{rotate!r} is not one of {', '.join(map(repr, ROTATIONS))} "
+                                           "(\"yearly\": each new year's articles go to a repository of their own)")
     return Config(
         file=file,
         archive=base / check.get(archive, "archive", "path", str, "archive"),
@@ -500,6 +511,7 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
         alerts=alerts,
         requests=requests,
         mirrors=mirrors,
+        rotate=rotate,
     )
 
 

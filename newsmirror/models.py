@@ -77,6 +77,9 @@ class ArchivedEntry:
     link: str
     digest: str
     """sha256 of the file's bytes."""
+    shard: str = ""
+    """The shard repository that holds the file (its year, see archive/shards.py); ''
+    for the archive's own repository."""
 
 
 @dataclass(frozen=True)

@@ -167,3 +167,15 @@ def test_extraction_benchmark_scores_a_scrapinghub_shaped_folder(tmp_path):
     assert row.scores["newsmirror"].f1 > 0.95
     out = bench.report([row], short_reasons={})
     assert "| newsmirror |" in out and "regressions" in out
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="the benchmark needs git")
+def test_quick_shards_benchmark_prints_both_hours_and_the_ratio():
+    script = BENCH.with_name("shards.py")
+    done = subprocess.run([sys.executable, str(script), "--hours", "1", "--sources", "2", "--no-write"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+    out = done.stdout
+    assert "- nproc: " in out and "| 1.00× |" in out and "two commits, two pushes" in out
+    assert "the sharded archive's 6 new articles went to its shard" in out
+    assert "RESULTS-shards.md" not in out

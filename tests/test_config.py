@@ -155,7 +155,7 @@ def test_what_a_config_leaves_out_is_the_default_its_type_declares(tmp_path: Pat
     for f in fields(SourceConfig):
         if f.name not in ("slug", "name", "url"):
             assert getattr(source, f.name) == getattr(SourceConfig, f.name, None), f.name
-    for name in ("title", "remote_name", "branch", "push", "list_size", "feed_content"):
+    for name in ("title", "remote_name", "branch", "push", "list_size", "feed_content", "rotate"):
         assert getattr(config, name) == getattr(Config, name), name
 
 
@@ -166,3 +166,17 @@ def test_the_archive_web_url_keeps_its_older_name(tmp_path: Path):
     newer = load_config(write(tmp_path, "[archive]\nweb_url = 'https://github.com/a/b/blob/main'\n" + MINIMAL))
     assert older.web_url == newer.web_url == "https://github.com/a/b/blob/main"
     assert older.site_address is None
+
+
+@pytest.mark.parametrize("value, problem", [
+    ("monthly", "'monthly' is not one of 'none', 'yearly'"),
+    (True, "must be"),
+])
+def test_rotate_is_none_or_yearly(tmp_path: Path, value, problem):
+    source = [{"slug": "voa", "name": "VOA", "url": "https://a.test/f"}]
+    assert parse_config({"archive": {"rotate": "yearly"}, "sources": source},
+                        file="t.toml", base=tmp_path).rotate == "yearly"
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"archive": {"rotate": value}, "sources": source}, file="t.toml", base=tmp_path)
+    assert caught.value.file == "t.toml" and caught.value.key == "archive.rotate"
+    assert problem in str(caught.value)

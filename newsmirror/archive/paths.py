@@ -82,6 +82,10 @@ DIST_DIR = f"{STATE_DIR}/dist"
 """A wheel of newsmirror that the workflows install, when no git address of it is known."""
 CONSTRAINTS_FILE = f"{STATE_DIR}/constraints.txt"
 """The workflows' pinned dependencies."""
+SHARDS_INDEX = "shards.json"
+"""The index of the yearly shards (archive/shards.py), in the main repository."""
+SHARDS_DIR = f"{CACHE_DIR}/shards"
+"""Where the clones of the shard repositories live: one folder each, named after its year."""
 
 
 def feed_path(name: str) -> str:

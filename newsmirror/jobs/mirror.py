@@ -22,8 +22,10 @@ from newsmirror.archive.files import write_atomic
 from newsmirror.archive.identity import assign_keys, base_key, key_hash, normalise_link
 from newsmirror.archive.legacy import same_as_old_file
 from newsmirror.archive.paths import (
-    ARTICLES_DIR, ASSETS_DIR, FEEDS_DIR, HEALTH_FILE, LISTS_DIR, MIRRORS_FILE, README, article_path,
+    ARTICLES_DIR, ASSETS_DIR, FEEDS_DIR, HEALTH_FILE, LISTS_DIR, MIRRORS_FILE, README, SHARDS_INDEX,
+    article_path,
 )
+from newsmirror.archive.shards import Shards, open_shards
 from newsmirror.archive.store import Store, commit_message
 from newsmirror.config import Config, SourceConfig
 from newsmirror.content.clean import strip_tracking
@@ -50,7 +52,7 @@ PAGE_PENDING = "page-pending"
 """Stands for the feed digest when the article's page could not be fetched: the next run
 tries the page again (None, by contrast, means a catalog rebuilt from the files)."""
 GENERATED = [ARTICLES_DIR, ASSETS_DIR, LISTS_DIR, FEEDS_DIR, README, HEALTH_FILE, MIRRORS_FILE,
-             ".gitignore"]
+             SHARDS_INDEX, ".gitignore"]
 
 
 @dataclass
@@ -63,6 +65,8 @@ class RunReport(Published):
     """Images that could not be downloaded into the archive (they go through the proxy)."""
     health: dict[str, SourceHealth] = field(default_factory=dict)
     """Each source's state after the run."""
+    shard_commit: str | None = None
+    """The commit made in the open shard (archive/shards.py), when one was."""
 
     @property
     def backing_off(self) -> int:
@@ -195,6 +199,12 @@ class _Run:
     """Per source: the article pages being fetched ahead of its items' loop."""
     rules: tuple[SiteRule, ...] | None = None
     """The site rules (loaded when a source first needs them)."""
+    shards: Shards | None = None
+    """The archive's shards ([archive] rotate): where new files go, which are closed."""
+    frozen: list[str] = field(default_factory=list)
+    """Updated items whose files a closed shard holds: left as they are."""
+    shard_written: list[str] = field(default_factory=list)
+    """Files written into the open shard."""
 
     async def source(self, source: SourceConfig) -> SourceOutcome:
         outcome = SourceOutcome(source.slug, source.name)
@@ -264,8 +274,9 @@ class _Run:
                 if key is None or not wants_page(source, item):
                     continue
                 link, _guid, _ident, found = self.identify(source, item, key, feed_url)
-                if found and (found[1] is None or found[1] == item_digest(item)):
-                    continue  # unchanged, or a catalog rebuilt from the files: the loop decides
+                if found and (found[1] is None or found[1] == item_digest(item)
+                              or self.shards and self.shards.closed(found[0])):
+                    continue  # unchanged, rebuilt from the files (the loop decides), or closed
             except Exception:  # noqa: BLE001 - only a forecast: the loop meets the item's fault
                 continue
             links.append(link)
@@ -320,6 +331,13 @@ class _Run:
         if existing and last_digest == digest:
             outcome.unchanged += 1
             return
+        if existing and self.shards and self.shards.closed(existing):
+            # A closed shard is never written again; this version of the item is
+            # remembered, so that it is not fetched again every hour.
+            catalog.put(existing, digest, guid=guid)
+            self.frozen.append(f"{existing.path} (shard {existing.shard})")
+            outcome.unchanged += 1
+            return
         step[0] = "cleaning"
         title = normalise_title(transform_title(item.title, settings)) or UNTITLED
         step[0] = "date"
@@ -366,7 +384,8 @@ class _Run:
         data = render_article(Article(published, title, shown, body))
         entry = ArchivedEntry(
             slug=source.slug, key=ident, path=path,
-            published_ms=published, title=title, link=shown, digest=digest_bytes(data))
+            published_ms=published, title=title, link=shown, digest=digest_bytes(data),
+            shard=existing.shard if existing else self.shards.target if self.shards else "")
         crashpoints.reached("article-rendered")
         step[0] = "writing"
         if existing and existing.digest == entry.digest:
@@ -377,9 +396,9 @@ class _Run:
         else:
             # A path the catalog does not know is not read back first: at most a file a
             # killed run wrote there, which is replaced whole by the same rename.
-            self.store.write(entry.path, data, new=existing is None)
+            self.store.write(entry.path, data, new=existing is None, shard=entry.shard)
             crashpoints.reached("article-written")
-            outcome.written.append(entry.path)
+            (self.shard_written if entry.shard else outcome.written).append(entry.path)
             if existing:
                 outcome.updated += 1
             else:
@@ -485,6 +504,10 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | 
                     f"fetching these sources in full again: {', '.join(lost)}")
             report.notes.append(note)
             reporter.note(note)
+        shards = open_shards(config, store, now_ms)
+        for note in shards.notes if shards else ():
+            report.notes.append(note)
+            reporter.note(note)
         stats = store.catalog.stats()
         for slug, state in health.items():  # what an older health file did not record
             health[slug] = migrate(state, stats[slug].newest_ms if slug in stats else None, now_ms)
@@ -496,7 +519,8 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | 
         async with Fetcher(config.fetch) as fetcher:
             pages = PageFetcher(fetcher, store.cache / "pages", config.site_rules)
             images = ImageDownloader(fetcher, store.root, store.catalog)
-            run = _Run(config, store, fetcher, health, now_ms, reporter, pages, images, force=force)
+            run = _Run(config, store, fetcher, health, now_ms, reporter, pages, images, force=force,
+                       shards=shards)
 
             async def one(source: SourceConfig) -> SourceOutcome:
                 outcome = await run.source(source)
@@ -506,13 +530,18 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | 
             report.outcomes = list(await asyncio.gather(*(one(s) for s in sources)))
             report.page_failures = dict(pages.failures)
             report.image_failures = dict(images.failures)
+        if run.frozen:
+            note = (f"left {plural(len(run.frozen), 'update')} of articles in closed shards as they are: "
+                    f"{', '.join(run.frozen[:5])}" + (" …" if len(run.frozen) > 5 else ""))
+            report.notes.append(note)
+            reporter.note(note)
         _update_health(config, store, health, report.outcomes, now_ms)
         await _alert(config, health, now_ms, report)
         report.health = dict(health)
         write_atomic(cached_file, dump_health(health, written_ms=now_ms))
         changed = {o.slug for o in report.outcomes if o.new or o.updated}
-        regenerated = regenerate(config, store, None if store.stale is None else changed | store.stale,
-                                 health=health)
+        regenerated = (shards.started if shards else []) + regenerate(
+            config, store, None if store.stale is None else changed | store.stale, health=health)
         health_changed = [slug for slug, h in health.items() if before.get(slug) != durable(h)]
         if not report.ok and not health_changed:
             # A run that exits 1 keeps its state in the commit as well: a workflow's cache
@@ -536,12 +565,15 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | 
             paths = [*GENERATED, *(s.list_file for s in config.sources)] if not store.clean_start else sorted(
                 {p for o in report.outcomes for p in o.written} | set(regenerated)
                 | {HEALTH_FILE, MIRRORS_FILE, ".gitignore"})
+            if shards:  # first, so that the main repository never lists what no commit holds
+                report.shard_commit = shards.commit(store, sorted(run.shard_written), message)
+                crashpoints.reached("shard-committed")
             session.commit(paths, message)
             crashpoints.reached("committed")
         store.catalog.commit()
         crashpoints.reached("cataloged")
         store.mark_clean()
-        session.push(push, now_ms=now_ms)
+        session.push(push, now_ms=now_ms, shards=shards)
         return report
 
 

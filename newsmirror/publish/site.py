@@ -338,7 +338,7 @@ class _Build:
             self.report.written.append(relpath)
 
     def read(self, entry: ArchivedEntry):
-        return parse_article((self.store.root / entry.path).read_bytes(), name=entry.path)
+        return parse_article(self.store.file(entry).read_bytes(), name=entry.path)
 
     def text(self, entry: ArchivedEntry) -> str | None:
         """The plain text of an article's body, for the index (nothing kept in memory);
@@ -505,7 +505,7 @@ def _site_feeds(config: Config, build: _Build, sources: list[Source],
     def body(entry: ArchivedEntry) -> str | None:
         if entry.path not in bodies:
             try:
-                data: bytes | None = (build.store.root / entry.path).read_bytes()
+                data: bytes | None = build.store.file(entry).read_bytes()
             except OSError:
                 data = None
             try:
