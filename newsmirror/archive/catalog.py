@@ -123,10 +123,6 @@ _UPSERT = (
     "path_id=excluded.path_id")
 
 
-_REBUILD_CACHE = -65536
-"""SQLite's page cache while a rebuild makes its indexes: 64 MiB (a negative size is KiB)."""
-
-
 def _path_id(path: str) -> int:
     """The number a path is found by: its first 8 bytes of BLAKE2b, signed as SQLite's
     integers are. Two paths may share one (at 300,000 paths, about 1 in 400 million), so
@@ -472,9 +468,6 @@ class Catalog:
         for name, _unique, _on in _INDEXES:
             self.db.execute(f"DROP INDEX IF EXISTS {name}")
         self.db.execute("DELETE FROM articles")
-        # Room for the index sorts in memory; given back once they are done.
-        cache = self.db.execute("PRAGMA cache_size").fetchone()[0]
-        self.db.execute(f"PRAGMA cache_size={_REBUILD_CACHE}")
         count = 0
 
         def rows() -> Iterator[tuple]:
@@ -488,18 +481,15 @@ class Catalog:
                     count += 1
                     yield _row(entry, where, None, None)
 
+        self.db.executemany(_INSERT, rows())
         try:
-            self.db.executemany(_INSERT, rows())
-            try:
-                self.db.execute(_create_index(_KEY_INDEX))
-            except sqlite3.IntegrityError:
-                self.db.execute("DELETE FROM articles WHERE rowid NOT IN "
-                                "(SELECT MAX(rowid) FROM articles GROUP BY slug, key)")
-                self.db.execute(_create_index(_KEY_INDEX))
-            for index in _INDEXES:
-                self.db.execute(_create_index(index))
-        finally:
-            self.db.execute(f"PRAGMA cache_size={cache}")
+            self.db.execute(_create_index(_KEY_INDEX))
+        except sqlite3.IntegrityError:
+            self.db.execute("DELETE FROM articles WHERE rowid NOT IN "
+                            "(SELECT MAX(rowid) FROM articles GROUP BY slug, key)")
+            self.db.execute(_create_index(_KEY_INDEX))
+        for index in _INDEXES:
+            self.db.execute(_create_index(index))
         self.set_meta("folders", encode_folders(self.folders))
         if own:
             self.commit()
