@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import overload
 
 from newsmirror.archive.paths import ARTICLES_DIR
-from newsmirror.archive.article import ArticleFormatError, parse_article
+from newsmirror.archive.article import ArticleFormatError, parse_heading
 from newsmirror.archive.identity import normalise_link
 from newsmirror.archive.legacy import LAYOUTS, NEWSMIRROR, Located, encode_folders, locate, walk_articles
 from newsmirror.models import ArchivedEntry
@@ -205,7 +205,7 @@ def read_entry(root: Path, relpath: str, folders: Mapping[str, str] | None = Non
         # A plain open: a Path per file costs a rebuild more than parsing its heading.
         with open(f"{root}/{relpath}", "rb") as file:
             data = file.read()
-        article = parse_article(data, name=relpath)
+        published_ms, title, link = parse_heading(data, name=relpath)
     except ArticleFormatError as err:
         return None, str(err).removeprefix(f"{relpath}: ")
     except OSError as err:
@@ -214,9 +214,9 @@ def read_entry(root: Path, relpath: str, folders: Mapping[str, str] | None = Non
         slug=where.slug,
         key=where.key,
         path=relpath,
-        published_ms=article.published_ms,
-        title=article.title,
-        link=article.link,
+        published_ms=published_ms,
+        title=title,
+        link=link,
         digest=digest_bytes(data),
     ), None
 
