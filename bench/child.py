@@ -24,7 +24,8 @@ import resource  # noqa: E402
 import sys  # noqa: E402
 from collections import defaultdict  # noqa: E402
 
-STAGES: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
+STAGES: dict[str, list[float]] = defaultdict(lambda: [0.0, 0, 0.0])
+"""Per stage: wall seconds, calls, CPU seconds of this process (not counted for async stages)."""
 OPENS = {"articles": set(), "articles_calls": 0}
 
 
@@ -57,12 +58,13 @@ def _wrap(owner, name: str, stage: str | None = None, *, by_arg: bool = False) -
         key = label
         if by_arg:  # Repo.git(self, subcommand, ...)
             key = f"git {args[1]}" if len(args) > 1 else "git"
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         try:
             return original(*args, **kwargs)
         finally:
             STAGES[key][0] += time.perf_counter() - t
             STAGES[key][1] += 1
+            STAGES[key][2] += time.process_time() - cpu
     setattr(owner, name, timed)
 
 
@@ -139,7 +141,8 @@ def main() -> int:
         "ended_epoch": time.time(),
         "imports_s": imported - STARTED,
         "command_s": ended - begun,
-        "stages": {k: {"s": round(v[0], 4), "calls": v[1]} for k, v in STAGES.items()},
+        "stages": {k: {"s": round(v[0], 4), "calls": v[1], "cpu": round(v[2], 4)}
+                   for k, v in STAGES.items()},
         "python_maxrss_mb": own_usage.ru_maxrss / 1024,
         "python_cpu_s": own_usage.ru_utime + own_usage.ru_stime,
         "git_maxrss_mb": children.ru_maxrss / 1024,

@@ -14,7 +14,9 @@ paths and bytes the pipeline writes, committed once and packed, as a clone is), 
   (SQLite's dbstat);
 - two floors measured in the same run, after a warm-up read, so the page cache is as warm
   for them as for the rebuild: reading every article file's bytes (os.walk + read), and
-  `git ls-files -s` + `git cat-file --batch` of every blob.
+  `git ls-files -s` + `git cat-file --batch` of every blob;
+- the rebuild's CPU time against the read floor's (process time of each): on a machine
+  shared with other work, a ratio less disturbed than the wall times'.
 
 Between sizes it prints each figure's growth exponent k (figure ∝ N^k: 1 is linear).
 --profile adds the five largest own-time costs of a repeat under cProfile. --workdir
@@ -56,12 +58,17 @@ class Size:
     catalog_bytes: int
     tables: dict[str, int]
     read_floor_s: float
+    read_floor_cpu_s: float
     git_floor_s: float
     top: list[str]
 
     @property
     def catalog_s(self) -> float:
         return self.run.stage(STAGE)
+
+    @property
+    def catalog_cpu_s(self) -> float:
+        return self.run.report.get("stages", {}).get(STAGE, {}).get("cpu", 0.0)
 
 
 def archive_for(workdir: Path, articles: int, sources: int) -> Path:
@@ -77,14 +84,14 @@ def archive_for(workdir: Path, articles: int, sources: int) -> Path:
     return archive
 
 
-def read_floor(archive: Path) -> float:
-    """Every article file's bytes read, nothing else."""
-    started = time.perf_counter()
+def read_floor(archive: Path) -> tuple[float, float]:
+    """Every article file's bytes read, nothing else: (wall, CPU) seconds."""
+    started, cpu = time.perf_counter(), time.process_time()
     for dirpath, _dirs, files in os.walk(archive / "articles"):
         for name in files:
             with open(os.path.join(dirpath, name), "rb") as f:
                 f.read()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def git_floor(archive: Path) -> float:
@@ -111,7 +118,7 @@ def catalog_bytes(archive: Path) -> tuple[int, dict[str, int]]:
 
 def measure(workdir: Path, archive: Path, config: Path, profile: bool) -> Size:
     read_floor(archive)  # warm-up: the page cache as warm for every figure
-    floor_read = read_floor(archive)
+    floor_read, floor_read_cpu = read_floor(archive)
     floor_git = git_floor(archive)
     run = bench.rebuild(workdir, f"rebuild-{archive.name}", config, archive)
     size, tables = catalog_bytes(archive)
@@ -125,7 +132,7 @@ def measure(workdir: Path, archive: Path, config: Path, profile: bool) -> Size:
         articles = db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
     finally:
         db.close()
-    return Size(articles, run, size, tables, floor_read, floor_git, top)
+    return Size(articles, run, size, tables, floor_read, floor_read_cpu, floor_git, top)
 
 
 FIGURES = (
@@ -136,6 +143,10 @@ FIGURES = (
     ("floor: read every file, s", lambda s: s.read_floor_s),
     ("floor: ls-files + cat-file --batch, s", lambda s: s.git_floor_s),
     ("catalog rebuild / read floor", lambda s: s.catalog_s / s.read_floor_s if s.read_floor_s else 0.0),
+    ("catalog rebuild CPU, s", lambda s: s.catalog_cpu_s),
+    ("floor: read every file, CPU s", lambda s: s.read_floor_cpu_s),
+    ("catalog rebuild CPU / read floor CPU",
+     lambda s: s.catalog_cpu_s / s.read_floor_cpu_s if s.read_floor_cpu_s else 0.0),
     ("catalog, MB", lambda s: s.catalog_bytes / 1e6),
     ("catalog, bytes per article", lambda s: s.catalog_bytes / max(s.articles, 1)),
 )

@@ -96,9 +96,9 @@ def render_article(article: Article) -> bytes:
     return text.encode("utf-8")
 
 
-def parse_article(data: bytes, *, name: str = "article") -> Article:
-    """Read the four parts back. Raises ArticleFormatError naming `name` when the file is
-    not in the format."""
+def _split_article(data: bytes, name: str) -> tuple[int, str, str]:
+    """(EPOCH_MS, line 2, what follows the heading's four lines), the file checked as
+    FORMAT.md says; raises ArticleFormatError naming `name`."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -110,13 +110,29 @@ def parse_article(data: bytes, *, name: str = "article") -> Article:
     match = _HEADER.match(lines[0])
     if not match:
         raise ArticleFormatError(f"{name}: line 1 is not <!--EPOCH_MS-->")
-    body = lines[4].removesuffix("\n")
-    heading = split_link(lines[1], context=_heading_context(body))
+    return int(match.group(1)), lines[1], lines[4]
+
+
+def _read_heading(line: str, body: str, name: str) -> tuple[str, str]:
+    heading = split_link(line, context=_heading_context(body))
     if heading is None:
         raise ArticleFormatError(f"{name}: line 2 is not [TITLE](LINK)")
-    return Article(
-        published_ms=int(match.group(1)),
-        title=heading[0],
-        link=heading[1],
-        body=body,
-    )
+    return heading
+
+
+def parse_article(data: bytes, *, name: str = "article") -> Article:
+    """Read the four parts back. Raises ArticleFormatError naming `name` when the file is
+    not in the format."""
+    published_ms, line, rest = _split_article(data, name)
+    body = rest.removesuffix("\n")
+    title, link = _read_heading(line, body, name)
+    return Article(published_ms=published_ms, title=title, link=link, body=body)
+
+
+def parse_heading(data: bytes, *, name: str = "article") -> tuple[int, str, str]:
+    """(published_ms, title, link) of an article file, checked as parse_article checks
+    it, without copying out the body: what the catalog keeps of every file it reads."""
+    published_ms, line, rest = _split_article(data, name)
+    # Only a body that starts with '[' bears on how line 2 reads (see _heading_context).
+    title, link = _read_heading(line, rest.removesuffix("\n") if rest.startswith("[") else "", name)
+    return published_ms, title, link

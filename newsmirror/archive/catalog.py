@@ -8,7 +8,8 @@ It owns every table in its file, under one SCHEMA_VERSION: `articles` and `meta`
 two caches of the stages that use it, `assets` (image address → asset file, see
 archive/assets.py) and `feed_bodies` (an article's sanitised body for the feeds, see
 publish/feeds.py). One catalog covers the archive's own repository and its shards
-(archive/shards.py): each entry names the shard that holds its file. Callers use its methods, never its connection. A catalog of an older
+(archive/shards.py): each entry names the shard that holds its file. Callers use its
+methods, never its connection. A catalog of an older
 version is upgraded in place (its entries and caches kept); one of an unknown version,
 or a damaged one, starts over and is rebuilt from the files.
 """
@@ -17,88 +18,175 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import overload
 
 from newsmirror.archive.paths import ARTICLES_DIR
-from newsmirror.archive.article import ArticleFormatError, parse_article
+from newsmirror.archive.article import ArticleFormatError, parse_heading
 from newsmirror.archive.identity import normalise_link
-from newsmirror.archive.legacy import NEWSMIRROR, Located, encode_folders, locate, walk_articles
+from newsmirror.archive.legacy import LAYOUTS, NEWSMIRROR, Located, encode_folders, locate, walk_articles
 from newsmirror.models import ArchivedEntry
 
 SCHEMA_VERSION = "4"
-_SCHEMA = """
+_ARTICLES = """
 CREATE TABLE IF NOT EXISTS articles (
     slug TEXT NOT NULL,
     key TEXT NOT NULL,
-    path TEXT NOT NULL UNIQUE,
+    path TEXT NOT NULL,
     published_ms INTEGER NOT NULL,
     title TEXT NOT NULL,
     link TEXT NOT NULL,
-    digest TEXT NOT NULL,
-    feed_digest TEXT,
-    layout TEXT NOT NULL DEFAULT 'newsmirror',
+    digest BLOB NOT NULL,
+    feed_digest BLOB,
+    layout INTEGER NOT NULL DEFAULT 0,
     guid TEXT,
     old_link TEXT,
-    shard TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (slug, key)
+    path_id INTEGER NOT NULL,
+    shard TEXT NOT NULL DEFAULT ''
 );
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-_TIME_INDEXES = {
-    "articles_by_time": "articles (slug, published_ms DESC)",
-    "articles_by_time_all": "articles (published_ms DESC)",
+"""Version 4, made to stay small (issue 16): a digest is kept as its 32 bytes (see
+_pack_digest), the layout as its place in legacy.LAYOUTS (0, newsmirror's own, takes no
+bytes), a path is found by `path_id` (see _path_id: an 8-byte index instead of one that
+repeats every path), and an entry of newsmirror's own layout keeps no GUID (only old files
+are looked up by theirs). `shard` names the yearly shard that holds the file
+(archive/shards.py; '' for the archive's own repository, which takes no bytes). The table has no key of its own but its rowid, and every index
+is made once a rebuild's rows are in (see rebuild)."""
+_SCHEMA = _ARTICLES + """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS assets (url TEXT PRIMARY KEY, path TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS feed_bodies (path_id INTEGER PRIMARY KEY, digest BLOB NOT NULL, html BLOB);
+"""
+_KEY_INDEX = ("articles_by_key", "UNIQUE", "articles (slug, key)")
+_INDEXES = (
+    _KEY_INDEX,
+    ("articles_by_path", "", "articles (path_id)"),
+    ("articles_by_time", "", "articles (slug, published_ms DESC)"),
+    ("articles_by_time_all", "", "articles (published_ms DESC)"),
+    ("articles_old_by_link", "", "articles (slug, old_link) WHERE old_link IS NOT NULL"),
+    ("articles_old_by_guid", "", "articles (slug, guid) WHERE guid IS NOT NULL"),
+)
+"""Every index on articles: (name, UNIQUE or not, what it indexes)."""
+
+
+def _create_index(index: tuple[str, str, str]) -> str:
+    name, unique, on = index
+    return f"CREATE {unique} INDEX IF NOT EXISTS {name} ON {on};\n"
+
+
+_SCHEMA += "".join(map(_create_index, _INDEXES))
+_UPGRADE_1 = (
+    "ALTER TABLE articles ADD COLUMN layout TEXT NOT NULL DEFAULT 'newsmirror'",
+    "ALTER TABLE articles ADD COLUMN guid TEXT",
+    "ALTER TABLE articles ADD COLUMN old_link TEXT",
+)
+"""Version 1 to 2: every entry of a version-1 catalog is of newsmirror's own layout."""
+_LAYOUT_CODE = " ".join(f"WHEN '{name}' THEN {code}" for code, name in enumerate(LAYOUTS))
+_UPGRADE_TO_4 = (
+    "ALTER TABLE articles RENAME TO articles_3",
+    _ARTICLES,
+    "INSERT INTO articles SELECT slug, key, path, published_ms, title, link, pack_digest(digest), "
+    f"pack_digest(feed_digest), CASE layout {_LAYOUT_CODE} ELSE 0 END, "
+    f"CASE layout WHEN '{NEWSMIRROR}' THEN NULL ELSE guid END, old_link, path_id(path), '' "
+    "FROM articles_3 ORDER BY rowid",
+    "DROP TABLE articles_3",
+    "ALTER TABLE meta RENAME TO meta_3",
+    "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+    "INSERT INTO meta SELECT name, value FROM meta_3",
+    "DROP TABLE meta_3",
+)
+"""Versions 2 and 3 to 4, the entries kept (the indexes are made afterwards). Version 2
+had the assets and feed_bodies tables too, made by their users when first needed, with
+the columns of version 3: _UPGRADE_CACHES_TO_4 carries over those that exist."""
+_UPGRADE_CACHES_TO_4 = {
+    "assets": (
+        "ALTER TABLE assets RENAME TO assets_3",
+        "CREATE TABLE assets (url TEXT PRIMARY KEY, path TEXT NOT NULL) WITHOUT ROWID",
+        "INSERT INTO assets SELECT url, path FROM assets_3",
+        "DROP TABLE assets_3",
+    ),
+    "feed_bodies": (
+        "ALTER TABLE feed_bodies RENAME TO feed_bodies_3",
+        "CREATE TABLE feed_bodies (path_id INTEGER PRIMARY KEY, digest BLOB NOT NULL, html BLOB)",
+        "INSERT OR REPLACE INTO feed_bodies SELECT path_id(path), pack_digest(digest), pack_body(html) "
+        "FROM feed_bodies_3",
+        "DROP TABLE feed_bodies_3",
+    ),
 }
-_OLD_INDEXES = {
-    "articles_old_by_link": "articles (slug, old_link) WHERE old_link IS NOT NULL",
-    "articles_old_by_guid": "articles (slug, guid) WHERE guid IS NOT NULL",
-}
-"""The indexes on articles besides its keys; the old-layout ones need version 2's columns."""
-_ALL_INDEXES = _TIME_INDEXES | _OLD_INDEXES
-
-
-def _create_indexes(indexes: dict[str, str]) -> str:
-    return "".join(f"CREATE INDEX IF NOT EXISTS {name} ON {on};\n" for name, on in indexes.items())
-
-
-_SCHEMA += _create_indexes(_TIME_INDEXES)
-_SCHEMA_2 = _create_indexes(_OLD_INDEXES)
-_SCHEMA_3 = """
-CREATE TABLE IF NOT EXISTS assets (url TEXT PRIMARY KEY, path TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS feed_bodies (path TEXT PRIMARY KEY, digest TEXT NOT NULL, html TEXT);
-"""
-"""Version 2 had these tables too, made by their users when first needed, with the same
-columns: upgrading to 3 only makes them where they are missing."""
-_UPGRADE_1 = """
-ALTER TABLE articles ADD COLUMN layout TEXT NOT NULL DEFAULT 'newsmirror';
-ALTER TABLE articles ADD COLUMN guid TEXT;
-ALTER TABLE articles ADD COLUMN old_link TEXT;
-"""
-_UPGRADE_3 = "ALTER TABLE articles ADD COLUMN shard TEXT NOT NULL DEFAULT '';"
-"""Version 4 knows which shard repository holds each file (archive/shards.py)."""
 _COLUMNS = "slug, key, path, published_ms, title, link, digest, shard"
 """The columns of an ArchivedEntry, in its order."""
 _FIELDS = len(_COLUMNS.split(","))
+_INSERT = ("INSERT INTO articles (slug, key, path, published_ms, title, link, digest, feed_digest, "
+           "layout, guid, old_link, path_id, shard) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
 _UPSERT = (
-    f"INSERT INTO articles ({_COLUMNS}, feed_digest, layout, guid, old_link) "
-    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (slug, key) DO UPDATE SET "
+    f"{_INSERT} ON CONFLICT (slug, key) DO UPDATE SET "
     "path=excluded.path, published_ms=excluded.published_ms, title=excluded.title, "
-    "link=excluded.link, digest=excluded.digest, shard=excluded.shard, feed_digest=excluded.feed_digest, "
-    "layout=excluded.layout, guid=COALESCE(excluded.guid, guid), old_link=excluded.old_link")
-_BATCH = 2000
-"""Rows a rebuild hands SQLite at once."""
+    "link=excluded.link, digest=excluded.digest, feed_digest=excluded.feed_digest, "
+    "layout=excluded.layout, guid=COALESCE(excluded.guid, guid), old_link=excluded.old_link, "
+    "path_id=excluded.path_id, shard=excluded.shard")
+
+
+def _path_id(path: str) -> int:
+    """The number a path is found by: its first 8 bytes of BLAKE2b, signed as SQLite's
+    integers are. Two paths may share one (at 300,000 paths, about 1 in 400 million), so
+    a lookup by path asks for both the number and the path."""
+    return int.from_bytes(hashlib.blake2b(path.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
+
+
+def _pack_digest(digest: str | None) -> bytes | str | None:
+    """A digest as the catalog keeps it: a SHA-256 in hex as its 32 bytes, anything else
+    (the feed digest's PAGE_PENDING, say) as it is; _unpack_digest undoes it."""
+    if digest is not None and len(digest) == 64:
+        try:
+            packed = bytes.fromhex(digest)
+        except ValueError:
+            return digest
+        if packed.hex() == digest:
+            return packed
+    return digest
+
+
+@overload
+def _unpack_digest(digest: bytes | str) -> str: ...
+@overload
+def _unpack_digest(digest: None) -> None: ...
+def _unpack_digest(digest: bytes | str | None) -> str | None:
+    return digest.hex() if isinstance(digest, bytes) else digest
+
+
+def _pack_body(html: str | None) -> bytes | None:
+    """A feed body as the catalog keeps it: UTF-8, deflated at zlib's fastest level (HTML
+    shrinks to about 40%, and the levels above it gain a few percent for 40% more time)."""
+    return None if html is None else zlib.compress(html.encode("utf-8"), 1)
+
+
+def _unpack_body(data: bytes | None) -> str | None:
+    return None if data is None else zlib.decompress(data).decode("utf-8")
+
+
+def _entry(row: tuple) -> ArchivedEntry:
+    """The entry of a row that starts with _COLUMNS."""
+    return ArchivedEntry(row[0], row[1], row[2], row[3], row[4], row[5], _unpack_digest(row[6]), row[7])
 
 
 def _row(entry: ArchivedEntry, where: Located | None, feed_digest: str | None,
          guid: str | None) -> tuple:
-    """The values of _UPSERT for an entry found at `where` (locate() of its path)."""
+    """The values of _INSERT for an entry found at `where` (locate() of its path)."""
     layout = where.layout if where is not None else NEWSMIRROR
+    if layout == NEWSMIRROR:
+        # Only an old file is looked up by its GUID (find_old) or its link as browsers write it.
+        return (entry.slug, entry.key, entry.path, entry.published_ms, entry.title, entry.link,
+                _pack_digest(entry.digest), _pack_digest(feed_digest), 0, None, None,
+                _path_id(entry.path), entry.shard)
     # An old file's link as a browser writes it, which is how feed items are looked up:
     # an older mirror may have written it as the feed gave it.
-    old_link = None if layout == NEWSMIRROR else (normalise_link(entry.link) or entry.link)
+    old_link = normalise_link(entry.link) or entry.link
     return (entry.slug, entry.key, entry.path, entry.published_ms, entry.title, entry.link,
-            entry.digest, entry.shard, feed_digest, layout, guid, old_link)
+            _pack_digest(entry.digest), _pack_digest(feed_digest), LAYOUTS.index(layout), guid,
+            old_link, _path_id(entry.path), entry.shard)
 
 
 @dataclass(frozen=True)
@@ -123,7 +211,7 @@ def read_entry(root: Path, relpath: str, folders: Mapping[str, str] | None = Non
         # A plain open: a Path per file costs a rebuild more than parsing its heading.
         with open(f"{root}/{relpath}", "rb") as file:
             data = file.read()
-        article = parse_article(data, name=relpath)
+        published_ms, title, link = parse_heading(data, name=relpath)
     except ArticleFormatError as err:
         return None, str(err).removeprefix(f"{relpath}: ")
     except OSError as err:
@@ -132,9 +220,9 @@ def read_entry(root: Path, relpath: str, folders: Mapping[str, str] | None = Non
         slug=where.slug,
         key=where.key,
         path=relpath,
-        published_ms=article.published_ms,
-        title=article.title,
-        link=article.link,
+        published_ms=published_ms,
+        title=title,
+        link=link,
         digest=digest_bytes(data),
     ), None
 
@@ -143,6 +231,38 @@ def entry_from_file(root: Path, relpath: str, folders: Mapping[str, str] | None 
                     ) -> ArchivedEntry | None:
     """Read one article file into a catalog entry; None when it is not an article file."""
     return read_entry(root, relpath, folders)[0]
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None)
+    # A cache that can always be rebuilt: a crash of the process still leaves it whole
+    # (the journal is written), only a crash of the machine might not.
+    db.execute("PRAGMA synchronous=OFF")
+    return db
+
+
+def _upgrade(db: sqlite3.Connection, version: str, tables: set[str]) -> None:
+    """Bring a catalog of version 1, 2 or 3 to this one in place, entries and caches kept,
+    in one transaction; then let the file shrink to what it now holds."""
+    db.create_function("pack_digest", 1, _pack_digest, deterministic=True)
+    db.create_function("path_id", 1, _path_id, deterministic=True)
+    db.create_function("pack_body", 1, _pack_body, deterministic=True)
+    steps = [*(_UPGRADE_1 if version == "1" else ()), *_UPGRADE_TO_4]
+    for table, upgrade in _UPGRADE_CACHES_TO_4.items():
+        if table in tables:
+            steps += upgrade
+    # Statement by statement: executescript() would commit half-way.
+    steps += [statement for statement in _SCHEMA.split(";") if statement.strip()]
+    steps.append(f"INSERT OR REPLACE INTO meta VALUES ('schema', '{SCHEMA_VERSION}')")
+    db.execute("BEGIN")
+    try:
+        for step in steps:
+            db.execute(step)
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    db.execute("VACUUM")
 
 
 class Catalog:
@@ -165,17 +285,15 @@ class Catalog:
 
     def _open(self) -> sqlite3.Connection:
         try:
-            db = sqlite3.connect(self.path, isolation_level=None)
+            db = _connect(self.path)
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_schema WHERE type='table'")}
+            found = db.execute("SELECT value FROM meta WHERE name='schema'").fetchone() if "meta" in tables else None
+            version = found[0] if found else None
+            if version in ("1", "2", "3"):
+                _upgrade(db, version, tables)
+            elif version != SCHEMA_VERSION and (version is not None or tables):
+                raise sqlite3.DatabaseError(f"unknown schema {version}")
             db.executescript(_SCHEMA)
-            found = db.execute("SELECT value FROM meta WHERE name='schema'").fetchone()
-            if found and found[0] == "1":
-                # Every entry of a version-1 catalog is of newsmirror's own layout.
-                db.executescript(_UPGRADE_1)
-            elif found and found[0] not in ("2", "3", SCHEMA_VERSION):
-                raise sqlite3.DatabaseError(f"unknown schema {found[0]}")
-            if found and found[0] != SCHEMA_VERSION:
-                db.executescript(_UPGRADE_3)  # every file of an older one is the archive's own
-            db.executescript(_SCHEMA_2 + _SCHEMA_3)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
             return db
         except sqlite3.DatabaseError:
@@ -186,8 +304,8 @@ class Catalog:
                 pass
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-            db = sqlite3.connect(self.path, isolation_level=None)
-            db.executescript(_SCHEMA + _SCHEMA_2 + _SCHEMA_3)
+            db = _connect(self.path)
+            db.executescript(_SCHEMA)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
             return db
 
@@ -219,14 +337,14 @@ class Catalog:
         row = self.db.execute(
             f"SELECT {_COLUMNS}, feed_digest FROM articles WHERE slug=? AND key=?", (slug, key)
         ).fetchone()
-        return (ArchivedEntry(*row[:_FIELDS]), row[_FIELDS]) if row else None
+        return (_entry(row), _unpack_digest(row[_FIELDS])) if row else None
 
     def put(self, entry: ArchivedEntry, feed_digest: str | None = None, *,
             guid: str | None = None) -> None:
         """Record an entry. `guid`: the feed's GUID for the item, when it is known (an old
         file is found by it, as by its link); an entry keeps the GUID it had otherwise."""
-        self.db.execute("DELETE FROM articles WHERE path=? AND NOT (slug=? AND key=?)",
-                        (entry.path, entry.slug, entry.key))
+        self.db.execute("DELETE FROM articles WHERE path_id=? AND path=? AND NOT (slug=? AND key=?)",
+                        (_path_id(entry.path), entry.path, entry.slug, entry.key))
         self.db.execute(_UPSERT, _row(entry, self.locate(entry.path), feed_digest, guid))
 
     def find_old(self, slug: str, link: str, guid: str | None = None
@@ -240,7 +358,7 @@ class Catalog:
         if guid:
             rows = self.db.execute(
                 f"SELECT {_COLUMNS}, feed_digest, old_link FROM articles WHERE slug=? AND guid=? "
-                "AND layout != 'newsmirror' ORDER BY published_ms DESC, path LIMIT 1",
+                "AND layout != 0 ORDER BY published_ms DESC, path LIMIT 1",
                 (slug, guid)).fetchall()
         if not rows:
             rows = self.db.execute(
@@ -249,11 +367,12 @@ class Catalog:
                 (slug, link)).fetchall()
         if not rows:
             return None
-        entry = ArchivedEntry(*rows[0][:_FIELDS])
-        return replace(entry, link=rows[0][_FIELDS + 1] or entry.link), rows[0][_FIELDS]
+        entry = _entry(rows[0])
+        return replace(entry, link=rows[0][_FIELDS + 1] or entry.link), _unpack_digest(rows[0][_FIELDS])
 
     def forget_path(self, path: str, shard: str = "") -> None:
-        self.db.execute("DELETE FROM articles WHERE path=? AND shard=?", (path, shard))
+        self.db.execute("DELETE FROM articles WHERE path_id=? AND path=? AND shard=?",
+                        (_path_id(path), path, shard))
 
     def latest(self, slug: str | None, limit: int) -> list[ArchivedEntry]:
         """Newest first (ties broken by path, so the order is stable)."""
@@ -268,13 +387,13 @@ class Catalog:
                 "ORDER BY published_ms DESC, path DESC LIMIT ?",
                 (slug, limit),
             )
-        return [ArchivedEntry(*row) for row in rows]
+        return [_entry(row) for row in rows]
 
     def entries(self, slug: str | None = None) -> Iterator[ArchivedEntry]:
         query = f"SELECT {_COLUMNS} FROM articles"
         rows = self.db.execute(query + " WHERE slug=?", (slug,)) if slug else self.db.execute(query)
         for row in rows:
-            yield ArchivedEntry(*row)
+            yield _entry(row)
 
     def first_with_link(self, link: str) -> tuple[str, str] | None:
         """(path, title) of an entry whose link is exactly `link` (the first by path)."""
@@ -304,12 +423,16 @@ class Catalog:
 
     # -- feed bodies: an article's sanitised body by file digest (publish/feeds.py) ------
     def feed_body(self, path: str, digest: str) -> tuple[bool, str | None]:
-        """(found, html): the body kept for the file at `path` while it has `digest`."""
-        row = self.db.execute("SELECT digest, html FROM feed_bodies WHERE path=?", (path,)).fetchone()
-        return (True, row[1]) if row and row[0] == digest else (False, None)
+        """(found, html): the body kept for the file at `path` while it has `digest`.
+        Bodies are kept by path_id alone: two paths that share one take turns, and the
+        digest tells them apart."""
+        row = self.db.execute("SELECT digest, html FROM feed_bodies WHERE path_id=?",
+                              (_path_id(path),)).fetchone()
+        return (True, _unpack_body(row[1])) if row and row[0] == _pack_digest(digest) else (False, None)
 
     def put_feed_body(self, path: str, digest: str, html: str | None) -> None:
-        self.db.execute("INSERT OR REPLACE INTO feed_bodies VALUES (?, ?, ?)", (path, digest, html))
+        self.db.execute("INSERT OR REPLACE INTO feed_bodies VALUES (?, ?, ?)",
+                        (_path_id(path), _pack_digest(digest), _pack_body(html)))
 
     def feed_bodies(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM feed_bodies").fetchone()[0]
@@ -317,7 +440,7 @@ class Catalog:
     def prune_feed_bodies(self, newest: int) -> None:
         """Forget the bodies of all but each source's `newest` articles."""
         self.db.execute(
-            "DELETE FROM feed_bodies WHERE path NOT IN (SELECT path FROM (SELECT path, "
+            "DELETE FROM feed_bodies WHERE path_id NOT IN (SELECT path_id FROM (SELECT path_id, "
             "ROW_NUMBER() OVER (PARTITION BY slug ORDER BY published_ms DESC, path DESC) AS n "
             "FROM articles) WHERE n <= ?)", (newest,))
 
@@ -347,43 +470,42 @@ class Catalog:
     def rebuild(self, root: Path, shard: str = "") -> int:
         """Forget everything and read every article file again, in one transaction (the
         caller's, else its own): a rebuild that stops half-way leaves the catalog it had.
-        The indexes besides the keys are dropped first and made again once the rows are
-        in, and the rows go to SQLite in batches sorted by key (each path located once);
-        the table is empty and each path comes once, so put()'s clean-up of a moved path
-        has nothing to do (a key found twice keeps the last file, as put() does: the sort
-        is stable and a batch never spans a key's two folders out of order). `shard`: the
-        shard whose repository is at `root`; only its entries are forgotten and read."""
+        Every index is dropped first and made again once the rows are in: the rows stream
+        into SQLite in the order of the walk, and a sort per index is much cheaper than
+        growing it row by row. The table is empty and each path comes once, so put()'s
+        clean-up of a moved path has nothing to do; a key found twice (in two folders of
+        one source) keeps the last file, as put() does. `shard`: the shard whose repository
+        is at `root`; only its entries are forgotten and read."""
         own = not self.db.in_transaction
         if own:
             self.begin()
-        for name in _ALL_INDEXES:
+        for name, _unique, _on in _INDEXES:
             self.db.execute(f"DROP INDEX IF EXISTS {name}")
         self.db.execute("DELETE FROM articles WHERE shard=?", (shard,))
         count = 0
-        rows: list[tuple] = []
-        folder = None
-        for relpath in walk_articles(root):
-            where = self.locate(relpath)
-            if where is None:
-                continue
-            if where.folder != folder or len(rows) >= _BATCH:
-                self._insert_sorted(rows)
-                folder = where.folder
-            entry = read_entry(root, relpath, self.folders, where=where)[0]
-            if entry is not None:
-                rows.append(_row(replace(entry, shard=shard), where, None, None))
-                count += 1
-        self._insert_sorted(rows)
-        for name, on in _ALL_INDEXES.items():
-            self.db.execute(f"CREATE INDEX {name} ON {on}")
+
+        def rows() -> Iterator[tuple]:
+            nonlocal count
+            for relpath in walk_articles(root):
+                where = self.locate(relpath)
+                if where is None:
+                    continue
+                entry = read_entry(root, relpath, self.folders, where=where)[0]
+                if entry is not None:
+                    count += 1
+                    yield _row(replace(entry, shard=shard) if shard else entry, where, None, None)
+
+        self.db.executemany(_INSERT, rows())
+        try:
+            self.db.execute(_create_index(_KEY_INDEX))
+        except sqlite3.IntegrityError:
+            self.db.execute("DELETE FROM articles WHERE rowid NOT IN "
+                            "(SELECT MAX(rowid) FROM articles GROUP BY slug, key)")
+            self.db.execute(_create_index(_KEY_INDEX))
+        for index in _INDEXES:
+            self.db.execute(_create_index(index))
         self.set_meta("folders", encode_folders(self.folders))
         if own:
             self.commit()
         self.rebuilt = count
         return count
-
-    def _insert_sorted(self, rows: list[tuple]) -> None:
-        """Hand `rows` (_row()'s) to SQLite in key order, then forget them."""
-        rows.sort(key=lambda row: (row[0], row[1]))
-        self.db.executemany(_UPSERT, rows)
-        rows.clear()

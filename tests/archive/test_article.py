@@ -11,6 +11,7 @@ from newsmirror.archive.article import (
     normalise_body,
     normalise_title,
     parse_article,
+    parse_heading,
     render_article,
 )
 from newsmirror.models import Article
@@ -52,8 +53,29 @@ def test_title_with_brackets_reads_back():
 @pytest.mark.parametrize("bad", [b"", b"hello", b"<!--x-->\n[a](b)\n------\n\nbody\n",
                                  b"<!--1-->\nno link\n------\n\nbody\n", b"\xff\xfe"])
 def test_malformed_files_are_reported(bad):
-    with pytest.raises(ArticleFormatError):
+    with pytest.raises(ArticleFormatError) as whole:
         parse_article(bad, name="f.md")
+    with pytest.raises(ArticleFormatError) as heading:
+        parse_heading(bad, name="f.md")
+    assert str(heading.value) == str(whole.value)
+
+
+def heading_of(article: Article) -> tuple[int, str, str]:
+    return article.published_ms, article.title, article.link
+
+
+def test_the_heading_alone_reads_as_the_whole_file_does(format_dir: Path):
+    """parse_heading, the catalog's fast path, against parse_article: the shared example
+    and bodies that do and do not bear on line 2 (tests/cli/test_rebuild.py compares the
+    catalogs both make of a real mirror run's files)."""
+    files = [(format_dir / "example-article.md").read_bytes()]
+    for body in ("[视频]: https://evil.example/def", "[x] <p>y</p>", "<p>[x]</p>", ""):
+        files.append(render_article(Article(5, "[视频] 标题\\ [x]", "https://x.test/(1)", body)))
+    bad_body = render_article(Article(5, "t", "https://x.test/", "<p>ok</p>"))[:-3] + b"\xff\n"
+    for data in files:
+        assert parse_heading(data) == heading_of(parse_article(data))
+    with pytest.raises(ArticleFormatError, match="not UTF-8"):
+        parse_heading(bad_body)  # the body is checked too, though not kept
 
 
 # -- titles as the feed gave them (issue 17) -------------------------------------------------
@@ -92,6 +114,7 @@ ARTICLES = st.builds(
 def test_parse_article_reads_back_what_render_article_wrote(article):
     data = render_article(article)
     back = parse_article(data)
+    assert parse_heading(data) == heading_of(back)
     assert back == Article(article.published_ms, normalise_title(article.title),
                            clean_link(article.link), normalise_body(article.body))
     assert render_article(back) == data

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from newsmirror.archive.article import render_article
 from newsmirror.archive.catalog import SCHEMA_VERSION, Catalog, digest_bytes
+from newsmirror.archive.legacy import legacy_key
 from newsmirror.archive.paths import article_path
 from newsmirror.models import ArchivedEntry, Article
 
@@ -104,6 +105,75 @@ def test_a_version_2_catalog_that_never_held_images_gains_the_tables(tmp_path: P
     catalog.put_feed_body("articles/voa/2024/01/x-aaaaaaaaaaaa.md", "d1", None)
     assert catalog.asset("https://voa.test/a.png") == "assets/voa/2024/01/abc.png"
     assert catalog.feed_body("articles/voa/2024/01/x-aaaaaaaaaaaa.md", "d1") == (True, None)
+
+
+def version_3_catalog(path: Path, rows: list[tuple], bodies: list[tuple]) -> Path:
+    """A catalog as version 3 wrote it: version 2's tables, all of them there (upgrading
+    from 2 to 3 only made the missing ones), holding `rows` and `bodies`."""
+    db = sqlite3.connect(old_catalog(path))
+    db.execute("DELETE FROM articles")
+    db.execute("DELETE FROM feed_bodies")
+    db.executemany("INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+    db.executemany("INSERT INTO feed_bodies VALUES (?,?,?)", bodies)
+    db.executemany("INSERT OR REPLACE INTO meta VALUES (?,?)",
+                   [("schema", "3"), ("folders", '{"美国之音": "voa"}'), ("head", "ab" * 20)])
+    db.commit()
+    db.close()
+    return path
+
+
+def test_a_version_3_catalog_is_upgraded_in_place_and_answers_as_before(tmp_path: Path):
+    own, old = "articles/voa/2024/01/x-aaaaaaaaaaaa.md", "articles/美国之音/123_标题.md"
+    digest, feed_digest = digest_bytes(b"own"), digest_bytes(b"item")
+    rows = [
+        ("voa", "a" * 12, own, 1_704_067_200_000, "标题", "https://voa.test/a", digest, feed_digest,
+         "newsmirror", "guid-a", None),
+        ("voa", "b" * 12, "articles/voa/2024/01/y-bbbbbbbbbbbb.md", 1_704_067_300_000, "二",
+         "https://voa.test/b", digest_bytes(b"b"), "page-pending", "newsmirror", None, None),
+        ("voa", legacy_key(old), old, 1_600_000_000_000, "旧", "http://voa.test/old?", "d-not-hex",
+         None, "titled", "guid-old", "http://voa.test/old"),
+    ]
+    bodies = [(own, digest, "<p>正文</p>" * 50), (old, "d-not-hex", None)]
+    path = version_3_catalog(tmp_path / "c.sqlite", rows, bodies)
+    size_3 = path.stat().st_size
+    catalog = Catalog(path, {"美国之音": "voa"})
+    assert catalog.get_meta("schema") == SCHEMA_VERSION == "4"
+    assert catalog.rebuilt is None and catalog.get_meta("head") == "ab" * 20  # kept, not started over
+    assert catalog.count() == 3
+    entry, found_digest = catalog.get("voa", "a" * 12)
+    assert (entry.path, entry.title, entry.digest, found_digest) == (own, "标题", digest, feed_digest)
+    assert catalog.get("voa", "b" * 12)[1] == "page-pending"
+    by_guid = catalog.find_old("voa", "http://voa.test/elsewhere", "guid-old")
+    by_link = catalog.find_old("voa", "http://voa.test/old")
+    assert by_guid == by_link and by_guid[0].path == old and by_guid[0].link == "http://voa.test/old"
+    assert by_guid[0].digest == "d-not-hex"
+    assert catalog.find_old("voa", "https://voa.test/a", "guid-a") is None  # only old files by GUID
+    assert [e.path for e in catalog.latest("voa", 3)] == [rows[1][2], own, old]
+    assert catalog.first_with_link("https://voa.test/b") == (rows[1][2], "二")
+    assert catalog.feed_body(own, digest) == (True, "<p>正文</p>" * 50)
+    assert catalog.feed_body(own, digest_bytes(b"changed")) == (False, None)
+    assert catalog.feed_body(old, "d-not-hex") == (True, None)
+    assert catalog.asset("https://voa.test/a.png") == "assets/voa/2024/01/abc.png"
+    layouts = catalog.db.execute("SELECT key, layout, guid FROM articles ORDER BY key").fetchall()
+    assert sorted(layouts) == sorted([("a" * 12, 0, None), ("b" * 12, 0, None), (legacy_key(old), 2, "guid-old")])
+    assert catalog.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    catalog.forget_path(own)
+    assert catalog.get("voa", "a" * 12) is None and catalog.count() == 2
+    catalog.close()
+    assert path.stat().st_size < size_3
+    reopened = Catalog(path, {"美国之音": "voa"})
+    assert reopened.count() == 2 and reopened.feed_bodies() == 2 and reopened.rebuilt is None
+
+
+def test_a_key_found_twice_keeps_the_last_file_as_put_does(tmp_path: Path):
+    first = put_file(tmp_path, "voa", "c" * 12, 1_700_000_000_000, "先")
+    last = put_file(tmp_path, "voa", "c" * 12, 1_700_100_000_000, "后")
+    by_puts = Catalog(tmp_path / "puts.sqlite")
+    by_puts.reindex(tmp_path, sorted([first, last]))
+    rebuilt = Catalog(tmp_path / "c.sqlite")
+    assert rebuilt.rebuild(tmp_path) == 2
+    assert rebuilt.count() == 1 and rebuilt.get("voa", "c" * 12) == by_puts.get("voa", "c" * 12)
+    assert rebuilt.get("voa", "c" * 12)[0].path == max(first, last)
 
 
 def test_a_catalog_of_an_unknown_version_starts_over(tmp_path: Path):

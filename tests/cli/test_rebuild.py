@@ -46,7 +46,7 @@ def test_a_rebuilt_catalog_answers_as_the_one_runs_built(mirror, httpserver: HTT
         httpserver.expect_request(f"/{name}.xml").respond_with_data(rss(items), content_type="application/rss+xml")
     sources = [{"slug": s, "name": s, "url": httpserver.url_for(f"/{s}.xml")} for s in ("a", "b")]
     mirror.run(sources, push=False)
-    columns = "slug, key, path, published_ms, title, link, digest, layout, old_link"
+    columns = "slug, key, path, published_ms, title, link, digest, layout, old_link, path_id"
 
     def rows() -> list[tuple]:
         db = sqlite3.connect(mirror.archive / ".newsmirror" / "cache" / "catalog.sqlite")
