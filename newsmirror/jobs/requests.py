@@ -30,6 +30,14 @@ from newsmirror.isolation import item_failure, machine_error
 from newsmirror.models import ArchivedEntry, Article, ItemFailure
 from newsmirror.jobs.session import Published, Session, open_session
 from newsmirror.publish.lists import render_list
+from newsmirror.content.clean import sanitize_html
+from newsmirror.content.extract import ExtractionError
+from newsmirror.content.requested import extract_requested
+from newsmirror.content.siterules import load_rules, rules_for
+from newsmirror.content.transform import transform_body
+from newsmirror.jobs.mirror import content_settings
+from newsmirror.parse.encoding import decode_document
+from newsmirror.fetch.safety import SafeFetcher
 
 REQUESTS_SLUG = "requests"
 HTML_TYPES = ("html", "xml")
@@ -123,14 +131,6 @@ async def fetch_requested(fetcher: Fetcher, config: Config, link: str, now_ms: i
                           rules=None) -> tuple[Article, str]:
     """Fetch, extract and transform one page; (the article, the extraction method).
     Raises FetchError (refusals included) or ExtractionError."""
-    from newsmirror.content.clean import sanitize_html
-    from newsmirror.content.extract import ExtractionError
-    from newsmirror.content.requested import extract_requested
-    from newsmirror.content.siterules import rules_for
-    from newsmirror.content.transform import transform_body
-    from newsmirror.jobs.mirror import content_settings
-    from newsmirror.parse.encoding import decode_document
-
     result = await fetcher.fetch(link)
     kind = (result.content_type or "text/html").split(";")[0].strip().lower()
     if not any(word in kind for word in HTML_TYPES):
@@ -152,10 +152,6 @@ async def archive_requests(config: Config, urls: list[str], *, push: bool = True
                            now_ms: int | None = None) -> RequestsReport:
     """Archive `urls` into the archive of `config`; commit, and push when asked and a
     remote is configured. `allow_private`/`allow_hosts` lift the address refusal (tests)."""
-    from newsmirror.content.extract import ExtractionError
-    from newsmirror.content.siterules import load_rules
-    from newsmirror.fetch.safety import SafeFetcher
-
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
     report = RequestsReport()
     with open_session(config, report) as session:

@@ -43,6 +43,14 @@ from newsmirror.isolation import item_failure, machine_error
 from newsmirror.models import Article
 from newsmirror.jobs.session import Published, open_session
 from newsmirror.publish.lists import list_link
+from newsmirror.content.siterules import load_rules, rules_for
+from newsmirror.content.clean import sanitize_html
+from newsmirror.content.extract import ExtractionError, extract_page
+from newsmirror.content.requested import extract_requested, removal_notice
+from newsmirror.content.transform import transform_body
+from newsmirror.jobs.mirror import content_settings
+from newsmirror.parse.encoding import decode_document
+from newsmirror.fetch.safety import SafeFetcher
 
 DAY_MS = 24 * 3600 * 1000
 GONE_STATUSES = (404, 410)
@@ -199,19 +207,10 @@ class Checker:
         self.config = config
         self.fetcher = fetcher
         self.sources = {s.slug: s for s in config.sources}
-        from newsmirror.content.siterules import load_rules
-
         self.rules = load_rules(config.site_rules)
 
     def extract(self, item: Watched, html: str, url: str) -> str:
         """The page's body, extracted and transformed as when it was archived."""
-        from newsmirror.content.clean import sanitize_html
-        from newsmirror.content.extract import extract_page
-        from newsmirror.content.requested import extract_requested
-        from newsmirror.content.siterules import rules_for
-        from newsmirror.content.transform import transform_body
-        from newsmirror.jobs.mirror import content_settings
-
         rule = rules_for(url, self.rules)
         source = self.sources.get(item.slug) if item.slug else None
         if item.slug is None:
@@ -228,11 +227,6 @@ class Checker:
         return item.slug is None or (source is not None and source.full_text == "page")
 
     async def check(self, item: Watched, archived: Article, state: WatchState | None) -> Check:
-        from newsmirror.content.extract import ExtractionError
-        from newsmirror.content.requested import removal_notice
-        from newsmirror.content.siterules import rules_for
-        from newsmirror.parse.encoding import decode_document
-
         rule = rules_for(item.link, self.rules)
         asked = rule.page_url(item.link) if rule else item.link  # as when it was archived
         try:
@@ -340,8 +334,6 @@ async def watch_archive(config: Config, *, since_days: float = 30, budget: int =
                         now_ms: int | None = None) -> WatchReport:
     """Re-check up to `budget` articles published in the last `since_days` days; record
     changes and removals, commit, and push when asked."""
-    from newsmirror.fetch.safety import SafeFetcher
-
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
     report = WatchReport()
     with open_session(config, report) as session:
