@@ -72,8 +72,12 @@ class Store:
         return self.root / HEALTH_FILE
 
     def write(self, relpath: str, data: bytes, *, new: bool = False) -> bool:
-        """`write_atomic`; `new=True` when the catalog says nothing is at `relpath`."""
-        return write_atomic(self.root / relpath, data, new=new)
+        """`write_atomic` of a file the next commit takes, its bytes handed to git ahead
+        (Repo.pack); `new=True` when the catalog says nothing is at `relpath`."""
+        if not write_atomic(self.root / relpath, data, new=new):
+            return False
+        self.repo.pack(data)
+        return True
 
     def commit(self, paths: list[str], message: str) -> str | None:
         """Commit `paths` (see Repo.commit) and record the new commit in the catalog as the
@@ -136,6 +140,7 @@ def open_store(root: Path, *, branch: str = "main", remote: tuple[str, str] | No
                         lost=sync.lost)
         finally:
             catalog.close()
+            repo.finish_pack()
 
 
 def _gitignore(root: Path) -> bytes:
