@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import subprocess
@@ -178,6 +179,10 @@ class Repo:
             except OSError:
                 self._packing = False
                 return
+            try:  # room for a few hundred articles, so a busy CPU does not stall the run
+                fcntl.fcntl(self._packer.stdin.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)  # type: ignore[union-attr]
+            except (OSError, AttributeError):
+                pass
         assert self._packer.stdin is not None
         try:
             self._packer.stdin.write(b"blob\ndata %d\n%s\n" % (len(data), data))
