@@ -34,8 +34,9 @@ _MAY_BREAK = re.compile(r"[\[\]\\`<]|&#0092;")
 _TEXT_PLAIN = "\\[]"
 _TEXT_ALL = "\\[]`<"
 _TARGET_ANGLE = "\\<>"
-_PLAIN_TARGET = re.compile(r"[A-Za-z0-9\-._~:/?#@!$&'*+,;=%\[\]]+")
-"""Characters of a target that `parseLinkDestination` reads as they are, one by one."""
+_PLAIN_TARGET = re.compile(r"[^\x00-\x20\x7f\\()]+")
+"""A target without what `parseLinkDestination` stops at or unescapes (space, controls,
+parentheses, backslash): it reads every other character, any script, as it is."""
 
 
 @lru_cache(maxsize=1)

@@ -213,7 +213,7 @@ def _parser_reads_as_itself(target: str) -> bool:
 
 
 PLAIN_TARGETS = st.text(alphabet=string.ascii_letters + string.digits + "-._~:/?#@!$&'*+,;=%[]"
-                        + "()\\ \t<>\x7f\u3000\u00e9", min_size=1, max_size=30)
+                        + "()\\ \t<>\x7f\u3000\u00e9\"`^{|}疫情香港-\U0001f600\u2028\x85", min_size=1, max_size=30)
 
 
 @PROPERTY
