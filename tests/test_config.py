@@ -154,3 +154,25 @@ def test_what_a_config_leaves_out_is_the_default_its_type_declares(tmp_path: Pat
             assert getattr(source, f.name) == getattr(SourceConfig, f.name, None), f.name
     for name in ("title", "remote_name", "branch", "push", "list_size", "feed_content"):
         assert getattr(config, name) == getattr(Config, name), name
+
+
+# -- git names: the shortcut agrees with git ---------------------------------------------
+@pytest.mark.parametrize("name", [
+    "main", "master", "gh-pages", "archive_2026", "9", "HEAD", "HEADx", "head", "-x", "a..b",
+    "a.lock", "a/b", "a b", "a@{1}", "@", ".x", "x.", "a~1", "a^", "a:b", "a?", "a*", "a[", "a\\b",
+    "新闻", "é", "a\x7f", "",
+])
+def test_a_plain_git_name_is_one_git_takes(name: str) -> None:
+    import subprocess
+
+    from newsmirror.checks import _plain_name
+
+    def git_takes(*args: str) -> bool:
+        return subprocess.run(["git", "check-ref-format", *args], capture_output=True).returncode == 0
+
+    if _plain_name(name, branch=True):
+        assert git_takes("--branch", name)
+    if _plain_name(name):
+        assert git_takes(f"refs/remotes/{name}/HEAD")
+    if name in ("main", "master", "gh-pages", "archive_2026"):
+        assert _plain_name(name, branch=True)  # what configurations use: git is not asked
