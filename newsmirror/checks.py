@@ -37,10 +37,11 @@ def config_problems(config: Config, *, push: bool | None = None) -> list[ConfigE
         _url(found, "archive.web_url", config.web_url)
     for name in ("timeout", "connect_timeout", "max_retry_after"):
         _seconds(found, f"fetch.{name}", getattr(config.fetch, name))
-    if not _git_ok("check-ref-format", "--branch", config.branch):
+    if not _plain_name(config.branch, branch=True) and not _git_ok("check-ref-format", "--branch", config.branch):
         found.add("archive.branch", f"{config.branch!r} is not a valid git branch name "
                                     "(see `git check-ref-format --branch`)")
-    if not _git_ok("check-ref-format", f"refs/remotes/{config.remote_name}/HEAD"):
+    if not _plain_name(config.remote_name) and not _git_ok(
+            "check-ref-format", f"refs/remotes/{config.remote_name}/HEAD"):
         found.add("archive.remote_name", f"{config.remote_name!r} is not a valid git remote name")
     pushes = config.push and (push is None or push)
     if pushes:
@@ -152,6 +153,16 @@ def _push_target(found: _Found, config: Config) -> None:
                                   f"{config.remote_name!r}. Set archive.remote, add the remote "
                                   "(git remote add), or set push = false in [archive] "
                                   "(or pass --no-push) to commit without pushing")
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+
+
+def _plain_name(name: str, *, branch: bool = False) -> bool:
+    """A name git takes whatever its rules say of dots, slashes, '@{' and the rest, none of
+    which it has (main, gh-pages, origin): valid without starting git to ask, which
+    every run did twice before its first request. A branch may not be called HEAD."""
+    return _PLAIN_NAME.fullmatch(name) is not None and not (branch and name == "HEAD")
 
 
 def _git_ok(*args: str) -> bool:

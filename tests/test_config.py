@@ -180,3 +180,25 @@ def test_rotate_is_none_or_yearly(tmp_path: Path, value, problem):
         parse_config({"archive": {"rotate": value}, "sources": source}, file="t.toml", base=tmp_path)
     assert caught.value.file == "t.toml" and caught.value.key == "archive.rotate"
     assert problem in str(caught.value)
+
+
+# -- git names: the shortcut agrees with git ---------------------------------------------
+@pytest.mark.parametrize("name", [
+    "main", "master", "gh-pages", "archive_2026", "9", "HEAD", "HEADx", "head", "-x", "a..b",
+    "a.lock", "a/b", "a b", "a@{1}", "@", ".x", "x.", "a~1", "a^", "a:b", "a?", "a*", "a[", "a\\b",
+    "新闻", "é", "a\x7f", "",
+])
+def test_a_plain_git_name_is_one_git_takes(name: str) -> None:
+    import subprocess
+
+    from newsmirror.checks import _plain_name
+
+    def git_takes(*args: str) -> bool:
+        return subprocess.run(["git", "check-ref-format", *args], capture_output=True).returncode == 0
+
+    if _plain_name(name, branch=True):
+        assert git_takes("--branch", name)
+    if _plain_name(name):
+        assert git_takes(f"refs/remotes/{name}/HEAD")
+    if name in ("main", "master", "gh-pages", "archive_2026"):
+        assert _plain_name(name, branch=True)  # what configurations use: git is not asked

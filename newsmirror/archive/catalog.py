@@ -272,6 +272,9 @@ class Catalog:
         """Old article folders that belong to a source of another slug (folder -> slug)."""
         self.rebuilt: int | None = None
         """How many files the last rebuild() read, when this instance did one."""
+        self._old_files: bool | None = None
+        """Whether an entry may be an old-layout file (None: not asked yet). Without one,
+        find_old has nothing to find: a cold run then asks nothing for each new item."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = self._open()
         if self.get_meta("folders") != encode_folders(self.folders):
@@ -345,7 +348,10 @@ class Catalog:
         file is found by it, as by its link); an entry keeps the GUID it had otherwise."""
         self.db.execute("DELETE FROM articles WHERE path_id=? AND path=? AND NOT (slug=? AND key=?)",
                         (_path_id(entry.path), entry.path, entry.slug, entry.key))
-        self.db.execute(_UPSERT, _row(entry, self.locate(entry.path), feed_digest, guid))
+        row = _row(entry, self.locate(entry.path), feed_digest, guid)
+        if row[8] != 0:  # not newsmirror's own layout (legacy.LAYOUTS[0])
+            self._old_files = True
+        self.db.execute(_UPSERT, row)
 
     def find_old(self, slug: str, link: str, guid: str | None = None
                  ) -> tuple[ArchivedEntry, str | None] | None:
@@ -354,6 +360,12 @@ class Catalog:
         old files hold the link, the newest (by stamp, then path) stands for them. `link` is
         normalised (identity.normalise_link), and so is the returned entry's link, so that
         it compares with the item's as newsmirror's own entries do."""
+        if self._old_files is None:
+            # Every old file's entry has an old_link (_row): its partial index answers this.
+            self._old_files = self.db.execute(
+                "SELECT 1 FROM articles WHERE old_link IS NOT NULL LIMIT 1").fetchone() is not None
+        if not self._old_files:
+            return None
         rows = []
         if guid:
             rows = self.db.execute(
@@ -508,4 +520,5 @@ class Catalog:
         if own:
             self.commit()
         self.rebuilt = count
+        self._old_files = None  # asked again when find_old is first called
         return count

@@ -34,6 +34,9 @@ _MAY_BREAK = re.compile(r"[\[\]\\`<]|&#0092;")
 _TEXT_PLAIN = "\\[]"
 _TEXT_ALL = "\\[]`<"
 _TARGET_ANGLE = "\\<>"
+_PLAIN_TARGET = re.compile(r"[^\x00-\x20\x7f\\()]+")
+"""A target without what `parseLinkDestination` stops at or unescapes (space, controls,
+parentheses, backslash): it reads every other character, any script, as it is."""
 
 
 @lru_cache(maxsize=1)
@@ -75,6 +78,10 @@ def _raw_target_ok(target: str) -> bool:
         return True
     if "](" in target or "<" in target or ">" in target:
         return False
+    if _PLAIN_TARGET.fullmatch(target) and not ("&" in target and ";" in target):
+        # Nothing in it the parser would stop at, unescape or decode (no space, control,
+        # parenthesis, backslash or entity): it reads as itself (tests compare the two).
+        return True
     # Read as it stands in the line, before the closing ')': a final '\\' would escape it.
     from markdown_it.helpers import parseLinkDestination
 

@@ -78,9 +78,15 @@ class Store:
         return self.shard_root(entry.shard) / entry.path
 
     def write(self, relpath: str, data: bytes, *, new: bool = False, shard: str = "") -> bool:
-        """`write_atomic`; `new=True` when the catalog says nothing is at `relpath`;
-        `shard`: into that shard's repository rather than the archive's own."""
-        return write_atomic(self.shard_root(shard) / relpath, data, new=new)
+        """`write_atomic` of a file the next commit takes; `new=True` when the catalog says
+        nothing is at `relpath`; `shard`: into that shard's repository rather than the
+        archive's own. The archive's own files have their bytes handed to git ahead of the
+        commit (Repo.pack); a shard's hour writes too little for that to pay."""
+        if not write_atomic(self.shard_root(shard) / relpath, data, new=new):
+            return False
+        if not shard:
+            self.repo.pack(data)
+        return True
 
     def commit(self, paths: list[str], message: str) -> str | None:
         """Commit `paths` (see Repo.commit) and record the new commit in the catalog as the
@@ -152,6 +158,7 @@ def open_store(root: Path, *, branch: str = "main", remote: tuple[str, str] | No
                         lost=sync.lost)
         finally:
             catalog.close()
+            repo.finish_pack()
 
 
 def repair(repo: Repo, clean_start: bool) -> list[str]:

@@ -86,6 +86,9 @@ def execute(config, *, push: bool, label: str = "mirroring", only: set[str] | No
             force: bool = False):
     """Run the pipeline with progress display; exit codes: 3 when the archive is busy or
     git failed, 130 when interrupted (Ctrl-C)."""
+    from newsmirror.fetch.client import prepare_tls
+
+    prepare_tls()  # while the pipeline is imported and the archive opened
     from newsmirror.jobs.mirror import run_mirror
 
     head = archive_head(config.archive)

@@ -13,6 +13,7 @@ from typing import Any
 
 import functools
 import re
+import threading
 from collections.abc import Iterable
 from urllib.parse import unquote_plus
 
@@ -291,7 +292,11 @@ class _AttributeFilter:
 
     __slots__ = ("base_url", "iframe_hosts", "maybe_pixel")
 
-    def __init__(self, base_url: str | None, iframe_hosts: tuple[str, ...]) -> None:
+    def __init__(self) -> None:
+        self.reset(None, ())
+
+    def reset(self, base_url: str | None, iframe_hosts: tuple[str, ...]) -> None:
+        """Ready for the next call."""
         self.base_url = base_url
         self.iframe_hosts = iframe_hosts
         self.maybe_pixel = False
@@ -358,6 +363,18 @@ _NH3_OPTIONS: dict[str, Any] = dict(
     filter_style_properties=set(_STYLE_PROPERTIES),
 )
 _NOSCRIPT = re.compile("noscript", re.IGNORECASE)
+_local = threading.local()
+
+
+def _cleaner() -> tuple[nh3.Cleaner, _AttributeFilter]:
+    """This thread's nh3 Cleaner with its attribute filter, reset before each body: built
+    once, where `nh3.clean` with these options would build its allow-lists for every call
+    (twice the time of the clean itself)."""
+    made: tuple[nh3.Cleaner, _AttributeFilter] | None = getattr(_local, "cleaner", None)
+    if made is None:
+        check = _AttributeFilter()
+        made = _local.cleaner = (nh3.Cleaner(attribute_filter=check, **_NH3_OPTIONS), check)
+    return made
 
 
 def sanitize_html(
@@ -385,8 +402,9 @@ def sanitize_html(
     """
     if _NOSCRIPT.search(html):
         html = _unwrap_noscript(html)
-    check = _AttributeFilter(base_url, tuple(iframe_hosts))
-    cleaned = nh3.clean(html, attribute_filter=check, **_NH3_OPTIONS)
+    cleaner, check = _cleaner()
+    check.reset(base_url, tuple(iframe_hosts))
+    cleaned = cleaner.clean(html)
     if check.maybe_pixel or "<iframe" in cleaned:
         return _drop_in_clean(cleaned)
     return cleaned

@@ -31,6 +31,7 @@ from newsmirror.content.markup import (
     escape_attr,
     set_attr,
     srcset_urls,
+    start_tags_in_clean,
     tokenize,
 )
 
@@ -114,16 +115,22 @@ def _render(template: str, parsed: ada_url.URL) -> str:
     return _PLACEHOLDER.sub(fill, template)
 
 
-def rewrite_images(html: str, policy: ImagePolicy, *, base_url: str | None = None) -> str:
+def rewrite_images(html: str, policy: ImagePolicy, *, base_url: str | None = None,
+                   sanitized: bool = False) -> str:
     """`html` with ``<img src/srcset>``, ``<source srcset>`` and ``<video poster>`` sent
     through the policy's proxy. Relative addresses are resolved against `base_url` first
     (without one they are left alone). A rewritten ``<img>`` also gets
     ``referrerpolicy="no-referrer"`` and, with fallback templates, ``data-fallback-src``.
     Addresses that are not proxied keep their exact bytes, so rewriting is idempotent and
-    an empty policy returns `html` itself."""
+    an empty policy returns `html` itself. `sanitized`: `html` is `sanitize_html`'s
+    output as it left it, so its image tags are found without tokenising the rest."""
     if not policy.templates:
         return html
     edits: list[Edit] = []
+    if sanitized:
+        for tag in start_tags_in_clean(html, _IMAGE_TAGS):
+            edits.extend(_rewrite_tag(tag, policy, base_url))
+        return apply_edits(html, edits)
     for token in tokenize(html):
         if isinstance(token, Tag) and not token.closing and token.name in IMAGE_ATTRS:
             edits.extend(_rewrite_tag(token, policy, base_url))
@@ -133,6 +140,7 @@ def rewrite_images(html: str, policy: ImagePolicy, *, base_url: str | None = Non
 IMAGE_ATTRS = {"img": ("src", "srcset"), "source": ("srcset",), "video": ("poster",)}
 """The attributes that hold image addresses, per element: what the proxy rewrites and
 what archive/assets.py downloads."""
+_IMAGE_TAGS = tuple(IMAGE_ATTRS)
 
 
 def _rewrite_tag(tag: Tag, policy: ImagePolicy, base_url: str | None) -> list[Edit]:

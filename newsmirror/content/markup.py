@@ -17,6 +17,7 @@ without ``;`` followed by ``=`` or an alphanumeric is left alone, which keeps UR
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from html.entities import html5 as _HTML5_ENTITIES
@@ -120,6 +121,23 @@ def tokenize(html: str) -> Iterator[Token]:
                 pos = text_start = close
     if text_start < length:
         yield Text(text_start, length)
+
+
+def start_tags_in_clean(html: str, names: tuple[str, ...]) -> Iterator[Tag]:
+    """The start tags called `names` (lower case) in `sanitize_html`'s output, the same
+    ones `tokenize` yields there, found by searching for them rather than by tokenising
+    every tag: in that output every "<" begins a tag (nh3 escapes it in text and attribute
+    values, writes tag names lower-cased, keeps no comments) and no element has raw-text
+    content (the one it keeps, iframe, loses its fallback content there)."""
+    for found in _start_tag_pattern(names).finditer(html):
+        tag = _parse_tag(html, found.start(), closing=False)
+        if isinstance(tag, Tag):
+            yield tag
+
+
+@functools.cache
+def _start_tag_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(f"<(?:{'|'.join(map(re.escape, names))})(?=[ \t\n\f\r/>])")
 
 
 def _markup_at(html: str, lt: int) -> Token | None:

@@ -27,7 +27,7 @@ def transform_body(html: str, *, base_url: str | None, settings: ContentSettings
     """Sanitise (if asked), then proxy images, then convert the script; with default
     settings `html` comes back unchanged. The same as `finish_body` of `clean_body`."""
     html = clean_body(html, base_url=base_url, settings=settings)
-    return finish_body(html, base_url=base_url, settings=settings)
+    return finish_body(html, base_url=base_url, settings=settings, sanitized=settings.sanitize)
 
 
 def clean_body(html: str, *, base_url: str | None, settings: ContentSettings) -> str:
@@ -37,11 +37,13 @@ def clean_body(html: str, *, base_url: str | None, settings: ContentSettings) ->
     return html
 
 
-def finish_body(html: str, *, base_url: str | None, settings: ContentSettings) -> str:
+def finish_body(html: str, *, base_url: str | None, settings: ContentSettings,
+                sanitized: bool = False) -> str:
     """The second half of `transform_body`: proxy images, then convert the script. Between
     the two halves a source that downloads its images localises them; it then passes
-    ``base_url=None`` so the relative links to the local copies are left alone."""
-    html = rewrite_images(html, settings.images, base_url=base_url)
+    ``base_url=None`` so the relative links to the local copies are left alone.
+    `sanitized`: `html` is `clean_body`'s sanitised output untouched since."""
+    html = rewrite_images(html, settings.images, base_url=base_url, sanitized=sanitized)
     if settings.convert:
         html = convert_html(html, settings.convert)
     return html

@@ -10,10 +10,13 @@ source never stops a run.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import http
+import os
 import socket
 import ssl
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -177,6 +180,46 @@ def _map_error(exc: BaseException, settings: FetchSettings) -> FetchError:
 _NETWORK_ERRORS = (httpx.HTTPError, httpx.InvalidURL, OSError, UnicodeError)
 
 
+_early_tls: dict[tuple[bool, str, str], concurrent.futures.Future[ssl.SSLContext]] = {}
+
+
+def _tls_key(trust_env: bool) -> tuple[bool, str, str]:
+    """What httpx's context depends on: trust_env and the two variables it then reads."""
+    return trust_env, os.environ.get("SSL_CERT_FILE", ""), os.environ.get("SSL_CERT_DIR", "")
+
+
+def prepare_tls(*, trust_env: bool = True) -> None:
+    """Start building the TLS context the next Fetcher opens with (httpx's own, the same
+    `create_ssl_context`: reading the CA bundle takes ~30 ms) in a thread, so that what a
+    run does before its first request (imports, opening the archive, git) overlaps it
+    instead of waiting for it (issue 16 item 7). OpenSSL reads the file without the GIL."""
+    key = _tls_key(trust_env)
+    if key in _early_tls:
+        return
+    future: concurrent.futures.Future[ssl.SSLContext] = concurrent.futures.Future()
+
+    def build() -> None:
+        try:
+            future.set_result(httpx.create_ssl_context(trust_env=trust_env))
+        except BaseException as err:  # handed to the Fetcher, which lets httpx try again
+            future.set_exception(err)
+
+    _early_tls[key] = future
+    threading.Thread(target=build, name="newsmirror-tls", daemon=True).start()
+
+
+def _prepared_tls(trust_env: bool) -> ssl.SSLContext | bool:
+    """The context prepare_tls built for the environment as it is now, once; True (httpx
+    builds its own) when there is none."""
+    future = _early_tls.pop(_tls_key(trust_env), None)
+    if future is None:
+        return True
+    try:
+        return future.result()
+    except Exception:
+        return True
+
+
 class Fetcher:
     """Fetch URLs politely; use as `async with Fetcher(settings) as f: await f.fetch(url)`."""
 
@@ -190,13 +233,15 @@ class Fetcher:
     async def __aenter__(self) -> Fetcher:
         s = self.settings
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=s.concurrency)
+        transport = self.transport(limits)
         self._client = httpx.AsyncClient(
             headers={"User-Agent": s.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             timeout=httpx.Timeout(s.timeout, connect=s.connect_timeout),
             limits=limits,
             follow_redirects=False,
             trust_env=self._trust_env,
-            transport=self.transport(limits),
+            transport=transport,
+            verify=_prepared_tls(self._trust_env) if transport is None else True,
         )
         return self
 

@@ -147,3 +147,63 @@ def test_a_repository_whose_creation_was_cut_short_is_completed(tmp_path):
     write(repo, "README.md", "x\n")
     assert repo.commit(["README.md"], "first")
     assert repo.branch() == "main"
+
+
+# -- files handed to the packer ahead of the commit --------------------------------------
+def _git(repo: Repo, *args: str) -> str:
+    return git(*args, cwd=repo.root)
+
+
+def _write_and_pack(repo: Repo, count: int, size: int) -> list[str]:
+    paths = []
+    for n in range(count):
+        path = f"articles/s{n % 7}/{n:05d}.md"
+        data = f"# {n}\n\n".encode() + bytes([65 + n % 26]) * size + f"\n{n}\n".encode()
+        write(repo, path, data.decode())
+        repo.pack(data)
+        paths.append(path)
+    return paths
+
+
+def _loose_objects(repo: Repo) -> int:
+    counts = dict(line.split(": ") for line in _git(repo, "count-objects", "-v").splitlines())
+    return int(counts["count"])
+
+
+def _packed_objects(repo: Repo) -> int:
+    counts = dict(line.split(": ") for line in _git(repo, "count-objects", "-v").splitlines())
+    return int(counts["in-pack"])
+
+
+def test_a_large_commit_finds_its_files_packed_and_writes_no_loose_blob(setup):
+    repo, _ = setup
+    paths = _write_and_pack(repo, 1200, 2000)  # 2.4 MB: streamed to the packer
+    commit = repo.commit(paths, "many")
+    assert commit and _git(repo, "status", "--porcelain") == ""
+    assert _packed_objects(repo) >= 1200
+    assert _loose_objects(repo) < 20  # the trees and the commit
+    assert _git(repo, "ls-files", "articles").count("\n") == 1199
+    subprocess.run(["git", "fsck", "--strict"], cwd=repo.root, check=True, capture_output=True)
+    for path in (paths[0], paths[-1]):  # the commit holds the files' own bytes
+        assert _git(repo, "show", f"HEAD:{path}") == (repo.root / path).read_text().rstrip("\n")
+
+
+def test_a_small_commit_starts_no_packer(setup):
+    repo, _ = setup
+    paths = _write_and_pack(repo, 40, 2000)
+    assert repo._packer is None
+    repo.commit(paths, "few")
+    assert _packed_objects(repo) == 0 and _loose_objects(repo) >= 40
+    assert _git(repo, "status", "--porcelain") == ""
+
+
+def test_a_packer_that_died_costs_nothing_but_the_shortcut(setup):
+    repo, _ = setup
+    paths = _write_and_pack(repo, 700, 2000)
+    assert repo._packer is not None
+    repo._packer.kill()
+    repo._packer.wait()
+    paths += _write_and_pack(repo, 700, 2000)[600:]  # more after it died
+    commit = repo.commit(paths, "despite the packer")
+    assert commit and _git(repo, "status", "--porcelain") == ""
+    subprocess.run(["git", "fsck", "--strict"], cwd=repo.root, check=True, capture_output=True)

@@ -202,3 +202,42 @@ def test_a_raw_line_reads_back_as_written_unless_newsmirror_writes_it_for_anothe
     assume(found is not None and found[1] == "https://x.test/1")
     text = found[0]
     assert text == title or markdown_link(text, "https://x.test/1") == line
+
+
+# -- the shortcut for plain targets says what the parser says ----------------------------
+def _parser_reads_as_itself(target: str) -> bool:
+    from markdown_it.helpers import parseLinkDestination
+
+    found = parseLinkDestination(target + ")", 0, len(target) + 1)
+    return found.ok and found.pos == len(target) and found.str == target
+
+
+PLAIN_TARGETS = st.text(alphabet=string.ascii_letters + string.digits + "-._~:/?#@!$&'*+,;=%[]"
+                        + "()\\ \t<>\x7f\u3000\u00e9\"`^{|}疫情香港-\U0001f600\u2028\x85", min_size=1, max_size=30)
+
+
+@PROPERTY
+@given(target=st.one_of(PLAIN_TARGETS, URLS))
+@example(target="https://x.test/?a=1&amp;b=2")
+@example(target="https://x.test/?a=1&b=2;c")
+@example(target="https://x.test/&#91;x")
+def test_a_plain_target_is_taken_as_it_is_exactly_when_the_parser_reads_it_so(target):
+    from newsmirror.archive.mdlink import _PLAIN_TARGET, _raw_target_ok
+
+    if not target or "](" in target or "<" in target or ">" in target:
+        return  # decided before the shortcut
+    if _PLAIN_TARGET.fullmatch(target) and not ("&" in target and ";" in target):
+        assert _parser_reads_as_itself(target), target
+    assert _raw_target_ok(target) == _parser_reads_as_itself(target), target
+
+
+def test_the_links_of_the_feed_corpus_are_judged_as_the_parser_judges_them(testdata_dir) -> None:
+    corpus = testdata_dir / "feedparser-corpus"
+    links = {m.group(1) for path in corpus.rglob("*.xml")
+             for m in re.finditer(r'(?:href="|<link>)([^"<\s]+)', path.read_text("utf-8", "replace"))}
+    assert len(links) > 100
+    from newsmirror.archive.mdlink import _raw_target_ok
+
+    for link in sorted(links):
+        if "](" not in link and "<" not in link and ">" not in link:
+            assert _raw_target_ok(link) == _parser_reads_as_itself(link), link

@@ -263,3 +263,25 @@ def test_example_article_is_identical_with_weserv_template(format_dir: Path) -> 
     for templates in ((WESERV,), (WESERV, WSRV), (WSRV,)):
         policy = ImagePolicy(templates=templates)
         assert rewrite_images(body, policy, base_url="https://www.voachinese.com/") == body
+
+
+# -- the fast path for sanitised bodies finds what the tokeniser finds --------------------
+
+def test_sanitized_fast_path_matches_the_tokeniser_on_real_and_hostile_markup(testdata_dir: Path) -> None:
+    from newsmirror.content.clean import sanitize_html
+    from tests.content.test_clean import EDGE_CASES, _bench_corpus
+    from tests.content.test_xss import VECTORS
+
+    pages = sorted((testdata_dir / "chinese-news-pages").rglob("*.html"))
+    assert len(pages) >= 50
+    inputs = [*_bench_corpus(600), *((p.read_bytes().decode("utf-8", "replace"), BASE) for p in pages),
+              *((html, base) for html in [*VECTORS, *EDGE_CASES] for base in (None, BASE))]
+    fallbacks = ImagePolicy(templates=(WESERV, WSRV))
+    rewritten = 0
+    for html, base in inputs:
+        clean = sanitize_html(html, base_url=base)
+        for policy in (POLICY, fallbacks):
+            slow = rewrite_images(clean, policy, base_url=base)
+            assert rewrite_images(clean, policy, base_url=base, sanitized=True) == slow, html
+            rewritten += slow != clean
+    assert rewritten > 500

@@ -226,3 +226,66 @@ def test_fetcher_can_be_used_for_many_requests(faults: FaultServer) -> None:
     results = asyncio.run(_fetch_many(FAST, [faults.url("/rss")] * 20))
     assert all(r.body == RSS for r in results)
 
+
+
+# -- the TLS context built ahead of the first request ------------------------------------
+def _tls_server(tmp_path):
+    import ssl
+    import subprocess
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server = HTTPServer(host="localhost", ssl_context=context)
+    server.start()
+    server.expect_request("/").respond_with_data("over TLS")
+    return server, cert
+
+
+def test_a_prepared_tls_context_is_httpxs_own_and_taken_once(tmp_path, monkeypatch) -> None:
+    from newsmirror.fetch import client
+
+    server, cert = _tls_server(tmp_path)
+    try:
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # read when the context is built
+        client.prepare_tls()
+        prepared = client._early_tls[client._tls_key(True)].result(timeout=30)
+
+        async def go() -> tuple[bytes, object]:
+            async with Fetcher(FAST) as fetcher:
+                result = await fetcher.fetch(f"https://localhost:{server.port}/")
+                assert fetcher._client is not None
+                return result.body, fetcher._client._transport._pool._ssl_context  # type: ignore[attr-defined]
+
+        body, used = asyncio.run(go())
+        assert body == b"over TLS" and used is prepared
+        assert client._tls_key(True) not in client._early_tls  # the next Fetcher builds its own
+        assert asyncio.run(go())[0] == b"over TLS"
+    finally:
+        server.clear()
+        server.stop()
+
+
+def test_a_context_prepared_for_another_environment_is_not_used(tmp_path, monkeypatch) -> None:
+    from newsmirror.fetch import client
+
+    server, cert = _tls_server(tmp_path)
+    try:
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+        client.prepare_tls()  # the default bundle, which does not trust the test's certificate
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+
+        async def go() -> bytes:
+            async with Fetcher(FAST) as fetcher:
+                return (await fetcher.fetch(f"https://localhost:{server.port}/")).body
+
+        assert asyncio.run(go()) == b"over TLS"
+    finally:
+        client._early_tls.clear()
+        server.clear()
+        server.stop()
