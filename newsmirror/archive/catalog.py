@@ -268,6 +268,26 @@ class Catalog:
         for row in rows:
             yield ArchivedEntry(*row)
 
+    def changed_since(self, snapshot: Path) -> tuple[list[ArchivedEntry], list[str]]:
+        """How the catalog differs from `snapshot`, a SQLite file whose table
+        `seen (path PRIMARY KEY, slug, digest)` says what something derived from it (the
+        reading site) was made from: the entries new since or changed (another digest or
+        source), and the paths `seen` has that the catalog no longer has. Both are joins
+        on indexed paths inside SQLite, so an hour with a few changes costs no Python
+        per archived article."""
+        self.db.execute("ATTACH DATABASE ? AS snapshot", (str(snapshot),))
+        try:
+            rows = self.db.execute(
+                f"SELECT {', '.join('a.' + c for c in _COLUMNS.split(', '))} FROM articles a "
+                "LEFT JOIN snapshot.seen s ON s.path = a.path "
+                "WHERE s.path IS NULL OR s.digest != a.digest OR s.slug != a.slug").fetchall()
+            gone = self.db.execute(
+                "SELECT s.path FROM snapshot.seen s WHERE NOT EXISTS "
+                "(SELECT 1 FROM articles a WHERE a.path = s.path)").fetchall()
+        finally:
+            self.db.execute("DETACH DATABASE snapshot")
+        return [ArchivedEntry(*row) for row in rows], [path for (path,) in gone]
+
     def first_with_link(self, link: str) -> tuple[str, str] | None:
         """(path, title) of an entry whose link is exactly `link` (the first by path)."""
         row = self.db.execute(
