@@ -2,6 +2,7 @@
 item 3: how many articles one published site holds).
 
     python bench/site_scale.py [--sizes 10000,30000] [--new 100] [--sources 100] [--no-write]
+                               [--profile DIR]
 
 For each size N: an archive of N synthetic articles (bench/run.py's writer: the same
 paths and bytes the pipeline writes), then, each in a child process (`newsmirror site`
@@ -15,7 +16,8 @@ through bench/child.py, wall time and peak memory of the process and its git com
   would pass GitHub Pages' 1 GB limit at that rate;
 - `git clone --no-local` of the archive (what a fresh checkout pays, objects packed).
 
-Between consecutive sizes it prints each figure's growth exponent k (figure ∝ N^k: 1 is
+With --profile, the incremental hour of each size is profiled (cProfile) into
+DIR/site-incremental-<N>.prof. Between consecutive sizes it prints each figure's growth exponent k (figure ∝ N^k: 1 is
 linear). Writes bench/RESULTS-site.md unless --no-write.
 """
 
@@ -76,7 +78,8 @@ def commit(archive: Path, message: str) -> None:
             raise SystemExit(f"git {' '.join(args)} failed: {done.stderr}")
 
 
-def measure(workdir: Path, articles: int, sources: int, new: int) -> Size:
+def measure(workdir: Path, articles: int, sources: int, new: int,
+            profile: Path | None = None) -> Size:
     per_source = max(1, articles // sources)
     scale = bench.Scale(sources=sources, items=min(50, per_source), archived=per_source,
                         busy_sources=0, busy_items=0)
@@ -97,7 +100,8 @@ def measure(workdir: Path, articles: int, sources: int, new: int) -> Size:
     with ProcessPoolExecutor(max_workers=2) as pool:
         added = sum(pool.map(bench._write_source, jobs))
     commit(archive, f"{added} new articles")
-    incremental = bench.run_child(workdir, f"site-incremental-{articles}", command)
+    incremental = bench.run_child(workdir, f"site-incremental-{articles}", command,
+                                  profile=profile / f"site-incremental-{articles}.prof" if profile else None)
     idle = bench.run_child(workdir, f"site-idle-{articles}", command)
     site_bytes, site_files = folder_bytes(site)
 
@@ -160,13 +164,14 @@ def main() -> int:
     parser.add_argument("--new", type=int, default=100, help="new articles in the incremental hour")
     parser.add_argument("--sources", type=int, default=100)
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS-site.md")
+    parser.add_argument("--profile", type=Path, help="profile each incremental hour into this folder")
     args = parser.parse_args()
     counts = sorted(int(n) for n in args.sizes.split(","))
     sizes = []
     for count in counts:
         workdir = Path(tempfile.mkdtemp(prefix=f"site-scale-{count}-"))
         try:
-            size = measure(workdir, count, args.sources, args.new)
+            size = measure(workdir, count, args.sources, args.new, args.profile)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         sizes.append(size)

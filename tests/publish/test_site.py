@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 import re
 from dataclasses import replace
@@ -22,6 +23,7 @@ from newsmirror.config import ConfigError, parse_config
 from newsmirror.models import Article
 from newsmirror.publish import sitesearch as ix
 from newsmirror.publish.site import MANIFEST, build_site
+from newsmirror.publish.sitestate import LEGACY_MANIFEST
 
 HOUR = 3_600_000
 T0 = 1_700_000_000_000  # 2023-11-14 22:13 UTC
@@ -499,6 +501,45 @@ def test_after_a_removal_only_the_search_ids_differ_from_a_full_build(sample, tm
         == {p: d for p, d in full.items() if not p.startswith("search/")}
     for query in ("会晤", "trade", "天气", "台湾"):
         assert search(out, query) == search(fresh, query)
+
+
+def test_after_removals_and_an_older_article_the_pages_equal_a_full_build(sample, tmp_path: Path):
+    """A source's every article removed, another's newest removed and one added older
+    than all the others (so every page of that source moves): every page, feed and file
+    but the search ids is the full build's, and every answer is the same."""
+    config, out, _report = sample
+    for victim in config.archive.glob("articles/bbc/*/*/*.md"):
+        victim.unlink()
+    next(config.archive.glob("articles/voa/*/*/*.md")).unlink()
+    write_article(config.archive, "voa", -5, "更早的会晤", "<p>更早的一次会晤。</p>")
+    report = build(config, out, page_size=3)
+    assert "sources/voa/1.html" in report.written and not (out / "sources/bbc").exists()
+    fresh = tmp_path / "fresh"
+    build(config, fresh, page_size=3)
+    ours, full = site_tree(out), site_tree(fresh)
+    assert {p: d for p, d in ours.items() if not p.startswith("search/")} \
+        == {p: d for p, d in full.items() if not p.startswith("search/")}
+    for query in ("会晤", "trade", "天气", "台湾", "更早"):
+        assert search(out, query) == search(fresh, query)
+
+
+def test_a_site_an_older_version_built_is_taken_over(sample, tmp_path: Path):
+    """A folder built with the JSON manifest of every file: the first build with the state
+    is a full one, removes what that manifest listed and no build makes any more, keeps
+    what it never listed, and drops the old manifest."""
+    config, out, _report = sample
+    (out / MANIFEST).unlink()
+    (out / "sources/voa/9.html").write_text("an old page", encoding="utf-8")
+    (out / "notes.txt").write_text("the owner's", encoding="utf-8")
+    (out / LEGACY_MANIFEST).write_text(json.dumps(
+        {"format": 1, "files": {"sources/voa/9.html": "k", "index.html": "k"}}), encoding="utf-8")
+    report = build(config, out, page_size=3)
+    assert report.full_index and report.removed == ["sources/voa/9.html"]
+    assert (out / "notes.txt").is_file() and not (out / LEGACY_MANIFEST).exists()
+    (out / "notes.txt").unlink()
+    fresh = tmp_path / "fresh"
+    build(config, fresh, page_size=3)
+    assert site_tree(out) == site_tree(fresh)
 
 
 @pytest.mark.parametrize("state", [None, b"{not json", b'{"format": 0, "files": {}}'])
