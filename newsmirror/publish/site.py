@@ -642,16 +642,20 @@ def _site_feeds(build: _Build, names: dict[str, str], everything: bool, changed:
             shown = article_href(known[0]) if known is not None else "index.html"
         return archive_href(shown, url)  # relative: from feeds/, one folder down
 
+    bodies: dict[str, str | None] = {}  # the combined feed shows the sources' articles again
+
     def body(entry: ArchivedEntry) -> str | None:
-        try:
-            data: bytes | None = (build.store.root / entry.path).read_bytes()
-        except OSError:
-            data = None
-        try:
-            return sanitised_body(entry, data)
-        except Exception as err:  # noqa: BLE001 - one bad article costs its feed body
-            build.failed(entry, err)
-            return None
+        if entry.path not in bodies:
+            try:
+                data: bytes | None = (build.store.root / entry.path).read_bytes()
+            except OSError:
+                data = None
+            try:
+                bodies[entry.path] = sanitised_body(entry, data)
+            except Exception as err:  # noqa: BLE001 - one bad article costs its feed body
+                build.failed(entry, err)
+                bodies[entry.path] = None
+        return bodies[entry.path]
 
     written = set()
     for relpath, data in render_feeds(build.config, build.store, body, url, where=where,
