@@ -14,7 +14,11 @@ through bench/child.py, wall time and peak memory of the process and its git com
 - an idle rebuild: nothing changed;
 - the site's size on disk (bytes of its files) and per article, and the size at which it
   would pass GitHub Pages' 1 GB limit at that rate;
-- `git clone --no-local` of the archive (what a fresh checkout pays, objects packed).
+- `git clone --no-local` of the archive (what a fresh checkout pays, objects packed);
+- the floor of the incremental hour, measured in the same run: a child Python that
+  reads the hour's new article files, sanitises each body with nh3 and writes one page
+  per article plus the few list pages they touch (a source's landing and last page
+  each, the home page). The incremental hour is printed as a ratio of it.
 
 With --profile, the incremental hour of each size is profiled (cProfile) into
 DIR/site-incremental-<N>.prof. Between consecutive sizes it prints each figure's growth exponent k (figure ∝ N^k: 1 is
@@ -55,6 +59,7 @@ class Size:
     site_bytes: int
     site_files: int
     clone_s: float
+    floor_s: float
 
     @property
     def bytes_per_article(self) -> float:
@@ -100,6 +105,7 @@ def measure(workdir: Path, articles: int, sources: int, new: int,
     with ProcessPoolExecutor(max_workers=2) as pool:
         added = sum(pool.map(bench._write_source, jobs))
     commit(archive, f"{added} new articles")
+    floor_s = floor_hour(workdir, archive)
     incremental = bench.run_child(workdir, f"site-incremental-{articles}", command,
                                   profile=profile / f"site-incremental-{articles}.prof" if profile else None)
     idle = bench.run_child(workdir, f"site-idle-{articles}", command)
@@ -110,7 +116,33 @@ def measure(workdir: Path, articles: int, sources: int, new: int,
     subprocess.run(["git", "clone", "-q", "--no-local", str(archive), str(clone)], check=True,
                    capture_output=True)
     clone_s = time.perf_counter() - started
-    return Size(articles + added, setup_s, full, incremental, idle, site_bytes, site_files, clone_s)
+    return Size(articles + added, setup_s, full, incremental, idle, site_bytes, site_files, clone_s,
+                floor_s)
+
+
+FLOOR = """
+import sys, nh3
+from pathlib import Path
+archive, out, paths = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3:]
+out.mkdir(parents=True, exist_ok=True)
+sources = set()
+for n, path in enumerate(paths):
+    body = (archive / path).read_text(encoding="utf-8").split("\\n", 4)[4]
+    (out / f"{n}.html").write_text("<!doctype html>" + nh3.clean(body), encoding="utf-8")
+    sources.add(path.split("/")[1])
+for name in ["index", *(f"{s}-landing" for s in sources), *(f"{s}-last" for s in sources)]:
+    (out / f"{name}.html").write_text("<!doctype html>" + "<li>x</li>" * 50, encoding="utf-8")
+"""
+"""The floor of an incremental hour (see the module's docstring)."""
+
+
+def floor_hour(workdir: Path, archive: Path) -> float:
+    changed = subprocess.run(["git", "diff", "--name-only", "HEAD~1", "HEAD", "--", "articles"],
+                             cwd=archive, capture_output=True, text=True, check=True).stdout.split()
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", FLOOR, str(archive), str(workdir / "floor"), *changed],
+                   check=True)
+    return time.perf_counter() - started
 
 
 def exponent(a: float, b: float, na: int, nb: int) -> str:
@@ -138,6 +170,8 @@ FIGURES = (
     ("full build, s", lambda s: s.full.wall_s),
     ("full build, peak MB", lambda s: s.full.maxrss_mb),
     ("incremental hour, s", lambda s: s.incremental.wall_s),
+    ("incremental hour, × floor", lambda s: s.incremental.wall_s / s.floor_s),
+    ("floor of the hour, s", lambda s: s.floor_s),
     ("incremental hour, peak MB", lambda s: s.incremental.maxrss_mb),
     ("idle rebuild, s", lambda s: s.idle.wall_s),
     ("site size, MB", lambda s: s.site_bytes / 1e6),
@@ -153,6 +187,8 @@ def report(sizes: list[Size], new: int) -> str:
               f"Site: {last.site_files:,} files, {last.bytes_per_article:,.0f} bytes per article at "
               f"{last.articles:,} articles, so one site passes GitHub Pages' 1 GB at about "
               f"{last.articles_per_site:,} articles at this rate (synthetic bodies of bench/synth.py).",
+              "Floor of the hour: a child Python reading the hour's new article files, sanitising "
+              "each body with nh3 and writing a page each and the few list pages they touch.",
               "Targets (issue 16 item 3): an incremental hour at 300,000 articles < 5 s and < 300 MB; "
               "at most 1 GB per published site; a full build linear (k ≤ 1) with bounded memory."]
     return "\n".join(lines)
@@ -177,7 +213,7 @@ def main() -> int:
         sizes.append(size)
         print(f"{size.articles:,} articles (setup {size.setup_s:.1f} s): full {size.full.wall_s:.2f} s "
               f"{size.full.maxrss_mb:.0f} MB; incremental {size.incremental.wall_s:.2f} s "
-              f"{size.incremental.maxrss_mb:.0f} MB; idle {size.idle.wall_s:.2f} s; site "
+              f"{size.incremental.maxrss_mb:.0f} MB (floor {size.floor_s:.2f} s); idle {size.idle.wall_s:.2f} s; site "
               f"{size.site_bytes / 1e6:.1f} MB; clone {size.clone_s:.2f} s", flush=True)
     text = report(sizes, args.new)
     print(text)
