@@ -22,6 +22,7 @@ from pathlib import Path
 
 from newsmirror.archive.paths import ARTICLES_DIR
 from newsmirror.archive.article import ArticleFormatError, parse_article
+from newsmirror.archive.dbfile import MetaDatabase
 from newsmirror.archive.identity import normalise_link
 from newsmirror.archive.legacy import NEWSMIRROR, Located, encode_folders, locate, walk_articles
 from newsmirror.models import ArchivedEntry
@@ -139,7 +140,7 @@ def entry_from_file(root: Path, relpath: str, folders: Mapping[str, str] | None 
     return read_entry(root, relpath, folders)[0]
 
 
-class Catalog:
+class Catalog(MetaDatabase):
     def __init__(self, path: Path, folders: Mapping[str, str] | None = None):
         self.path = path
         self.folders = dict(folders or {})
@@ -182,28 +183,6 @@ class Catalog:
             db.executescript(_SCHEMA + _SCHEMA_2 + _SCHEMA_3)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
             return db
-
-    def close(self) -> None:
-        self.db.close()
-
-    # -- transactions -------------------------------------------------------------------
-    def begin(self) -> None:
-        self.db.execute("BEGIN")
-
-    def commit(self) -> None:
-        if self.db.in_transaction:
-            self.db.execute("COMMIT")
-
-    # -- meta ---------------------------------------------------------------------------
-    def get_meta(self, name: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE name=?", (name,)).fetchone()
-        return row[0] if row else None
-
-    def set_meta(self, name: str, value: str | None) -> None:
-        if value is None:
-            self.db.execute("DELETE FROM meta WHERE name=?", (name,))
-        else:
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
 
     # -- entries ------------------------------------------------------------------------
     def get(self, slug: str, key: str) -> tuple[ArchivedEntry, str | None] | None:

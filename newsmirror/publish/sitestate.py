@@ -24,6 +24,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from newsmirror.archive.dbfile import MetaDatabase
 from newsmirror.models import ArchivedEntry
 
 STATE = ".newsmirror-site.db"
@@ -56,7 +57,7 @@ def _entries(rows: Iterable[tuple]) -> list[ArchivedEntry]:
     return [ArchivedEntry(*row) for row in rows]
 
 
-class SiteState:
+class SiteState(MetaDatabase):
     def __init__(self, path: Path):
         self.path = path
         self.fresh = False
@@ -80,24 +81,6 @@ class SiteState:
         db.execute("INSERT INTO meta VALUES ('format', ?)", (STATE_FORMAT,))
         self.fresh = True
         return db
-
-    def close(self) -> None:
-        self.db.close()
-
-    def begin(self) -> None:
-        self.db.execute("BEGIN")
-
-    def commit(self) -> None:
-        if self.db.in_transaction:
-            self.db.execute("COMMIT")
-
-    # -- meta ---------------------------------------------------------------------------
-    def get_meta(self, name: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE name=?", (name,)).fetchone()
-        return row[0] if row else None
-
-    def set_meta(self, name: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
 
     # -- the articles shown -------------------------------------------------------------
     def seen(self, path: str) -> tuple[ArchivedEntry, int | None] | None:
