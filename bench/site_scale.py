@@ -45,6 +45,8 @@ import run as bench  # noqa: E402
 import synth  # noqa: E402
 from machine import markdown as machine_markdown  # noqa: E402
 
+from newsmirror.publish.sitestate import STATE  # noqa: E402
+
 PAGES_LIMIT = 1_000_000_000
 """GitHub Pages: a published site may be at most 1 GB."""
 
@@ -58,6 +60,8 @@ class Size:
     idle: bench.ChildRun
     site_bytes: int
     site_files: int
+    state_bytes: int
+    """The build state kept in the site's folder (never published), not in site_bytes."""
     clone_s: float
     floor_s: float
 
@@ -71,7 +75,8 @@ class Size:
 
 
 def folder_bytes(folder: Path) -> tuple[int, int]:
-    files = [p for p in folder.rglob("*") if p.is_file()]
+    """Bytes and files of what is published from a site folder (its build state left out)."""
+    files = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(STATE)]
     return sum(p.stat().st_size for p in files), len(files)
 
 
@@ -110,14 +115,15 @@ def measure(workdir: Path, articles: int, sources: int, new: int,
                                   profile=profile / f"site-incremental-{articles}.prof" if profile else None)
     idle = bench.run_child(workdir, f"site-idle-{articles}", command)
     site_bytes, site_files = folder_bytes(site)
+    state_bytes = sum(p.stat().st_size for p in site.glob(STATE + "*"))
 
     clone = workdir / "clone"
     started = time.perf_counter()
     subprocess.run(["git", "clone", "-q", "--no-local", str(archive), str(clone)], check=True,
                    capture_output=True)
     clone_s = time.perf_counter() - started
-    return Size(articles + added, setup_s, full, incremental, idle, site_bytes, site_files, clone_s,
-                floor_s)
+    return Size(articles + added, setup_s, full, incremental, idle, site_bytes, site_files,
+                state_bytes, clone_s, floor_s)
 
 
 FLOOR = """
@@ -175,6 +181,7 @@ FIGURES = (
     ("incremental hour, peak MB", lambda s: s.incremental.maxrss_mb),
     ("idle rebuild, s", lambda s: s.idle.wall_s),
     ("site size, MB", lambda s: s.site_bytes / 1e6),
+    ("build state, MB", lambda s: s.state_bytes / 1e6),
     ("clone, s", lambda s: s.clone_s),
 )
 
@@ -185,7 +192,8 @@ def report(sizes: list[Size], new: int) -> str:
     lines += ["", f"Incremental hour: {new} new articles committed, then `newsmirror site` into the "
               "same folder. Peak memory is the child's and its git commands' maximum resident set.",
               f"Site: {last.site_files:,} files, {last.bytes_per_article:,.0f} bytes per article at "
-              f"{last.articles:,} articles, so one site passes GitHub Pages' 1 GB at about "
+              f"{last.articles:,} articles (the build state beside it, never published: "
+              f"{last.state_bytes / last.articles:,.0f} bytes per article), so one site passes GitHub Pages' 1 GB at about "
               f"{last.articles_per_site:,} articles at this rate (synthetic bodies of bench/synth.py).",
               "Floor of the hour: a child Python reading the hour's new article files, sanitising "
               "each body with nh3 and writing a page each and the few list pages they touch.",

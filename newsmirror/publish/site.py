@@ -803,15 +803,14 @@ def _index_segment(build: _Build, full: bool, segment: int,
             load(shard)
             if ix.remove_documents(shards[shard], stale):
                 dirty.add(shard)
-    done: list[tuple[str, str]] = []
+    done: list[tuple[str, bool]] = []
 
     def documents():
         for doc_id, entry, _ in docs:
             text = build.text(entry)
+            done.append((entry.path, text is not None))
             if text is None:  # indexed by its title alone until a build can read it
                 text = ""
-            else:
-                done.append((entry.path, entry.digest))
             chunk(doc_id // ix.DOC_CHUNK)[str(doc_id)] = _doc_record(entry, text)
             yield doc_id, ix.tokens(entry.title + "\n" + text)
 

@@ -7,6 +7,8 @@ hour changed, however large the archive:
   from (``indexed``). The catalog compares itself with this table (Catalog.changed_since)
   to name what is new, changed or gone since the last build. A digest of '' means the
   article failed to build: the catalog's differs, so the next build tries it again.
+  ``indexed`` is NULL for an article not in the search index, 0 for one whose index
+  entry was made from an older digest (or from its title alone), 1 when it is current.
 * ``files``: every file the site holds and the key of what it was made from, so an
   unchanged page is not rendered again and a file of an earlier build that no longer
   belongs is removed (never any file this table does not list).
@@ -42,12 +44,12 @@ CREATE TABLE IF NOT EXISTS seen (
     title TEXT NOT NULL,
     digest TEXT NOT NULL,
     doc INTEGER,
-    indexed TEXT
-);
+    indexed INTEGER
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS seen_by_source ON seen (slug, published_ms, path);
 CREATE INDEX IF NOT EXISTS seen_by_time ON seen (published_ms, path);
 CREATE INDEX IF NOT EXISTS seen_by_doc ON seen (doc);
-CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, key TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, key TEXT NOT NULL) WITHOUT ROWID;
 """
 _ENTRY = "slug, key, path, published_ms, title, '', digest"
 """An ArchivedEntry's columns from `seen` (the site never needs the link)."""
@@ -94,7 +96,9 @@ class SiteState(MetaDatabase):
         self.db.execute(
             "INSERT INTO seen (path, slug, key, published_ms, title, digest) VALUES (?,?,?,?,?,?) "
             "ON CONFLICT (path) DO UPDATE SET slug=excluded.slug, key=excluded.key, "
-            "published_ms=excluded.published_ms, title=excluded.title, digest=excluded.digest",
+            "published_ms=excluded.published_ms, title=excluded.title, digest=excluded.digest, "
+            "indexed=CASE WHEN seen.digest = excluded.digest AND seen.slug = excluded.slug "
+            "THEN seen.indexed WHEN seen.indexed IS NULL THEN NULL ELSE 0 END",
             (entry.path, entry.slug, entry.key, entry.published_ms, entry.title, entry.digest))
 
     def forget_seen(self, path: str) -> None:
@@ -102,7 +106,8 @@ class SiteState(MetaDatabase):
 
     def retry(self, paths: Iterable[str]) -> None:
         """Articles that failed to build: the next build finds them changed."""
-        self.db.executemany("UPDATE seen SET digest='', indexed='' WHERE path=?",
+        self.db.executemany("UPDATE seen SET digest='', indexed=CASE WHEN indexed IS NULL "
+                            "THEN NULL ELSE 0 END WHERE path=?",
                             ((p,) for p in paths))
 
     def every_seen(self) -> Iterator[ArchivedEntry]:
@@ -157,7 +162,7 @@ class SiteState(MetaDatabase):
         """(id, entry, indexed before) of the articles among `paths` (None: all) whose
         index entry was not made from their digest, by id."""
         query = (f"SELECT doc, {_ENTRY}, indexed IS NOT NULL FROM seen "
-                 "WHERE indexed IS NOT digest")
+                 "WHERE indexed IS NOT 1")
         if paths is None:
             rows: Iterable[tuple] = self.db.execute(query + " ORDER BY doc")
         else:
@@ -166,10 +171,11 @@ class SiteState(MetaDatabase):
         for row in rows:
             yield row[0], ArchivedEntry(*row[1:8]), bool(row[8])
 
-    def indexed(self, done: Iterable[tuple[str, str]]) -> None:
-        """(path, digest) of the articles whose index entry is now made from that digest."""
+    def indexed(self, done: Iterable[tuple[str, bool]]) -> None:
+        """(path, current) of the articles just indexed: current when from their body,
+        not when from their title alone (the body could not be read)."""
         self.db.executemany("UPDATE seen SET indexed=? WHERE path=?",
-                            ((digest, path) for path, digest in done))
+                            ((int(current), path) for path, current in done))
 
     # -- files --------------------------------------------------------------------------
     def file_key(self, path: str) -> str | None:
