@@ -143,8 +143,9 @@ for name in ["index", *(f"{s}-landing" for s in sources), *(f"{s}-last" for s in
 
 
 def floor_hour(workdir: Path, archive: Path) -> float:
-    changed = subprocess.run(["git", "diff", "--name-only", "HEAD~1", "HEAD", "--", "articles"],
-                             cwd=archive, capture_output=True, text=True, check=True).stdout.split()
+    changed = subprocess.run(["git", "diff", "-z", "--name-only", "HEAD~1", "HEAD", "--", "articles"],
+                             cwd=archive, capture_output=True, text=True,
+                             check=True).stdout.split("\0")[:-1]
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", FLOOR, str(archive), str(workdir / "floor"), *changed],
                    check=True)
