@@ -91,3 +91,13 @@ def derive_web(url: str, kind: str) -> str | None:
         host = "github.com"
     path = path.removesuffix(".git")
     return f"https://{host}/{path}" if path else None
+
+
+def suffixed_address(url: str, suffix: str) -> str:
+    """The git address of the repository named like the one at `url` with `suffix` after
+    its name (a yearly shard's: `git@github.com:me/news.git`, "-2027" ->
+    `git@github.com:me/news-2027.git`); any address form, a local path included."""
+    stem = url.rstrip("/")
+    dotgit = stem.endswith(".git")
+    stem = stem.removesuffix(".git")
+    return f"{stem}{suffix}{'.git' if dotgit else ''}"

@@ -33,8 +33,8 @@ def config_problems(config: Config, *, push: bool | None = None) -> list[ConfigE
             _source(found, index, source)
     for template in config.image_proxy:
         _template(found, "images.proxy", template)
-    if config.site_url:
-        _url(found, "archive.site_url", config.site_url)
+    if config.web_url:
+        _url(found, "archive.web_url", config.web_url)
     for name in ("timeout", "connect_timeout", "max_retry_after"):
         _seconds(found, f"fetch.{name}", getattr(config.fetch, name))
     if not _git_ok("check-ref-format", "--branch", config.branch):

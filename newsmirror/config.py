@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from newsmirror.addresses import derive_kind, derive_web, git_remote_problem, web_problem
-from newsmirror.archive.paths import SLUG_RE, source_list_path, windows_reserved
+from newsmirror.archive.paths import (
+    ARTICLES_DIR, ASSETS_DIR, FEEDS_DIR, README, REQUESTS_DIR, SLUG_RE, STATE_DIR, source_list_path,
+    windows_reserved,
+)
 from newsmirror.errors import CONFIG, NewsmirrorError
 from newsmirror.fetch.settings import DEFAULT_USER_AGENT, FetchSettings
 
@@ -27,6 +30,10 @@ RESERVED_SLUGS = {"all": "feeds/all.xml is the combined feed",
                   "requests": "lists/requests.md lists archive requests",
                   "removed": "lists/removed.md lists removed articles",
                   "changed": "lists/changed.md lists articles edited at the source"}
+
+
+ROTATIONS = ("none", "yearly")
+"""`[archive] rotate`: how the archive spreads over repositories."""
 
 
 class ConfigError(NewsmirrorError, ValueError):
@@ -139,9 +146,10 @@ class Config:
     sources: tuple[SourceConfig, ...]
     title: str = "新闻镜像 News mirror"
     remote: str | None = None
-    site_url: str | None = None
-    """`[archive] site_url`: the archive's web address (e.g. its repository's web view),
-    for the links in the archive's own feeds (feeds/*.xml)."""
+    web_url: str | None = None
+    """`[archive] web_url` (older name: `site_url`): the archive's files on the web (e.g.
+    its repository's web view of the branch), for the links in the archive's own feeds
+    (feeds/*.xml). Not the reading site: that is `[site] url` (site_address)."""
     site_address: str | None = None
     """`[site] url`: where the reading site is published, ending in '/' (when not given,
     derived from a GitHub primary remote: see publish.site.site_url)."""
@@ -160,6 +168,9 @@ class Config:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     requests: RequestSettings = field(default_factory=RequestSettings)
     mirrors: tuple[MirrorConfig, ...] = ()
+    rotate: str = "none"
+    """`[archive] rotate`: "none" (one repository) or "yearly" (each new year's articles
+    go to a shard repository of their own, `<name>-<YEAR>`: see archive/shards.py)."""
 
     @property
     def folders(self) -> dict[str, str]:
@@ -303,9 +314,10 @@ def _placeholders(check: _Checker, key: str, data: dict[str, Any]) -> tuple[tupl
     return tuple(pairs)
 
 
-_RESERVED_PAGES = {"README.md": "the archive README",
+_RESERVED_PAGES = {README: "the archive README",
                    **{source_list_path(slug): why for slug, why in RESERVED_SLUGS.items()}}
-_NOT_FOR_LISTS = ("articles/", "feeds/", "assets/", "requests/", ".newsmirror/", ".git/", ".github/")
+_NOT_FOR_LISTS = tuple(f"{folder}/" for folder in (ARTICLES_DIR, FEEDS_DIR, ASSETS_DIR, REQUESTS_DIR,
+                                                   STATE_DIR, ".git", ".github"))
 
 
 def _folder(check: _Checker, key: str, folder: str | None) -> str | None:
@@ -406,7 +418,7 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
     alerts = _alerts(check, top.get("alerts", {}))
     archive = check.table(top.get("archive", {}), "archive",
                           {"path", "title", "remote", "remote_name", "branch", "push", "list_size",
-                           "site_url", "mirrors", "feed_content"})
+                           "web_url", "site_url", "mirrors", "feed_content", "rotate"})
     fetch = check.table(top.get("fetch", {}), "fetch", {f.name for f in fields(FetchSettings)})
     images = check.table(top.get("images", {}), "images", {"proxy", "exclude"})
     defaults = check.table(top.get("defaults", {}), "defaults",
@@ -459,21 +471,28 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
         except SiteRulesError as err:
             raise check.fail("site_rules", str(err)) from None
     list_size = check.positive(archive, "archive", "list_size", int, Config.list_size)
-    site_url = check.get(archive, "archive", "site_url", str, None)
-    if site_url and not site_url.startswith(("http://", "https://")):
-        raise check.fail("archive.site_url", f"{site_url!r} is not an http(s) address")
+    web_key = "site_url" if "site_url" in archive else "web_url"  # its older name
+    if "site_url" in archive and "web_url" in archive:
+        raise check.fail("archive.site_url", "is the older name of archive.web_url: give one of them")
+    web_url = check.get(archive, "archive", web_key, str, None)
+    if web_url and not web_url.startswith(("http://", "https://")):
+        raise check.fail(f"archive.{web_key}", f"{web_url!r} is not an http(s) address")
     site_address = _site_address(check, top.get("site", {}))
     requests = _requests(check, top.get("requests", {}))
     remote = check.get(archive, "archive", "remote", str, None)
     remote_name = check.get(archive, "archive", "remote_name", str, Config.remote_name)
     mirrors = _mirrors(check, archive.get("mirrors", []), base, remote, remote_name)
+    rotate = check.get(archive, "archive", "rotate", str, Config.rotate)
+    if rotate not in ROTATIONS:
+        raise check.fail("archive.rotate", f"{rotate!r} is not one of {', '.join(map(repr, ROTATIONS))} "
+                                           "(\"yearly\": each new year's articles go to a repository of their own)")
     return Config(
         file=file,
         archive=base / check.get(archive, "archive", "path", str, "archive"),
         sources=sources,
         title=check.get(archive, "archive", "title", str, Config.title),
         remote=remote,
-        site_url=site_url.rstrip("/") if site_url else None,
+        web_url=web_url.rstrip("/") if web_url else None,
         site_address=site_address,
         remote_name=remote_name,
         branch=check.get(archive, "archive", "branch", str, Config.branch),
@@ -492,6 +511,7 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
         alerts=alerts,
         requests=requests,
         mirrors=mirrors,
+        rotate=rotate,
     )
 
 

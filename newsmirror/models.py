@@ -34,7 +34,6 @@ class FeedItem:
     has_full_content: bool
     published_ms: int | None
     """pubDate / published / updated / dc:date in epoch milliseconds (UTC), None when absent."""
-    author: str | None = None
     images: tuple[FeedImage, ...] = ()
     """The item's images from media:content, media:thumbnail and image enclosures, in that
     order of preference (not part of its identity or of what counts as a change)."""
@@ -78,6 +77,9 @@ class ArchivedEntry:
     link: str
     digest: str
     """sha256 of the file's bytes."""
+    shard: str = ""
+    """The shard repository that holds the file (its year, see archive/shards.py); ''
+    for the archive's own repository."""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ import subprocess
 from pathlib import Path
 
 from newsmirror.config import parse_config
+from newsmirror.fetch.safety import checked_addresses
+from newsmirror.jobs.requests import RequestOutcome, archive_requests
 from newsmirror.jobs.mirror import run_mirror
 
 
@@ -50,3 +52,14 @@ class Mirror:
 
     def articles(self) -> list[Path]:
         return sorted((self.archive / "articles").rglob("*.md"))
+
+
+def check_url(url: str, **allow) -> str:
+    """The normalised `url` when newsmirror would fetch it (UnsafeURLError otherwise)."""
+    return checked_addresses(url, **allow)[0]
+
+
+def archive_urls(config, urls: list[str], *, push: bool = True,
+                 allow_private: bool = False) -> list[RequestOutcome]:
+    """`archive_requests` run to its end; one outcome per address, in order."""
+    return asyncio.run(archive_requests(config, urls, push=push, allow_private=allow_private)).outcomes

@@ -138,3 +138,44 @@ def test_tiny_growth_benchmark_prints_its_split_and_floor():
     for part in ("| articles/ |", "| feeds/ |", "| lists and READMEs |", "B per new article", "Floor (the article files alone)"):
         assert part in out, out
     assert "RESULTS-growth.md" not in out
+
+
+def test_extraction_benchmark_scores_a_scrapinghub_shaped_folder(tmp_path):
+    """bench/extraction.py --english reads ground-truth.json and html/<key>.html.gz and
+    scores every method with the 4-gram metric (on one page made here, not a third-party
+    one): the extraction keeps up with the extractor's own API."""
+    import gzip
+    import importlib.util
+    import json
+
+    spec = importlib.util.spec_from_file_location("bench_extraction", BENCH.parent / "extraction.py")
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench  # its dataclasses look their module up there
+    spec.loader.exec_module(bench)
+    text = " ".join(f"Paragraph {n} says that the council met on Tuesday and agreed to talk again."
+                    for n in range(30))
+    page = ("<html><head><title>Council meets</title></head><body><nav><a href='/'>Home</a></nav>"
+            f"<article><h1>Council meets</h1><p>{text}</p></article>"
+            "<footer>Subscribe to our newsletter</footer></body></html>")
+    (tmp_path / "html").mkdir()
+    (tmp_path / "html" / "k1.html.gz").write_bytes(gzip.compress(page.encode()))
+    (tmp_path / "ground-truth.json").write_text(
+        json.dumps({"k1": {"articleBody": text, "url": "https://news.example/council"}}), "utf-8")
+    [row] = bench.run_english(tmp_path)
+    assert set(row.scores) == set(bench.METHODS)
+    assert row.scores["newsmirror"].f1 > 0.95
+    out = bench.report([row], short_reasons={})
+    assert "| newsmirror |" in out and "regressions" in out
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="the benchmark needs git")
+def test_quick_shards_benchmark_prints_both_hours_and_the_ratio():
+    script = BENCH.with_name("shards.py")
+    done = subprocess.run([sys.executable, str(script), "--hours", "1", "--sources", "2", "--no-write"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+    out = done.stdout
+    assert "- nproc: " in out and "| 1.00× |" in out and "two commits, two pushes" in out
+    assert "the sharded archive's 6 new articles went to its shard" in out
+    assert "RESULTS-shards.md" not in out

@@ -63,6 +63,9 @@ def write(tmp_path: Path, text: str) -> Path:
     ("[images]\nproxy='https://proxy.test/'\n[[sources]]\nslug='v'\nname='x'\nurl='http://a.test/'\n", "images.proxy", "placeholder"),
     ("[archive]\npush = 1\n[[sources]]\nslug='v'\nname='x'\nurl='http://a.test/'\n", "archive.push", "boolean"),
     ("", "sources", "no sources"),
+    ("[archive]\nweb_url='github.com/x'\n[[sources]]\nslug='v'\nname='x'\nurl='http://a.test/'\n", "archive.web_url", "not an http(s)"),
+    ("[archive]\nsite_url='github.com/x'\n[[sources]]\nslug='v'\nname='x'\nurl='http://a.test/'\n", "archive.site_url", "not an http(s)"),
+    ("[archive]\nsite_url='https://a.test/'\nweb_url='https://a.test/'\n[[sources]]\nslug='v'\nname='x'\nurl='http://a.test/'\n", "archive.site_url", "older name of archive.web_url"),
     ("[[sources]]\nslug='con'\nname='x'\nurl='http://a.test/'\n", "sources[0].slug", "device name on Windows"),
     ("[[sources]]\nslug='lpt9'\nname='x'\nurl='http://a.test/'\n", "sources[0].slug", "device name on Windows"),
     ("[[sources]]\nslug='nul'\nname='x'\nurl='http://a.test/'\n", "sources[0].slug", "device name on Windows"),
@@ -152,5 +155,28 @@ def test_what_a_config_leaves_out_is_the_default_its_type_declares(tmp_path: Pat
     for f in fields(SourceConfig):
         if f.name not in ("slug", "name", "url"):
             assert getattr(source, f.name) == getattr(SourceConfig, f.name, None), f.name
-    for name in ("title", "remote_name", "branch", "push", "list_size", "feed_content"):
+    for name in ("title", "remote_name", "branch", "push", "list_size", "feed_content", "rotate"):
         assert getattr(config, name) == getattr(Config, name), name
+
+
+def test_the_archive_web_url_keeps_its_older_name(tmp_path: Path):
+    """`[archive] web_url` was called site_url, beside `[site] url` for the reading site:
+    archives configured with the older name keep their feeds' links."""
+    older = load_config(write(tmp_path, "[archive]\nsite_url = 'https://github.com/a/b/blob/main/'\n" + MINIMAL))
+    newer = load_config(write(tmp_path, "[archive]\nweb_url = 'https://github.com/a/b/blob/main'\n" + MINIMAL))
+    assert older.web_url == newer.web_url == "https://github.com/a/b/blob/main"
+    assert older.site_address is None
+
+
+@pytest.mark.parametrize("value, problem", [
+    ("monthly", "'monthly' is not one of 'none', 'yearly'"),
+    (True, "must be"),
+])
+def test_rotate_is_none_or_yearly(tmp_path: Path, value, problem):
+    source = [{"slug": "voa", "name": "VOA", "url": "https://a.test/f"}]
+    assert parse_config({"archive": {"rotate": "yearly"}, "sources": source},
+                        file="t.toml", base=tmp_path).rotate == "yearly"
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"archive": {"rotate": value}, "sources": source}, file="t.toml", base=tmp_path)
+    assert caught.value.file == "t.toml" and caught.value.key == "archive.rotate"
+    assert problem in str(caught.value)

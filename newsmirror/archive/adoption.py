@@ -19,7 +19,7 @@ from urllib.parse import unquote
 from newsmirror.archive.catalog import read_entry
 from newsmirror.archive.identity import normalise_link
 from newsmirror.archive.legacy import LAYOUTS, locate, walk_articles
-from newsmirror.archive.paths import SLUG_RE, china_time
+from newsmirror.archive.paths import LISTS_DIR, SLUG_RE, china_time, source_list_path
 
 _LIST_LINK = re.compile(r"\]\(/?articles/([^/)]+)/")
 MARK = "# newsmirror adopt: articles/"
@@ -94,7 +94,7 @@ def _not_an_article(relpath: str) -> str:
 
 def _old_list_pages(root: Path, found: Survey) -> None:
     """Which list page under lists/ leads into each folder (by the most of its links)."""
-    lists = root / "lists"
+    lists = root / LISTS_DIR
     if not lists.is_dir():
         return
     for page in sorted(lists.glob("*.md")):
@@ -162,7 +162,7 @@ def config_entries(found: Survey, sources: Iterable, bundled: list[dict], existi
                 f"url = {_toml(url or 'https://FEED-ADDRESS')}"]
         if slug != name:
             body.append(f"folder = {_toml(name)}")
-        if folder.list_page and folder.list_page != f"lists/{slug}.md":
+        if folder.list_page and (slug is None or folder.list_page != source_list_path(slug)):
             body.append(f"list_path = {_toml(folder.list_page)}")
         if problems:
             lines += [f"# to use it: {'; '.join(problems)}; then remove the '# ' of the lines below"]

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import ada_url
 
 from newsmirror.archive.files import write_atomic
-from newsmirror.archive.paths import valid_slug
+from newsmirror.archive.paths import ASSETS_DIR, valid_slug
 from newsmirror.content.clean import absolutize
 from newsmirror.content.images import IMAGE_ATTRS
 from newsmirror.dates import china_time
@@ -37,7 +37,6 @@ from newsmirror.fetch.client import FetchError, Fetcher, format_bytes
 if TYPE_CHECKING:
     from newsmirror.archive.catalog import Catalog
 
-ASSETS_DIR = "assets"
 DEFAULT_MAX_IMAGE_BYTES = 5 * 1024 * 1024
 HASH_CHARS = 24
 

@@ -7,7 +7,8 @@ build lists without reading every article file.
 It owns every table in its file, under one SCHEMA_VERSION: `articles` and `meta`, and
 two caches of the stages that use it, `assets` (image address → asset file, see
 archive/assets.py) and `feed_bodies` (an article's sanitised body for the feeds, see
-publish/feeds.py). Callers use its methods, never its connection. A catalog of an older
+publish/feeds.py). One catalog covers the archive's own repository and its shards
+(archive/shards.py): each entry names the shard that holds its file. Callers use its methods, never its connection. A catalog of an older
 version is upgraded in place (its entries and caches kept); one of an unknown version,
 or a damaged one, starts over and is rebuilt from the files.
 """
@@ -27,7 +28,7 @@ from newsmirror.archive.identity import normalise_link
 from newsmirror.archive.legacy import NEWSMIRROR, Located, encode_folders, locate, walk_articles
 from newsmirror.models import ArchivedEntry
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
     slug TEXT NOT NULL,
@@ -41,6 +42,7 @@ CREATE TABLE IF NOT EXISTS articles (
     layout TEXT NOT NULL DEFAULT 'newsmirror',
     guid TEXT,
     old_link TEXT,
+    shard TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (slug, key)
 );
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -74,12 +76,16 @@ ALTER TABLE articles ADD COLUMN layout TEXT NOT NULL DEFAULT 'newsmirror';
 ALTER TABLE articles ADD COLUMN guid TEXT;
 ALTER TABLE articles ADD COLUMN old_link TEXT;
 """
-_COLUMNS = "slug, key, path, published_ms, title, link, digest"
+_UPGRADE_3 = "ALTER TABLE articles ADD COLUMN shard TEXT NOT NULL DEFAULT '';"
+"""Version 4 knows which shard repository holds each file (archive/shards.py)."""
+_COLUMNS = "slug, key, path, published_ms, title, link, digest, shard"
+"""The columns of an ArchivedEntry, in its order."""
+_FIELDS = len(_COLUMNS.split(","))
 _UPSERT = (
     f"INSERT INTO articles ({_COLUMNS}, feed_digest, layout, guid, old_link) "
-    "VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (slug, key) DO UPDATE SET "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (slug, key) DO UPDATE SET "
     "path=excluded.path, published_ms=excluded.published_ms, title=excluded.title, "
-    "link=excluded.link, digest=excluded.digest, feed_digest=excluded.feed_digest, "
+    "link=excluded.link, digest=excluded.digest, shard=excluded.shard, feed_digest=excluded.feed_digest, "
     "layout=excluded.layout, guid=COALESCE(excluded.guid, guid), old_link=excluded.old_link")
 _BATCH = 2000
 """Rows a rebuild hands SQLite at once."""
@@ -93,7 +99,7 @@ def _row(entry: ArchivedEntry, where: Located | None, feed_digest: str | None,
     # an older mirror may have written it as the feed gave it.
     old_link = None if layout == NEWSMIRROR else (normalise_link(entry.link) or entry.link)
     return (entry.slug, entry.key, entry.path, entry.published_ms, entry.title, entry.link,
-            entry.digest, feed_digest, layout, guid, old_link)
+            entry.digest, entry.shard, feed_digest, layout, guid, old_link)
 
 
 @dataclass(frozen=True)
@@ -166,8 +172,10 @@ class Catalog(MetaDatabase):
             if found and found[0] == "1":
                 # Every entry of a version-1 catalog is of newsmirror's own layout.
                 db.executescript(_UPGRADE_1)
-            elif found and found[0] not in ("2", SCHEMA_VERSION):
+            elif found and found[0] not in ("2", "3", SCHEMA_VERSION):
                 raise sqlite3.DatabaseError(f"unknown schema {found[0]}")
+            if found and found[0] != SCHEMA_VERSION:
+                db.executescript(_UPGRADE_3)  # every file of an older one is the archive's own
             db.executescript(_SCHEMA_2 + _SCHEMA_3)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
             return db
@@ -190,7 +198,7 @@ class Catalog(MetaDatabase):
         row = self.db.execute(
             f"SELECT {_COLUMNS}, feed_digest FROM articles WHERE slug=? AND key=?", (slug, key)
         ).fetchone()
-        return (ArchivedEntry(*row[:7]), row[7]) if row else None
+        return (ArchivedEntry(*row[:_FIELDS]), row[_FIELDS]) if row else None
 
     def put(self, entry: ArchivedEntry, feed_digest: str | None = None, *,
             guid: str | None = None) -> None:
@@ -220,11 +228,11 @@ class Catalog(MetaDatabase):
                 (slug, link)).fetchall()
         if not rows:
             return None
-        entry = ArchivedEntry(*rows[0][:7])
-        return replace(entry, link=rows[0][8] or entry.link), rows[0][7]
+        entry = ArchivedEntry(*rows[0][:_FIELDS])
+        return replace(entry, link=rows[0][_FIELDS + 1] or entry.link), rows[0][_FIELDS]
 
-    def forget_path(self, path: str) -> None:
-        self.db.execute("DELETE FROM articles WHERE path=?", (path,))
+    def forget_path(self, path: str, shard: str = "") -> None:
+        self.db.execute("DELETE FROM articles WHERE path=? AND shard=?", (path, shard))
 
     def latest(self, slug: str | None, limit: int) -> list[ArchivedEntry]:
         """Newest first (ties broken by path, so the order is stable)."""
@@ -249,9 +257,9 @@ class Catalog(MetaDatabase):
 
     def changed_since(self, snapshot: Path) -> tuple[list[ArchivedEntry], list[str]]:
         """How the catalog differs from `snapshot`, a SQLite file whose table
-        `seen (path PRIMARY KEY, slug, digest)` says what something derived from it (the
-        reading site) was made from: the entries new since or changed (another digest or
-        source), and the paths `seen` has that the catalog no longer has. Both are joins
+        `seen (path PRIMARY KEY, slug, digest, shard)` says what something derived from it
+        (the reading site) was made from: the entries new since or changed (another
+        digest, source or shard), and the paths `seen` has that the catalog no longer has. Both are joins
         on indexed paths inside SQLite, so an hour with a few changes costs no Python
         per archived article."""
         self.db.execute("ATTACH DATABASE ? AS snapshot", (str(snapshot),))
@@ -259,7 +267,8 @@ class Catalog(MetaDatabase):
             rows = self.db.execute(
                 f"SELECT {', '.join('a.' + c for c in _COLUMNS.split(', '))} FROM articles a "
                 "LEFT JOIN snapshot.seen s ON s.path = a.path "
-                "WHERE s.path IS NULL OR s.digest != a.digest OR s.slug != a.slug").fetchall()
+                "WHERE s.path IS NULL OR s.digest != a.digest OR s.slug != a.slug "
+                "OR s.shard != a.shard").fetchall()
             gone = self.db.execute(
                 "SELECT s.path FROM snapshot.seen s WHERE NOT EXISTS "
                 "(SELECT 1 FROM articles a WHERE a.path = s.path)").fetchall()
@@ -279,6 +288,10 @@ class Catalog(MetaDatabase):
 
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+
+    def shard_counts(self) -> dict[str, int]:
+        """Articles per repository: '' for the archive's own, else each shard's."""
+        return dict(self.db.execute("SELECT shard, COUNT(*) FROM articles GROUP BY shard").fetchall())
 
     # -- assets: image address -> asset file (archive/assets.py) ------------------------
     def asset(self, url: str) -> str | None:
@@ -309,8 +322,9 @@ class Catalog(MetaDatabase):
             "FROM articles) WHERE n <= ?)", (newest,))
 
     # -- keeping in step with the files -------------------------------------------------
-    def reindex(self, root: Path, relpaths: Iterable[str]) -> int:
-        """Bring the entries for these archive-relative paths in line with the files."""
+    def reindex(self, root: Path, relpaths: Iterable[str], shard: str = "") -> int:
+        """Bring the entries for these paths in line with the files of the repository at
+        `root` (the archive's own, or the shard `shard`'s)."""
         done = 0
         for relpath in relpaths:
             if not relpath.startswith(f"{ARTICLES_DIR}/") or not relpath.endswith(".md"):
@@ -318,31 +332,33 @@ class Catalog(MetaDatabase):
             if (root / relpath).is_file():
                 entry = entry_from_file(root, relpath, self.folders)
                 if entry is None:
-                    self.forget_path(relpath)
+                    self.forget_path(relpath, shard)
                     continue
+                entry = replace(entry, shard=shard)
                 current = self.get(entry.slug, entry.key)
-                if current and current[0].digest == entry.digest and current[0].path == relpath:
+                if current and current[0] == entry:
                     continue
                 self.put(entry, None)
             else:
-                self.forget_path(relpath)
+                self.forget_path(relpath, shard)
             done += 1
         return done
 
-    def rebuild(self, root: Path) -> int:
+    def rebuild(self, root: Path, shard: str = "") -> int:
         """Forget everything and read every article file again, in one transaction (the
         caller's, else its own): a rebuild that stops half-way leaves the catalog it had.
         The indexes besides the keys are dropped first and made again once the rows are
         in, and the rows go to SQLite in batches sorted by key (each path located once);
         the table is empty and each path comes once, so put()'s clean-up of a moved path
         has nothing to do (a key found twice keeps the last file, as put() does: the sort
-        is stable and a batch never spans a key's two folders out of order)."""
+        is stable and a batch never spans a key's two folders out of order). `shard`: the
+        shard whose repository is at `root`; only its entries are forgotten and read."""
         own = not self.db.in_transaction
         if own:
             self.begin()
         for name in _ALL_INDEXES:
             self.db.execute(f"DROP INDEX IF EXISTS {name}")
-        self.db.execute("DELETE FROM articles")
+        self.db.execute("DELETE FROM articles WHERE shard=?", (shard,))
         count = 0
         rows: list[tuple] = []
         folder = None
@@ -355,7 +371,7 @@ class Catalog(MetaDatabase):
                 folder = where.folder
             entry = read_entry(root, relpath, self.folders, where=where)[0]
             if entry is not None:
-                rows.append(_row(entry, where, None, None))
+                rows.append(_row(replace(entry, shard=shard), where, None, None))
                 count += 1
         self._insert_sorted(rows)
         for name, on in _ALL_INDEXES.items():

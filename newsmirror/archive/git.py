@@ -91,6 +91,14 @@ class Repo:
         elif current.stdout.decode().strip() != url:
             self.git("remote", "set-url", name, url)
 
+    def remote_url(self, name: str) -> str | None:
+        """The address of the remote `name` (None when there is no such remote, or no
+        repository yet)."""
+        if not (self.root / ".git").exists():
+            return None
+        done = self.git("remote", "get-url", name, check=False)
+        return done.stdout.decode("utf-8", "replace").strip() or None if done.returncode == 0 else None
+
     def has_remote(self, name: str) -> bool:
         return self.git("remote", "get-url", name, check=False).returncode == 0
 

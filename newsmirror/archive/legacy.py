@@ -68,12 +68,6 @@ def legacy_key(relpath: str) -> str:
     return hashlib.sha256(f"legacy\n{relpath}".encode()).hexdigest()[:12]
 
 
-def title_from_name(name: str) -> str | None:
-    """The title an earlier-layout file name carries (``--`` stands for ``/``)."""
-    match = _TITLED.match(name)
-    return match.group(2).replace("--", "/") if match else None
-
-
 def locate(relpath: str, folders: Mapping[str, str] | None = None) -> Located | None:
     """The layout, source and key of an archive-relative path; None when it is not an
     article file of any known layout."""

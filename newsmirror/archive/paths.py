@@ -1,4 +1,5 @@
-"""Where an article lives: articles/<slug>/<YYYY>/<MM>/<title>-<hash>.md.
+"""Every path in an archive, named once here, and where an article lives:
+articles/<slug>/<YYYY>/<MM>/<title>-<hash>.md.
 
 Month folders keep every directory far below the 3,000 entries a git host handles well.
 File names are readable (they carry the title), stable (chosen once, when the article is
@@ -61,6 +62,30 @@ FEEDS_DIR = "feeds"
 ALL_FEED = f"{FEEDS_DIR}/all.xml"
 """The combined feed; each source's is feed_path(slug)."""
 README = "README.md"
+LISTS_DIR = "lists"
+"""lists/<slug>.md per source, and the lists that are no source's (LIST_TITLES)."""
+ASSETS_DIR = "assets"
+"""assets/<slug>/<YYYY>/<MM>/<name>.<ext>: images downloaded into the archive."""
+
+STATE_DIR = ".newsmirror"
+"""newsmirror's own files in the archive; all but CACHE_DIR are committed."""
+CACHE_DIR = f"{STATE_DIR}/cache"
+"""Never committed: the catalog, the page cache, the run lock and what only speeds up
+the next run (rebuilt when missing)."""
+HEALTH_FILE = f"{STATE_DIR}/health.json"
+MIRRORS_FILE = f"{STATE_DIR}/mirrors.json"
+"""Each mirror's push state, committed when it changes."""
+CACHED_MIRRORS_FILE = f"{CACHE_DIR}/mirrors.json"
+WATCH_FILE = f"{STATE_DIR}/watch.tsv"
+"""What `watch` checked when."""
+DIST_DIR = f"{STATE_DIR}/dist"
+"""A wheel of newsmirror that the workflows install, when no git address of it is known."""
+CONSTRAINTS_FILE = f"{STATE_DIR}/constraints.txt"
+"""The workflows' pinned dependencies."""
+SHARDS_INDEX = "shards.json"
+"""The index of the yearly shards (archive/shards.py), in the main repository."""
+SHARDS_DIR = f"{CACHE_DIR}/shards"
+"""Where the clones of the shard repositories live: one folder each, named after its year."""
 
 
 def feed_path(name: str) -> str:
@@ -70,14 +95,14 @@ def feed_path(name: str) -> str:
 
 def source_list_path(slug: str) -> str:
     """lists/<slug>.md: a source's list page, unless its configuration names another."""
-    return f"lists/{slug}.md"
+    return f"{LISTS_DIR}/{slug}.md"
 
 
 REQUESTS_DIR = "requests"
 """Pages archived on request, named like articles: requests/<YYYY>/<MM>/<title>-<hash>.md."""
-REQUESTS_LIST = "lists/requests.md"
-CHANGED_LIST = "lists/changed.md"
-REMOVED_LIST = "lists/removed.md"
+REQUESTS_LIST = f"{LISTS_DIR}/requests.md"
+CHANGED_LIST = f"{LISTS_DIR}/changed.md"
+REMOVED_LIST = f"{LISTS_DIR}/removed.md"
 LIST_TITLES = {
     REQUESTS_LIST: "按请求存档的网页 Pages archived on request",
     CHANGED_LIST: "原文已被修改的文章 Articles edited at the source",
@@ -110,8 +135,3 @@ def request_path(published_ms: int, title: str, key: str) -> str:
 def key_from_path(path: str) -> str | None:
     match = NAME_RE.search(path)
     return match.group(1) if match else None
-
-
-def slug_from_path(path: str) -> str | None:
-    parts = path.split("/")
-    return parts[1] if len(parts) == 5 and parts[0] == "articles" else None

@@ -17,16 +17,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsmirror.archive.paths import ARTICLES_DIR
+from newsmirror.archive.paths import ARTICLES_DIR, CACHE_DIR, HEALTH_FILE, SHARDS_DIR
 from newsmirror import __version__
 from newsmirror.archive.catalog import Catalog
 from newsmirror.archive.files import remove_stray_temp_files, write_atomic
 from newsmirror.errors import ARCHIVE, NewsmirrorError
 from newsmirror.archive.git import GitError, Repo
+from newsmirror.models import ArchivedEntry
 
-STATE_DIR = ".newsmirror"
-CACHE_DIR = f"{STATE_DIR}/cache"
-HEALTH_FILE = f"{STATE_DIR}/health.json"
 GITIGNORE = f"/{CACHE_DIR}/\n"
 RUNNING = "run-in-progress"
 
@@ -71,18 +69,24 @@ class Store:
     def health_path(self) -> Path:
         return self.root / HEALTH_FILE
 
-    def write(self, relpath: str, data: bytes, *, new: bool = False) -> bool:
-        """`write_atomic`; `new=True` when the catalog says nothing is at `relpath`."""
-        return write_atomic(self.root / relpath, data, new=new)
+    def shard_root(self, shard: str) -> Path:
+        """The clone of a shard repository ('' is the archive's own)."""
+        return self.root / SHARDS_DIR / shard if shard else self.root
+
+    def file(self, entry: ArchivedEntry) -> Path:
+        """Where the file of a catalog entry is, in whichever repository holds it."""
+        return self.shard_root(entry.shard) / entry.path
+
+    def write(self, relpath: str, data: bytes, *, new: bool = False, shard: str = "") -> bool:
+        """`write_atomic`; `new=True` when the catalog says nothing is at `relpath`;
+        `shard`: into that shard's repository rather than the archive's own."""
+        return write_atomic(self.shard_root(shard) / relpath, data, new=new)
 
     def commit(self, paths: list[str], message: str) -> str | None:
         """Commit `paths` (see Repo.commit) and record the new commit in the catalog as the
         one its entries agree with, so that the next opening compares from there; the
         commit, None when nothing changed. Every command commits through this."""
-        commit = self.repo.commit(paths, message)
-        if commit:
-            self.catalog.set_meta("head", commit)
-        return commit
+        return commit_into(self.repo, self.catalog, paths, message)
 
     def mark_clean(self) -> None:
         """Everything written is committed: the next start needs no repair."""
@@ -95,6 +99,30 @@ class Store:
         return sync.slugs
 
 
+def commit_into(repo: Repo, catalog: Catalog, paths: list[str], message: str, shard: str = "") -> str | None:
+    """Commit `paths` into `repo` (the archive's, or the shard `shard`'s) and record the
+    commit in the catalog as the one its entries of that repository agree with."""
+    commit = repo.commit(paths, message)
+    if commit:
+        catalog.set_meta(head_meta(shard), commit)
+    return commit
+
+
+@contextmanager
+def archive_lock(root: Path) -> Iterator[None]:
+    """Hold the archive's lock for one command: every command that writes into the
+    archive takes it, so two never write (or run git) in it at once; a second one fails
+    with ArchiveBusyError at once instead of waiting."""
+    cache = root / CACHE_DIR
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / "lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ArchiveBusyError(f"{root}: another newsmirror run holds the archive") from None
+        yield
+
+
 @contextmanager
 def open_store(root: Path, *, branch: str = "main", remote: tuple[str, str] | None = None,
                writes: bool = True, folders: Mapping[str, str] | None = None) -> Iterator[Store]:
@@ -103,12 +131,7 @@ def open_store(root: Path, *, branch: str = "main", remote: tuple[str, str] | No
     folders that belong to a source of another slug (Config.folders)."""
     repo = Repo(root)
     cache = root / CACHE_DIR
-    cache.mkdir(parents=True, exist_ok=True)
-    with open(cache / "lock", "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ArchiveBusyError(f"{root}: another newsmirror run holds the archive") from None
+    with archive_lock(root):
         # Only with the lock held: two first runs would otherwise race in `git init` and
         # `git remote add`.
         repo.ensure(branch)
@@ -118,14 +141,7 @@ def open_store(root: Path, *, branch: str = "main", remote: tuple[str, str] | No
         clean_start = not marker.exists()
         if writes:
             marker.touch()
-        repaired: list[str] = []
-        if locks := repo.clear_stale_locks():
-            repaired.append(f"removed stale git lock(s) a killed git left: {', '.join(locks)}")
-        if (root / ".git" / "rebase-merge").exists() or (root / ".git" / "rebase-apply").exists():
-            repo.git("rebase", "--abort", check=False)
-            repaired.append("aborted an interrupted rebase")
-        if not clean_start and (strays := remove_stray_temp_files(root)):
-            repaired.append(f"removed {strays} unfinished temporary file(s)")
+        repaired = repair(repo, clean_start)
         write_atomic(root / ".gitignore", _gitignore(root))
         catalog = Catalog(cache / "catalog.sqlite", folders)
         try:
@@ -136,6 +152,26 @@ def open_store(root: Path, *, branch: str = "main", remote: tuple[str, str] | No
                         lost=sync.lost)
         finally:
             catalog.close()
+
+
+def repair(repo: Repo, clean_start: bool) -> list[str]:
+    """Undo what a killed run left in the repository (the archive's, or a shard's): stale
+    git locks, an interrupted rebase and, after an unclean start, unfinished temporary
+    files. Returns what was done, in words."""
+    repaired: list[str] = []
+    if locks := repo.clear_stale_locks():
+        repaired.append(f"removed stale git lock(s) a killed git left: {', '.join(locks)}")
+    if (repo.root / ".git" / "rebase-merge").exists() or (repo.root / ".git" / "rebase-apply").exists():
+        repo.git("rebase", "--abort", check=False)
+        repaired.append("aborted an interrupted rebase")
+    if not clean_start and (strays := remove_stray_temp_files(repo.root)):
+        repaired.append(f"removed {strays} unfinished temporary file(s)")
+    return repaired
+
+
+def head_meta(shard: str = "") -> str:
+    """The catalog's name for the commit of a repository its entries agree with."""
+    return f"head:{shard}" if shard else "head"
 
 
 def _gitignore(root: Path) -> bytes:
@@ -157,13 +193,14 @@ class Sync:
     """Sources with catalogued articles that the checkout lacks (see Store.lost)."""
 
 
-def sync_catalog(root: Path, repo: Repo, catalog: Catalog, *, check_uncommitted: bool = True) -> Sync:
+def sync_catalog(root: Path, repo: Repo, catalog: Catalog, *, check_uncommitted: bool = True,
+                 shard: str = "") -> Sync:
     """Make the catalog agree with the article files: reindex what changed since the commit
     it last saw and (when asked) whatever is uncommitted; rebuild in full when it knows
-    nothing."""
+    nothing. `shard`: the repository at `root` is that shard's (only its entries change)."""
     sync = Sync(notes=[], slugs=set())
     head = repo.head()
-    seen = catalog.get_meta("head")
+    seen = catalog.get_meta(head_meta(shard))
     catalog.begin()
     # Without any commit yet there is nothing to compare with; such an archive is small.
     changed = [] if head and seen == head else _changed_between(repo, seen, head)
@@ -174,25 +211,25 @@ def sync_catalog(root: Path, repo: Repo, catalog: Catalog, *, check_uncommitted:
         # and see what the catalog had that is gone. (A commit that exists but was
         # rebased away, as a push that found the remote moved on does, compares as usual.)
         changed = None
-        known = {e.path: (e.slug, e.digest) for e in catalog.entries()}
+        known = {e.path: (e.slug, e.digest) for e in catalog.entries() if e.shard == shard}
     if seen is None or changed is None:
-        count = catalog.rebuild(root)
+        count = catalog.rebuild(root, shard)
         if known:
-            now = {e.path: (e.slug, e.digest) for e in catalog.entries()}
+            now = {e.path: (e.slug, e.digest) for e in catalog.entries() if e.shard == shard}
             sync.lost = {slug for path, (slug, digest) in known.items()
                          if now.get(path) != (slug, digest)}
         sync.slugs = None
         if count:
             sync.notes.append(f"rebuilt the catalog from {count} article files")
     else:
-        catalog.reindex(root, changed)
+        catalog.reindex(root, changed, shard)
         sync.slugs = _slugs(catalog, changed)
     if (seen is None or check_uncommitted) and (dirty := repo.dirty(ARTICLES_DIR)):
-        catalog.reindex(root, dirty)
+        catalog.reindex(root, dirty, shard)
         if sync.slugs is not None:
             sync.slugs.update(_slugs(catalog, dirty))
         sync.notes.append(f"re-read {len(dirty)} uncommitted article file(s)")
-    catalog.set_meta("head", head or "")
+    catalog.set_meta(head_meta(shard), head or "")
     catalog.commit()
     return sync
 

@@ -20,6 +20,7 @@ from typing import Optional
 
 import typer
 
+from newsmirror.archive.paths import README
 from newsmirror.errors import CONFIG, FAILED
 from newsmirror import __version__
 from newsmirror.cli.output import out
@@ -355,7 +356,7 @@ def build_starter(folder: Path, *, bundled: bool, branch: str, remote: str | Non
     return Starter(
         files={
             CONFIG_FILE: config.replace("CRON_LINE", cron),
-            "README.md": render_readme(cron),
+            README: render_readme(cron),
             MIRRORS_DOC: render_mirrors_doc(),
             **install_files(install),
         },
@@ -384,18 +385,21 @@ def update_install(folder: Path) -> None:
     newsmirror running now, and commit that."""
     from newsmirror.archive.files import write_atomic
     from newsmirror.archive.git import Repo
-    from newsmirror.archive.store import commit_message
+    from newsmirror.archive.store import archive_lock, commit_message
 
     if not (folder / CONFIG_FILE).is_file():
         raise out.fail(f"{folder} has no {CONFIG_FILE}: not a newsmirror archive "
                        "(create one with `newsmirror init DIR`)", CONFIG)
     install = running_install()
-    written = write_install(folder, install)
-    for relpath, text in install_files(install).items():
-        write_atomic(folder / relpath, text.encode("utf-8"))
-        written.append(relpath)
-    commit = Repo(folder).commit(written, commit_message(
-        f"Install newsmirror {__version__} in the workflows", [f"{install.why}."]))
+    # Under the archive's lock: a run committing at the same time would otherwise race
+    # this commit in git's index.
+    with archive_lock(folder):
+        written = write_install(folder, install)
+        for relpath, text in install_files(install).items():
+            write_atomic(folder / relpath, text.encode("utf-8"))
+            written.append(relpath)
+        commit = Repo(folder).commit(written, commit_message(
+            f"Install newsmirror {__version__} in the workflows", [f"{install.why}."]))
     print(f"newsmirror for the workflows: {install.why}.")
     print(f"Committed as {commit[:10]} (not pushed)." if commit else "Nothing changed.")
 

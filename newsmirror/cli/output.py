@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
+from newsmirror.archive.paths import ASSETS_DIR
 from newsmirror.errors import ARCHIVE, CONFIG, INTERRUPTED
 from newsmirror.models import SourceOutcome, plural
 
@@ -248,7 +249,7 @@ def interrupted(folder: Path, head_before: str | None) -> typer.Exit:
         try:
             repo = Repo(folder)
             head = repo.head()
-            waiting = len(repo.dirty(ARTICLES_DIR, REQUESTS_DIR, "assets"))
+            waiting = len(repo.dirty(ARTICLES_DIR, REQUESTS_DIR, ASSETS_DIR))
         except (GitError, OSError):
             pass
     parts = []

@@ -19,22 +19,15 @@ def rebuild(
     """Re-read every article file into the catalog and rewrite the list pages, the README
     and the feeds from it. Use it after editing articles by hand or when in doubt; the
     next `newsmirror run` commits whatever changed. Prints the counts and the time taken."""
-    from newsmirror.archive.store import open_store
-    from newsmirror.publish.derived import regenerate
+    from newsmirror.jobs.rebuild import rebuild_archive
 
     loaded = resolve_config(config, archive)
     started = time.perf_counter()
-    with open_store(loaded.archive, branch=loaded.branch, folders=loaded.folders) as store:
-        store.catalog.begin()
-        # Opening already rebuilt a missing catalog; reading every file twice helps nothing.
-        count = store.catalog.rebuilt
-        if count is None:
-            count = store.catalog.rebuild(store.root)
-        changed = regenerate(loaded, store, None)
-        store.catalog.commit()
-    out.stdout.print(f"{plural(count, 'article')} read; {plural(len(changed), 'derived file')} rewritten "
+    report = rebuild_archive(loaded)
+    out.stdout.print(f"{plural(report.articles, 'article')} read; "
+                     f"{plural(len(report.rewritten), 'derived file')} rewritten "
                      f"in {time.perf_counter() - started:.1f} s", markup=False)
-    for path in changed:
+    for path in report.rewritten:
         out.detail(f"rewrote {path}")
 
 

@@ -4,6 +4,7 @@ shows a built site on a local web server."""
 from __future__ import annotations
 
 import functools
+import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Optional
@@ -55,6 +56,7 @@ def site(
     configuration and newsmirror version and the primary still serves it: a publication
     that failed, or an archive changed by anyone, is published at the next call.
     """
+    from newsmirror.archive.shards import open_shards
     from newsmirror.archive.store import open_store
     from newsmirror.publish.site import build_site
 
@@ -71,6 +73,10 @@ def site(
                          "archive as it is: nothing to do", markup=False)
         return
     with open_store(loaded.archive, branch=loaded.branch, writes=False, folders=loaded.folders) as store:
+        # The articles of every shard, read from their clones (cloned when missing).
+        shards = open_shards(loaded, store, int(time.time() * 1000), start=False, files=True)
+        for note in shards.notes if shards else ():
+            out.detail(note)
         report = build_site(loaded, store, target)
     for note in report.notes:
         out.warn(note)

@@ -27,7 +27,7 @@ import lxml.html
 from lxml import etree
 
 from newsmirror.dates import page_date_ms
-from newsmirror.content.text import BLOCKS, DROP_WITH_CONTENT, html_text, squashed
+from newsmirror.content.text import BLOCKS, DROP_WITH_CONTENT, html_text, one_line, squashed
 from newsmirror.content.feedbody import strip_boilerplate
 from newsmirror.errors import NewsmirrorError
 
@@ -480,8 +480,7 @@ def meta_content(doc: lxml.html.HtmlElement, *names: str) -> str | None:
     `names`, in the order given; white space folded."""
     for name in names:
         for element in doc.xpath("//meta[@property=$n or @name=$n or @itemprop=$n]", n=name):
-            value = re.sub(r"\s+", " ", element.get("content") or "").strip()
-            if value:
+            if value := one_line(element.get("content")):
                 return value
     return None
 
@@ -505,24 +504,46 @@ def json_ld(doc: lxml.html.HtmlElement) -> list[dict]:
     return found
 
 
-def _metadata(doc: lxml.html.HtmlElement) -> tuple[str | None, int | None]:
+@dataclass(frozen=True)
+class PageFacts:
+    """What a page declares of itself in its meta tags and JSON-LD."""
+
+    title: str | None
+    published_ms: int | None
+
+
+PUBLISHED_META = ("article:published_time", "og:published_time", "datePublished", "pubdate",
+                  "publishdate", "dc.date.issued", "dc.date", "date", "ptime")
+"""Meta tags that carry a page's publication time, most trusted first."""
+
+
+def declared_facts(doc: lxml.html.HtmlElement) -> PageFacts:
+    """Title and publication time as the page declares them: og:title / twitter:title or
+    the JSON-LD headline; the first publication-time meta tag or JSON-LD datePublished
+    that reads as a date."""
     ld = json_ld(doc)
-    title = meta_content(doc, "og:title", "twitter:title") or _first(ld, "headline")
+    title = meta_content(doc, "og:title", "twitter:title") or one_line(_first(ld, "headline"))
+    published = None
+    for stamp in (*(meta_content(doc, name) for name in PUBLISHED_META),
+                  *(item.get("datePublished") for item in ld)):
+        if isinstance(stamp, (str, int, float)) and (published := page_date_ms(stamp)) is not None:
+            break
+    return PageFacts(title, published)
+
+
+def _metadata(doc: lxml.html.HtmlElement) -> tuple[str | None, int | None]:
+    """declared_facts, with the first heading or the <title> for a title and the first
+    <time datetime> for a time where the page declares none."""
+    facts = declared_facts(doc)
+    title = facts.title
     if not title:
-        h1 = doc.find(".//h1")
-        title_el = doc.find(".//title")
-        for el in (h1, title_el):
-            if el is not None and el.text_content().strip():
-                title = el.text_content().strip()
+        for el in (doc.find(".//h1"), doc.find(".//title")):
+            if el is not None and (title := one_line(el.text_content())):
                 break
-    stamp = meta_content(doc, "article:published_time", "og:published_time", "datePublished",
-                  "pubdate", "publishdate", "dc.date.issued", "dc.date", "date", "ptime")
-    if not stamp:
-        stamp = _first(ld, "datePublished")
-    if not stamp:
-        times = doc.xpath("//time[@datetime]")
-        stamp = times[0].get("datetime") if times else None
-    return (_clean(title), page_date_ms(stamp))
+    published = facts.published_ms
+    if published is None and (times := doc.xpath("//time[@datetime]")):
+        published = page_date_ms(times[0].get("datetime"))
+    return title, published
 
 
 def _first(items: Iterable[dict], key: str) -> str | None:
@@ -531,10 +552,3 @@ def _first(items: Iterable[dict], key: str) -> str | None:
         if isinstance(value, str) and value.strip():
             return value.strip()
     return None
-
-
-def _clean(value: str | None) -> str | None:
-    if value is None:
-        return None
-    value = re.sub(r"\s+", " ", value).strip()
-    return value or None

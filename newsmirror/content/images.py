@@ -101,12 +101,6 @@ def proxy_urls(url: str, policy: ImagePolicy) -> tuple[str, ...]:
     return tuple(_render(template, parsed) for template in policy.templates)
 
 
-def proxy_url(url: str, policy: ImagePolicy) -> str:
-    """`url` through the first template, or `url` unchanged (see `proxy_urls`)."""
-    rendered = proxy_urls(url, policy)
-    return rendered[0] if rendered else url
-
-
 def _render(template: str, parsed: ada_url.URL) -> str:
     def fill(match: re.Match[str]) -> str:
         key = match.group(1)

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import lxml.html
 from lxml import etree
 
 from newsmirror.content.extract import (
-    ExtractionError, extract_article, json_ld, meta_content, realize_lazy_images,
+    ExtractionError, declared_facts, extract_article, realize_lazy_images,
 )
-from newsmirror.content.text import html_text
+from newsmirror.content.text import html_text, one_line
 from newsmirror.dates import page_date_ms
 
 
@@ -43,47 +43,12 @@ class RequestedPage:
 
 
 # -- page helpers -----------------------------------------------------------------------
-def _squash(text: str | None) -> str | None:
-    text = re.sub(r"\s+", " ", text or "").strip()
-    return text or None
-
-
 def _first_text(doc: lxml.html.HtmlElement, *selectors: str) -> str | None:
     for selector in selectors:
         for element in doc.cssselect(selector):
-            if text := _squash(element.text_content()):
+            if text := one_line(element.text_content()):
                 return text
     return None
-
-
-def _ld(items: Iterable[dict], key: str) -> object | None:
-    for item in items:
-        if item.get(key):
-            return item[key]
-    return None
-
-
-@dataclass(frozen=True)
-class PageFacts:
-    """What a page says of itself in meta tags and JSON-LD."""
-
-    title: str | None
-    published_ms: int | None
-
-
-def page_facts(doc: lxml.html.HtmlElement) -> PageFacts:
-    """The general fallbacks: og:title, article:published_time, JSON-LD headline and
-    datePublished."""
-    ld = json_ld(doc)
-    headline = _ld(ld, "headline")
-    title = meta_content(doc, "og:title", "twitter:title") or (
-        _squash(headline) if isinstance(headline, str) else None)
-    stamp = meta_content(doc, "article:published_time", "og:published_time", "datePublished")
-    published = page_date_ms(stamp) if stamp else None
-    if published is None:
-        date = _ld(ld, "datePublished")
-        published = page_date_ms(date) if isinstance(date, (str, int, float)) else None
-    return PageFacts(title, published)
 
 
 def _body(doc: lxml.html.HtmlElement, selectors: Sequence[str], url: str,
@@ -122,7 +87,7 @@ def _wechat(doc: lxml.html.HtmlElement, html: str, url: str) -> RequestedPage | 
     stamp = re.search(r"""\b(?:var\s+)?(?:ct|create_time)\s*=\s*["']?(\d{9,13})["']?""", html)
     return RequestedPage(
         title=_first_text(doc, "#activity-name", ".rich_media_title")
-        or _squash(_js_string(html, "msg_title")),
+        or one_line(_js_string(html, "msg_title")),
         published_ms=page_date_ms(stamp.group(1)) if stamp else None,
         body_html=body, method="wechat")
 
@@ -166,7 +131,7 @@ def _matters(doc: lxml.html.HtmlElement, html: str, url: str) -> RequestedPage |
                        "article"], url, drop=("header", "footer", "nav", "aside", "h1"))
     if body is None:
         return None
-    facts = page_facts(doc)
+    facts = declared_facts(doc)
     published = facts.published_ms
     if published is None and (times := doc.xpath("//article//time/@datetime")):
         published = page_date_ms(times[0])
@@ -208,7 +173,7 @@ def extract_requested(html: str, url: str, *, selector: str | None = None,
         doc = lxml.html.document_fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", html))
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"unparseable page: {exc}") from exc
-    facts = page_facts(doc)
+    facts = declared_facts(doc)
     page = None
     if found := reader_for(url):
         page = found[1](doc, html, url)

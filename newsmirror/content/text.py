@@ -65,6 +65,13 @@ def element_text(root: lxml.html.HtmlElement) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def one_line(text: str | None) -> str | None:
+    """`text` with each run of white space folded to one space and trimmed; None when
+    nothing is left: a title or meta value as a page states it, on one line."""
+    text = _ANY_SPACE.sub(" ", text or "").strip()
+    return text or None
+
+
 def squashed(text: str) -> str:
     """`text` with every white space removed: what comparisons and lengths of Chinese
     text count, where spaces and line breaks are layout, not content."""

@@ -212,28 +212,6 @@ def checked_addresses(
     return href, addresses
 
 
-def check_url(
-    url: str,
-    *,
-    allow_private: bool = False,
-    allow_hosts: Collection[str] = (),
-    allow_addresses: Collection[str] = (),
-    resolver: Resolver | None = None,
-) -> str:
-    """The normalised `url` when it is safe to fetch; UnsafeURLError (a ValueError) with a
-    readable reason otherwise.
-
-    The host is resolved (`socket.getaddrinfo`, or `resolver`) and every address it
-    resolves to must be public. `allow_private=True` skips the address check,
-    `allow_hosts` ("host:port" entries) exempts single servers and `allow_addresses`
-    single IP addresses: all exist for tests.
-    """
-    href, host, port = _split(url)
-    if allow_private or f"{host}:{port}" in allow_hosts:
-        return href
-    return checked_addresses(url, allow_addresses=allow_addresses, resolver=resolver)[0]
-
-
 # -- connecting to the address that was checked --------------------------------------------
 _PINNED: contextvars.ContextVar[tuple[str, int, tuple[str, ...]] | None] = contextvars.ContextVar(
     "newsmirror_pinned_address", default=None)

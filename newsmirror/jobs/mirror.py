@@ -21,8 +21,12 @@ from newsmirror.archive.catalog import digest_bytes
 from newsmirror.archive.files import write_atomic
 from newsmirror.archive.identity import assign_keys, base_key, key_hash, normalise_link
 from newsmirror.archive.legacy import same_as_old_file
-from newsmirror.archive.paths import ARTICLES_DIR, article_path
-from newsmirror.archive.store import HEALTH_FILE, Store, commit_message, open_store
+from newsmirror.archive.paths import (
+    ARTICLES_DIR, ASSETS_DIR, FEEDS_DIR, HEALTH_FILE, LISTS_DIR, MIRRORS_FILE, README, SHARDS_INDEX,
+    article_path,
+)
+from newsmirror.archive.shards import Shards, open_shards
+from newsmirror.archive.store import Store, commit_message
 from newsmirror.config import Config, SourceConfig
 from newsmirror.content.clean import strip_tracking
 from newsmirror.content.feedbody import BodySettings, prepare_body
@@ -36,10 +40,9 @@ from newsmirror.fetch.client import FetchError, Fetcher
 from newsmirror.isolation import item_failure, item_name, machine_error
 from newsmirror.models import ArchivedEntry, Article, FeedItem, ItemFailure, SourceOutcome, plural
 from newsmirror.parse.feed import FeedParseError, NotAFeedError, parse_feed
-from newsmirror.archive.git import PushResult
 from newsmirror.publish.derived import regenerate
-from newsmirror.publish.mirrors import MIRRORS_FILE, MirrorOutcome, snapshot, snapshot_changed
-from newsmirror.jobs.push import push_archive
+from newsmirror.publish.mirrors import snapshot, snapshot_changed
+from newsmirror.jobs.session import Published, open_session
 from newsmirror.sources.health import (
     RECENT_ARTICLES, SourceHealth, after_failure, after_new_articles, after_success, alert_state,
     describe, dump_health, durable, load_states, migrate, read_health, should_attempt, state_files,
@@ -48,27 +51,22 @@ from newsmirror.sources.health import (
 PAGE_PENDING = "page-pending"
 """Stands for the feed digest when the article's page could not be fetched: the next run
 tries the page again (None, by contrast, means a catalog rebuilt from the files)."""
-GENERATED = [ARTICLES_DIR, "assets", "lists", "feeds", "README.md", HEALTH_FILE, MIRRORS_FILE,
-             ".gitignore"]
+GENERATED = [ARTICLES_DIR, ASSETS_DIR, LISTS_DIR, FEEDS_DIR, README, HEALTH_FILE, MIRRORS_FILE,
+             SHARDS_INDEX, ".gitignore"]
 
 
 @dataclass
-class RunReport:
-    outcomes: list[SourceOutcome]
-    commit: str | None = None
-    push: PushResult | None = None
+class RunReport(Published):
+    outcomes: list[SourceOutcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     page_failures: dict[str, str] = field(default_factory=dict)
     """Article pages that could not be fetched or read (the feed's text stands in)."""
     image_failures: dict[str, str] = field(default_factory=dict)
     """Images that could not be downloaded into the archive (they go through the proxy)."""
-    warnings: list[str] = field(default_factory=list)
-    """One line each: what went wrong without failing the run (a health file that had to
-    be read in part, an alert that could not be sent)."""
     health: dict[str, SourceHealth] = field(default_factory=dict)
     """Each source's state after the run."""
-    mirrors: list[MirrorOutcome] = field(default_factory=list)
-    """What became of each mirror's push ([[archive.mirrors]])."""
+    shard_commit: str | None = None
+    """The commit made in the open shard (archive/shards.py), when one was."""
 
     @property
     def backing_off(self) -> int:
@@ -201,6 +199,12 @@ class _Run:
     """Per source: the article pages being fetched ahead of its items' loop."""
     rules: tuple[SiteRule, ...] | None = None
     """The site rules (loaded when a source first needs them)."""
+    shards: Shards | None = None
+    """The archive's shards ([archive] rotate): where new files go, which are closed."""
+    frozen: list[str] = field(default_factory=list)
+    """Updated items whose files a closed shard holds: left as they are."""
+    shard_written: list[str] = field(default_factory=list)
+    """Files written into the open shard."""
 
     async def source(self, source: SourceConfig) -> SourceOutcome:
         outcome = SourceOutcome(source.slug, source.name)
@@ -270,8 +274,9 @@ class _Run:
                 if key is None or not wants_page(source, item):
                     continue
                 link, _guid, _ident, found = self.identify(source, item, key, feed_url)
-                if found and (found[1] is None or found[1] == item_digest(item)):
-                    continue  # unchanged, or a catalog rebuilt from the files: the loop decides
+                if found and (found[1] is None or found[1] == item_digest(item)
+                              or self.shards and self.shards.closed(found[0])):
+                    continue  # unchanged, rebuilt from the files (the loop decides), or closed
             except Exception:  # noqa: BLE001 - only a forecast: the loop meets the item's fault
                 continue
             links.append(link)
@@ -326,6 +331,13 @@ class _Run:
         if existing and last_digest == digest:
             outcome.unchanged += 1
             return
+        if existing and self.shards and self.shards.closed(existing):
+            # A closed shard is never written again; this version of the item is
+            # remembered, so that it is not fetched again every hour.
+            catalog.put(existing, digest, guid=guid)
+            self.frozen.append(f"{existing.path} (shard {existing.shard})")
+            outcome.unchanged += 1
+            return
         step[0] = "cleaning"
         title = normalise_title(transform_title(item.title, settings)) or UNTITLED
         step[0] = "date"
@@ -372,7 +384,8 @@ class _Run:
         data = render_article(Article(published, title, shown, body))
         entry = ArchivedEntry(
             slug=source.slug, key=ident, path=path,
-            published_ms=published, title=title, link=shown, digest=digest_bytes(data))
+            published_ms=published, title=title, link=shown, digest=digest_bytes(data),
+            shard=existing.shard if existing else self.shards.target if self.shards else "")
         crashpoints.reached("article-rendered")
         step[0] = "writing"
         if existing and existing.digest == entry.digest:
@@ -383,9 +396,9 @@ class _Run:
         else:
             # A path the catalog does not know is not read back first: at most a file a
             # killed run wrote there, which is replaced whole by the same rename.
-            self.store.write(entry.path, data, new=existing is None)
+            self.store.write(entry.path, data, new=existing is None, shard=entry.shard)
             crashpoints.reached("article-written")
-            outcome.written.append(entry.path)
+            (self.shard_written if entry.shard else outcome.written).append(entry.path)
             if existing:
                 outcome.updated += 1
             else:
@@ -472,9 +485,10 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | 
     `force`: attempt them even while they back off."""
     reporter = reporter if reporter is not None else Reporter()
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
-    remote = (config.remote_name, config.remote) if config.remote else None
-    with open_store(config.archive, branch=config.branch, remote=remote, folders=config.folders) as store:
-        report = RunReport(outcomes=[], notes=list(store.repaired))
+    report = RunReport()
+    with open_session(config, report) as session:
+        store = session.store
+        report.notes = list(store.repaired)
         for note in store.repaired:
             reporter.note(note)
         committed_file, cached_file = state_files(store.root)
@@ -490,6 +504,10 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | 
                     f"fetching these sources in full again: {', '.join(lost)}")
             report.notes.append(note)
             reporter.note(note)
+        shards = open_shards(config, store, now_ms)
+        for note in shards.notes if shards else ():
+            report.notes.append(note)
+            reporter.note(note)
         stats = store.catalog.stats()
         for slug, state in health.items():  # what an older health file did not record
             health[slug] = migrate(state, stats[slug].newest_ms if slug in stats else None, now_ms)
@@ -501,7 +519,8 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | 
         async with Fetcher(config.fetch) as fetcher:
             pages = PageFetcher(fetcher, store.cache / "pages", config.site_rules)
             images = ImageDownloader(fetcher, store.root, store.catalog)
-            run = _Run(config, store, fetcher, health, now_ms, reporter, pages, images, force=force)
+            run = _Run(config, store, fetcher, health, now_ms, reporter, pages, images, force=force,
+                       shards=shards)
 
             async def one(source: SourceConfig) -> SourceOutcome:
                 outcome = await run.source(source)
@@ -511,13 +530,18 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | 
             report.outcomes = list(await asyncio.gather(*(one(s) for s in sources)))
             report.page_failures = dict(pages.failures)
             report.image_failures = dict(images.failures)
+        if run.frozen:
+            note = (f"left {plural(len(run.frozen), 'update')} of articles in closed shards as they are: "
+                    f"{', '.join(run.frozen[:5])}" + (" …" if len(run.frozen) > 5 else ""))
+            report.notes.append(note)
+            reporter.note(note)
         _update_health(config, store, health, report.outcomes, now_ms)
         await _alert(config, health, now_ms, report)
         report.health = dict(health)
         write_atomic(cached_file, dump_health(health, written_ms=now_ms))
         changed = {o.slug for o in report.outcomes if o.new or o.updated}
-        regenerated = regenerate(config, store, None if store.stale is None else changed | store.stale,
-                                 health=health)
+        regenerated = (shards.started if shards else []) + regenerate(
+            config, store, None if store.stale is None else changed | store.stale, health=health)
         health_changed = [slug for slug, h in health.items() if before.get(slug) != durable(h)]
         if not report.ok and not health_changed:
             # A run that exits 1 keeps its state in the commit as well: a workflow's cache
@@ -541,13 +565,15 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | 
             paths = [*GENERATED, *(s.list_file for s in config.sources)] if not store.clean_start else sorted(
                 {p for o in report.outcomes for p in o.written} | set(regenerated)
                 | {HEALTH_FILE, MIRRORS_FILE, ".gitignore"})
-            report.commit = store.commit(paths, message)
+            if shards:  # first, so that the main repository never lists what no commit holds
+                report.shard_commit = shards.commit(store, sorted(run.shard_written), message)
+                crashpoints.reached("shard-committed")
+            session.commit(paths, message)
             crashpoints.reached("committed")
         store.catalog.commit()
         crashpoints.reached("cataloged")
         store.mark_clean()
-        report.push = push_archive(store, config, push, mirrors=report.mirrors,
-                                   warnings=report.warnings, now_ms=now_ms)
+        session.push(push, now_ms=now_ms, shards=shards)
         return report
 
 

@@ -23,14 +23,12 @@ from newsmirror.archive.identity import key_hash, normalise_link
 from newsmirror.archive.paths import (
     LIST_TITLES, REQUESTS_DIR, REQUESTS_LIST, key_from_path, request_path,
 )
-from newsmirror.archive.store import Store, commit_message, open_store
+from newsmirror.archive.store import Store, commit_message
 from newsmirror.config import Config
 from newsmirror.fetch.client import FetchError, Fetcher
 from newsmirror.isolation import item_failure, machine_error
 from newsmirror.models import ArchivedEntry, Article, ItemFailure
-from newsmirror.archive.git import PushResult
-from newsmirror.publish.mirrors import MirrorOutcome
-from newsmirror.jobs.push import push_archive
+from newsmirror.jobs.session import Published, Session, open_session
 from newsmirror.publish.lists import render_list
 
 REQUESTS_SLUG = "requests"
@@ -61,13 +59,8 @@ class RequestOutcome:
 
 
 @dataclass
-class RequestsReport:
+class RequestsReport(Published):
     outcomes: list[RequestOutcome] = field(default_factory=list)
-    commit: str | None = None
-    push: PushResult | None = None
-    mirrors: list[MirrorOutcome] = field(default_factory=list)
-    """What became of each mirror's push."""
-    warnings: list[str] = field(default_factory=list)
 
 
 # -- pure helpers -----------------------------------------------------------------------
@@ -164,9 +157,9 @@ async def archive_requests(config: Config, urls: list[str], *, push: bool = True
     from newsmirror.fetch.safety import SafeFetcher
 
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
-    remote = (config.remote_name, config.remote) if config.remote else None
     report = RequestsReport()
-    with open_store(config.archive, branch=config.branch, remote=remote, folders=config.folders) as store:
+    with open_session(config, report) as session:
+        store = session.store
         known = {entry.link: entry for entry in scan_requests(store.root)}
         slots: list[RequestOutcome | str] = []  # an outcome, or the link still to fetch
         for url in urls:
@@ -243,12 +236,10 @@ async def archive_requests(config: Config, urls: list[str], *, push: bool = True
         if any(o.status == "archived" for o in report.outcomes):
             store.write(REQUESTS_LIST, render_requests_list(scan_requests(store.root),
                                                             config.list_size))
-            report.commit = store.commit([REQUESTS_DIR, REQUESTS_LIST, ".gitignore"],
-                                         describe(report.outcomes))
-        report.push = push_archive(store, config, push, mirrors=report.mirrors,
-                                   warnings=report.warnings)
-        if report.push is not None and report.push.ok:
-            _relist_after_rebase(store, config, report)
+            session.commit([REQUESTS_DIR, REQUESTS_LIST, ".gitignore"], describe(report.outcomes))
+        pushed = session.push(push)
+        if pushed is not None and pushed.ok:
+            _relist_after_rebase(session)
     return report
 
 
@@ -257,23 +248,16 @@ def _failed(url: str, link: str | None, failure: ItemFailure) -> RequestOutcome:
                           traceback=failure.traceback)
 
 
-def _relist_after_rebase(store: Store, config: Config, report: RequestsReport) -> None:
+def _relist_after_rebase(session: Session) -> None:
     """A push that rebased onto another request's commit (request workflows run side by
     side, one per issue) keeps our lists/requests.md, which lacks the other's pages:
     list every file under requests/ again, and push that."""
-    relist = render_requests_list(scan_requests(store.root), config.list_size)
+    store = session.store
+    relist = render_requests_list(scan_requests(store.root), session.config.list_size)
     current = store.root / REQUESTS_LIST
     if not current.exists() or current.read_bytes() == relist:
         return
     store.write(REQUESTS_LIST, relist)
     if store.commit([REQUESTS_LIST], commit_message(
             "List the pages archived on request by other runs")):
-        report.push = push_archive(store, config, True, mirrors=report.mirrors,
-                                   warnings=report.warnings)
-
-
-def archive_urls(config: Config, urls: list[str], *, push: bool = True,
-                 allow_private: bool = False) -> list[RequestOutcome]:
-    """Archive `urls` (see archive_requests); one outcome per address, in order."""
-    report = asyncio.run(archive_requests(config, urls, push=push, allow_private=allow_private))
-    return report.outcomes
+        session.push()

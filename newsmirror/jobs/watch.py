@@ -33,20 +33,17 @@ from newsmirror.archive.article import ArticleFormatError, parse_article, render
 from newsmirror.archive.catalog import digest_bytes
 from newsmirror.archive.files import keep_bad_copy
 from newsmirror.jobs.requests import scan_requests
-from newsmirror.archive.paths import CHANGED_LIST, LIST_TITLES, REMOVED_LIST
-from newsmirror.archive.store import STATE_DIR, Store, commit_message, open_store
+from newsmirror.archive.paths import CHANGED_LIST, LIST_TITLES, REMOVED_LIST, WATCH_FILE
+from newsmirror.archive.store import Store, commit_message
 from newsmirror.config import Config
 from newsmirror.content.text import page_text
 from newsmirror.dates import china_time, parse_utc_stamp, utc_stamp
 from newsmirror.fetch.client import FetchError, Fetcher
 from newsmirror.isolation import item_failure, machine_error
 from newsmirror.models import Article
-from newsmirror.archive.git import PushResult
-from newsmirror.publish.mirrors import MirrorOutcome
-from newsmirror.jobs.push import push_archive
+from newsmirror.jobs.session import Published, open_session
 from newsmirror.publish.lists import list_link
 
-WATCH_FILE = f"{STATE_DIR}/watch.tsv"
 DAY_MS = 24 * 3600 * 1000
 GONE_STATUSES = (404, 410)
 WATCH_VERSION = 1
@@ -303,7 +300,7 @@ def list_events(states: Iterable[WatchState], titles: dict[str, str]) -> tuple[l
 
 # -- the run ----------------------------------------------------------------------------
 @dataclass
-class WatchReport:
+class WatchReport(Published):
     checked: int = 0
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -312,11 +309,6 @@ class WatchReport:
     tracebacks: dict[str, str] = field(default_factory=dict)
     """Where each error that is a bug in newsmirror happened (shown with -v)."""
     candidates: int = 0
-    commit: str | None = None
-    push: PushResult | None = None
-    mirrors: list[MirrorOutcome] = field(default_factory=list)
-    """What became of each mirror's push."""
-    warnings: list[str] = field(default_factory=list)
 
 
 def candidates(store: Store, since_ms: int) -> list[Watched]:
@@ -351,9 +343,9 @@ async def watch_archive(config: Config, *, since_days: float = 30, budget: int =
     from newsmirror.fetch.safety import SafeFetcher
 
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
-    remote = (config.remote_name, config.remote) if config.remote else None
     report = WatchReport()
-    with open_store(config.archive, branch=config.branch, remote=remote, folders=config.folders) as store:
+    with open_session(config, report) as session:
+        store = session.store
         root = store.root
         problems: list[str] = []
         try:
@@ -415,10 +407,9 @@ async def watch_archive(config: Config, *, since_days: float = 30, budget: int =
         store.write(CHANGED_LIST, render_watch_list(LIST_TITLES[CHANGED_LIST], CHANGED_NOTE, changed_events))
         store.write(REMOVED_LIST, render_watch_list(LIST_TITLES[REMOVED_LIST], REMOVED_NOTE, removed_events))
         paths = [WATCH_FILE, CHANGED_LIST, REMOVED_LIST, ".gitignore", *written]
-        report.commit = store.commit(paths, describe(report))
+        session.commit(paths, describe(report))
         store.catalog.commit()
-        report.push = push_archive(store, config, push, mirrors=report.mirrors,
-                                   warnings=report.warnings)
+        session.push(push)
     return report
 
 

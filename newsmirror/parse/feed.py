@@ -515,23 +515,18 @@ def _fast_item(entry: Mapping[str, Any], base: str | None, rss_like: bool, publi
         summary=summary,
         content=content,
         has_full=has_full,
-        author=entry.get("author"),
         published_ms=published_ms,
     )
 
 
 def _feedparser_item(entry: Mapping[str, Any], base: str | None) -> FeedItem:
     content = _content(entry.get("content"))
-    author, detail = entry.get("author"), entry.get("author_detail") or {}
-    if detail.get("name") and author == f"{detail.get('name')} ({detail.get('email')})":
-        author = detail["name"]  # feedparser's rendering of an Atom <author>; fastfeedparser gives the name
     return _item(
         entry,
         base,
         summary=_text(entry.get("summary")),
         content=content,
         has_full=bool(content),
-        author=author,
         published_ms=_feedparser_date(entry, "published") or _feedparser_date(entry, "updated"),
         images=_feedparser_images(entry, base),
     )
@@ -553,7 +548,6 @@ def _item(
     summary: str,
     content: str,
     has_full: bool,
-    author: Any,
     published_ms: int | None,
     images: tuple[FeedImage, ...] = (),
 ) -> FeedItem:
@@ -564,7 +558,6 @@ def _item(
         content_html=content if has_full else summary,
         has_full_content=has_full,
         published_ms=published_ms,
-        author=_collapse(_text(author)) or None,
         images=images,
     )
 

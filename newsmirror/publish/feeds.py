@@ -23,7 +23,7 @@ from urllib.parse import quote
 from lxml import etree
 
 from newsmirror.archive.article import ArticleFormatError, parse_article
-from newsmirror.archive.paths import README, feed_path, source_list_path
+from newsmirror.archive.paths import README, SHARDS_INDEX, feed_path, source_list_path
 from newsmirror.content.clean import sanitize_html
 from newsmirror.dates import utc_stamp
 from newsmirror.models import ArchivedEntry
@@ -54,6 +54,9 @@ class FeedEntry:
     source_name: str
     content_html: str | None
     """The sanitised body; None when the file could not be read."""
+    href: str | None = None
+    """Where the archive's copy is when another repository holds it (a shard's web page
+    of the file); None: `path` in this one."""
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,7 @@ def render_atom(info: FeedInfo, entries: Sequence[FeedEntry], base_url: str | No
         _add(item, "title", entry.title)
         _add(item, "updated", atom_time(entry.published_ms))
         _add(item, "published", atom_time(entry.published_ms))
-        _add(item, "link", rel="alternate", href=href(entry.path))
+        _add(item, "link", rel="alternate", href=entry.href or href(entry.path))
         related = original_link(entry.link)
         if related:
             _add(item, "link", rel="related", type="text/html", href=related)
@@ -130,10 +133,11 @@ def render_atom(info: FeedInfo, entries: Sequence[FeedEntry], base_url: str | No
     return etree.tostring(feed, xml_declaration=True, encoding="utf-8", pretty_print=True)
 
 
-def _entry(entry: ArchivedEntry, source_name: str, content: str | None) -> FeedEntry:
+def _entry(entry: ArchivedEntry, source_name: str, content: str | None,
+           href: str | None = None) -> FeedEntry:
     return FeedEntry(slug=entry.slug, key=entry.key, path=entry.path, title=entry.title,
                      link=entry.link, published_ms=entry.published_ms,
-                     source_name=source_name, content_html=content)
+                     source_name=source_name, content_html=content, href=href)
 
 
 def sanitised_body(entry: ArchivedEntry, data: bytes | None) -> str | None:
@@ -165,7 +169,7 @@ class _Bodies:
         found, html = self.catalog.feed_body(entry.path, entry.digest)
         if found:
             return html
-        html = sanitised_body(entry, _read(self.store.root / entry.path))
+        html = sanitised_body(entry, _read(self.store.file(entry)))
         self.catalog.put_feed_body(entry.path, entry.digest, html)
         return html
 
@@ -180,11 +184,16 @@ def write_feeds(config, store, *, changed: set[str] | None = None, size: int = F
     def wanted(name: str) -> bool:
         return changed is None or name in changed or not (store.root / feed_path(name)).exists()
 
+    away = None
+    if (store.root / SHARDS_INDEX).exists():  # an archive with shards (archive/shards.py)
+        from newsmirror.publish.mirrors import remote_address, shard_file_address
+
+        away = shard_file_address(config, remote_address(store.repo, config.remote_name))
     written = []
     for relpath, data in render_feeds(config, store, bodies.get if content else _no_body,
-                                      getattr(config, "site_url", None),
+                                      getattr(config, "web_url", None),
                                       wanted=wanted, combined=changed is None or bool(changed),
-                                      size=size):
+                                      size=size, away=away):
         if store.write(relpath, data):
             written.append(relpath)
     bodies.prune(size, len(config.sources))  # also what an archive with bodies left behind
@@ -198,10 +207,12 @@ def _no_body(entry: ArchivedEntry) -> None:
 def render_feeds(config, store, body: Callable[[ArchivedEntry], str | None],
                  base_url: str | None, *, where: Callable[[str], str] | None = None,
                  wanted: Callable[[str], bool] = lambda name: True, combined: bool = True,
-                 size: int = FEED_SIZE) -> Iterator[tuple[str, bytes]]:
+                 size: int = FEED_SIZE, away: Callable[[ArchivedEntry], str | None] | None = None
+                 ) -> Iterator[tuple[str, bytes]]:
     """(path, bytes) of each feed `wanted` (by name) and of the combined one (when
     `combined`, or wanted), from the catalog of `store`; `body`: an entry's sanitised
-    body (None: not readable). `base_url` and `where` as for `render_atom`."""
+    body (None: not readable). `base_url` and `where` as for `render_atom`; `away`: the
+    address of an entry another repository holds (publish.mirrors.shard_file_address)."""
     names = {source.slug: source.name for source in config.sources}
     # A source slugged "all" would overwrite the combined feed; the combined feed wins.
     feeds = [FeedInfo(s.slug, s.name) for s in config.sources if s.slug != ALL and wanted(s.slug)]
@@ -209,7 +220,8 @@ def render_feeds(config, store, body: Callable[[ArchivedEntry], str | None],
         feeds.append(FeedInfo(ALL, config.title))
     for info in feeds:
         found = store.catalog.latest(None if info.name == ALL else info.name, size)
-        entries = [_entry(e, names.get(e.slug, e.slug), body(e)) for e in found]
+        entries = [_entry(e, names.get(e.slug, e.slug), body(e), away(e) if away else None)
+                   for e in found]
         yield feed_path(info.name), render_atom(info, entries, base_url or None, where)
 
 

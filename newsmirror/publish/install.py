@@ -29,11 +29,10 @@ from email.parser import HeaderParser
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 
+from newsmirror.archive.paths import CONSTRAINTS_FILE, DIST_DIR
 from newsmirror.errors import NewsmirrorError
 
 DIST_NAME = "newsmirror"
-DIST_DIR = ".newsmirror/dist"
-CONSTRAINTS_FILE = ".newsmirror/constraints.txt"
 PACKAGE_SUFFIXES = frozenset({".py", ".toml", ".xml", ".html", ".css", ".js", ".j2", ".yml",
                               ".txt", ".opml"})
 """What the package consists of (pyproject.toml's package-data, and the code)."""

@@ -6,7 +6,7 @@ leaves them byte for byte unchanged and makes no commit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -60,14 +60,42 @@ def list_link(title: str, path: str) -> str:
     return markdown_link(normalise_title(title), target) if target else escape_text(normalise_title(title))
 
 
-def render_list(name: str, entries: Sequence[ArchivedEntry]) -> bytes:
-    """The list page of one source: newest first, `M-D [title](/path)` in China time."""
+def entry_link(entry: ArchivedEntry, away: Callable[[ArchivedEntry], str | None] | None = None) -> str:
+    """An entry's link on a list line: `list_link` for a file of this repository; for one
+    a shard holds, the address `away` gives (the shard's web page of the file), else
+    the title with the shard's year (no relative link reaches another repository)."""
+    if not entry.shard or away is None:
+        return list_link(entry.title, entry.path)
+    title = normalise_title(entry.title)
+    target = safe_href(away(entry))
+    return markdown_link(title, target) if target else f"{escape_text(title)}（分卷 {entry.shard}）"
+
+
+def render_list(name: str, entries: Sequence[ArchivedEntry],
+                away: Callable[[ArchivedEntry], str | None] | None = None) -> bytes:
+    """The list page of one source: newest first, `M-D [title](/path)` in China time
+    (`entry_link`, with `away` for the files shards hold)."""
     lines = [name, "------", ""]
     for entry in entries:
         when = china_time(entry.published_ms)
-        lines.append(f"{when.month}-{when.day} {list_link(entry.title, entry.path)}")
+        lines.append(f"{when.month}-{when.day} {entry_link(entry, away)}")
         lines.append("")
     return "\n".join(lines).encode("utf-8")
+
+
+def render_shards(main: tuple[str, int], shards: Sequence[tuple[str, int, str | None, int]]) -> list[str]:
+    """The README's table of the repositories a sharded archive spans (Chinese, for
+    readers): the main one (name, articles), then each shard (name, year, web page or
+    None, articles)."""
+    lines = ["## 分卷 Shards", "",
+             "文章较多，按年份分卷保存：每年的新文章存放在当年的分卷仓库中，列表、订阅和本页涵盖所有分卷。", "",
+             "| 仓库 Repository | 年份 Year | 文章 Articles |", "| --- | --- | ---: |",
+             f"| {table_cell(escape_text(main[0]))}（本仓库） | — | {main[1]} |"]
+    for name, year, web, articles in shards:
+        shown = markdown_link(name, web) if web and safe_href(web) else escape_text(name)
+        lines.append(f"| {table_cell(shown)} | {year} | {articles} |")
+    lines.append("")
+    return lines
 
 
 def _page_link(source: ListedSource) -> str:
@@ -75,10 +103,12 @@ def _page_link(source: ListedSource) -> str:
     return quote(source.page, safe="/-_.~") if source.page else source_list_path(source.slug)
 
 
-def render_copies(copies: Sequence[Copy], feeds: Sequence[tuple[str, str]]) -> list[str]:
+def render_copies(copies: Sequence[Copy], feeds: Sequence[tuple[str, str]],
+                  full_feed: str | None = None) -> list[str]:
     """The README's lines that tell readers where else the archive is and how to subscribe
     (Chinese, for readers): every copy with its web address and its combined feed, then the
-    feeds as (name, path in the archive)."""
+    feeds as (name, path in the archive); `full_feed`: the address of the combined feed
+    with the articles' text, when the archive's own feeds carry titles and links only."""
     lines: list[str] = []
     if copies:
         lines += ["## 其他副本", "",
@@ -93,13 +123,18 @@ def render_copies(copies: Sequence[Copy], feeds: Sequence[tuple[str, str]]) -> l
                   "用任何 RSS / Atom 阅读器订阅最新文章：", ""]
         lines += [f"- {markdown_link(name, link_target(path)[1:])}" for name, path in feeds]
         lines.append("")
+        if full_feed:
+            lines += ["这些订阅只含标题和链接。含全文的订阅在阅读网站上："
+                      f"{markdown_link('全部文章（全文）', full_feed)}", ""]
     return lines
 
 
 def render_index(title: str, sources: Sequence[ListedSource], *, extra: Sequence[str] = (),
-                 copies: Sequence[Copy] = (), feeds: Sequence[tuple[str, str]] = ()) -> bytes:
+                 copies: Sequence[Copy] = (), feeds: Sequence[tuple[str, str]] = (),
+                 full_feed: str | None = None, shards: Sequence[str] = ()) -> bytes:
     """The archive README: every source's list with its article count and newest article,
-    then the other copies of the archive (`copies`) and its feeds (name, path)."""
+    then the table of its shards (`render_shards`' lines), the other copies of the archive
+    (`copies`) and its feeds (name, path)."""
     total = sum(s.articles for s in sources)
     lines = [
         f"# {title}",
@@ -124,5 +159,6 @@ def render_index(title: str, sources: Sequence[ListedSource], *, extra: Sequence
     lines.extend(extra)
     if extra:
         lines.append("")
-    lines.extend(render_copies(copies, feeds))
+    lines.extend(shards)
+    lines.extend(render_copies(copies, feeds, full_feed))
     return "\n".join(lines).encode("utf-8")

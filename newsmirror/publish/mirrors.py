@@ -30,18 +30,18 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from newsmirror.config import Config, MirrorConfig
 from newsmirror.addresses import derive_kind, derive_web, host_path
 from newsmirror.archive.git import Repo, git_reason
-from newsmirror.archive.paths import ALL_FEED
+from newsmirror.archive.paths import ALL_FEED, CACHED_MIRRORS_FILE, MIRRORS_FILE
 from newsmirror.dates import utc_minutes
+from newsmirror.models import ArchivedEntry
 from newsmirror.sources.health import backoff_ms
 
-MIRRORS_FILE = ".newsmirror/mirrors.json"
-CACHED_MIRRORS_FILE = ".newsmirror/cache/mirrors.json"
 FORMAT_VERSION = 1
 
 SSH_KEY_ENV = "NEWSMIRROR_SSH_KEY"
@@ -75,15 +75,47 @@ def redact(url: str) -> str:
     return re.sub(r"(?<=://)[^/@]*@", "", url)
 
 
-def raw_address(web: str, kind: str, branch: str, path: str) -> str | None:
-    """Where a host serves a file of the repository as it is (a feed, for feed readers)."""
+def site_url(config: Config, primary: str | None = None) -> str | None:
+    """Where the site is published, ending in '/': `[site] url`, else GitHub Pages'
+    address for a primary remote on GitHub (`primary`: the archive's remote address when
+    the configuration names none); None when unknown (the site's links stay relative)."""
+    if config.site_address:
+        return config.site_address
+    address = config.remote or primary
+    return pages_address(address) if address else None
+
+
+def raw_address(web: str, kind: str, branch: str, path: str, *, shown: bool = False) -> str | None:
+    """Where a host serves a file of the repository as it is (a feed, for feed readers),
+    or (`shown`) the page that shows it (an article, for readers)."""
     if kind == "github":
-        return f"{web}/raw/{branch}/{path}"
+        return f"{web}/{'blob' if shown else 'raw'}/{branch}/{path}"
     if kind == "gitlab":
-        return f"{web}/-/raw/{branch}/{path}"
+        return f"{web}/-/{'blob' if shown else 'raw'}/{branch}/{path}"
     if kind in ("codeberg", "gitea"):
-        return f"{web}/raw/branch/{branch}/{path}"
+        return f"{web}/{'src' if shown else 'raw'}/branch/{branch}/{path}"
     return None
+
+
+def shard_file_address(config: Config, primary: str | None = None) -> Callable[[ArchivedEntry], str | None]:
+    """Where readers open the file of an entry a shard holds: the page that shows it on
+    the shard's host, derived from the primary remote (`primary` as for `reader_copies`).
+    None for the archive's own files and where the shard's web address cannot be derived
+    (a link relative to this repository cannot reach another)."""
+    from newsmirror.archive.shards import shard_web
+
+    webs: dict[str, tuple[str, str] | None] = {}
+
+    def where(entry: ArchivedEntry) -> str | None:
+        if not entry.shard:
+            return None
+        if entry.shard not in webs:
+            webs[entry.shard] = shard_web(config, entry.shard, primary)
+        found = webs[entry.shard]
+        return raw_address(found[0], found[1], config.branch, quote(entry.path, safe="/-_.~"),
+                           shown=True) if found else None
+
+    return where
 
 
 @dataclass(frozen=True)
@@ -119,10 +151,7 @@ def reader_copies(config: Config, primary: str | None = None) -> list[Copy]:
 
 def remote_address(repo: Repo, name: str) -> str | None:
     """The address of the archive's remote `name` (None when it has none)."""
-    if not (repo.root / ".git").exists():
-        return None
-    done = repo.git("remote", "get-url", name, check=False)
-    return done.stdout.decode("utf-8", "replace").strip() or None if done.returncode == 0 else None
+    return repo.remote_url(name)
 
 
 # -- state -------------------------------------------------------------------------------

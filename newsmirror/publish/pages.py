@@ -26,7 +26,7 @@ from pathlib import Path
 from newsmirror import __version__
 from newsmirror.archive.files import write_atomic
 from newsmirror.archive.git import Repo
-from newsmirror.archive.store import CACHE_DIR
+from newsmirror.archive.paths import CACHE_DIR
 from newsmirror.config import Config, MirrorConfig
 from newsmirror.errors import CONFIG, NewsmirrorError
 from newsmirror.publish.mirrors import MirrorOutcome, push_ref

@@ -42,14 +42,14 @@ from markupsafe import Markup
 
 from newsmirror.archive.article import ArticleFormatError, parse_article
 from newsmirror.archive.files import write_atomic
-from newsmirror.archive.paths import README, source_list_path
+from newsmirror.archive.paths import ASSETS_DIR, README, source_list_path
 from newsmirror.archive.store import Store
 from newsmirror.config import Config
 from newsmirror.dates import china_time
 from newsmirror.models import ArchivedEntry
 from newsmirror.publish import sitesearch as ix
 from newsmirror.publish.links import original_link
-from newsmirror.publish.mirrors import remote_address
+from newsmirror.publish.mirrors import remote_address, site_url
 from newsmirror.publish.sitestate import LEGACY_MANIFEST, STATE, SiteState
 
 SITE_FORMAT = 2
@@ -272,7 +272,7 @@ def reader_body(html: str, link: str) -> str:
 
     # Links to the archive's own images (download_images) are relative to the article;
     # keep them so instead of resolving them against the original site.
-    protected = _LOCAL_ASSET.sub(LOCAL_ORIGIN + "assets/", html)
+    protected = _LOCAL_ASSET.sub(LOCAL_ORIGIN + f"{ASSETS_DIR}/", html)
     clean = sanitize_html(protected, base_url=link).replace(LOCAL_ORIGIN, "../../../../")
     edits: list[Edit] = []
     in_iframe = False
@@ -369,7 +369,7 @@ class _Build:
 
     # -- articles ---------------------------------------------------------------------------
     def read(self, entry: ArchivedEntry):
-        return parse_article((self.store.root / entry.path).read_bytes(), name=entry.path)
+        return parse_article(self.store.file(entry).read_bytes(), name=entry.path)
 
     def text(self, entry: ArchivedEntry) -> str | None:
         """The plain text of an article's body, for the index (nothing kept in memory);
@@ -517,13 +517,13 @@ def _statics(build: _Build) -> None:
     # in the site: article pages sit as deep as article files, so their links still hold.
     # The names are content hashes, so a name that is already there is the same file.
     found = set()
-    for path in sorted((build.store.root / "assets").rglob("*")):
+    for path in sorted((build.store.root / ASSETS_DIR).rglob("*")):
         if path.is_file():
             relpath = path.relative_to(build.store.root).as_posix()
             found.add(relpath)
             if not build.current(relpath, path.name):
                 build.emit(relpath, path.read_bytes(), path.name)
-    for relpath in build.state.files_under("assets/"):
+    for relpath in build.state.files_under(f"{ASSETS_DIR}/"):
         if relpath not in found:
             build.remove(relpath)
 
@@ -592,18 +592,6 @@ def _source(build: _Build, slug: str, names: dict[str, str], since: tuple[int, s
             build.remove(relpath)
 
 
-def site_url(config: Config, primary: str | None = None) -> str | None:
-    """Where the site is published, ending in '/': `[site] url`, else GitHub Pages'
-    address for a primary remote on GitHub (`primary`: the archive's remote address when
-    the configuration names none); None when unknown (the site's links stay relative)."""
-    from newsmirror.publish.mirrors import pages_address
-
-    if config.site_address:
-        return config.site_address
-    address = config.remote or primary
-    return pages_address(address) if address else None
-
-
 def elsewhere(config: Config, primary: str | None = None) -> dict:
     """What every page tells readers about the other copies of the archive (each with its
     address and combined feed) and the site's own feeds: at the site's address when it
@@ -647,7 +635,7 @@ def _site_feeds(build: _Build, names: dict[str, str], everything: bool, changed:
     def body(entry: ArchivedEntry) -> str | None:
         if entry.path not in bodies:
             try:
-                data: bytes | None = (build.store.root / entry.path).read_bytes()
+                data: bytes | None = build.store.file(entry).read_bytes()
             except OSError:
                 data = None
             try:

@@ -3,7 +3,7 @@ SQLite file that is never published), so that a rebuild reads and writes only wh
 hour changed, however large the archive:
 
 * ``seen``: every article the site shows, as the catalog had it (path, source, key, time,
-  title, digest), with its search id (``doc``) and the digest its index entry was made
+  title, digest, the shard holding its file), with its search id (``doc``) and the digest its index entry was made
   from (``indexed``). The catalog compares itself with this table (Catalog.changed_since)
   to name what is new, changed or gone since the last build. A digest of '' means the
   article failed to build: the catalog's differs, so the next build tries it again.
@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS seen (
     published_ms INTEGER NOT NULL,
     title TEXT NOT NULL,
     digest TEXT NOT NULL,
+    shard TEXT NOT NULL,
     doc INTEGER,
     indexed INTEGER
 ) WITHOUT ROWID;
@@ -51,7 +52,7 @@ CREATE INDEX IF NOT EXISTS seen_by_time ON seen (published_ms, path);
 CREATE INDEX IF NOT EXISTS seen_by_doc ON seen (doc);
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, key TEXT NOT NULL) WITHOUT ROWID;
 """
-_ENTRY = "slug, key, path, published_ms, title, '', digest"
+_ENTRY = "slug, key, path, published_ms, title, '', digest, shard"
 """An ArchivedEntry's columns from `seen` (the site never needs the link)."""
 
 
@@ -88,18 +89,21 @@ class SiteState(MetaDatabase):
     def seen(self, path: str) -> tuple[ArchivedEntry, int | None] | None:
         """The entry as the last build showed it, and its search id."""
         row = self.db.execute(f"SELECT {_ENTRY}, doc FROM seen WHERE path=?", (path,)).fetchone()
-        return (ArchivedEntry(*row[:7]), row[7]) if row else None
+        return (ArchivedEntry(*row[:8]), row[8]) if row else None
 
     def put_seen(self, entry: ArchivedEntry) -> None:
         """Record `entry` as shown, keeping its search id and what its index entry was
         made from."""
         self.db.execute(
-            "INSERT INTO seen (path, slug, key, published_ms, title, digest) VALUES (?,?,?,?,?,?) "
+            "INSERT INTO seen (path, slug, key, published_ms, title, digest, shard) "
+            "VALUES (?,?,?,?,?,?,?) "
             "ON CONFLICT (path) DO UPDATE SET slug=excluded.slug, key=excluded.key, "
+            "shard=excluded.shard, "
             "published_ms=excluded.published_ms, title=excluded.title, digest=excluded.digest, "
             "indexed=CASE WHEN seen.digest = excluded.digest AND seen.slug = excluded.slug "
             "THEN seen.indexed WHEN seen.indexed IS NULL THEN NULL ELSE 0 END",
-            (entry.path, entry.slug, entry.key, entry.published_ms, entry.title, entry.digest))
+            (entry.path, entry.slug, entry.key, entry.published_ms, entry.title, entry.digest,
+             entry.shard))
 
     def forget_seen(self, path: str) -> None:
         self.db.execute("DELETE FROM seen WHERE path=?", (path,))
@@ -169,7 +173,7 @@ class SiteState(MetaDatabase):
             rows = sorted(row for path in paths
                           for row in self.db.execute(query + " AND path=?", (path,)))
         for row in rows:
-            yield row[0], ArchivedEntry(*row[1:8]), bool(row[8])
+            yield row[0], ArchivedEntry(*row[1:9]), bool(row[9])
 
     def indexed(self, done: Iterable[tuple[str, bool]]) -> None:
         """(path, current) of the articles just indexed: current when from their body,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from newsmirror.archive.paths import CACHE_DIR, CONSTRAINTS_FILE
 MIRROR_CONCURRENCY_GROUP = "newsmirror"
 """The hourly mirror's group: one mirror run at a time."""
 REQUEST_CONCURRENCY_GROUP = "newsmirror-request-${{ github.event.issue.number }}"
@@ -113,7 +114,7 @@ def _secret_env() -> str:
 def request_workflow_yaml(*, config: str = "newsmirror.toml", python: str = "3.11",
                           requirements: str = "requirements.txt", label: str = "archive",
                           group: str = REQUEST_CONCURRENCY_GROUP,
-                          constraints: str = ".newsmirror/constraints.txt") -> str:
+                          constraints: str = CONSTRAINTS_FILE) -> str:
     """.github/workflows/archive-request.yml: on an issue opened with, or given, the
     `label`, look up the issue's replies and its author's recent requests, run
     `newsmirror archive --from-issue` (which skips an issue already answered and applies
@@ -128,7 +129,7 @@ def request_workflow_yaml(*, config: str = "newsmirror.toml", python: str = "3.1
 def mirror_workflow_yaml(*, config: str = "newsmirror.toml", requirements: str = "requirements.txt",
                          minute: int = 17, python: str = "3.11",
                          group: str = MIRROR_CONCURRENCY_GROUP,
-                         constraints: str = ".newsmirror/constraints.txt") -> str:
+                         constraints: str = CONSTRAINTS_FILE) -> str:
     """.github/workflows/newsmirror.yml: the mirror every hour at `minute`, never two runs
     at once. It installs from `requirements` (pinned by `constraints`) and keeps one
     entry of the local cache: it restores the newest, saves its own and deletes the
@@ -196,7 +197,7 @@ jobs:
       - name: Restore the local cache
         uses: actions/cache/restore@v4
         with:
-          path: .newsmirror/cache
+          path: {CACHE_DIR}
           key: {cache_key}${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}
           restore-keys: {cache_key}
 
@@ -240,7 +241,7 @@ jobs:
         if: always()
         uses: actions/cache/save@v4
         with:
-          path: .newsmirror/cache
+          path: {CACHE_DIR}
           key: {cache_key}${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}
 
       # One issue per source that is failing, stale or dead, labelled source-health,

@@ -33,8 +33,3 @@ def bundled_sources() -> list[dict[str, Any]]:
     """The bundled sources, in file order. Each call returns fresh copies, so a caller
     may change what it gets without touching the cached list."""
     return [copy.deepcopy(entry) for entry in _load()]
-
-
-def bundled_slugs() -> list[str]:
-    """The slugs of the bundled sources, in file order."""
-    return [entry["slug"] for entry in _load()]

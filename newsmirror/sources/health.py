@@ -342,7 +342,7 @@ def read_health(path: Path) -> HealthFile:
 
 def state_files(root: Path) -> tuple[Path, Path]:
     """An archive's committed health file and its cached copy."""
-    from newsmirror.archive.store import CACHE_DIR, HEALTH_FILE
+    from newsmirror.archive.paths import CACHE_DIR, HEALTH_FILE
 
     return root / HEALTH_FILE, root / CACHE_DIR / "health.json"
 

@@ -13,7 +13,6 @@ from newsmirror.archive.legacy import (
     TITLED,
     legacy_key,
     locate,
-    title_from_name,
 )
 from newsmirror.config import ConfigError, parse_config
 from newsmirror.publish.readme import BEGIN, END, place_index
@@ -37,11 +36,6 @@ def test_each_layout_is_recognised(path, layout, slug, old_id):
 ])
 def test_other_files_are_not_articles(path):
     assert locate(path) is None
-
-
-def test_titles_in_names_give_slashes_back():
-    assert title_from_name("1048575_中美--关系_续.md") == "中美/关系_续"
-    assert title_from_name("1048575.md") is None
 
 
 def test_two_old_files_with_one_link_keep_their_own_keys():

@@ -83,7 +83,7 @@ def old_catalog(path: Path, *, without: tuple[str, ...] = ()) -> Path:
 
 def test_a_version_2_catalog_is_upgraded_and_keeps_its_entries_and_caches(tmp_path: Path):
     catalog = Catalog(old_catalog(tmp_path / "c.sqlite"))
-    assert catalog.get_meta("schema") == SCHEMA_VERSION == "3"
+    assert catalog.get_meta("schema") == SCHEMA_VERSION == "4"
     assert catalog.rebuilt is None  # upgraded in place, not started over
     assert catalog.get_meta("head") == "0123456789abcdef0123456789abcdef01234567"
     entry, feed_digest = catalog.get("voa", "a" * 12)
@@ -136,9 +136,9 @@ def test_changed_since_names_what_differs_from_a_snapshot(tmp_path: Path):
     catalog = Catalog(tmp_path / "c.sqlite")
     catalog.rebuild(tmp_path)
     snapshot = sqlite3.connect(tmp_path / "snapshot.sqlite")
-    snapshot.execute("CREATE TABLE seen (path TEXT PRIMARY KEY, slug TEXT, digest TEXT)")
-    snapshot.executemany("INSERT INTO seen VALUES (?, ?, ?)",
-                         [(e.path, e.slug, e.digest) for e in catalog.entries()])
+    snapshot.execute("CREATE TABLE seen (path TEXT PRIMARY KEY, slug TEXT, digest TEXT, shard TEXT)")
+    snapshot.executemany("INSERT INTO seen VALUES (?, ?, ?, ?)",
+                         [(e.path, e.slug, e.digest, e.shard) for e in catalog.entries()])
     snapshot.commit()
     snapshot.close()
     assert catalog.changed_since(tmp_path / "snapshot.sqlite") == ([], [])

@@ -3,7 +3,8 @@ import re
 import pytest
 
 from newsmirror.archive.identity import assign_keys, key_hash, normalise_link
-from newsmirror.archive.paths import article_path, key_from_path, safe_title, slug_from_path, windows_reserved
+from newsmirror.archive.legacy import locate
+from newsmirror.archive.paths import article_path, key_from_path, safe_title, windows_reserved
 from newsmirror.models import FeedItem
 
 
@@ -67,7 +68,7 @@ def test_file_names_are_safe_everywhere(title):
     assert all(ord(c) >= 32 for c in name)
     assert not name.startswith(".") and not name.rstrip(".md").endswith((".", " "))
     assert name.endswith("-0123456789ab.md")
-    assert key_from_path(path) == "0123456789ab" and slug_from_path(path) == "voa"
+    assert key_from_path(path) == "0123456789ab" and locate(path).slug == "voa"
 
 
 def test_folders_are_by_china_time_month():

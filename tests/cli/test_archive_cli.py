@@ -11,7 +11,7 @@ from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
 from tests.helpers import bare_remote
-from newsmirror.jobs.requests import archive_urls
+from tests.helpers import archive_urls
 from newsmirror.cli import app
 from newsmirror.cli.archive import blob_url, render_comment, urls_in_text
 from newsmirror.config import load_config

@@ -54,11 +54,11 @@ def test_init_makes_a_repository_with_one_commit_of_the_starter_files(archive: P
 
 
 def test_the_configuration_loads_with_the_bundled_sources(archive: Path):
-    from newsmirror.sources.bundled import bundled_slugs
+    from newsmirror.sources.bundled import bundled_sources
 
     config = load_config(archive / CONFIG_FILE)
     assert config.archive == archive.resolve()
-    assert [s.slug for s in config.sources] == bundled_slugs()
+    assert [s.slug for s in config.sources] == [entry["slug"] for entry in bundled_sources()]
     # init writes the very default a config without [images] proxy gets.
     assert config.image_proxy == DEFAULT_IMAGE_PROXY
     assert parse_config({"bundled_sources": True}, file="t.toml", base=archive).image_proxy \

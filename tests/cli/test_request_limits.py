@@ -15,7 +15,7 @@ from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
 from newsmirror.archive.paths import REQUESTS_LIST
-from newsmirror.jobs.requests import archive_urls
+from tests.helpers import archive_urls
 from newsmirror.cli import app
 from newsmirror.cli.archive import MAX_REPLY_BYTES, REPLY_MARKER, urls_in_text
 from newsmirror.config import load_config

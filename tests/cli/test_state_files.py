@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 
-from newsmirror.jobs.watch import WATCH_FILE, load_states
+from newsmirror.archive.paths import WATCH_FILE
+from newsmirror.jobs.watch import load_states
 from newsmirror.sources.health import read_health, state_files
 from tests.cli.test_run_cli import cli, serve_feed, write_config
 

@@ -9,7 +9,7 @@ import pytest
 from newsmirror.content.extract import ExtractionError
 from newsmirror.content.text import html_text
 from newsmirror.content.requested import (
-    extract_requested, page_facts, reader_for, removal_notice,
+    extract_requested, reader_for, removal_notice,
 )
 
 PAGES = Path(__file__).with_name("pages")
@@ -121,13 +121,22 @@ def test_reader_for_hosts() -> None:
 def test_page_facts_fallbacks() -> None:
     import lxml.html
 
+    from newsmirror.content.extract import declared_facts
+
     doc = lxml.html.document_fromstring(
         '<html><head><meta property="og:title" content=" 标题 ">'
         '<meta property="article:published_time" content="2024-01-02T03:04:05Z">'
         '<script type="application/ld+json">{"@type":"NewsArticle","author":["甲",{"name":"乙"}]}'
         "</script></head><body><p>x</p></body></html>")
-    facts = page_facts(doc)
+    facts = declared_facts(doc)
     assert (facts.title, facts.published_ms) == ("标题", 1_704_164_645_000)
+    # A stated time that does not read as a date gives way to the next one stated.
+    doc = lxml.html.document_fromstring(
+        '<html><head><meta property="article:published_time" content="昨天">'
+        '<script type="application/ld+json">{"headline":" 两行\\n标题 ","datePublished":"2024-01-02 11:04"}'
+        "</script></head><body><h1>别的</h1></body></html>")
+    facts = declared_facts(doc)
+    assert (facts.title, facts.published_ms) == ("两行 标题", 1_704_164_640_000)
 
 
 def test_empty_page_is_an_error() -> None:

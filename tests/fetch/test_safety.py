@@ -10,7 +10,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from newsmirror.fetch.client import FetchSettings
-from newsmirror.fetch.safety import RefusedFetchError, SafeFetcher, UnsafeURLError, check_url
+from newsmirror.fetch.safety import RefusedFetchError, SafeFetcher, UnsafeURLError
+from tests.helpers import check_url
 
 FAST = FetchSettings(timeout=5.0, connect_timeout=2.0)
 

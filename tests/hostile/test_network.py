@@ -29,8 +29,8 @@ from newsmirror.fetch.safety import (
     RefusedFetchError,
     SafeFetcher,
     UnsafeURLError,
-    check_url,
 )
+from tests.helpers import check_url
 
 PROJECT = Path(__file__).resolve().parents[2]
 SETTINGS = FetchSettings(timeout=60.0, connect_timeout=5.0)  # default max_bytes: 15 MiB

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tests.helpers import bare_remote, git
+from tests.helpers import archive_urls, bare_remote, git
 from newsmirror.archive.article import parse_article
 from newsmirror.archive.paths import REQUESTS_LIST
 from newsmirror.jobs.requests import (
-    archive_requests, archive_urls, request_link, request_path, scan_requests,
+    archive_requests, request_link, request_path, scan_requests,
 )
 from newsmirror.config import Config, parse_config
 

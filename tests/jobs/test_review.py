@@ -7,7 +7,8 @@ from pathlib import Path
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from newsmirror.archive.store import CACHE_DIR, RUNNING, open_store
+from newsmirror.archive.paths import CACHE_DIR
+from newsmirror.archive.store import RUNNING, open_store
 from tests.helpers import git
 from tests.jobs.feeds import Item, rss
 

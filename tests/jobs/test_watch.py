@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tests.helpers import bare_remote, git
+from tests.helpers import archive_urls, bare_remote, git
 from newsmirror.archive.article import parse_article
-from newsmirror.jobs.requests import archive_urls
 from newsmirror.jobs.watch import (
     WATCH_FILE, Watched, WatchState, choose, dump_states, judge,
     load_states, redirected_away, watch_archive,

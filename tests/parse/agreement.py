@@ -14,7 +14,7 @@ def item_differences(fast: FeedItem, thorough: FeedItem) -> list[str]:
     """
     differences = [
         name
-        for name in ("title", "content_html", "has_full_content", "published_ms", "author")
+        for name in ("title", "content_html", "has_full_content", "published_ms")
         if getattr(fast, name) != getattr(thorough, name)
     ]
     if fast.guid != thorough.guid and not (thorough.guid is None and fast.guid == fast.link):

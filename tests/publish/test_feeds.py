@@ -147,10 +147,10 @@ def test_content_is_the_sanitised_body(archive: Path):
     assert 'href="https://news.example/more.html"' in html
 
 
-def test_write_feeds_uses_the_site_url_and_reports_only_changes(archive: Path):
+def test_write_feeds_uses_the_web_url_and_reports_only_changes(archive: Path):
     with open_store(archive) as store:
         sources = [SimpleNamespace(slug="big", name="大新闻"), SimpleNamespace(slug="voa", name="美国之音")]
-        config = SimpleNamespace(sources=sources, title="镜像", site_url="https://mirror.example/news/")
+        config = SimpleNamespace(sources=sources, title="镜像", web_url="https://mirror.example/news/")
         changed = write_feeds(config, store)
         assert sorted(changed) == ["feeds/all.xml", "feeds/big.xml", "feeds/voa.xml"]
         assert write_feeds(config, store) == []

@@ -114,6 +114,28 @@ def test_update_install_recommits_what_the_workflows_install(tmp_path: Path):
     assert missing.exit_code == 2 and "not a newsmirror archive" in missing.stderr
 
 
+def test_update_install_waits_for_no_run_it_would_race(tmp_path: Path):
+    """A run holds the archive's lock while it commits: --update-install refuses with the
+    archive's exit code and writes nothing rather than committing into git's index beside it."""
+    from newsmirror.archive.store import archive_lock
+    from newsmirror.errors import ARCHIVE
+
+    folder = tmp_path / "news"
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", str(folder)], catch_exceptions=False).exit_code == 0
+    (folder / "requirements.txt").write_text("newsmirror==0.1.0\n")
+    git("-c", "user.name=o", "-c", "user.email=o@example.org", "commit", "-qam", "edit", cwd=folder)
+    head = git("rev-parse", "HEAD", cwd=folder)
+    with archive_lock(folder):
+        busy = runner.invoke(app, ["init", "--update-install", str(folder)])
+    assert busy.exit_code == ARCHIVE, busy.output
+    assert "another newsmirror run holds the archive" in busy.stderr
+    assert git("rev-parse", "HEAD", cwd=folder) == head
+    assert (folder / "requirements.txt").read_text() == "newsmirror==0.1.0\n"
+    done = runner.invoke(app, ["init", "--update-install", str(folder)], catch_exceptions=False)
+    assert done.exit_code == 0 and git("rev-parse", "HEAD", cwd=folder) != head
+
+
 def test_a_git_installed_newsmirror_needs_no_wheel_in_the_archive(tmp_path: Path):
     from newsmirror.cli.init import REQUIREMENTS_FILE, build_starter, write_install
 

@@ -62,5 +62,9 @@ def test_the_readme_lists_the_other_copies_and_the_feeds():
             "[订阅（Atom）](https://github.com/me/news/raw/main/feeds/all.xml)") in text
     assert "- [gitea](https://git.example.org/me/news)\n" in text
     assert "- [全部文章](feeds/all.xml)\n- [美国之音](feeds/voa.xml)" in text
+    full = render_index("镜像", [], feeds=[("全部文章", "feeds/all.xml")],
+                        full_feed="https://me.github.io/news/feeds/all.xml").decode()
+    assert full.endswith("- [全部文章](feeds/all.xml)\n\n这些订阅只含标题和链接。含全文的订阅在阅读网站上："
+                         "[全部文章（全文）](https://me.github.io/news/feeds/all.xml)\n"), full
     plain = render_index("镜像", [ListedSource("voa", "美国之音", 12, 1677695943000)]).decode()
     assert "其他副本" not in plain and "订阅" not in plain

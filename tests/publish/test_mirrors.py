@@ -396,6 +396,26 @@ def test_the_archive_readme_names_every_copy_and_feed(tmp_path: Path, httpserver
     assert "- [全部文章](feeds/all.xml)\n- [美国之音](feeds/voa.xml)" in readme
 
 
+def test_the_archive_readme_points_to_the_full_text_feed_on_the_site(tmp_path: Path,
+                                                                    httpserver: HTTPServer):
+    """The archive's own feeds carry titles and links only: its README sends readers who
+    want the text to the reading site's feed, when the site's address is known."""
+    runs = Runs(tmp_path, httpserver)
+    runs.publish(1)
+    runs.run([], T0, extra={"site": {"url": "https://news.example.org/"}})
+    readme = git("show", "main:README.md", cwd=runs.primary)
+    assert ("这些订阅只含标题和链接。含全文的订阅在阅读网站上："
+            "[全部文章（全文）](https://news.example.org/feeds/all.xml)") in readme
+    # Feeds that carry the text themselves need no pointer; nor does a site of no known address.
+    runs.publish(2)
+    runs.run([], T0 + HOUR_MS, extra={"site": {"url": "https://news.example.org/"}},
+             feed_content=True)
+    assert "含全文的订阅" not in git("show", "main:README.md", cwd=runs.primary)
+    runs.publish(3)
+    runs.run([], T0 + 2 * HOUR_MS)
+    assert "含全文的订阅" not in git("show", "main:README.md", cwd=runs.primary)
+
+
 def test_a_shallow_clone_after_another_push_updates_the_catalog_without_a_rebuild(
         tmp_path: Path, httpserver: HTTPServer):
     runs = Runs(tmp_path, httpserver, depth=1)

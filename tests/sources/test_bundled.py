@@ -7,7 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from newsmirror.config import BODY_KEYS, parse_config
-from newsmirror.sources.bundled import bundled_slugs, bundled_sources
+from newsmirror.sources.bundled import bundled_sources
 
 SHIPPED = {"voa", "bbc", "rfi", "dw", "nytimes", "rfa", "cdt", "ftchinese",
            "initium", "cna", "udn", "rthk", "ltn"}
@@ -22,7 +22,7 @@ def test_every_entry_has_slug_name_url():
 
 
 def test_slugs_are_valid_and_unique():
-    slugs = bundled_slugs()
+    slugs = [entry["slug"] for entry in bundled_sources()]
     assert len(slugs) == len(set(slugs))
     for slug in slugs:
         assert re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", slug), slug
@@ -52,7 +52,7 @@ def test_fresh_copies_each_call():
 
 
 def test_ships_the_expected_outlets():
-    assert set(bundled_slugs()) == SHIPPED
+    assert {entry["slug"] for entry in bundled_sources()} == SHIPPED
 
 
 def test_whole_list_passes_config_validation():

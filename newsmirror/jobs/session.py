@@ -1,0 +1,157 @@
+"""One job's session with the archive, the same for every job that changes it (mirror,
+watch, requests, rebuild): open the store with the configured remote and hold its lock
+(`open_session`), commit through `Store.commit`, which records the commit the catalog
+agrees with, with a message from `archive.store.commit_message` (`Session.commit`), and
+push to the primary remote and every mirror (`Session.push`). What came of the commit
+and the pushes goes into the job's report, whose class extends `Published`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+
+from newsmirror import crashpoints
+from newsmirror.addresses import suffixed_address
+from newsmirror.archive.git import PushResult, Repo
+from newsmirror.archive.shards import Shards, shard_name, shard_remote
+from newsmirror.archive.store import Store, commit_message, open_store, sync_catalog
+from newsmirror.config import Config
+from newsmirror.publish.derived import regenerate
+from newsmirror.publish.mirrors import MirrorOutcome, push_mirrors
+
+
+@dataclass
+class Published:
+    """What a job's commit and pushes came to."""
+
+    commit: str | None = None
+    """The job's commit; None when it changed nothing."""
+    push: PushResult | None = None
+    """The primary remote's push; None when there was nothing to push (or no remote)."""
+    mirrors: list[MirrorOutcome] = field(default_factory=list)
+    """What became of each mirror's push ([[archive.mirrors]])."""
+    warnings: list[str] = field(default_factory=list)
+    """One line each: what went wrong without failing the job (a mirror's push, a state
+    file that had to be read in part, an alert that could not be sent)."""
+
+
+@dataclass
+class Session:
+    config: Config
+    store: Store
+    report: Published
+
+    def commit(self, paths: list[str], message: str) -> str | None:
+        """Commit `paths` as the job's commit (see Store.commit); None when nothing changed."""
+        self.report.commit = self.store.commit(paths, message)
+        return self.report.commit
+
+    def push(self, push: bool = True, *, now_ms: int | None = None,
+             shards: Shards | None = None) -> PushResult | None:
+        """Push what is not on the remote yet; the primary's result, None when there was
+        nothing to do. When the push had to rebase onto the remote's new articles, their
+        lists and feeds are regenerated, committed and pushed too, so the archive never
+        lists less than it holds.
+
+        Then every mirror ([[archive.mirrors]]) is pushed, whatever became of the primary:
+        each one's outcome goes to the report's `mirrors` (replacing an earlier one of the
+        same mirror), and lines worth a warning to its `warnings`.
+
+        `shards` (archive/shards.py) are pushed first, each to its own remotes the same
+        way, so that the main repository never links to a file its shard's host does not
+        have yet; the result is a failure when the primary push of any repository failed."""
+        store, config, report = self.store, self.config, self.report
+        failed = _push_shards(store, config, shards, push, report, now_ms) if shards else []
+        result = _push_primary(store, config, push)
+        _push_mirror_set(store.repo, config, push, report, now_ms)
+        if result is not None and not result.ok:
+            failed.insert(0, result)
+        report.push = PushResult(False, "\n".join(r.message for r in failed)) if failed else result
+        return report.push
+
+
+@contextmanager
+def open_session(config: Config, report: Published | None = None, *,
+                 writes: bool = True) -> Iterator[Session]:
+    """Open the archive of `config` for one job (see open_store), with its primary remote
+    set as configured; `report`: the job's, which its commit and pushes go into (a job
+    that neither commits nor pushes needs none)."""
+    remote = (config.remote_name, config.remote) if config.remote else None
+    with open_store(config.archive, branch=config.branch, remote=remote, writes=writes,
+                    folders=config.folders) as store:
+        yield Session(config, store, report if report is not None else Published())
+
+
+def _push_mirror_set(repo: Repo, config: Config, push: bool, report: Published,
+                     now_ms: int | None) -> None:
+    if push and config.push and config.mirrors:
+        outcomes, problems = push_mirrors(repo, repo.root, config, now_ms=now_ms)
+        names = {o.name for o in outcomes}
+        report.mirrors[:] = [o for o in report.mirrors if o.name not in names] + outcomes
+        report.warnings.extend(problems)
+
+
+def _push_shards(store: Store, config: Config, shards: Shards, push: bool, report: Published,
+                 now_ms: int | None) -> list[PushResult]:
+    """Push each shard with commits its remote lacks (the open one; a closed one whose
+    last push failed) and its mirrors; the failed primary pushes. Articles a rebase took in
+    from a shard's remote are cataloged, and the main repository's lists regenerated."""
+    failed = []
+    merged: set[str] | None = set()
+    for year, repo in shards.repos.items():
+        if push and config.push and repo.head() and repo.has_remote(config.remote_name) \
+                and repo.unpushed(config.remote_name, config.branch) != 0:
+            result = repo.push(config.remote_name, config.branch)
+            crashpoints.reached("shard-pushed")
+            if result.ok:
+                sync = sync_catalog(repo.root, repo, store.catalog, check_uncommitted=False, shard=year)
+                merged = None if sync.slugs is None or merged is None else merged | sync.slugs
+            else:
+                failed.append(PushResult(False, f"shard {shard_name(config, year, shards.primary)}: "
+                                                f"{result.message}"))
+        _push_mirror_set(repo, shard_config(config, year, shards.primary), push, report, now_ms)
+    _take_in(config, store, merged, "a shard's remote")
+    return failed
+
+
+def _take_in(config: Config, store: Store, merged: set[str] | None, where: str) -> str | None:
+    """Regenerate and commit the lists and feeds of the sources a push's rebase brought
+    articles of (`merged`, None: all); the commit, None when nothing changed."""
+    if merged is not None and not merged:
+        return None
+    pages = regenerate(config, store, merged)
+    if not pages:
+        return None
+    return store.commit(pages, commit_message(f"Regenerate lists and feeds for articles merged from {where}",
+                                              pages[:20]))
+
+
+def shard_config(config: Config, year: str, primary: str | None = None) -> Config:
+    """The configuration a shard is pushed with: every address (the primary remote's and
+    each mirror's, one held in a secret too) with `-<YEAR>` after the repository name, and
+    each mirror named `<mirror>-<YEAR>` (its state apart from the main one's)."""
+    mirrors = []
+    for mirror in config.mirrors:
+        url = mirror.url or os.environ.get(mirror.url_env or "", "").strip() or None
+        mirrors.append(replace(
+            mirror, name=f"{mirror.name}-{year}",
+            url=suffixed_address(url, f"-{year}") if url else None,
+            url_env=None if url else mirror.url_env,
+            web=suffixed_address(mirror.web, f"-{year}") if mirror.web else None))
+    return replace(config, remote=shard_remote(config, year, primary), mirrors=tuple(mirrors))
+
+
+def _push_primary(store: Store, config: Config, push: bool) -> PushResult | None:
+    repo = store.repo
+    if not (push and config.push and repo.head() and repo.has_remote(config.remote_name)):
+        return None
+    if repo.unpushed(config.remote_name, config.branch) == 0:
+        return None
+    result = repo.push(config.remote_name, config.branch)
+    crashpoints.reached("pushed")
+    merged = store.resync() if result.ok else set()
+    if _take_in(config, store, merged, "the remote"):
+        result = repo.push(config.remote_name, config.branch)
+    return result

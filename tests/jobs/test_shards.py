@@ -1,0 +1,293 @@
+"""Yearly shards ([archive] rotate = "yearly", archive/shards.py) end to end: real loopback
+feeds, real git with bare remotes for the main repository and for each shard, runs across
+year boundaries by the clock the pipeline is given (China time decides the year)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from pytest_httpserver import HTTPServer
+
+from newsmirror.archive.article import parse_article
+from tests.helpers import Mirror, bare_remote, git
+from tests.jobs.feeds import Item, rss
+
+DEC_31 = 1_798_689_600_000  # 2026-12-31 12:00 China time
+JAN_1 = 1_798_765_200_000  # 2027-01-01 09:00 China time (01:00 UTC)
+NEXT_JAN_1 = 1_830_301_200_000  # 2028-01-01 09:00 China time
+SHARDS = ".newsmirror/cache/shards"
+
+
+def news(start: int, n: int, at_ms: int) -> list[Item]:
+    """Items `start` … `start + n - 1`, one a minute from `at_ms`."""
+    return [Item(f"新闻{i}", f"https://news.test/{i}", f"<p>第{i}篇。</p>", guid=f"g{i}",
+                 date_ms=at_ms + (i - start) * 60_000) for i in range(start, start + n)]
+
+
+def edited(items: list[Item], i: int) -> list[Item]:
+    return [replace(item, body=item.body + "<p>（更新）</p>") if n == i else item for n, item in enumerate(items)]
+
+
+class Sharded(Mirror):
+    """A Mirror whose archive rotates yearly, with a bare remote ready for each shard."""
+
+    def __init__(self, tmp: Path, server: HTTPServer):
+        super().__init__(tmp)
+        self.server = server
+        self.items: list[Item] = []
+        for year in (2027, 2028):
+            bare_remote(tmp / f"remote-{year}.git")
+
+    def serve(self, items: list[Item]) -> list[dict]:
+        self.items = items
+        self.server.clear()
+        self.server.expect_request("/feed.xml").respond_with_data(rss(items), content_type="application/rss+xml")
+        return [{"slug": "voa", "name": "美国之音", "url": self.server.url_for("/feed.xml")}]
+
+    def go(self, items: list[Item], now_ms: int, **archive):
+        return self.run(self.serve(items), now_ms=now_ms, **self.top(**archive))
+
+    def top(self, **archive) -> dict:
+        return {"archive": {"path": str(self.archive), "remote": str(self.remote), "rotate": "yearly",
+                            **archive}}
+
+    def shard(self, year: int) -> Path:
+        return self.archive / SHARDS / str(year)
+
+    def files(self, root: Path) -> list[str]:
+        return sorted(p.relative_to(root).as_posix() for p in (root / "articles").rglob("*.md"))
+
+    def index(self) -> dict:
+        return json.loads((self.archive / "shards.json").read_text("utf-8"))
+
+
+def clean(root: Path) -> None:
+    """Everything committed, and HEAD what its remote has."""
+    assert git("status", "--porcelain", "--untracked-files=all", "--", "articles", cwd=root) == ""
+    assert git("rev-parse", "HEAD", cwd=root) == git("rev-parse", "origin/main", cwd=root)
+
+
+def test_a_new_years_articles_go_to_their_shard_and_the_main_repository_lists_them(tmp_path, httpserver):
+    lab = Sharded(tmp_path, httpserver)
+    first = lab.go(news(0, 3, DEC_31), DEC_31)
+    assert first.new == 3 and first.shard_commit is None
+    assert any("from 2027 on" in note and "remote-2027" in note for note in first.notes)
+    assert len(lab.files(lab.archive)) == 3
+    assert lab.index() == {"version": 1, "first_year": 2027, "main": {"name": "remote", "articles": 3},
+                           "shards": []}
+    assert "shards.json" in lab.changed_in(first.commit)
+
+    second = lab.go(lab.items + news(3, 2, JAN_1), JAN_1)
+    assert (second.new, second.updated) == (2, 0), second.outcomes
+    assert second.push is not None and second.push.ok, second.push
+    # The main repository keeps what it has and takes no new article file.
+    assert len(lab.files(lab.archive)) == 3
+    shard = lab.shard(2027)
+    assert len(lab.files(shard)) == 2
+    assert all(parse_article((shard / p).read_bytes()).title in ("新闻3", "新闻4") for p in lab.files(shard))
+    # Committed and pushed, the shard before the main repository, each to its own remote.
+    assert git("rev-parse", "main", cwd=tmp_path / "remote-2027.git") == second.shard_commit
+    assert git("rev-parse", "main", cwd=lab.remote) == lab.commits()[0]
+    clean(shard)
+    clean(lab.archive)
+    assert not any(f.startswith("articles/") for f in lab.changed_in(second.commit))
+    # Lists, README and feeds span both; without a web address for the shard (a local
+    # remote) its lines name it rather than link where no relative link can reach.
+    listing = (lab.archive / "lists/voa.md").read_text("utf-8")
+    assert listing.count("\n1-1 新闻") == 2 and "新闻4（分卷 2027）" in listing
+    assert listing.count("](/articles/voa/") == 3
+    readme = (lab.archive / "README.md").read_text("utf-8")
+    assert "| remote-2027 | 2027 | 2 |" in readme and "| 5 |" in readme
+    assert lab.index()["shards"] == [{"name": "remote-2027", "year": 2027, "articles": 2, "web": None}]
+    assert lab.index()["main"]["articles"] == 3
+    assert (lab.archive / "feeds/all.xml").read_text("utf-8").count("<entry>") == 5
+
+    # A fresh clone of the main repository (a new runner) finds the shard again.
+    again = tmp_path / "again"
+    git("clone", "-q", str(lab.remote), str(again), cwd=tmp_path)
+    lab.archive = again
+    third = lab.go(lab.items, JAN_1 + 3_600_000)
+    assert (third.new, third.updated, third.commit) == (0, 0, None), third.outcomes
+    assert any("cloned remote-2027" in note for note in third.notes)
+    assert len(lab.files(lab.shard(2027))) == 2
+
+
+def test_a_closed_shard_is_never_written_again(tmp_path, httpserver):
+    lab = Sharded(tmp_path, httpserver)
+    lab.go(news(0, 2, DEC_31), DEC_31)
+    lab.go(lab.items + news(2, 2, JAN_1), JAN_1)
+    closed = lab.shard(2027)
+    head = git("rev-parse", "HEAD", cwd=closed)
+    before = {p: (closed / p).read_bytes() for p in lab.files(closed)}
+
+    # A year on: an article of the closed shard is edited at the source, and one is new.
+    report = lab.go(edited(lab.items, 3) + news(4, 1, NEXT_JAN_1), NEXT_JAN_1)
+    assert (report.new, report.updated) == (1, 0), report.outcomes
+    assert any("left 1 update of articles in closed shards" in note and "(shard 2027)" in note
+               for note in report.notes), report.notes
+    assert git("rev-parse", "HEAD", cwd=closed) == head
+    assert git("rev-parse", "main", cwd=tmp_path / "remote-2027.git") == head
+    assert {p: (closed / p).read_bytes() for p in lab.files(closed)} == before
+    assert len(lab.files(lab.shard(2028))) == 1
+    clean(lab.shard(2028))
+    assert [s["year"] for s in lab.index()["shards"]] == [2027, 2028]
+    # The edit is remembered: the next hour neither notes it again nor commits anything.
+    quiet = lab.go(lab.items, NEXT_JAN_1 + 3_600_000)
+    assert quiet.commit is None and not any("closed shards" in note for note in quiet.notes)
+
+    # A run needs no clone of a closed shard the catalog knows: it neither clones it again
+    # nor loses its articles from the lists.
+    shutil.rmtree(closed)
+    later = lab.go(lab.items, NEXT_JAN_1 + 5_400_000)
+    assert later.commit is None and not any("cloned" in note for note in later.notes), later.notes
+    assert not closed.exists()
+
+    # Without rotation again every shard is closed and new articles go to the main repository.
+    back = lab.go(lab.items + news(5, 1, NEXT_JAN_1 + 7_200_000), NEXT_JAN_1 + 7_200_000, rotate="none")
+    assert back.new == 1 and back.shard_commit is None
+    assert len(lab.files(lab.archive)) == 3 and len(lab.files(lab.shard(2028))) == 1
+
+
+def test_a_failed_shard_push_exits_as_a_failed_primary_push(tmp_path, httpserver):
+    lab = Sharded(tmp_path, httpserver)
+    lab.go(news(0, 1, DEC_31), DEC_31)
+    (tmp_path / "remote-2027.git").rename(tmp_path / "gone.git")
+    report = lab.go(lab.items + news(1, 1, JAN_1), JAN_1)
+    assert report.new == 1 and report.push is not None and not report.push.ok
+    assert "shard remote-2027" in report.push.message
+    # The main repository was still pushed; the shard's commit waits for the next push.
+    assert git("rev-parse", "main", cwd=lab.remote) == lab.commits()[0]
+    (tmp_path / "gone.git").rename(tmp_path / "remote-2027.git")
+    retry = lab.go(lab.items, JAN_1 + 3_600_000)
+    assert retry.push is None or retry.push.ok
+    clean(lab.shard(2027))
+
+
+RUNNER = """
+import asyncio, json, sys
+from newsmirror.config import parse_config
+from newsmirror.jobs.mirror import run_mirror
+data, base, now = json.loads(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+from pathlib import Path
+asyncio.run(run_mirror(parse_config(data, file="t.toml", base=Path(base)), now_ms=now))
+"""
+
+
+def test_a_run_killed_in_the_new_year_is_repaired_by_the_next(tmp_path, httpserver):
+    lab = Sharded(tmp_path, httpserver)
+    lab.go(news(0, 2, DEC_31), DEC_31)
+    for point in ("article-written#2", "shard-committed", "shard-pushed"):
+        lab.items = lab.items + news(len(lab.items), 3, JAN_1)
+        sources = lab.serve(lab.items)
+        data = {**lab.top(), "sources": sources, "fetch": {"timeout": 5, "connect_timeout": 2}}
+        stop = tmp_path / "stopped"
+        stop.unlink(missing_ok=True)
+        proc = subprocess.Popen([sys.executable, "-c", RUNNER, json.dumps(data), str(tmp_path), str(JAN_1)],
+                                env={**os.environ, "NEWSMIRROR_STOP_AT": point, "NEWSMIRROR_STOP_FILE": str(stop)},
+                                start_new_session=True, stderr=subprocess.PIPE)
+        while not stop.exists():  # the run stops itself at the point; no timing involved
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        report = lab.go(lab.items, JAN_1 + 60_000)
+        assert report.push is None or report.push.ok, report.push
+        shard = lab.shard(2027)
+        clean(shard)
+        clean(lab.archive)
+        assert len(lab.files(shard)) == len(lab.items) - 2, point
+        assert len(lab.files(lab.archive)) == 2
+        assert git("fsck", "--strict", "--no-dangling", cwd=shard) == ""
+        listing = (lab.archive / "lists/voa.md").read_text("utf-8")
+        assert listing.count("（分卷 2027）") == len(lab.items) - 2, point
+        # Nothing left to do.
+        assert lab.go(lab.items, JAN_1 + 120_000).commit is None, point
+
+
+def test_a_shard_is_a_mirror_set_of_its_own_and_the_site_spans_every_shard(tmp_path, httpserver):
+    from newsmirror.archive.shards import open_shards
+    from newsmirror.archive.store import open_store
+    from newsmirror.publish.site import build_site
+
+    lab = Sharded(tmp_path, httpserver)
+    for name in ("backup.git", "backup-2027.git"):
+        bare_remote(tmp_path / name)
+    mirrors = [{"name": "backup", "url": str(tmp_path / "backup.git"), "retry_delay": 0}]
+    lab.go(news(0, 2, DEC_31), DEC_31, mirrors=mirrors)
+    report = lab.go(lab.items + news(2, 2, JAN_1), JAN_1, mirrors=mirrors)
+    assert report.push is not None and report.push.ok
+    shard_head = git("rev-parse", "HEAD", cwd=lab.shard(2027))
+    assert git("rev-parse", "main", cwd=tmp_path / "backup-2027.git") == shard_head
+    assert git("rev-parse", "main", cwd=tmp_path / "backup.git") == lab.commits()[0]
+    assert {m.name for m in report.mirrors if m.ok} == {"backup", "backup-2027"}, report.mirrors
+
+    # The reading site built from the main repository holds every shard's articles, read
+    # from the shard clones; on a fresh clone they are cloned first.
+    fresh = tmp_path / "fresh"
+    git("clone", "-q", str(lab.remote), str(fresh), cwd=tmp_path)
+    config = lab.config(lab.serve(lab.items), **lab.top(path=str(fresh)))
+    with open_store(fresh, writes=False) as store:
+        shards = open_shards(config, store, JAN_1, start=False, files=True)
+        assert shards is not None and list(shards.repos) == ["2027"]
+        site = build_site(config, store, tmp_path / "site")
+    assert site.articles == 4 and not site.failed, site.failed
+    pages = sorted(p.name for p in (tmp_path / "site/articles").rglob("*.html"))
+    assert len(pages) == 4
+
+
+def test_rotate_none_leaves_the_archive_as_it_was(tmp_path, httpserver):
+    trees = []
+    for name, rotate in (("plain", {}), ("none", {"rotate": "none"})):
+        (tmp_path / name).mkdir()
+        lab = Sharded(tmp_path / name, httpserver)
+        top = {"archive": {"path": str(lab.archive), "remote": str(lab.remote), **rotate}}
+        lab.run(lab.serve(news(0, 3, DEC_31)), now_ms=DEC_31, **top)
+        lab.run(lab.serve(lab.items + news(3, 2, JAN_1)), now_ms=JAN_1, **top)
+        trees.append(git("rev-parse", "HEAD^{tree}", cwd=lab.archive))
+        assert not (lab.archive / "shards.json").exists() and not (lab.archive / SHARDS).exists()
+        assert len(lab.files(lab.archive)) == 5
+        assert "分卷" not in (lab.archive / "README.md").read_text("utf-8")
+    assert trees[0] == trees[1]
+
+
+def test_a_checkouts_origin_names_the_shards_when_the_configuration_names_no_remote(tmp_path, httpserver):
+    lab = Sharded(tmp_path, httpserver)
+    git("clone", "-q", str(lab.remote), str(lab.archive), cwd=tmp_path)  # as the workflow's checkout
+    top = {"archive": {"path": str(lab.archive), "rotate": "yearly"}}
+    lab.run(lab.serve(news(0, 1, DEC_31)), now_ms=DEC_31, **top)
+    report = lab.run(lab.serve(lab.items + news(1, 1, JAN_1)), now_ms=JAN_1, **top)
+    assert report.push is not None and report.push.ok, report.push
+    assert git("rev-parse", "main", cwd=tmp_path / "remote-2027.git") == report.shard_commit
+    assert lab.index()["shards"][0]["name"] == "remote-2027"
+
+
+def test_articles_another_run_pushed_to_the_shard_are_taken_in_and_listed(tmp_path, httpserver):
+    lab = Sharded(tmp_path, httpserver)
+    lab.go(news(0, 1, DEC_31), DEC_31)
+    lab.go(lab.items + news(1, 1, JAN_1), JAN_1)
+    # Another runner's article reached the shard's remote (its lists never did).
+    other = tmp_path / "other"
+    git("clone", "-q", str(tmp_path / "remote-2027.git"), str(other), cwd=tmp_path)
+    [mine] = lab.files(lab.shard(2027))
+    theirs = mine.replace("新闻1-", "别人的新闻-").rsplit("-", 1)[0] + "-aaaaaaaaaaaa.md"
+    data = (lab.shard(2027) / mine).read_bytes().replace("新闻1".encode(), "别人的新闻".encode())
+    (other / theirs).write_bytes(data)
+    git("add", "-A", cwd=other)
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "theirs", cwd=other)
+    git("push", "-q", "origin", "HEAD:main", cwd=other)
+
+    report = lab.go(lab.items + news(2, 1, JAN_1 + 3_600_000), JAN_1 + 3_600_000)
+    assert report.new == 1 and report.push is not None and report.push.ok, report.push
+    assert len(lab.files(lab.shard(2027))) == 3
+    clean(lab.shard(2027))
+    clean(lab.archive)
+    assert "别人的新闻（分卷 2027）" in (lab.archive / "lists/voa.md").read_text("utf-8")
+    assert lab.index()["shards"][0]["articles"] == 3
