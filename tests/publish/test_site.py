@@ -24,6 +24,7 @@ from newsmirror.models import Article
 from newsmirror.publish import sitesearch as ix
 from newsmirror.publish.site import MANIFEST, build_site
 from newsmirror.publish.sitestate import LEGACY_MANIFEST
+from tests.helpers import site_tree
 
 HOUR = 3_600_000
 T0 = 1_700_000_000_000  # 2023-11-14 22:13 UTC
@@ -463,12 +464,6 @@ def test_a_bad_site_address_names_the_file_and_key(tmp_path: Path, url: str):
                       "sources": [{"slug": "voa", "name": "美国之音", "url": "https://example.com/v.xml"}]},
                      file="newsmirror.toml", base=tmp_path)
     assert str(caught.value).startswith(f"newsmirror.toml: site.url: {url!r}")
-
-
-def site_tree(out: Path) -> dict[str, bytes]:
-    """Every file of a built site (the manifest aside) and its bytes."""
-    return {p.relative_to(out).as_posix(): p.read_bytes()
-            for p in sorted(out.rglob("*")) if p.is_file() and p.name != MANIFEST}
 
 
 def test_an_incremental_build_equals_a_full_build(sample, tmp_path: Path):
