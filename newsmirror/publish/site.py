@@ -722,10 +722,13 @@ def _index(build: _Build, full: bool, removed: set[int], touched: list[str] | No
         state.forget_search()
         state.set_meta("search_next", "0")
         removed, touched = set(), None
-    start = int(state.get_meta("search_next") or 0)
-    unnumbered = state.unnumbered()
-    state.number((start + i, path) for i, path in enumerate(unnumbered))
-    state.set_meta("search_next", str(start + len(unnumbered)))
+    next_id = int(state.get_meta("search_next") or 0)
+    unnumbered = state.unnumbered(NUMBER_BATCH)
+    while unnumbered:  # in batches: a full build holds no list of every article
+        state.number((next_id + i, path) for i, (_, path) in enumerate(unnumbered))
+        next_id += len(unnumbered)
+        unnumbered = state.unnumbered(NUMBER_BATCH, unnumbered[-1])
+    state.set_meta("search_next", str(next_id))
     state.set_meta("search", _index_version())
 
     by_segment: dict[int, set[int]] = {}
@@ -747,6 +750,10 @@ def _index(build: _Build, full: bool, removed: set[int], touched: list[str] | No
         if state.file_key(relpath) is None and (build.out / relpath).is_file():
             state.put_file(relpath, "")  # so that remove() takes it
             build.remove(relpath)
+
+
+NUMBER_BATCH = 10_000
+"""Articles given their search ids at a time."""
 
 
 def _read_existing(build: _Build, relpath: str) -> dict:

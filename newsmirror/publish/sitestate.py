@@ -154,10 +154,17 @@ class SiteState(MetaDatabase):
     def forget_search(self) -> None:
         self.db.execute("UPDATE seen SET doc=NULL, indexed=NULL")
 
-    def unnumbered(self) -> list[str]:
-        """Paths of the articles without a search id, oldest first."""
-        rows = self.db.execute("SELECT path FROM seen WHERE doc IS NULL ORDER BY published_ms, path")
-        return [p for (p,) in rows]
+    def unnumbered(self, limit: int, after: tuple[int, str] | None = None) -> list[tuple[int, str]]:
+        """(time, path) of up to `limit` articles without a search id, oldest first, from
+        after the (time, path) `after` (so a full build numbers them batch by batch)."""
+        if after is None:
+            rows = self.db.execute("SELECT published_ms, path FROM seen WHERE doc IS NULL "
+                                   "ORDER BY published_ms, path LIMIT ?", (limit,))
+        else:
+            rows = self.db.execute("SELECT published_ms, path FROM seen WHERE doc IS NULL AND "
+                                   "(published_ms, path) > (?, ?) ORDER BY published_ms, path "
+                                   "LIMIT ?", (*after, limit))
+        return rows.fetchall()
 
     def number(self, numbered: Iterable[tuple[int, str]]) -> None:
         self.db.executemany("UPDATE seen SET doc=? WHERE path=?", numbered)

@@ -537,6 +537,23 @@ def test_a_site_an_older_version_built_is_taken_over(sample, tmp_path: Path):
     assert site_tree(out) == site_tree(fresh)
 
 
+def test_search_ids_given_in_batches_are_those_given_at_once(sample, tmp_path: Path, monkeypatch):
+    """A full build numbers the articles batch by batch (it keeps no list of them all):
+    the ids, and so the whole site, are the same as in one batch; ties in time go by path."""
+    import newsmirror.publish.site as site
+
+    config, _out, _report = sample
+    for n in range(3):  # three more at the same minute as one already there
+        write_article(config.archive, "bbc", 2, f"同一时刻{n}", f"<p>同时{n}。</p>")
+    at_once = tmp_path / "at_once"
+    build(config, at_once, page_size=3)
+    monkeypatch.setattr(site, "NUMBER_BATCH", 2)
+    batched = tmp_path / "batched"
+    build(config, batched, page_size=3)
+    assert site_tree(batched) == site_tree(at_once)
+    assert search(batched, "同时") == {f"同一时刻{n}" for n in range(3)}
+
+
 @pytest.mark.parametrize("state", [None, b"{not json", b'{"format": 0, "files": {}}'])
 def test_a_missing_or_damaged_manifest_means_a_full_build(sample, tmp_path: Path, state):
     """Without a manifest it can trust (gone, unreadable, another format) the build starts
