@@ -2,6 +2,7 @@
 item 3: how many articles one published site holds).
 
     python bench/site_scale.py [--sizes 10000,30000] [--new 100] [--sources 100] [--no-write]
+                               [--profile DIR]
 
 For each size N: an archive of N synthetic articles (bench/run.py's writer: the same
 paths and bytes the pipeline writes), then, each in a child process (`newsmirror site`
@@ -13,9 +14,14 @@ through bench/child.py, wall time and peak memory of the process and its git com
 - an idle rebuild: nothing changed;
 - the site's size on disk (bytes of its files) and per article, and the size at which it
   would pass GitHub Pages' 1 GB limit at that rate;
-- `git clone --no-local` of the archive (what a fresh checkout pays, objects packed).
+- `git clone --no-local` of the archive (what a fresh checkout pays, objects packed);
+- the floor of the incremental hour, measured in the same run: a child Python that
+  reads the hour's new article files, sanitises each body with nh3 and writes one page
+  per article plus the few list pages they touch (a source's landing and last page
+  each, the home page). The incremental hour is printed as a ratio of it.
 
-Between consecutive sizes it prints each figure's growth exponent k (figure ∝ N^k: 1 is
+With --profile, the incremental hour of each size is profiled (cProfile) into
+DIR/site-incremental-<N>.prof. Between consecutive sizes it prints each figure's growth exponent k (figure ∝ N^k: 1 is
 linear). Writes bench/RESULTS-site.md unless --no-write.
 """
 
@@ -39,6 +45,8 @@ import run as bench  # noqa: E402
 import synth  # noqa: E402
 from machine import markdown as machine_markdown  # noqa: E402
 
+from newsmirror.publish.sitestate import STATE  # noqa: E402
+
 PAGES_LIMIT = 1_000_000_000
 """GitHub Pages: a published site may be at most 1 GB."""
 
@@ -52,7 +60,10 @@ class Size:
     idle: bench.ChildRun
     site_bytes: int
     site_files: int
+    state_bytes: int
+    """The build state kept in the site's folder (never published), not in site_bytes."""
     clone_s: float
+    floor_s: float
 
     @property
     def bytes_per_article(self) -> float:
@@ -64,7 +75,8 @@ class Size:
 
 
 def folder_bytes(folder: Path) -> tuple[int, int]:
-    files = [p for p in folder.rglob("*") if p.is_file()]
+    """Bytes and files of what is published from a site folder (its build state left out)."""
+    files = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(STATE)]
     return sum(p.stat().st_size for p in files), len(files)
 
 
@@ -76,7 +88,8 @@ def commit(archive: Path, message: str) -> None:
             raise SystemExit(f"git {' '.join(args)} failed: {done.stderr}")
 
 
-def measure(workdir: Path, articles: int, sources: int, new: int) -> Size:
+def measure(workdir: Path, articles: int, sources: int, new: int,
+            profile: Path | None = None) -> Size:
     per_source = max(1, articles // sources)
     scale = bench.Scale(sources=sources, items=min(50, per_source), archived=per_source,
                         busy_sources=0, busy_items=0)
@@ -97,16 +110,46 @@ def measure(workdir: Path, articles: int, sources: int, new: int) -> Size:
     with ProcessPoolExecutor(max_workers=2) as pool:
         added = sum(pool.map(bench._write_source, jobs))
     commit(archive, f"{added} new articles")
-    incremental = bench.run_child(workdir, f"site-incremental-{articles}", command)
+    floor_s = floor_hour(workdir, archive)
+    incremental = bench.run_child(workdir, f"site-incremental-{articles}", command,
+                                  profile=profile / f"site-incremental-{articles}.prof" if profile else None)
     idle = bench.run_child(workdir, f"site-idle-{articles}", command)
     site_bytes, site_files = folder_bytes(site)
+    state_bytes = sum(p.stat().st_size for p in site.glob(STATE + "*"))
 
     clone = workdir / "clone"
     started = time.perf_counter()
     subprocess.run(["git", "clone", "-q", "--no-local", str(archive), str(clone)], check=True,
                    capture_output=True)
     clone_s = time.perf_counter() - started
-    return Size(articles + added, setup_s, full, incremental, idle, site_bytes, site_files, clone_s)
+    return Size(articles + added, setup_s, full, incremental, idle, site_bytes, site_files,
+                state_bytes, clone_s, floor_s)
+
+
+FLOOR = """
+import sys, nh3
+from pathlib import Path
+archive, out, paths = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3:]
+out.mkdir(parents=True, exist_ok=True)
+sources = set()
+for n, path in enumerate(paths):
+    body = (archive / path).read_text(encoding="utf-8").split("\\n", 4)[4]
+    (out / f"{n}.html").write_text("<!doctype html>" + nh3.clean(body), encoding="utf-8")
+    sources.add(path.split("/")[1])
+for name in ["index", *(f"{s}-landing" for s in sources), *(f"{s}-last" for s in sources)]:
+    (out / f"{name}.html").write_text("<!doctype html>" + "<li>x</li>" * 50, encoding="utf-8")
+"""
+"""The floor of an incremental hour (see the module's docstring)."""
+
+
+def floor_hour(workdir: Path, archive: Path) -> float:
+    changed = subprocess.run(["git", "diff", "-z", "--name-only", "HEAD~1", "HEAD", "--", "articles"],
+                             cwd=archive, capture_output=True, text=True,
+                             check=True).stdout.split("\0")[:-1]
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", FLOOR, str(archive), str(workdir / "floor"), *changed],
+                   check=True)
+    return time.perf_counter() - started
 
 
 def exponent(a: float, b: float, na: int, nb: int) -> str:
@@ -134,9 +177,12 @@ FIGURES = (
     ("full build, s", lambda s: s.full.wall_s),
     ("full build, peak MB", lambda s: s.full.maxrss_mb),
     ("incremental hour, s", lambda s: s.incremental.wall_s),
+    ("incremental hour, × floor", lambda s: s.incremental.wall_s / s.floor_s),
+    ("floor of the hour, s", lambda s: s.floor_s),
     ("incremental hour, peak MB", lambda s: s.incremental.maxrss_mb),
     ("idle rebuild, s", lambda s: s.idle.wall_s),
     ("site size, MB", lambda s: s.site_bytes / 1e6),
+    ("build state, MB", lambda s: s.state_bytes / 1e6),
     ("clone, s", lambda s: s.clone_s),
 )
 
@@ -147,8 +193,11 @@ def report(sizes: list[Size], new: int) -> str:
     lines += ["", f"Incremental hour: {new} new articles committed, then `newsmirror site` into the "
               "same folder. Peak memory is the child's and its git commands' maximum resident set.",
               f"Site: {last.site_files:,} files, {last.bytes_per_article:,.0f} bytes per article at "
-              f"{last.articles:,} articles, so one site passes GitHub Pages' 1 GB at about "
+              f"{last.articles:,} articles (the build state beside it, never published: "
+              f"{last.state_bytes / last.articles:,.0f} bytes per article), so one site passes GitHub Pages' 1 GB at about "
               f"{last.articles_per_site:,} articles at this rate (synthetic bodies of bench/synth.py).",
+              "Floor of the hour: a child Python reading the hour's new article files, sanitising "
+              "each body with nh3 and writing a page each and the few list pages they touch.",
               "Targets (issue 16 item 3): an incremental hour at 300,000 articles < 5 s and < 300 MB; "
               "at most 1 GB per published site; a full build linear (k ≤ 1) with bounded memory."]
     return "\n".join(lines)
@@ -160,19 +209,20 @@ def main() -> int:
     parser.add_argument("--new", type=int, default=100, help="new articles in the incremental hour")
     parser.add_argument("--sources", type=int, default=100)
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS-site.md")
+    parser.add_argument("--profile", type=Path, help="profile each incremental hour into this folder")
     args = parser.parse_args()
     counts = sorted(int(n) for n in args.sizes.split(","))
     sizes = []
     for count in counts:
         workdir = Path(tempfile.mkdtemp(prefix=f"site-scale-{count}-"))
         try:
-            size = measure(workdir, count, args.sources, args.new)
+            size = measure(workdir, count, args.sources, args.new, args.profile)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         sizes.append(size)
         print(f"{size.articles:,} articles (setup {size.setup_s:.1f} s): full {size.full.wall_s:.2f} s "
               f"{size.full.maxrss_mb:.0f} MB; incremental {size.incremental.wall_s:.2f} s "
-              f"{size.incremental.maxrss_mb:.0f} MB; idle {size.idle.wall_s:.2f} s; site "
+              f"{size.incremental.maxrss_mb:.0f} MB (floor {size.floor_s:.2f} s); idle {size.idle.wall_s:.2f} s; site "
               f"{size.site_bytes / 1e6:.1f} MB; clone {size.clone_s:.2f} s", flush=True)
     text = report(sizes, args.new)
     print(text)

@@ -10,6 +10,7 @@ from newsmirror.config import parse_config
 from newsmirror.fetch.safety import checked_addresses
 from newsmirror.jobs.requests import RequestOutcome, archive_requests
 from newsmirror.jobs.mirror import run_mirror
+from newsmirror.publish.site import MANIFEST
 
 
 def git(*args: str, cwd: Path) -> str:
@@ -63,3 +64,9 @@ def archive_urls(config, urls: list[str], *, push: bool = True,
                  allow_private: bool = False) -> list[RequestOutcome]:
     """`archive_requests` run to its end; one outcome per address, in order."""
     return asyncio.run(archive_requests(config, urls, push=push, allow_private=allow_private)).outcomes
+
+
+def site_tree(out: Path) -> dict[str, bytes]:
+    """Every file of a built reading site (its build state aside) and its bytes."""
+    return {p.relative_to(out).as_posix(): p.read_bytes()
+            for p in sorted(out.rglob("*")) if p.is_file() and p.name != MANIFEST}

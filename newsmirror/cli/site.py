@@ -42,9 +42,11 @@ def site(
     The site (home page, a paginated page per source, a page per article, search) uses
     relative links only: publish the folder on GitHub Pages or any static host, or open
     its index.html from disk. The default folder is ./site next to the configuration
-    file. Rebuilding writes only the pages and index files that changed. An article
-    that cannot be built is named with the reason and skipped, the rest of the site is
-    built, and the exit code is 1.
+    file. Rebuilding into the same folder costs what changed since the last build:
+    the folder keeps what it was built from in .newsmirror-site.db (never published;
+    delete it for a full build), and only the pages and index files that changed are
+    written. An article that cannot be built is named with the reason and skipped, the
+    rest of the site is built, and the exit code is 1.
 
     With --publish, the built site is then committed alone, without a parent, and
     force-pushed as the branch `site` to the primary remote and every mirror, each on

@@ -71,7 +71,7 @@ def site_commit(repo: Repo, site_dir: Path, message: str, when: str | None = Non
         env.update(GIT_AUTHOR_DATE=when, GIT_COMMITTER_DATE=when)
     worker = Repo(site_dir, author=repo.author)
     # -f: the archive's ignore rules are not the site's.
-    worker.git("add", "-A", "-f", "--", ".", f":(exclude){MANIFEST}", env=env)
+    worker.git("add", "-A", "-f", "--", ".", f":(exclude){MANIFEST}*", env=env)
     tree = worker.git("write-tree", env=env).stdout.decode().strip()
     files = worker.git("ls-files", "-z", env=env).stdout.count(b"\0")
     commit = worker.git("commit-tree", tree, "-F", "-", input=message.encode("utf-8"),

@@ -14,12 +14,18 @@ Layout of the output folder::
                                      article only changes the newest page
     articles/<slug>/<YYYY>/<MM>/<key>.html
     search/…                         the index (see newsmirror.publish.sitesearch)
-    .newsmirror-site.json            manifest: every generated file and the inputs it was
-                                     rendered from, so a rebuild writes only what changed
+    .newsmirror-site.db              what the site was built from (publish/sitestate.py)
 
-Rebuilding re-renders a page only when its inputs (entries, names, templates) changed;
-a file is rewritten only when its bytes differ; files of earlier builds that no longer
-exist in the archive are removed (never any file the manifest does not list).
+A rebuild costs what changed, not the archive: the catalog names the articles new,
+changed or gone since the last build (against the state's `seen`), and only their
+pages, the pages of their sources from the first one they fall in (pages count from the
+oldest article, so new articles touch the last pages), the home page, their sources'
+feeds and the search segments they fall in are planned and rendered. A page is rendered
+only when its inputs changed; a file is rewritten only when its bytes differ; a file of
+an earlier build that no longer belongs is removed (never any file the state does not
+list). When what every page shares changes (templates, title, copies, names, page
+size), every page is rendered again; the search index is kept unless its own version
+changed.
 """
 
 from __future__ import annotations
@@ -27,7 +33,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -45,10 +50,12 @@ from newsmirror.models import ArchivedEntry
 from newsmirror.publish import sitesearch as ix
 from newsmirror.publish.links import original_link
 from newsmirror.publish.mirrors import remote_address, site_url
+from newsmirror.publish.sitestate import LEGACY_MANIFEST, STATE, SiteState
 
-SITE_FORMAT = 1
+SITE_FORMAT = 2
 """Bump when this module changes what it renders (template edits are noticed by hash)."""
-MANIFEST = ".newsmirror-site.json"
+MANIFEST = STATE
+"""The file of the output folder that is not part of the site (never published)."""
 PAGE_SIZE = 50
 HOME_SIZE = 50
 ASSETS = ("style.css", "search.js")
@@ -85,16 +92,24 @@ class SiteReport:
 
 
 @dataclass(frozen=True)
-class Source:
+class Listing:
+    """One source as its pages show it."""
+
     slug: str
     name: str
-    entries: tuple[ArchivedEntry, ...]
-    """Oldest first."""
+    times: list[int]
+    """The time of each of its articles, oldest first."""
+    latest: list[ArchivedEntry]
+    """Its newest articles (a page's worth), newest first."""
+    first: int
+    """The first numbered page to plan (1: all of them)."""
+    tail: list[ArchivedEntry]
+    """Its articles from page `first` on, oldest first."""
 
 
 @dataclass(frozen=True)
 class Page:
-    """One HTML page to produce: `key` fingerprints everything it is rendered from."""
+    """One HTML page to produce, with the data it shows."""
 
     path: str
     template: str
@@ -136,30 +151,10 @@ def iso_time(epoch_ms: int) -> str:
     return china_time(epoch_ms).isoformat(timespec="seconds")
 
 
-def newest_first(entries: Iterable[ArchivedEntry]) -> list[ArchivedEntry]:
-    return sorted(entries, key=lambda e: (e.published_ms, e.path), reverse=True)
-
-
-def paginate(oldest_first: tuple[ArchivedEntry, ...], size: int) -> list[tuple[ArchivedEntry, ...]]:
+def page_count(articles: int, size: int) -> int:
     """Pages counted from the oldest article: page 1 holds the `size` oldest; only the
     last page grows, so earlier pages stay the same as articles arrive."""
-    return [oldest_first[i : i + size] for i in range(0, len(oldest_first), size)] or [()]
-
-
-def group_sources(config: Config, entries: Iterable[ArchivedEntry]) -> list[Source]:
-    """Every source with articles: configured ones in configured order, then slugs found
-    only in the archive (a removed source) by slug."""
-    by_slug: dict[str, list[ArchivedEntry]] = {}
-    for entry in entries:
-        by_slug.setdefault(entry.slug, []).append(entry)
-    names = {s.slug: s.name for s in config.sources}
-    order = [s.slug for s in config.sources if s.slug in by_slug]
-    order += sorted(set(by_slug) - set(order))
-    return [
-        Source(slug, names.get(slug, slug),
-               tuple(sorted(by_slug[slug], key=lambda e: (e.published_ms, e.path))))
-        for slug in order
-    ]
+    return max(1, -(-articles // size))
 
 
 def _item(entry: ArchivedEntry, page: str, names: dict[str, str]) -> dict:
@@ -176,86 +171,92 @@ def source_page_path(slug: str, number: int | None) -> str:
     return f"sources/{slug}/{'index' if number is None else number}.html"
 
 
-def plan_pages(site_title: str, sources: list[Source], *, page_size: int, home_size: int) -> list[Page]:
-    """Every HTML page of the site but the article pages (`article_page`), with the data
-    it shows (no I/O): a few per source, however many articles it has."""
-    names = {s.slug: s.name for s in sources}
-    everything = [e for s in sources for e in s.entries]
-    pages: list[Page] = []
-
+def home_page(site_title: str, listed: list[tuple[str, str, int, int]],
+              latest: list[ArchivedEntry], names: dict[str, str]) -> Page:
+    """The home page: `latest` (newest first) and every source (slug, name, articles,
+    newest time) `listed`."""
     home = "index.html"
-    pages.append(Page(home, "home.html.j2", {
+    return Page(home, "home.html.j2", {
         "title": site_title,
-        "items": [_item(e, home, names) for e in newest_first(everything)[:home_size]],
-        "sources": [
-            {"name": s.name, "href": source_page_path(s.slug, None), "count": len(s.entries),
-             "latest": format_time(s.entries[-1].published_ms) if s.entries else ""}
-            for s in sources
-        ],
-        "total": len(everything),
-    }))
-    pages.append(Page("search.html", "search.html.j2", {"title": "搜索"}))
+        "items": [_item(e, home, names) for e in latest],
+        "sources": [{"name": name, "href": source_page_path(slug, None), "count": count,
+                     "latest": format_time(newest)} for slug, name, count, newest in listed],
+        "total": sum(count for _, _, count, _ in listed),
+    })
 
-    for source in sources:
-        chunks = paginate(source.entries, page_size)
-        numbered = [
-            {"number": n, "href": source_page_path(source.slug, n), "count": len(chunk),
-             "first": format_time(chunk[0].published_ms)[:10] if chunk else "",
-             "last": format_time(chunk[-1].published_ms)[:10] if chunk else ""}
-            for n, chunk in enumerate(chunks, 1)
-        ]
-        landing = source_page_path(source.slug, None)
-        pages.append(Page(landing, "source.html.j2", {
-            "title": source.name,
+
+def source_pages(source: Listing, names: dict[str, str], page_size: int) -> list[Page]:
+    """A source's landing page and its numbered pages from `source.first` on (no I/O)."""
+    times = source.times
+    total = page_count(len(times), page_size)
+    numbered = []
+    for n in range(1, total + 1):
+        chunk = times[(n - 1) * page_size : n * page_size]
+        numbered.append({"number": n, "href": source_page_path(source.slug, n), "count": len(chunk),
+                         "first": format_time(chunk[0])[:10] if chunk else "",
+                         "last": format_time(chunk[-1])[:10] if chunk else ""})
+    landing = source_page_path(source.slug, None)
+    pages = [Page(landing, "source.html.j2", {
+        "title": source.name,
+        "source": source.name,
+        "count": len(times),
+        "items": [_item(e, landing, names) for e in source.latest],
+        "pages": [{**p, "href": relative(landing, str(p["href"]))} for p in reversed(numbered)],
+        "number": None,
+    })]
+    for n in range(source.first, total + 1):
+        start = (n - source.first) * page_size
+        shown = source.tail[start : start + page_size]
+        path = source_page_path(source.slug, n)
+        newer = source_page_path(source.slug, n + 1) if n < total else None
+        older = source_page_path(source.slug, n - 1) if n > 1 else None
+        pages.append(Page(path, "source.html.j2", {
+            "title": f"{source.name} · 第 {n} 页",
             "source": source.name,
-            "count": len(source.entries),
-            "items": [_item(e, landing, names) for e in newest_first(source.entries)[:page_size]],
-            "pages": [{**p, "href": relative(landing, str(p["href"]))} for p in reversed(numbered)],
-            "number": None,
+            "items": [_item(e, path, names) for e in reversed(shown)],
+            "number": n,
+            "landing": relative(path, landing),
+            "newer": relative(path, newer) if newer else None,
+            "older": relative(path, older) if older else None,
+            "range": numbered[n - 1],
         }))
-        for n, chunk in enumerate(chunks, 1):
-            path = source_page_path(source.slug, n)
-            newer = source_page_path(source.slug, n + 1) if n < len(chunks) else None
-            older = source_page_path(source.slug, n - 1) if n > 1 else None
-            pages.append(Page(path, "source.html.j2", {
-                "title": f"{source.name} · 第 {n} 页",
-                "source": source.name,
-                "items": [_item(e, path, names) for e in reversed(chunk)],
-                "number": n,
-                "landing": relative(path, landing),
-                "newer": relative(path, newer) if newer else None,
-                "older": relative(path, older) if older else None,
-                "range": numbered[n - 1],
-            }))
     return pages
 
 
-def article_page(source: Source, entry: ArchivedEntry) -> Page:
-    """The page of one article of `source` (planned only when it has to be rendered)."""
+def article_page(name: str, entry: ArchivedEntry) -> Page:
+    """The page of one article of the source called `name`."""
     path = article_href(entry)
     return Page(path, "article.html.j2", {
         "title": entry.title,
-        "source": source.name,
-        "source_href": relative(path, source_page_path(source.slug, None)),
+        "source": name,
+        "source_href": relative(path, source_page_path(entry.slug, None)),
         "time": format_time(entry.published_ms),
         "iso": iso_time(entry.published_ms),
         "digest": entry.digest,
     }, entry=entry)
 
 
-def article_key(common: str, source: Source, entry: ArchivedEntry) -> str:
+def article_key(common: str, name: str, entry: ArchivedEntry) -> str:
     """What an article page is rendered from, without planning it: `common` (see
-    `page_key`) and the entry fields its context is made of (path, title, source name,
-    time, digest). Cheap, so an unchanged archive costs no formatting per article."""
-    blob = "\0".join((common, entry.path, entry.title, source.name, str(entry.published_ms),
-                      entry.digest))
+    `shared_key`) and the entry fields its context is made of (path, title, source name,
+    time, digest). Cheap, so an unchanged article costs no formatting."""
+    blob = "\0".join((common, entry.path, entry.title, name, str(entry.published_ms), entry.digest))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def page_key(page: Page, site_title: str, templates: str, shared: dict | None = None) -> str:
-    """What a page is rendered from (`shared`: what every page shows, such as the copies)."""
-    blob = json.dumps([SITE_FORMAT, templates, site_title, page.template, page.context,
-                       shared or {}], ensure_ascii=False, sort_keys=True)
+def page_key(page: Page, common: str) -> str:
+    """What a page is rendered from: `common` and the data it shows."""
+    blob = json.dumps([common, page.template, page.context], ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def shared_key(config: Config, templates: str, shared: dict, page_size: int, home_size: int) -> str:
+    """What every page depends on: this module's format, the templates, the site's title,
+    `shared` (what every page shows, such as the copies), the sources' names and order
+    and the page sizes. When it changes, every page is rendered again."""
+    blob = json.dumps([SITE_FORMAT, templates, config.title, shared,
+                       [[s.slug, s.name] for s in config.sources], page_size, home_size],
+                      ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
@@ -319,24 +320,54 @@ def _environment() -> Environment:
     return env
 
 
-def _load_manifest(out_dir: Path) -> dict:
-    try:
-        data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) and data.get("format") == SITE_FORMAT else {}
-
 
 class _Build:
-    """One build: where it writes and what it has written."""
+    """One build: what it reads, where it writes, what it has written."""
 
-    def __init__(self, store: Store, out_dir: Path, report: SiteReport):
-        self.store, self.out, self.report = store, out_dir, report
+    def __init__(self, config: Config, store: Store, out_dir: Path, report: SiteReport,
+                 state: SiteState, page_size: int, home_size: int):
+        self.config, self.store, self.out, self.report = config, store, out_dir, report
+        self.state, self.page_size, self.home_size = state, page_size, home_size
+        self.env = _environment()
+        self.names = {s.slug: s.name for s in config.sources}
+        self.primary = remote_address(store.repo, config.remote_name)
+        self.shared = elsewhere(config, self.primary)
+        self.common = shared_key(config, templates_hash(), self.shared, page_size, home_size)
 
-    def emit(self, relpath: str, data: bytes) -> None:
+    # -- files ----------------------------------------------------------------------------
+    def emit(self, relpath: str, data: bytes, key: str | None = None) -> None:
+        """Write one file of the site (when its bytes differ) and record it under `key`
+        (default: the bytes' hash)."""
         if write_atomic(self.out / relpath, data):
             self.report.written.append(relpath)
+        self.state.put_file(relpath, key if key is not None else hashlib.sha256(data).hexdigest())
 
+    def current(self, relpath: str, key: str) -> bool:
+        """Whether the file at `relpath` is there, made from `key`."""
+        return self.state.file_key(relpath) == key and (self.out / relpath).is_file()
+
+    def remove(self, relpath: str) -> None:
+        """Remove a file an earlier build wrote (nothing when the state does not list it)."""
+        if self.state.file_key(relpath) is None:
+            return
+        self.state.forget_file(relpath)
+        target = self.out / relpath
+        if target.is_file():
+            target.unlink()
+            self.report.removed.append(relpath)
+            _prune_dirs(target.parent, self.out)
+
+    def render(self, page: Page, **extra) -> bytes:
+        context = dict(page.context, site_title=self.config.title, root=root_of(page.path),
+                       **self.shared, **extra)
+        return self.env.get_template(page.template).render(context).encode("utf-8")
+
+    def page(self, page: Page) -> None:
+        key = page_key(page, self.common)
+        if not self.current(page.path, key):
+            self.emit(page.path, self.render(page), key)
+
+    # -- articles ---------------------------------------------------------------------------
     def read(self, entry: ArchivedEntry):
         return parse_article(self.store.file(entry).read_bytes(), name=entry.path)
 
@@ -352,6 +383,40 @@ class _Build:
     def failed(self, entry: ArchivedEntry, err: Exception) -> None:
         self.report.failed.setdefault(entry.path, failure_reason(err))
 
+    def showable(self, entry: ArchivedEntry) -> bool:
+        """Whether the site can list the entry: one whose time or path the pages cannot
+        show is recorded as failed and left out, instead of failing every page that
+        would list it."""
+        try:
+            format_time(entry.published_ms)
+            iso_time(entry.published_ms)
+            article_href(entry)
+        except Exception as err:  # noqa: BLE001 - one bad article costs its page, never the build
+            self.failed(entry, err)
+            return False
+        return True
+
+    def article(self, entry: ArchivedEntry) -> None:
+        name = self.names.get(entry.slug, entry.slug)
+        key = article_key(self.common, name, entry)
+        page = article_page(name, entry)
+        if self.current(page.path, key):
+            return
+        try:
+            article = self.read(entry)
+            data = self.render(page, body=Markup(reader_body(article.body, article.link)),
+                               link=original_link(article.link))
+        except Exception as err:  # noqa: BLE001 - one bad article costs its page, never the build
+            self.failed(entry, err)
+            # A page an earlier build wrote stays, under a key that never matches, so
+            # the next build renders it again.
+            if (self.out / page.path).is_file():
+                self.state.put_file(page.path, "failed")
+            else:
+                self.state.forget_file(page.path)
+            return
+        self.emit(page.path, data, key)
+
 
 def failure_reason(err: Exception) -> str:
     """Why one article could not be built: the problem with its file, or a bug."""
@@ -360,116 +425,171 @@ def failure_reason(err: Exception) -> str:
     return f"internal error (a bug in newsmirror; please report it): {type(err).__name__}: {err}"
 
 
+@dataclass
+class _Changes:
+    """What the catalog changed since the last build, as the state now has it."""
+
+    touched: list[str] | None = field(default_factory=list)
+    """Paths of the articles new or changed (None: everything is new)."""
+    first: dict[str, tuple[int, str]] = field(default_factory=dict)
+    """Each source changed, and the first (time, path) at which its pages changed."""
+    removed_docs: set[int] = field(default_factory=set)
+    """The search ids of the articles the site no longer shows."""
+
+    def affect(self, entry: ArchivedEntry) -> None:
+        at = (entry.published_ms, entry.path)
+        if entry.slug not in self.first or at < self.first[entry.slug]:
+            self.first[entry.slug] = at
+
+
 def build_site(config: Config, store: Store, out_dir: Path, *, page_size: int = PAGE_SIZE,
                home_size: int = HOME_SIZE) -> SiteReport:
     """Render the archive of `store` into `out_dir`, rewriting only what changed."""
     out_dir.mkdir(parents=True, exist_ok=True)
     report = SiteReport(out_dir=out_dir)
-    old = _load_manifest(out_dir)
-    old_files: dict[str, str] = old.get("files", {})
-    files: dict[str, str] = {}
-    build = _Build(store, out_dir, report)
-    env = _environment()
-    templates = templates_hash()
+    state = SiteState(out_dir / STATE)
+    try:
+        legacy = _legacy_files(out_dir) if state.fresh else []
+        # The catalog compares itself with the state before this build writes to it.
+        diff = None if state.fresh else store.catalog.changed_since(state.path)
+        build = _Build(config, store, out_dir, report, state, page_size, home_size)
+        everything = state.get_meta("pages") != build.common
+        state.begin()
+        _statics(build)
+        changes = _take_changes(build, diff)
+        report.articles = store.catalog.count()
+        touched = None if everything else changes.touched
+        for entry in state.every_seen() if touched is None else _seen(state, touched):
+            build.article(entry)
 
-    entries = list(store.catalog.entries())
-    sources = group_sources(config, _showable(entries, build))
-    report.sources = len(sources)
-    report.articles = len(entries)
+        counts = state.sources()
+        order = [s.slug for s in config.sources if s.slug in counts]
+        order += sorted(set(counts) - set(order))
+        names = {slug: build.names.get(slug, slug) for slug in order}
+        report.sources = len(order)
+        for slug in order if everything else sorted(changes.first):
+            _source(build, slug, names, None if everything else changes.first[slug])
+        build.page(home_page(config.title, [(s, names[s], *counts[s]) for s in order],
+                             state.latest(None, home_size), names))
+        build.page(Page("search.html", "search.html.j2", {"title": "搜索"}))
+        _site_feeds(build, names, everything, set(changes.first))
+        _update_search(build, changes.removed_docs, changes.touched, names)
 
-    folder = resources.files("newsmirror.publish") / "templates"
-    for name in ASSETS:
-        data = (folder / name).read_bytes()
-        build.emit(name, data)
-        files[name] = hashlib.sha256(data).hexdigest()
-    build.emit(".nojekyll", b"")
-    files[".nojekyll"] = ""
-    # Images a source downloaded into the archive (download_images) go to the same place
-    # in the site: article pages sit as deep as article files, so their links still hold.
-    # The names are content hashes, so a name that is already there is the same file.
-    for path in sorted((store.root / ASSETS_DIR).rglob("*")):
-        if path.is_file():
-            relpath = path.relative_to(store.root).as_posix()
-            files[relpath] = path.name
-            if old_files.get(relpath) != path.name or not (out_dir / relpath).is_file():
-                build.emit(relpath, path.read_bytes())
-
-    primary = remote_address(store.repo, config.remote_name)
-    shared = elsewhere(config, primary)
-    common = page_key(Page("", "article.html.j2", {}), config.title, templates, shared)
-    for page in _pages_to_render(config.title, sources, page_size, home_size, templates, shared,
-                                 common, old_files, files, out_dir):
-        context = dict(page.context, site_title=config.title, root=root_of(page.path), **shared)
-        if page.entry is None:
-            build.emit(page.path, env.get_template(page.template).render(context).encode("utf-8"))
-            continue
-        try:
-            article = build.read(page.entry)
-            context.update(body=Markup(reader_body(article.body, article.link)),
-                           link=original_link(article.link))
-            data = env.get_template(page.template).render(context).encode("utf-8")
-        except Exception as err:  # noqa: BLE001 - one bad article costs its page, never the build
-            build.failed(page.entry, err)
-            # A page an earlier build wrote stays, under a key that never matches, so
-            # the next build renders it again.
-            if (out_dir / page.path).is_file():
-                files[page.path] = "failed"
-            else:
-                del files[page.path]
-            continue
-        build.emit(page.path, data)
-
-    for relpath, data in _site_feeds(config, build, sources, site_url(config, primary)):
-        build.emit(relpath, data)
-        files[relpath] = hashlib.sha256(data).hexdigest()
-
-    search_files, search_state = _update_search(build, old, sources)
-    files.update(search_files)
-
-    for relpath in sorted(set(old_files) - set(files)):
-        target = out_dir / relpath
-        if target.is_file():
-            target.unlink()
-            report.removed.append(relpath)
-            _prune_dirs(target.parent, out_dir)
-    report.unchanged = len(files) - len(set(report.written))
-    manifest = {"format": SITE_FORMAT, "templates": templates, "files": files, "search": search_state}
-    write_atomic(out_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, sort_keys=True,
-                                                separators=(",", ":")).encode("utf-8"))
+        for relpath in legacy:
+            if state.file_key(relpath) is None and (out_dir / relpath).is_file():
+                (out_dir / relpath).unlink()
+                report.removed.append(relpath)
+                _prune_dirs((out_dir / relpath).parent, out_dir)
+        (out_dir / LEGACY_MANIFEST).unlink(missing_ok=True)
+        state.retry(report.failed)
+        state.set_meta("pages", build.common)
+        report.unchanged = state.file_count() - len(set(report.written))
+        state.commit()
+    finally:
+        state.close()
     return report
 
 
-def _pages_to_render(site_title: str, sources: list[Source], page_size: int, home_size: int,
-                     templates: str, shared: dict, common: str, old_files: dict[str, str],
-                     files: dict[str, str], out_dir: Path) -> Iterator[Page]:
-    """The pages whose inputs changed since the last build (or whose file is gone),
-    recording every page's key in `files`; an article page is planned only then."""
-    for page in plan_pages(site_title, sources, page_size=page_size, home_size=home_size):
-        key = page_key(page, site_title, templates, shared)
-        files[page.path] = key
-        if old_files.get(page.path) != key or not (out_dir / page.path).is_file():
-            yield page
-    for source in sources:
-        for entry in source.entries:
-            path = article_href(entry)
-            key = article_key(common, source, entry)
-            files[path] = key
-            if old_files.get(path) != key or not (out_dir / path).is_file():
-                yield article_page(source, entry)
+def _seen(state: SiteState, paths: list[str]):
+    for path in paths:
+        known = state.seen(path)
+        if known is not None:
+            yield known[0]
 
 
-def _showable(entries: Iterable[ArchivedEntry], build: _Build) -> Iterator[ArchivedEntry]:
-    """The entries the site can list: one whose time or path the pages cannot show is
-    recorded as failed and left out, instead of failing every page that would list it."""
+def _legacy_files(out_dir: Path) -> list[str]:
+    """The files an older build listed in its JSON manifest (removed unless this build
+    writes them again)."""
+    try:
+        data = json.loads((out_dir / LEGACY_MANIFEST).read_text(encoding="utf-8"))
+        return sorted(str(p) for p in data["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def _statics(build: _Build) -> None:
+    """The style sheet, the script, and the images a source downloaded into the archive."""
+    folder = resources.files("newsmirror.publish") / "templates"
+    for name in ASSETS:
+        build.emit(name, (folder / name).read_bytes())
+    build.emit(".nojekyll", b"", "")
+    # Images a source downloaded into the archive (download_images) go to the same place
+    # in the site: article pages sit as deep as article files, so their links still hold.
+    # The names are content hashes, so a name that is already there is the same file.
+    found = set()
+    for path in sorted((build.store.root / ASSETS_DIR).rglob("*")):
+        if path.is_file():
+            relpath = path.relative_to(build.store.root).as_posix()
+            found.add(relpath)
+            if not build.current(relpath, path.name):
+                build.emit(relpath, path.read_bytes(), path.name)
+    for relpath in build.state.files_under(f"{ASSETS_DIR}/"):
+        if relpath not in found:
+            build.remove(relpath)
+
+
+def _take_changes(build: _Build, diff: tuple[list[ArchivedEntry], list[str]] | None) -> _Changes:
+    """Bring the state's `seen` in line with the catalog (`diff`: what changed since the
+    last build; None: a first build, every entry is new), removing the pages of the
+    articles gone."""
+    state = build.state
+    changes = _Changes(touched=None if diff is None else [])
+
+    def drop(path: str) -> None:
+        known = state.seen(path)
+        if known is None:
+            return
+        old, doc = known
+        changes.affect(old)
+        if doc is not None:
+            changes.removed_docs.add(doc)
+        build.remove(article_href(old))
+        state.forget_seen(path)
+
+    entries, gone = (build.store.catalog.entries(), []) if diff is None else diff
+    for path in gone:
+        drop(path)
     for entry in entries:
-        try:
-            format_time(entry.published_ms)
-            iso_time(entry.published_ms)
-            article_href(entry)
-        except Exception as err:  # noqa: BLE001 - one bad article costs its page, never the build
-            build.failed(entry, err)
+        if not build.showable(entry):
+            drop(entry.path)
             continue
-        yield entry
+        if changes.touched is not None:
+            known = state.seen(entry.path)
+            if known is not None:
+                old = known[0]
+                changes.affect(old)
+                if article_href(old) != article_href(entry):
+                    build.remove(article_href(old))
+            changes.touched.append(entry.path)
+        state.put_seen(entry)
+        changes.affect(entry)
+    return changes
+
+
+def _source(build: _Build, slug: str, names: dict[str, str], since: tuple[int, str] | None) -> None:
+    """Plan a source's pages from the first one holding `since` (None: all of them), or
+    remove them all when it has no article left."""
+    state, size = build.state, build.page_size
+    folder = f"sources/{slug}/"
+    had = [p for p in state.files_under(folder) if p != source_page_path(slug, None)]
+    times = state.times(slug)
+    if not times:
+        for relpath in state.files_under(folder):
+            build.remove(relpath)
+        return
+    total = page_count(len(times), size)
+    first = 1 if since is None else state.position(slug, *since) // size + 1
+    if len(had) != total:  # the last page gained or lost its link to a newer one
+        first = min(first, max(1, min(len(had), total)))
+    first = min(first, total)
+    listing = Listing(slug, names[slug], times, state.latest(slug, size), first,
+                      state.oldest_first(slug, (first - 1) * size))
+    for page in source_pages(listing, names, size):
+        build.page(page)
+    numbered = {source_page_path(slug, n) for n in range(1, total + 1)}
+    for relpath in had:
+        if relpath not in numbered:
+            build.remove(relpath)
 
 
 def elsewhere(config: Config, primary: str | None = None) -> dict:
@@ -487,20 +607,30 @@ def elsewhere(config: Config, primary: str | None = None) -> dict:
             "feeds": feeds}
 
 
-def _site_feeds(config: Config, build: _Build, sources: list[Source],
-                url: str | None) -> Iterator[tuple[str, bytes]]:
+def _site_feeds(build: _Build, names: dict[str, str], everything: bool, changed: set[str]) -> None:
     """The site's own feeds (feeds/<slug>.xml, feeds/all.xml): the archive's feeds, with
-    every link leading to the site's pages, absolute when the site's address is known."""
+    every link leading to the site's pages, absolute when the site's address is known.
+    Only the feeds of the sources changed are rendered (all of them when `everything`)."""
     from newsmirror.publish.feeds import archive_href, render_feeds, sanitised_body
 
-    pages = {e.path: article_href(e) for s in sources for e in s.entries}
-    pages[README] = "index.html"
-    pages.update({source_list_path(s.slug): source_page_path(s.slug, None) for s in sources})
-    bodies: dict[str, str | None] = {}
+    if not (everything or changed):
+        return
+    url = site_url(build.config, build.primary)
+    lists = {source_list_path(slug): source_page_path(slug, None) for slug in names}
 
     def where(path: str) -> str:
-        shown = pages.get(path, path if path.startswith("feeds/") else "index.html")
+        if path in lists:
+            shown = lists[path]
+        elif path == README:
+            shown = "index.html"
+        elif path.startswith("feeds/"):
+            shown = path
+        else:
+            known = build.state.seen(path)
+            shown = article_href(known[0]) if known is not None else "index.html"
         return archive_href(shown, url)  # relative: from feeds/, one folder down
+
+    bodies: dict[str, str | None] = {}  # the combined feed shows the sources' articles again
 
     def body(entry: ArchivedEntry) -> str | None:
         if entry.path not in bodies:
@@ -515,7 +645,15 @@ def _site_feeds(config: Config, build: _Build, sources: list[Source],
                 bodies[entry.path] = None
         return bodies[entry.path]
 
-    yield from render_feeds(config, build.store, body, url, where=where)
+    written = set()
+    for relpath, data in render_feeds(build.config, build.store, body, url, where=where,
+                                      wanted=lambda name: everything or name in changed):
+        build.emit(relpath, data)
+        written.add(relpath)
+    if everything:
+        for relpath in build.state.files_under("feeds/"):
+            if relpath not in written:
+                build.remove(relpath)
 
 
 def _prune_dirs(folder: Path, root: Path) -> None:
@@ -528,8 +666,9 @@ def _prune_dirs(folder: Path, root: Path) -> None:
 
 
 # -- the search index --------------------------------------------------------------------
-def _index_version() -> list[int | str]:
-    return [ix.TOKENIZER_VERSION, ix.SHARDS, ix.SEGMENT_SIZE, ix.DOC_CHUNK, ix.fold_digest()]
+def _index_version() -> str:
+    return json.dumps([ix.TOKENIZER_VERSION, ix.SHARDS, ix.SEGMENT_SIZE, ix.DOC_CHUNK,
+                       ix.fold_digest()])
 
 
 def _doc_record(entry: ArchivedEntry, text: str) -> list:
@@ -537,57 +676,88 @@ def _doc_record(entry: ArchivedEntry, text: str) -> list:
             ix.snippet(text)]
 
 
-def _update_search(build: _Build, old: dict, sources: list[Source]) -> tuple[dict[str, str], dict]:
+def _update_search(build: _Build, removed: set[int], touched: list[str] | None,
+                   names: dict[str, str]) -> None:
     """Bring search/ in line with the archive. Only the segments and doc chunks holding an
     added, changed or removed article are read and rewritten; on a first build, a format
-    change or a damaged index everything is rebuilt. Returns (files, state)."""
-    state = old.get("search") or {}
-    old_files = {p: k for p, k in old.get("files", {}).items() if p.startswith("search/")}
-    entries = sorted((e for s in sources for e in s.entries), key=lambda e: (e.published_ms, e.path))
-    full = (state.get("version") != _index_version()
-            or any(not (build.out / p).is_file() for p in old_files))
-    if full:
-        state, old_files = {"version": _index_version(), "next": 0, "docs": {}}, {}
-    docs: dict[str, list] = dict(state["docs"])  # article path -> [id, digest]
-    current = {e.path: e for e in entries}
-    removed = {docs.pop(p)[0] for p in list(docs) if p not in current}
-    changed: dict[int, ArchivedEntry] = {}
-    for entry in entries:
-        known = docs.get(entry.path)
-        if known and known[1] == entry.digest:
-            continue
-        doc_id = known[0] if known else state["next"]
-        if not known:
-            state["next"] += 1
-        docs[entry.path] = [doc_id, entry.digest]
-        changed[doc_id] = entry
-    state["docs"] = docs
-    build.report.full_index = full
+    change or a damaged index everything is rebuilt.
 
-    files = dict(old_files)
-    unread: set[str] = set()
+    An article keeps its id across builds, and a new one takes the next id, so new
+    articles only ever touch the newest segment. A full build numbers the articles by
+    time; after a removal (a gap a full build closes) or an article added with an older
+    time than some already there, an incremental build's ids differ from a full build's
+    (the answers are the same): numbering them as a full build would moves every later
+    id, which is a rewrite of every segment after it."""
+    state = build.state
+    newest = int(state.get_meta("search_next") or 0) // ix.SEGMENT_SIZE
+    full = (state.get_meta("search") != _index_version()
+            or any(not (build.out / p).is_file()
+                   for p in state.files_under(f"search/{newest}/") + state.files_under("search/meta")))
     try:
-        _write_index(build, files, removed, changed, full, unread)
+        _index(build, full, removed, touched)
     except (OSError, ValueError) as err:
         if full:
             raise
         build.report.notes.append(f"the search index was unreadable ({err}); rebuilt it")
-        return _update_search(build, {}, sources)
-    for path in unread:
-        docs[path][1] = None  # no digest matches: the next build reads it again
-    names = {s.slug: s.name for s in sources}
-    meta = {"shards": ix.SHARDS, "segments": state["next"] // ix.SEGMENT_SIZE + 1,
+        full = True
+        _index(build, full, set(), None)
+    build.report.full_index = full
+    meta = {"shards": ix.SHARDS,
+            "segments": int(state.get_meta("search_next") or 0) // ix.SEGMENT_SIZE + 1,
             "chunk": ix.DOC_CHUNK, "sources": names, "version": ix.TOKENIZER_VERSION}
     source, target = ix.fold_pairs()
     for name, payload in (("meta", meta), ("fold", {"from": source, "to": target})):
-        data = ix.script_file(name, payload)
-        build.emit(f"search/{name}.js", data)
-        files[f"search/{name}.js"] = hashlib.sha256(data).hexdigest()
-    return files, state
+        build.emit(f"search/{name}.js", ix.script_file(name, payload))
 
 
-def _read_existing(build: _Build, relpath: str, files: dict[str, str]) -> dict:
-    if relpath not in files:
+def _index(build: _Build, full: bool, removed: set[int], touched: list[str] | None) -> None:
+    """Number the articles without an id, then index each segment holding one to index
+    or a removed id (`touched`: the articles that may need it; None: any)."""
+    state = build.state
+    leftovers: list[str] = []
+    if full:
+        leftovers = state.files_under("search/")
+        for relpath in leftovers:
+            state.forget_file(relpath)
+        state.forget_search()
+        state.set_meta("search_next", "0")
+        removed, touched = set(), None
+    next_id = int(state.get_meta("search_next") or 0)
+    unnumbered = state.unnumbered(NUMBER_BATCH)
+    while unnumbered:  # in batches: a full build holds no list of every article
+        state.number((next_id + i, path) for i, (_, path) in enumerate(unnumbered))
+        next_id += len(unnumbered)
+        unnumbered = state.unnumbered(NUMBER_BATCH, unnumbered[-1])
+    state.set_meta("search_next", str(next_id))
+    state.set_meta("search", _index_version())
+
+    by_segment: dict[int, set[int]] = {}
+    for doc_id in removed:
+        by_segment.setdefault(doc_id // ix.SEGMENT_SIZE, set()).add(doc_id)
+    batch: list[tuple[int, ArchivedEntry, bool]] = []
+    for item in state.to_index(touched):
+        if batch and item[0] // ix.SEGMENT_SIZE != batch[0][0] // ix.SEGMENT_SIZE:
+            segment = batch[0][0] // ix.SEGMENT_SIZE
+            _index_segment(build, full, segment, batch, by_segment.pop(segment, set()))
+            batch = []
+        batch.append(item)
+    if batch:
+        segment = batch[0][0] // ix.SEGMENT_SIZE
+        _index_segment(build, full, segment, batch, by_segment.pop(segment, set()))
+    for segment, ids in sorted(by_segment.items()):
+        _index_segment(build, full, segment, [], ids)
+    for relpath in leftovers:
+        if state.file_key(relpath) is None and (build.out / relpath).is_file():
+            state.put_file(relpath, "")  # so that remove() takes it
+            build.remove(relpath)
+
+
+NUMBER_BATCH = 10_000
+"""Articles given their search ids at a time."""
+
+
+def _read_existing(build: _Build, relpath: str) -> dict:
+    if build.state.file_key(relpath) is None:
         return {}
     data = ix.read_script_file((build.out / relpath).read_bytes())
     if not isinstance(data, dict):
@@ -595,57 +765,58 @@ def _read_existing(build: _Build, relpath: str, files: dict[str, str]) -> dict:
     return data
 
 
-def _replace(build: _Build, files: dict[str, str], relpath: str, payload: dict | None) -> None:
-    """Write (or, when empty, drop) one index file and record it in `files`."""
+def _replace(build: _Build, relpath: str, payload: dict | None) -> None:
+    """Write (or, when empty, remove) one index file."""
     if payload:
-        data = ix.script_file(ix.file_key(relpath), payload)
-        build.emit(relpath, data)
-        files[relpath] = hashlib.sha256(data).hexdigest()
-    elif relpath in files:
-        del files[relpath]  # removed from disk with the manifest's other leftovers
+        build.emit(relpath, ix.script_file(ix.file_key(relpath), payload))
+    else:
+        build.remove(relpath)
 
 
-def _write_index(build: _Build, files: dict[str, str], removed: set[int],
-                 changed: dict[int, ArchivedEntry], full: bool, unread: set[str]) -> None:
-    """Rewrite the postings of every segment and the doc chunks holding a removed or
-    changed id; each changed article is read once. Adds to `unread` the archive paths
-    of the articles that could not be read."""
+def _index_segment(build: _Build, full: bool, segment: int,
+                   docs: list[tuple[int, ArchivedEntry, bool]], removed: set[int]) -> None:
+    """Rewrite the postings and doc chunks of one segment: `docs` (id, entry, indexed
+    before) to index, each article read once, and the `removed` ids dropped."""
     chunks: dict[int, dict] = {}
 
     def chunk(number: int) -> dict:
         if number not in chunks:
-            chunks[number] = {} if full else _read_existing(build, ix.docs_path(number), files)
+            chunks[number] = {} if full else _read_existing(build, ix.docs_path(number))
         return chunks[number]
 
     for doc_id in removed:
         chunk(doc_id // ix.DOC_CHUNK).pop(str(doc_id), None)
-    by_segment: dict[int, list[int]] = {i // ix.SEGMENT_SIZE: [] for i in removed}
-    for doc_id in sorted(changed):
-        by_segment.setdefault(doc_id // ix.SEGMENT_SIZE, []).append(doc_id)
+    stale = removed | {doc_id for doc_id, _, before in docs if before}
+    shards: dict[int, ix.Postings] = {}
+    dirty: set[int] = set()
 
-    def documents(ids: list[int]):
-        for doc_id in ids:
-            entry = changed[doc_id]
+    def load(shard: int) -> None:
+        shards[shard] = ix.decode_shard(_read_existing(build, ix.shard_path(segment, shard)))
+
+    if not full and stale:  # an id may be anywhere: every shard of the segment is read
+        for shard in range(ix.SHARDS):
+            load(shard)
+            if ix.remove_documents(shards[shard], stale):
+                dirty.add(shard)
+    done: list[tuple[str, bool]] = []
+
+    def documents():
+        for doc_id, entry, _ in docs:
             text = build.text(entry)
+            done.append((entry.path, text is not None))
             if text is None:  # indexed by its title alone until a build can read it
-                unread.add(entry.path)
                 text = ""
             chunk(doc_id // ix.DOC_CHUNK)[str(doc_id)] = _doc_record(entry, text)
             yield doc_id, ix.tokens(entry.title + "\n" + text)
 
-    stale = removed | set(changed)
-    for segment, ids in sorted(by_segment.items()):
-        shards: dict[int, ix.Postings] = {}
-        dirty: set[int] = set()
-        if not full:
-            for shard in range(ix.SHARDS):
-                shards[shard] = ix.decode_shard(_read_existing(build, ix.shard_path(segment, shard), files))
-                if ix.remove_documents(shards[shard], stale):
-                    dirty.add(shard)
-        added: ix.Postings = {}
-        ix.add_documents(added, documents(ids))
-        dirty |= ix.merge_into_shards(shards, added)
-        for shard in sorted(dirty):
-            _replace(build, files, ix.shard_path(segment, shard), ix.encode_shard(shards[shard]) or None)
+    added: ix.Postings = {}
+    ix.add_documents(added, documents())
+    if not full:
+        for shard in {ix.shard_of(token) for token in added} - set(shards):
+            load(shard)
+    dirty |= ix.merge_into_shards(shards, added)
+    for shard in sorted(dirty):
+        _replace(build, ix.shard_path(segment, shard), ix.encode_shard(shards[shard]) or None)
     for number, records in sorted(chunks.items()):
-        _replace(build, files, ix.docs_path(number), records or None)
+        _replace(build, ix.docs_path(number), records or None)
+    build.state.indexed(done)

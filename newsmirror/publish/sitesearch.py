@@ -38,6 +38,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from itertools import accumulate
 
 from newsmirror.content.chinese import convert_text
 from newsmirror.content.text import html_text
@@ -193,14 +194,7 @@ def encode_shard(shard: Postings) -> dict[str, list[int]]:
 
 
 def decode_shard(data: Mapping[str, list[int]]) -> Postings:
-    out: Postings = {}
-    for token, gaps in data.items():
-        total, ids = 0, []
-        for gap in gaps:
-            total += gap
-            ids.append(total)
-        out[token] = ids
-    return out
+    return {token: list(accumulate(gaps)) for token, gaps in data.items()}
 
 
 # -- files -----------------------------------------------------------------------------

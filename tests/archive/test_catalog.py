@@ -196,3 +196,31 @@ def test_feed_bodies_are_pruned_to_each_sources_newest(tmp_path: Path):
     catalog.prune_feed_bodies(2)
     assert catalog.feed_bodies() == 2
     assert catalog.feed_body("articles/voa/2024/01/x-000000000004.md", "d") == (True, "<p>4</p>")
+
+
+def test_changed_since_names_what_differs_from_a_snapshot(tmp_path: Path):
+    """What the site's state keeps (path, source, digest of each article it shows) against
+    the catalog: new, changed and gone entries, nothing of the unchanged ones."""
+    kept, edited, gone = (put_file(tmp_path, "voa", k * 12, 1_700_000_000_000 + i, f"标题{i}")
+                          for i, k in enumerate("abc"))
+    catalog = Catalog(tmp_path / "c.sqlite")
+    catalog.rebuild(tmp_path)
+    snapshot = sqlite3.connect(tmp_path / "snapshot.sqlite")
+    snapshot.execute("CREATE TABLE seen (path TEXT PRIMARY KEY, slug TEXT, digest TEXT, shard TEXT)")
+    snapshot.executemany("INSERT INTO seen VALUES (?, ?, ?, ?)",
+                         [(e.path, e.slug, e.digest, e.shard) for e in catalog.entries()])
+    snapshot.commit()
+    snapshot.close()
+    assert catalog.changed_since(tmp_path / "snapshot.sqlite") == ([], [])
+
+    new = put_file(tmp_path, "voa", "d" * 12, 1_700_000_000_010, "新的")
+    (tmp_path / edited).write_bytes(render_article(
+        Article(1_700_000_000_001, "改过的标题", "https://n.test/b", "<p>y</p>")))
+    (tmp_path / gone).unlink()
+    catalog.reindex(tmp_path, [new, edited, gone])
+    changed, removed = catalog.changed_since(tmp_path / "snapshot.sqlite")
+    assert sorted(e.path for e in changed) == sorted([new, edited])
+    assert {e.path: e.title for e in changed}[edited] == "改过的标题"
+    assert removed == [gone] and kept not in removed
+    # the snapshot is only read, and the catalog keeps working afterwards
+    assert catalog.count() == 3 and catalog.latest("voa", 1)[0].path == new

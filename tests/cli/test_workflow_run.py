@@ -116,7 +116,7 @@ def assert_site_published(site: Path, *remotes: Path) -> str:
     """The branch `site` of each remote is one commit holding exactly the built site;
     returns that commit."""
     files = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
-    files.discard(".newsmirror-site.json")
+    files.discard(".newsmirror-site.db")
     assert {"index.html", "search.html", "feeds/all.xml", "feeds/voa.xml"} <= files
     commits = {git("rev-list", "site", cwd=remote) for remote in remotes}
     assert len(commits) == 1 and len(commits.pop().split()) == 1

@@ -17,7 +17,7 @@ from pathlib import Path
 from pytest_httpserver import HTTPServer
 
 from newsmirror.archive.article import parse_article
-from tests.helpers import Mirror, bare_remote, git
+from tests.helpers import Mirror, bare_remote, git, site_tree
 from tests.jobs.feeds import Item, rss
 
 DEC_31 = 1_798_689_600_000  # 2026-12-31 12:00 China time
@@ -241,6 +241,34 @@ def test_a_shard_is_a_mirror_set_of_its_own_and_the_site_spans_every_shard(tmp_p
     assert site.articles == 4 and not site.failed, site.failed
     pages = sorted(p.name for p in (tmp_path / "site/articles").rglob("*.html"))
     assert len(pages) == 4
+
+
+def test_the_site_built_hour_by_hour_across_a_new_shard_is_the_full_build(tmp_path, httpserver):
+    """A site built before the new year, then again into the same folder once the new
+    year's articles went to their shard and an old one was edited: each page is read
+    from the repository holding it, and the site is the one a full build makes (search
+    ids aside, which new articles never move)."""
+    from newsmirror.archive.shards import open_shards
+    from newsmirror.archive.store import open_store
+    from newsmirror.publish.site import build_site
+
+    lab = Sharded(tmp_path, httpserver)
+
+    def build(out: Path, now_ms: int):
+        config = lab.config(lab.serve(lab.items), **lab.top())
+        with open_store(lab.archive, writes=False) as store:
+            open_shards(config, store, now_ms, start=False, files=True)
+            return build_site(config, store, out)
+
+    lab.go(news(0, 3, DEC_31), DEC_31)
+    assert build(tmp_path / "site", DEC_31).articles == 3
+    lab.go(edited(lab.items, 1) + news(3, 2, JAN_1), JAN_1)
+    assert len(lab.files(lab.shard(2027))) == 2
+    hour = build(tmp_path / "site", JAN_1)
+    assert not hour.failed and not hour.full_index, hour.failed
+    assert sum(p.startswith("articles/") for p in hour.written) == 3  # two new, one edited
+    build(tmp_path / "fresh", JAN_1)
+    assert site_tree(tmp_path / "site") == site_tree(tmp_path / "fresh")
 
 
 def test_rotate_none_leaves_the_archive_as_it_was(tmp_path, httpserver):

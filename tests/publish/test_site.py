@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 import re
 from dataclasses import replace
@@ -22,6 +23,8 @@ from newsmirror.config import ConfigError, parse_config
 from newsmirror.models import Article
 from newsmirror.publish import sitesearch as ix
 from newsmirror.publish.site import MANIFEST, build_site
+from newsmirror.publish.sitestate import LEGACY_MANIFEST
+from tests.helpers import site_tree
 
 HOUR = 3_600_000
 T0 = 1_700_000_000_000  # 2023-11-14 22:13 UTC
@@ -463,12 +466,6 @@ def test_a_bad_site_address_names_the_file_and_key(tmp_path: Path, url: str):
     assert str(caught.value).startswith(f"newsmirror.toml: site.url: {url!r}")
 
 
-def site_tree(out: Path) -> dict[str, bytes]:
-    """Every file of a built site (the manifest aside) and its bytes."""
-    return {p.relative_to(out).as_posix(): p.read_bytes()
-            for p in sorted(out.rglob("*")) if p.is_file() and p.name != MANIFEST}
-
-
 def test_an_incremental_build_equals_a_full_build(sample, tmp_path: Path):
     """New articles, an edited one: the site built over the last one is the site built
     from nothing, file for file, byte for byte."""
@@ -499,6 +496,62 @@ def test_after_a_removal_only_the_search_ids_differ_from_a_full_build(sample, tm
         == {p: d for p, d in full.items() if not p.startswith("search/")}
     for query in ("会晤", "trade", "天气", "台湾"):
         assert search(out, query) == search(fresh, query)
+
+
+def test_after_removals_and_an_older_article_the_pages_equal_a_full_build(sample, tmp_path: Path):
+    """A source's every article removed, another's newest removed and one added older
+    than all the others (so every page of that source moves): every page, feed and file
+    but the search ids is the full build's, and every answer is the same."""
+    config, out, _report = sample
+    for victim in config.archive.glob("articles/bbc/*/*/*.md"):
+        victim.unlink()
+    next(config.archive.glob("articles/voa/*/*/*.md")).unlink()
+    write_article(config.archive, "voa", -5, "更早的会晤", "<p>更早的一次会晤。</p>")
+    report = build(config, out, page_size=3)
+    assert "sources/voa/1.html" in report.written and not (out / "sources/bbc").exists()
+    fresh = tmp_path / "fresh"
+    build(config, fresh, page_size=3)
+    ours, full = site_tree(out), site_tree(fresh)
+    assert {p: d for p, d in ours.items() if not p.startswith("search/")} \
+        == {p: d for p, d in full.items() if not p.startswith("search/")}
+    for query in ("会晤", "trade", "天气", "台湾", "更早"):
+        assert search(out, query) == search(fresh, query)
+
+
+def test_a_site_an_older_version_built_is_taken_over(sample, tmp_path: Path):
+    """A folder built with the JSON manifest of every file: the first build with the state
+    is a full one, removes what that manifest listed and no build makes any more, keeps
+    what it never listed, and drops the old manifest."""
+    config, out, _report = sample
+    (out / MANIFEST).unlink()
+    (out / "sources/voa/9.html").write_text("an old page", encoding="utf-8")
+    (out / "notes.txt").write_text("the owner's", encoding="utf-8")
+    (out / LEGACY_MANIFEST).write_text(json.dumps(
+        {"format": 1, "files": {"sources/voa/9.html": "k", "index.html": "k"}}), encoding="utf-8")
+    report = build(config, out, page_size=3)
+    assert report.full_index and report.removed == ["sources/voa/9.html"]
+    assert (out / "notes.txt").is_file() and not (out / LEGACY_MANIFEST).exists()
+    (out / "notes.txt").unlink()
+    fresh = tmp_path / "fresh"
+    build(config, fresh, page_size=3)
+    assert site_tree(out) == site_tree(fresh)
+
+
+def test_search_ids_given_in_batches_are_those_given_at_once(sample, tmp_path: Path, monkeypatch):
+    """A full build numbers the articles batch by batch (it keeps no list of them all):
+    the ids, and so the whole site, are the same as in one batch; ties in time go by path."""
+    import newsmirror.publish.site as site
+
+    config, _out, _report = sample
+    for n in range(3):  # three more at the same minute as one already there
+        write_article(config.archive, "bbc", 2, f"同一时刻{n}", f"<p>同时{n}。</p>")
+    at_once = tmp_path / "at_once"
+    build(config, at_once, page_size=3)
+    monkeypatch.setattr(site, "NUMBER_BATCH", 2)
+    batched = tmp_path / "batched"
+    build(config, batched, page_size=3)
+    assert site_tree(batched) == site_tree(at_once)
+    assert search(batched, "同时") == {f"同一时刻{n}" for n in range(3)}
 
 
 @pytest.mark.parametrize("state", [None, b"{not json", b'{"format": 0, "files": {}}'])
