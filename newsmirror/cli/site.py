@@ -72,6 +72,8 @@ def site(
         out.stdout.print(f"the published site (commit {current[:12]}) is built from the "
                          "archive as it is: nothing to do", markup=False)
         return
+    if publish:
+        _restore(loaded, target)
     with open_store(loaded.archive, branch=loaded.branch, writes=False, folders=loaded.folders) as store:
         # The articles of every shard, read from their clones (cloned when missing).
         shards = open_shards(loaded, store, int(time.time() * 1000), start=False, files=True)
@@ -104,6 +106,16 @@ def _current(loaded) -> str | None:
     from newsmirror.publish.pages import current_publication
 
     return current_publication(Repo(loaded.archive), loaded)
+
+
+def _restore(loaded, target: Path) -> None:
+    """Start from the site last published from here, on a runner that has no site folder."""
+    from newsmirror.archive.git import Repo
+    from newsmirror.publish.pages import restore_published
+
+    if restored := restore_published(Repo(loaded.archive), loaded, target):
+        out.info(f"restored the published site (commit {restored[:12]}) into {target}: "
+                 "building what changed since")
 
 
 def _publish(loaded, target: Path) -> None:

@@ -20,13 +20,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
+import subprocess
+import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from newsmirror import __version__
 from newsmirror.archive.files import write_atomic
 from newsmirror.archive.git import Repo
-from newsmirror.archive.paths import CACHE_DIR
+from newsmirror.archive.paths import SITE_PUBLISHED, SITE_STATE_COPY
 from newsmirror.config import Config, MirrorConfig
 from newsmirror.errors import CONFIG, NewsmirrorError
 from newsmirror.publish.mirrors import MirrorOutcome, push_ref
@@ -37,9 +41,6 @@ PUBLISHED_REF = "refs/newsmirror/site"
 """The site the primary had at the last publication, fetched from it."""
 INDEX_FILE = "newsmirror-site.index"
 """The index the site's files are staged with, in the archive's git folder."""
-PUBLISHED_FILE = f"{CACHE_DIR}/site-published.json"
-"""What the last publication from this archive was built from and the commit it pushed
-(the local cache: lost with it, which only means one more publication)."""
 PUBLISHED_VERSION = 1
 PRIMARY_ATTEMPTS = 2
 PRIMARY_RETRY_DELAY = 5.0
@@ -122,7 +123,7 @@ def current_publication(repo: Repo, config: Config) -> str | None:
     built and published again (it changed, the last publication failed, the cache is new,
     or the primary cannot be asked)."""
     try:
-        state = json.loads((repo.root / PUBLISHED_FILE).read_text(encoding="utf-8"))
+        state = json.loads((repo.root / SITE_PUBLISHED).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     inputs = _inputs(repo, config)
@@ -151,10 +152,52 @@ def publish_site(repo: Repo, config: Config, site_dir: Path) -> Published:
     commit, files = site_commit(repo, site_dir, message, when)
     inputs = _inputs(repo, config)
     outcomes = push_ref(repo, config, f"+{commit}:refs/heads/{SITE_BRANCH}", primary=primary)
-    state = repo.root / PUBLISHED_FILE
+    state = repo.root / SITE_PUBLISHED
+    copy = repo.root / SITE_STATE_COPY
     if outcomes[0].ok:
         state.parent.mkdir(parents=True, exist_ok=True)
+        if (site_dir / MANIFEST).is_file():  # what the next build on a fresh runner starts from
+            partial = copy.with_name(copy.name + ".partial")
+            shutil.copyfile(site_dir / MANIFEST, partial)
+            os.replace(partial, copy)
+        else:
+            copy.unlink(missing_ok=True)
         write_atomic(state, json.dumps({**inputs, "commit": commit}, indent=1).encode())
     else:
         state.unlink(missing_ok=True)
+        copy.unlink(missing_ok=True)
     return Published(commit, files, outcomes[0], outcomes[1:])
+
+
+def restore_published(repo: Repo, config: Config, site_dir: Path) -> str | None:
+    """Put the site the primary serves back into `site_dir`, a folder not built into yet
+    (the workflow's runner is new each hour), with the state it was built from, so that
+    the build that follows writes only what changed since: the commit restored. None, and
+    the build is a full one, when the folder is not empty, the local cache has no state of
+    the last publication from here, or the primary serves another commit (or cannot be
+    asked)."""
+    if site_dir.exists() and any(site_dir.iterdir()):
+        return None
+    try:
+        published = json.loads((repo.root / SITE_PUBLISHED).read_text(encoding="utf-8"))
+        commit = published["commit"] if isinstance(published, dict) else None
+        primary = primary_target(repo, config)
+    except (OSError, ValueError, KeyError, PublishError):
+        return None
+    copy = repo.root / SITE_STATE_COPY
+    if not isinstance(commit, str) or not copy.is_file() or not fetch_published(repo, primary):
+        return None
+    if repo.git("rev-parse", "-q", "--verify", f"{PUBLISHED_REF}^{{commit}}",
+                check=False).stdout.decode().strip() != commit:
+        return None
+    site_dir.mkdir(parents=True, exist_ok=True)
+    with subprocess.Popen(["git", "archive", "--format=tar", commit], cwd=repo.root,
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
+        assert proc.stdout is not None
+        with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
+            tar.extractall(site_dir, filter="data")
+    if proc.returncode != 0:
+        shutil.rmtree(site_dir)
+        return None
+    shutil.copyfile(copy, site_dir / MANIFEST)
+    return commit

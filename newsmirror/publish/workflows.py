@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from newsmirror.archive.paths import CACHE_DIR, CONSTRAINTS_FILE
+from newsmirror.publish.sitestate import STATE
 MIRROR_CONCURRENCY_GROUP = "newsmirror"
 """The hourly mirror's group: one mirror run at a time."""
 REQUEST_CONCURRENCY_GROUP = "newsmirror-request-${{ github.event.issue.number }}"
@@ -138,6 +139,7 @@ issue per unhealthy source on the repository. Unless the published site is built
 the archive as it is, it builds the reading site, pushes it as the branch `site` to the
 repository and every mirror, and deploys it to GitHub Pages (the job `pages`)."""
     cache_key = CACHE_KEY
+    site_state = STATE
     secret_env = _secret_env()
     mirror_workflow = MIRROR_WORKFLOW
     return f"""\
@@ -226,6 +228,9 @@ jobs:
         run: |
           status=0
           newsmirror site --publish --if-changed --config {config} --archive . --out "$RUNNER_TEMP/site" || status=$?
+          # The build's state is kept in the local cache (the next runner starts from it),
+          # never on GitHub Pages.
+          rm -f "$RUNNER_TEMP/site/{site_state}"*
           # 1: some articles could not be built (named above); the rest was published.
           if [ "$status" -le 1 ] && [ -f "$RUNNER_TEMP/site/index.html" ]; then echo "published=true" >> "$GITHUB_OUTPUT"; fi
           exit "$status"

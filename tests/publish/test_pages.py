@@ -209,6 +209,44 @@ def test_if_changed_publishes_what_the_primary_lacks_and_nothing_else(tmp_path: 
     assert "nothing to do" in publish()
 
 
+def test_a_new_runner_builds_on_the_site_it_published(tmp_path: Path, httpserver: HTTPServer):
+    """The workflow builds into a new folder every hour: --publish puts back the site the
+    primary serves, with the state it was built from (kept in the local cache), so that
+    the hour writes what changed since and publishes the site a full build would."""
+    archive = Archive(tmp_path, httpserver, [])
+    archive.mirror(3)
+    site = tmp_path / "site"
+    first = archive.publish()
+    assert first.returncode == 0, first.stderr
+    assert "restored" not in first.stdout + first.stderr
+    full_count = int(first.stdout.split(" files written")[0].rsplit(" ", 1)[1])
+
+    archive.mirror(1)
+    shutil.rmtree(site)  # a new runner
+    second = archive.publish()
+    assert second.returncode == 0, second.stderr
+    assert "restored the published site" in second.stdout + second.stderr
+    written = int(second.stdout.split(" files written")[0].rsplit(" ", 1)[1])
+    assert 0 < written < full_count
+    full = tmp_path / "full"
+    built = subprocess.run([sys.executable, "-m", "newsmirror", "site", "-c", str(archive.file),
+                            "-o", str(full)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    assert site_files(site) == site_files(full)
+    assert all((site / p).read_bytes() == (full / p).read_bytes() for p in site_files(full))
+    assert tree_files(archive.primary) == site_files(full)
+
+    # The primary serves another site than the one published from here: a full build.
+    published = site_commits(archive.primary)[0]
+    other = git("commit-tree", f"{published}^{{tree}}", "-m", "another publisher", cwd=archive.primary)
+    git("update-ref", "refs/heads/site", other, cwd=archive.primary)
+    shutil.rmtree(site)
+    third = archive.publish()
+    assert third.returncode == 0, third.stderr
+    assert "restored" not in third.stdout + third.stderr
+    assert site_files(site) == site_files(full)
+
+
 def test_if_changed_goes_with_publish(tmp_path: Path, httpserver: HTTPServer):
     archive = Archive(tmp_path, httpserver, [])
     archive.mirror(1)
