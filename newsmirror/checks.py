@@ -19,6 +19,7 @@ from typing import Any
 
 from newsmirror.addresses import web_problem
 from newsmirror.config import Config, ConfigError, SourceConfig
+from newsmirror.archive.git import GitError, Repo
 
 MAX_SECONDS = 24 * 3600
 """A timeout longer than a day is a mistake for an hourly job (and inf/nan never end)."""
@@ -140,7 +141,6 @@ def _push_target(found: _Found, config: Config) -> None:
         if not config.remote.strip():
             found.add("archive.remote", "must not be empty")
         return
-    from newsmirror.archive.git import GitError, Repo
 
     try:
         has = (config.archive / ".git").exists() and Repo(config.archive).has_remote(

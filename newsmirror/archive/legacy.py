@@ -33,6 +33,8 @@ from pathlib import Path
 
 from newsmirror.archive.paths import ARTICLES_DIR, NAME_RE
 from newsmirror.content.text import page_text
+from newsmirror.archive.article import ArticleFormatError, parse_article
+from newsmirror.archive.identity import normalise_link
 
 NEWSMIRROR = "newsmirror"
 NUMBERED = "numbered"
@@ -122,8 +124,6 @@ def same_as_old_file(root: Path, relpath: str, data: bytes) -> bool:
     the old mirrors did. Used only while the feed item it was written from is unknown
     (first sight, or a catalog rebuilt from the files); from then on the item's own
     changes decide."""
-    from newsmirror.archive.article import ArticleFormatError, parse_article
-
     try:
         held = (root / relpath).read_bytes()
         old = parse_article(held, name=relpath)
@@ -134,7 +134,6 @@ def same_as_old_file(root: Path, relpath: str, data: bytes) -> bool:
         old_lines, new_lines = held.split(b"\n"), data.split(b"\n")
         return (old.title == new.title and old.link == new.link
                 and old_lines[:1] + old_lines[2:] == new_lines[:1] + new_lines[2:])
-    from newsmirror.archive.identity import normalise_link
 
     return (old.title == new.title and (normalise_link(old.link) or old.link) == new.link
             and page_text(old.body) == page_text(new.body))

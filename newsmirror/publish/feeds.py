@@ -28,6 +28,7 @@ from newsmirror.content.clean import sanitize_html
 from newsmirror.dates import utc_stamp
 from newsmirror.models import ArchivedEntry
 from newsmirror.publish.links import original_link
+from newsmirror.publish.mirrors import remote_address, shard_file_address
 
 FEED_SIZE = 50
 ALL = "all"
@@ -186,7 +187,6 @@ def write_feeds(config, store, *, changed: set[str] | None = None, size: int = F
 
     away = None
     if (store.root / SHARDS_INDEX).exists():  # an archive with shards (archive/shards.py)
-        from newsmirror.publish.mirrors import remote_address, shard_file_address
 
         away = shard_file_address(config, remote_address(store.repo, config.remote_name))
     written = []

@@ -41,6 +41,8 @@ from newsmirror.archive.paths import ALL_FEED, CACHED_MIRRORS_FILE, MIRRORS_FILE
 from newsmirror.dates import utc_minutes
 from newsmirror.models import ArchivedEntry
 from newsmirror.sources.health import backoff_ms
+from newsmirror.archive.shards import shard_web
+from newsmirror.archive.files import write_atomic
 
 FORMAT_VERSION = 1
 
@@ -102,8 +104,6 @@ def shard_file_address(config: Config, primary: str | None = None) -> Callable[[
     the shard's host, derived from the primary remote (`primary` as for `reader_copies`).
     None for the archive's own files and where the shard's web address cannot be derived
     (a link relative to this repository cannot reach another)."""
-    from newsmirror.archive.shards import shard_web
-
     webs: dict[str, tuple[str, str] | None] = {}
 
     def where(entry: ArchivedEntry) -> str | None:
@@ -422,7 +422,6 @@ def push_mirrors(repo: Repo, root: Path, config: Config, *,
     finally:
         key.close()
     warnings += _alert(config, states, now_ms)
-    from newsmirror.archive.files import write_atomic
 
     kept = {m.name: states[m.name] for m in config.mirrors if m.name in states}
     write_atomic(root / CACHED_MIRRORS_FILE, dump_states(kept, written_ms=now_ms))

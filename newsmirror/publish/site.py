@@ -49,8 +49,12 @@ from newsmirror.dates import china_time
 from newsmirror.models import ArchivedEntry
 from newsmirror.publish import sitesearch as ix
 from newsmirror.publish.links import original_link
-from newsmirror.publish.mirrors import remote_address, site_url
+from newsmirror.publish.mirrors import reader_copies, remote_address, site_url
 from newsmirror.publish.sitestate import LEGACY_MANIFEST, STATE, SiteState
+from newsmirror.content.clean import sanitize_html
+from newsmirror.content.markup import Edit, Tag, apply_edits, escape_attr, set_attr, tokenize
+from newsmirror.publish.derived import feed_list
+from newsmirror.publish.feeds import archive_href, render_feeds, sanitised_body
 
 SITE_FORMAT = 2
 """Bump when this module changes what it renders (template edits are noticed by hash)."""
@@ -267,9 +271,6 @@ def reader_body(html: str, link: str) -> str:
     """The article HTML made safe to show: sanitised (scripts, handlers and foreign URL
     schemes removed, addresses made absolute), images lazy and sent without a Referer,
     audio/video not preloaded, embedded players replaced by a link to the player."""
-    from newsmirror.content.clean import sanitize_html
-    from newsmirror.content.markup import Edit, Tag, apply_edits, escape_attr, set_attr, tokenize
-
     # Links to the archive's own images (download_images) are relative to the article;
     # keep them so instead of resolving them against the original site.
     protected = _LOCAL_ASSET.sub(LOCAL_ORIGIN + f"{ASSETS_DIR}/", html)
@@ -596,9 +597,6 @@ def elsewhere(config: Config, primary: str | None = None) -> dict:
     """What every page tells readers about the other copies of the archive (each with its
     address and combined feed) and the site's own feeds: at the site's address when it
     is known (`site_url`), else relative to the page (`local`)."""
-    from newsmirror.publish.derived import feed_list
-    from newsmirror.publish.mirrors import reader_copies
-
     copies = reader_copies(config, primary)
     url = site_url(config, primary)
     feeds = [{"name": name, "href": f"{url}{path}" if url else path, "local": not url}
@@ -611,8 +609,6 @@ def _site_feeds(build: _Build, names: dict[str, str], everything: bool, changed:
     """The site's own feeds (feeds/<slug>.xml, feeds/all.xml): the archive's feeds, with
     every link leading to the site's pages, absolute when the site's address is known.
     Only the feeds of the sources changed are rendered (all of them when `everything`)."""
-    from newsmirror.publish.feeds import archive_href, render_feeds, sanitised_body
-
     if not (everything or changed):
         return
     url = site_url(build.config, build.primary)

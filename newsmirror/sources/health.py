@@ -36,6 +36,7 @@ from typing import Any
 from newsmirror.archive.files import keep_bad_copy
 from newsmirror.dates import utc_minutes
 from newsmirror.fetch.client import FetchError
+from newsmirror.archive.paths import CACHE_DIR, HEALTH_FILE
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -342,8 +343,6 @@ def read_health(path: Path) -> HealthFile:
 
 def state_files(root: Path) -> tuple[Path, Path]:
     """An archive's committed health file and its cached copy."""
-    from newsmirror.archive.paths import CACHE_DIR, HEALTH_FILE
-
     return root / HEALTH_FILE, root / CACHE_DIR / "health.json"
 
 
