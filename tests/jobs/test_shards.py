@@ -4,6 +4,7 @@ year boundaries by the clock the pipeline is given (China time decides the year)
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -14,9 +15,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from pytest_httpserver import HTTPServer
 
 from newsmirror.archive.article import parse_article
+from newsmirror.jobs.watch import watch_archive
 from tests.helpers import Mirror, bare_remote, git, site_tree
 from tests.jobs.feeds import Item, rss
 
@@ -319,3 +322,20 @@ def test_articles_another_run_pushed_to_the_shard_are_taken_in_and_listed(tmp_pa
     clean(lab.archive)
     assert "别人的新闻（分卷 2027）" in (lab.archive / "lists/voa.md").read_text("utf-8")
     assert lab.index()["shards"][0]["articles"] == 3
+
+
+
+@pytest.mark.xfail(strict=True, reason="watch reads every candidate from the main repository "
+                   "(root / path), so the articles a shard holds are skipped unread; reading and "
+                   "rewriting them needs the job to open the shards and commit into the open one")
+def test_watch_checks_the_articles_a_shard_holds(tmp_path, httpserver):
+    """watch reads each candidate's archived text from the repository holding it: a
+    sharded archive's recent articles are nearly all in the open shard."""
+    lab = Sharded(tmp_path, httpserver)
+    lab.go(news(0, 1, DEC_31), DEC_31)
+    lab.go(lab.items + news(1, 1, JAN_1), JAN_1)
+    assert len(lab.files(lab.shard(2027))) == 1
+    config = lab.config(lab.serve(lab.items), **lab.top())
+    report = asyncio.run(watch_archive(config, push=False, allow_private=True, now_ms=JAN_1 + 3_600_000))
+    assert report.candidates == 2
+    assert report.checked == 2
