@@ -19,6 +19,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from newsmirror.archive.article import parse_article
+from newsmirror.jobs.rebuild import rebuild_archive
 from newsmirror.jobs.watch import watch_archive
 from tests.helpers import Mirror, bare_remote, git, site_tree
 from tests.jobs.feeds import Item, rss
@@ -339,3 +340,19 @@ def test_watch_checks_the_articles_a_shard_holds(tmp_path, httpserver):
     report = asyncio.run(watch_archive(config, push=False, allow_private=True, now_ms=JAN_1 + 3_600_000))
     assert report.candidates == 2
     assert report.checked == 2
+
+
+def test_rebuild_on_a_fresh_clone_keeps_the_shards_articles_in_the_lists(tmp_path, httpserver):
+    """`rebuild` makes the lists, README and feeds again from the article files: those of
+    every shard too, else a clone without the local cache lists only the main repository's."""
+    lab = Sharded(tmp_path, httpserver)
+    lab.go(news(0, 2, DEC_31), DEC_31)
+    lab.go(lab.items + news(2, 3, JAN_1), JAN_1)
+    again = tmp_path / "again"
+    git("clone", "-q", str(lab.remote), str(again), cwd=tmp_path)
+    lab.archive = again
+    report = rebuild_archive(lab.config(lab.serve(lab.items), **lab.top()))
+    assert report.articles == 5
+    assert report.rewritten == []
+    assert (again / "lists/voa.md").read_text("utf-8").count("（分卷 2027）") == 3
+    assert git("status", "--porcelain", cwd=again) == ""
