@@ -20,6 +20,7 @@ from pytest_httpserver import HTTPServer
 
 from newsmirror.archive.article import parse_article
 from newsmirror.jobs.rebuild import rebuild_archive
+from newsmirror.jobs.requests import archive_requests
 from newsmirror.jobs.watch import watch_archive
 from tests.helpers import Mirror, bare_remote, git, site_tree
 from tests.jobs.feeds import Item, rss
@@ -356,3 +357,27 @@ def test_rebuild_on_a_fresh_clone_keeps_the_shards_articles_in_the_lists(tmp_pat
     assert report.rewritten == []
     assert (again / "lists/voa.md").read_text("utf-8").count("（分卷 2027）") == 3
     assert git("status", "--porcelain", cwd=again) == ""
+
+
+def test_a_request_run_rebased_onto_an_update_keeps_the_shards_articles_listed(tmp_path, httpserver):
+    """A request run (its workflow keeps no local cache: the catalog is rebuilt from the
+    main repository's files) whose push rebased onto a mirror run's update of a main
+    article regenerates that source's list: with the shards' entries too."""
+    lab = Sharded(tmp_path, httpserver)
+    lab.go(news(0, 2, DEC_31), DEC_31)
+    lab.go(lab.items + news(2, 2, JAN_1), JAN_1)
+    runner = tmp_path / "runner"
+    git("clone", "-q", str(lab.remote), str(runner), cwd=tmp_path)
+    update = lab.go(edited(lab.items, 0), JAN_1 + 3_600_000)  # the article is in the main repository
+    assert update.updated == 1 and update.push is not None and update.push.ok
+    page = (Path(__file__).resolve().parents[1] / "content" / "pages" / "generic.html").read_bytes()
+    lab.archive = runner
+    config = lab.config(lab.serve(lab.items), **lab.top())
+    httpserver.expect_request("/page.html").respond_with_data(page, content_type="text/html; charset=utf-8")
+    report = asyncio.run(archive_requests(config, [httpserver.url_for("/page.html")], allow_private=True,
+                                          now_ms=JAN_1 + 7_200_000))
+    assert report.push is not None and report.push.ok, report.push
+    listing = git("show", "main:lists/voa.md", cwd=lab.remote)
+    assert listing.count("（分卷 2027）") == 2, listing
+    index = json.loads(git("show", "main:shards.json", cwd=lab.remote))
+    assert index["shards"][0]["articles"] == 2
