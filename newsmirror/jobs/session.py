@@ -8,6 +8,7 @@ and the pushes goes into the job's report, whose class extends `Published`."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from newsmirror import crashpoints
 from newsmirror.addresses import suffixed_address
 from newsmirror.archive.git import PushResult, Repo
-from newsmirror.archive.shards import Shards, shard_name, shard_remote
+from newsmirror.archive.shards import Shards, open_shards, read_index, shard_name, shard_remote
 from newsmirror.archive.store import Store, commit_message, open_store, sync_catalog
 from newsmirror.config import Config
 from newsmirror.publish.derived import regenerate
@@ -64,7 +65,7 @@ class Session:
         have yet; the result is a failure when the primary push of any repository failed."""
         store, config, report = self.store, self.config, self.report
         failed = _push_shards(store, config, shards, push, report, now_ms) if shards else []
-        result = _push_primary(store, config, push)
+        result = _push_primary(store, config, push, shards is not None, now_ms)
         _push_mirror_set(store.repo, config, push, report, now_ms)
         if result is not None and not result.ok:
             failed.insert(0, result)
@@ -143,7 +144,8 @@ def shard_config(config: Config, year: str, primary: str | None = None) -> Confi
     return replace(config, remote=shard_remote(config, year, primary), mirrors=tuple(mirrors))
 
 
-def _push_primary(store: Store, config: Config, push: bool) -> PushResult | None:
+def _push_primary(store: Store, config: Config, push: bool, shards_open: bool,
+                  now_ms: int | None) -> PushResult | None:
     repo = store.repo
     if not (push and config.push and repo.head() and repo.has_remote(config.remote_name)):
         return None
@@ -152,6 +154,10 @@ def _push_primary(store: Store, config: Config, push: bool) -> PushResult | None
     result = repo.push(config.remote_name, config.branch)
     crashpoints.reached("pushed")
     merged = store.resync() if result.ok else set()
+    if (merged is None or merged) and not shards_open and read_index(store.root) is not None:
+        # The lists span every shard: a job that did not open them (watch, requests,
+        # whose runner may have no local cache) brings their entries into the catalog first.
+        open_shards(config, store, now_ms if now_ms is not None else int(time.time() * 1000), start=False)
     if _take_in(config, store, merged, "the remote"):
         result = repo.push(config.remote_name, config.branch)
     return result
