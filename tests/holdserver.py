@@ -126,13 +126,11 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if held:
                 time.sleep(SETTLE_S)
-            if route is None:
-                self._reply(404, b"not found", "text/plain")
-            else:
-                self._reply(200, route[0], route[1])
-        except _CLIENT_GONE:
-            pass
         finally:
+            # Counted out before the answer is written, not after: once its last byte is
+            # out the client may send its next request, whose handler would otherwise see
+            # this one still counted in flight whenever this thread is slow to get the
+            # CPU back (a loaded machine), and report a limit broken that was kept.
             with record.lock:
                 record.active[host] -= 1
                 record.active_total -= 1
@@ -141,6 +139,13 @@ class _Handler(BaseHTTPRequestHandler):
                     record.held_active -= 1
                     record.held_done += 1
                 record.lock.notify_all()
+        try:
+            if route is None:
+                self._reply(404, b"not found", "text/plain")
+            else:
+                self._reply(200, route[0], route[1])
+        except _CLIENT_GONE:
+            pass
 
     def _reply(self, status: int, body: bytes, content_type: str) -> None:
         self.send_response(status)

@@ -61,8 +61,11 @@ class Session:
         same mirror), and lines worth a warning to its `warnings`.
 
         `shards` (archive/shards.py) are pushed first, each to its own remotes the same
-        way, so that the main repository never links to a file its shard's host does not
-        have yet; the result is a failure when the primary push of any repository failed."""
+        way, so that in an ordinary hour a shard's host has its files before the main
+        repository links to them. When a shard's primary push fails, the main repository
+        is pushed all the same (its lists then link to files that host receives with the
+        next push), and the result is a failure: the primary push of any repository that
+        failed fails the job."""
         store, config, report = self.store, self.config, self.report
         failed = _push_shards(store, config, shards, push, report, now_ms) if shards else []
         result = _push_primary(store, config, push, shards is not None, now_ms)
