@@ -205,7 +205,10 @@ def prepare_tls(*, trust_env: bool = True) -> None:
             future.set_exception(err)
 
     _early_tls[key] = future
-    threading.Thread(target=build, name="newsmirror-tls", daemon=True).start()
+    # Not a daemon: a run that ends before its first request (the archive busy, a bad
+    # configuration) must wait for it at exit. A daemon thread still inside OpenSSL while
+    # the interpreter finalises crashed the process with SIGSEGV (exit -11, not 3).
+    threading.Thread(target=build, name="newsmirror-tls", daemon=False).start()
 
 
 def _prepared_tls(trust_env: bool) -> ssl.SSLContext | bool:
