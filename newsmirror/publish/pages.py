@@ -22,8 +22,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,17 +58,23 @@ class Published:
     mirrors: list[MirrorOutcome]
 
 
+def _site_worktree(repo: Repo, site_dir: Path) -> tuple[Repo, dict[str, str]]:
+    """git in `site_dir` on the archive's objects, with an index of its own (the site's
+    files as last committed or restored): the worker and its environment."""
+    git_dir = Path(repo.out("rev-parse", "--absolute-git-dir"))
+    env = {"GIT_DIR": str(git_dir), "GIT_WORK_TREE": str(site_dir.resolve()),
+           "GIT_INDEX_FILE": str(git_dir / INDEX_FILE)}
+    return Repo(site_dir, author=repo.author), env
+
+
 def site_commit(repo: Repo, site_dir: Path, message: str, when: str | None = None) -> tuple[str, int]:
     """A commit without a parent whose tree is the built site in `site_dir` (its manifest
     left out); returns it and its number of files. Written into the archive's objects,
     touching neither its index, nor its work tree, nor any of its refs. `when`: its date
     (the same site, message and date make the same commit, which a host already has)."""
-    git_dir = Path(repo.out("rev-parse", "--absolute-git-dir"))
-    env = {"GIT_DIR": str(git_dir), "GIT_WORK_TREE": str(site_dir.resolve()),
-           "GIT_INDEX_FILE": str(git_dir / INDEX_FILE)}
+    worker, env = _site_worktree(repo, site_dir)
     if when:
         env.update(GIT_AUTHOR_DATE=when, GIT_COMMITTER_DATE=when)
-    worker = Repo(site_dir, author=repo.author)
     # -f: the archive's ignore rules are not the site's.
     worker.git("add", "-A", "-f", "--", ".", f":(exclude){MANIFEST}*", env=env)
     tree = worker.git("write-tree", env=env).stdout.decode().strip()
@@ -191,12 +195,10 @@ def restore_published(repo: Repo, config: Config, site_dir: Path) -> str | None:
                 check=False).stdout.decode().strip() != commit:
         return None
     site_dir.mkdir(parents=True, exist_ok=True)
-    with subprocess.Popen(["git", "archive", "--format=tar", commit], cwd=repo.root,
-                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
-        assert proc.stdout is not None
-        with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
-            tar.extractall(site_dir, filter="data")
-    if proc.returncode != 0:
+    worker, env = _site_worktree(repo, site_dir)
+    # Into the index site_commit adds to, so that its next `add` finds these files as they are.
+    if worker.git("read-tree", commit, check=False, env=env).returncode != 0 \
+            or worker.git("checkout-index", "-a", "-f", check=False, env=env).returncode != 0:
         shutil.rmtree(site_dir)
         return None
     shutil.copyfile(copy, site_dir / MANIFEST)
