@@ -25,7 +25,7 @@ from newsmirror.archive.paths import (
     ARTICLES_DIR, ASSETS_DIR, FEEDS_DIR, HEALTH_FILE, LISTS_DIR, MIRRORS_FILE, README, SHARDS_INDEX,
     article_path,
 )
-from newsmirror.archive.shards import Shards, open_shards
+from newsmirror.archive.shards import Shards
 from newsmirror.archive.store import Store, commit_message
 from newsmirror.config import Config, SourceConfig
 from newsmirror.content.clean import strip_tracking
@@ -504,7 +504,7 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | 
                     f"fetching these sources in full again: {', '.join(lost)}")
             report.notes.append(note)
             reporter.note(note)
-        shards = open_shards(config, store, now_ms)
+        shards = session.open_shards(now_ms, start=True)
         for note in shards.notes if shards else ():
             report.notes.append(note)
             reporter.note(note)
@@ -573,7 +573,7 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | 
         store.catalog.commit()
         crashpoints.reached("cataloged")
         store.mark_clean()
-        session.push(push, now_ms=now_ms, shards=shards)
+        session.push(push, now_ms=now_ms)
         return report
 
 

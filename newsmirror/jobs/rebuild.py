@@ -4,10 +4,8 @@ doubt. It commits nothing: the next mirror run commits whatever changed."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
-from newsmirror.archive.shards import open_shards
 from newsmirror.config import Config
 from newsmirror.jobs.session import open_session
 from newsmirror.publish.derived import regenerate
@@ -29,7 +27,7 @@ def rebuild_archive(config: Config) -> RebuildReport:
         count = store.catalog.rebuilt
         # Every shard's files too (cloned when missing): the lists span them all, and a
         # catalog that lacks a shard's entries would list only the main repository's.
-        shards = open_shards(config, store, int(time.time() * 1000), start=False, files=True)
+        shards = session.open_shards(files=True)
         store.catalog.begin()
         report.articles = count if count is not None else store.catalog.rebuild(store.root)
         for year, repo in shards.repos.items() if shards else ():

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from newsmirror import crashpoints
 from newsmirror.addresses import suffixed_address
 from newsmirror.archive.git import PushResult, Repo
-from newsmirror.archive.shards import Shards, open_shards, read_index, shard_name, shard_remote
+from newsmirror.archive.shards import Shards, open_shards, shard_name, shard_remote
 from newsmirror.archive.store import Store, commit_message, open_store, sync_catalog
 from newsmirror.config import Config
 from newsmirror.publish.derived import regenerate
@@ -43,14 +43,24 @@ class Session:
     config: Config
     store: Store
     report: Published
+    shards: Shards | None = None
+    """The archive's yearly shards (archive/shards.py), once opened: by the job, or by a
+    push whose rebase brought articles in (the lists span every shard)."""
+
+    def open_shards(self, now_ms: int | None = None, *, start: bool = False,
+                    files: bool = False) -> Shards | None:
+        """Open the archive's shards for this job (see archive.shards.open_shards); None
+        when it has none."""
+        when = now_ms if now_ms is not None else int(time.time() * 1000)
+        self.shards = open_shards(self.config, self.store, when, start=start, files=files)
+        return self.shards
 
     def commit(self, paths: list[str], message: str) -> str | None:
         """Commit `paths` as the job's commit (see Store.commit); None when nothing changed."""
         self.report.commit = self.store.commit(paths, message)
         return self.report.commit
 
-    def push(self, push: bool = True, *, now_ms: int | None = None,
-             shards: Shards | None = None) -> PushResult | None:
+    def push(self, push: bool = True, *, now_ms: int | None = None) -> PushResult | None:
         """Push what is not on the remote yet; the primary's result, None when there was
         nothing to do. When the push had to rebase onto the remote's new articles, their
         lists and feeds are regenerated, committed and pushed too, so the archive never
@@ -60,20 +70,38 @@ class Session:
         each one's outcome goes to the report's `mirrors` (replacing an earlier one of the
         same mirror), and lines worth a warning to its `warnings`.
 
-        `shards` (archive/shards.py) are pushed first, each to its own remotes the same
+        The shards the job opened are pushed first, each to its own remotes the same
         way, so that in an ordinary hour a shard's host has its files before the main
         repository links to them. When a shard's primary push fails, the main repository
         is pushed all the same (its lists then link to files that host receives with the
         next push), and the result is a failure: the primary push of any repository that
         failed fails the job."""
         store, config, report = self.store, self.config, self.report
-        failed = _push_shards(store, config, shards, push, report, now_ms) if shards else []
-        result = _push_primary(store, config, push, shards is not None, now_ms)
+        failed = _push_shards(store, config, self.shards, push, report, now_ms) if self.shards else []
+        result = self._push_primary(push, now_ms)
         _push_mirror_set(store.repo, config, push, report, now_ms)
         if result is not None and not result.ok:
             failed.insert(0, result)
         report.push = PushResult(False, "\n".join(r.message for r in failed)) if failed else result
         return report.push
+
+    def _push_primary(self, push: bool, now_ms: int | None) -> PushResult | None:
+        store, config = self.store, self.config
+        repo = store.repo
+        if not (push and config.push and repo.head() and repo.has_remote(config.remote_name)):
+            return None
+        if repo.unpushed(config.remote_name, config.branch) == 0:
+            return None
+        result = repo.push(config.remote_name, config.branch)
+        crashpoints.reached("pushed")
+        merged = store.resync() if result.ok else set()
+        if (merged is None or merged) and self.shards is None:
+            # The lists span every shard: a job that did not open them (watch, requests,
+            # whose runner may have no local cache) brings their entries in first.
+            self.open_shards(now_ms)
+        if _take_in(config, store, merged, "the remote"):
+            result = repo.push(config.remote_name, config.branch)
+        return result
 
 
 @contextmanager
@@ -145,22 +173,3 @@ def shard_config(config: Config, year: str, primary: str | None = None) -> Confi
             url_env=None if url else mirror.url_env,
             web=suffixed_address(mirror.web, f"-{year}") if mirror.web else None))
     return replace(config, remote=shard_remote(config, year, primary), mirrors=tuple(mirrors))
-
-
-def _push_primary(store: Store, config: Config, push: bool, shards_open: bool,
-                  now_ms: int | None) -> PushResult | None:
-    repo = store.repo
-    if not (push and config.push and repo.head() and repo.has_remote(config.remote_name)):
-        return None
-    if repo.unpushed(config.remote_name, config.branch) == 0:
-        return None
-    result = repo.push(config.remote_name, config.branch)
-    crashpoints.reached("pushed")
-    merged = store.resync() if result.ok else set()
-    if (merged is None or merged) and not shards_open and read_index(store.root) is not None:
-        # The lists span every shard: a job that did not open them (watch, requests,
-        # whose runner may have no local cache) brings their entries into the catalog first.
-        open_shards(config, store, now_ms if now_ms is not None else int(time.time() * 1000), start=False)
-    if _take_in(config, store, merged, "the remote"):
-        result = repo.push(config.remote_name, config.branch)
-    return result
