@@ -26,7 +26,7 @@ from typing import overload
 
 from newsmirror.archive.paths import ARTICLES_DIR
 from newsmirror.archive.article import ArticleFormatError, parse_heading
-from newsmirror.archive.dbfile import MetaDatabase
+from newsmirror.archive.dbfile import MetaDatabase, start_over
 from newsmirror.archive.identity import normalise_link
 from newsmirror.archive.legacy import LAYOUTS, NEWSMIRROR, Located, encode_folders, locate, walk_articles
 from newsmirror.models import ArchivedEntry
@@ -310,12 +310,7 @@ class Catalog(MetaDatabase):
                 db.close()
             except UnboundLocalError:
                 pass
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-            db = _connect(self.path)
-            db.executescript(_SCHEMA)
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
-            return db
+            return start_over(self.path, _SCHEMA, ("schema", SCHEMA_VERSION), _connect)
 
     # -- entries ------------------------------------------------------------------------
     def get(self, slug: str, key: str) -> tuple[ArchivedEntry, str | None] | None:

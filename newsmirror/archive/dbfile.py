@@ -4,6 +4,21 @@ autocommit mode, explicit transactions, and a `meta` table of named values."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+
+def start_over(path: Path, schema: str, version: tuple[str, str],
+               connect: Callable[[Path], sqlite3.Connection]) -> sqlite3.Connection:
+    """A new, empty file at `path` (the old one and its journals removed) with `schema`
+    made and `version` (name, value) recorded in meta: what a file of ours that is
+    damaged or of a version no one can read becomes, since it can be made again."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    db = connect(path)
+    db.executescript(schema)
+    db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", version)
+    return db
 
 
 class MetaDatabase:

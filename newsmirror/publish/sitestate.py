@@ -26,7 +26,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from newsmirror.archive.dbfile import MetaDatabase
+from newsmirror.archive.dbfile import MetaDatabase, start_over
 from newsmirror.models import ArchivedEntry
 
 STATE = ".newsmirror-site.db"
@@ -77,13 +77,9 @@ class SiteState(MetaDatabase):
             db.close()
         except sqlite3.DatabaseError:
             pass
-        for suffix in ("", "-journal"):
-            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-        db = sqlite3.connect(self.path, isolation_level=None)
-        db.executescript(_SCHEMA)
-        db.execute("INSERT INTO meta VALUES ('format', ?)", (STATE_FORMAT,))
         self.fresh = True
-        return db
+        return start_over(self.path, _SCHEMA, ("format", STATE_FORMAT),
+                          lambda path: sqlite3.connect(path, isolation_level=None))
 
     # -- the articles shown -------------------------------------------------------------
     def seen(self, path: str) -> tuple[ArchivedEntry, int | None] | None:
