@@ -35,7 +35,7 @@ def config_problems(config: Config, *, push: bool | None = None) -> list[ConfigE
     for template in config.image_proxy:
         _template(found, "images.proxy", template)
     if config.web_url:
-        _url(found, "archive.web_url", config.web_url)
+        _url(found, found.archive_key("web_url", older="site_url"), config.web_url)
     for name in ("timeout", "connect_timeout", "max_retry_after"):
         _seconds(found, f"fetch.{name}", getattr(config.fetch, name))
     if not _plain_name(config.branch, branch=True) and not _git_ok("check-ref-format", "--branch", config.branch):
@@ -60,6 +60,11 @@ class _Found:
         error = ConfigError(self.config.file, key, problem)
         if all(str(error) != str(p) for p in self.problems):
             self.problems.append(error)
+
+    def archive_key(self, name: str, *, older: str) -> str:
+        """Where the user wrote an [archive] setting that is also read under an older name."""
+        archive = self.raw.get("archive")
+        return f"archive.{older if isinstance(archive, dict) and older in archive else name}"
 
     def source_key(self, index: int, source: SourceConfig, name: str) -> str:
         """Where the user wrote a source's setting: its own table, or [defaults]."""

@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from newsmirror.checks import config_problems
 from newsmirror.config import DEFAULT_IMAGE_PROXY, ConfigError, load_config, parse_config
 
 MINIMAL = '''
@@ -166,6 +167,14 @@ def test_the_archive_web_url_keeps_its_older_name(tmp_path: Path):
     newer = load_config(write(tmp_path, "[archive]\nweb_url = 'https://github.com/a/b/blob/main'\n" + MINIMAL))
     assert older.web_url == newer.web_url == "https://github.com/a/b/blob/main"
     assert older.site_address is None
+
+
+@pytest.mark.parametrize("key", ["web_url", "site_url"])
+def test_a_web_url_problem_names_the_key_the_file_used(tmp_path: Path, key: str):
+    """`newsmirror check` points at the line the user wrote, under either name."""
+    config = load_config(write(tmp_path, f"[archive]\n{key} = 'https://a b.example/'\n" + MINIMAL))
+    [problem] = config_problems(config, push=False)
+    assert problem.key == f"archive.{key}" and "contains a space" in str(problem)
 
 
 @pytest.mark.parametrize("value, problem", [
