@@ -24,6 +24,8 @@ from lxml import etree
 
 from newsmirror.archive.article import ArticleFormatError, parse_article
 from newsmirror.archive.paths import README, SHARDS_INDEX, feed_path, source_list_path
+from newsmirror.archive.store import Store
+from newsmirror.config import Config
 from newsmirror.content.clean import sanitize_html
 from newsmirror.dates import utc_stamp
 from newsmirror.models import ArchivedEntry
@@ -175,12 +177,11 @@ class _Bodies:
         return html
 
 
-def write_feeds(config, store, *, changed: set[str] | None = None, size: int = FEED_SIZE) -> list[str]:
+def write_feeds(config: Config, store: Store, *, changed: set[str] | None = None, size: int = FEED_SIZE) -> list[str]:
     """Write the feeds of the sources in `changed` (all when None, and any whose file is
     missing) and the combined one; returns the paths that changed. Entries carry their
     bodies only when `config.feed_content` is set."""
     bodies = _Bodies(store)
-    content = bool(getattr(config, "feed_content", False))
 
     def wanted(name: str) -> bool:
         return changed is None or name in changed or not (store.root / feed_path(name)).exists()
@@ -190,8 +191,8 @@ def write_feeds(config, store, *, changed: set[str] | None = None, size: int = F
 
         away = shard_file_address(config, remote_address(store.repo, config.remote_name))
     written = []
-    for relpath, data in render_feeds(config, store, bodies.get if content else _no_body,
-                                      getattr(config, "web_url", None),
+    for relpath, data in render_feeds(config, store, bodies.get if config.feed_content else _no_body,
+                                      config.web_url,
                                       wanted=wanted, combined=changed is None or bool(changed),
                                       size=size, away=away):
         if store.write(relpath, data):
@@ -204,7 +205,7 @@ def _no_body(entry: ArchivedEntry) -> None:
     return None
 
 
-def render_feeds(config, store, body: Callable[[ArchivedEntry], str | None],
+def render_feeds(config: Config, store: Store, body: Callable[[ArchivedEntry], str | None],
                  base_url: str | None, *, where: Callable[[str], str] | None = None,
                  wanted: Callable[[str], bool] = lambda name: True, combined: bool = True,
                  size: int = FEED_SIZE, away: Callable[[ArchivedEntry], str | None] | None = None

@@ -6,14 +6,13 @@ import asyncio
 from datetime import datetime, timedelta, UTC
 from email.utils import format_datetime
 from pathlib import Path
-from types import SimpleNamespace
 from urllib.parse import unquote
 
 import feedparser
 import pytest
 
 from newsmirror.archive.store import open_store
-from newsmirror.config import parse_config
+from newsmirror.config import Config, SourceConfig, parse_config
 from newsmirror.demo.server import DemoServer
 from newsmirror.jobs.mirror import run_mirror
 from newsmirror.publish.feeds import (
@@ -136,8 +135,8 @@ def test_committed_feeds_carry_no_bodies_by_default(archive: Path):
 def test_content_is_the_sanitised_body(archive: Path):
     """With `[archive] feed_content = true` the committed feeds carry the bodies."""
     with open_store(archive) as store:
-        config = SimpleNamespace(sources=[SimpleNamespace(slug="big", name="大新闻")], title="镜像",
-                                 feed_content=True)
+        config = Config(file="t.toml", archive=archive, title="镜像", feed_content=True,
+                        sources=(SourceConfig(slug="big", name="大新闻", url="https://big.example/feed"),))
         assert "feeds/big.xml" in write_feeds(config, store)
     big = parse(archive / "feeds" / "big.xml")
     third = next(e for e in big.entries if e.title == "新闻标题 3")
@@ -149,8 +148,10 @@ def test_content_is_the_sanitised_body(archive: Path):
 
 def test_write_feeds_uses_the_web_url_and_reports_only_changes(archive: Path):
     with open_store(archive) as store:
-        sources = [SimpleNamespace(slug="big", name="大新闻"), SimpleNamespace(slug="voa", name="美国之音")]
-        config = SimpleNamespace(sources=sources, title="镜像", web_url="https://mirror.example/news/")
+        sources = (SourceConfig(slug="big", name="大新闻", url="https://big.example/feed"),
+                   SourceConfig(slug="voa", name="美国之音", url="https://voa.example/feed"))
+        config = Config(file="t.toml", archive=archive, sources=sources, title="镜像",
+                        web_url="https://mirror.example/news/")
         changed = write_feeds(config, store)
         assert sorted(changed) == ["feeds/all.xml", "feeds/big.xml", "feeds/voa.xml"]
         assert write_feeds(config, store) == []
