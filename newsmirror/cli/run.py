@@ -40,6 +40,8 @@ def print_summary(report) -> None:
         total += f"; committed {report.commit[:10]}"
     else:
         total += "; nothing to commit"
+    if report.shard_commit:  # the new articles' files, in this year's repository
+        total += f" (the articles: {report.shard_commit[:10]} in {report.shard_repo})"
     out.stdout.print(total, markup=False)
     for slug, failure in report.failed_items:
         show_item_failure(f"{slug}: {failure.describe()}", failure)

@@ -25,7 +25,7 @@ from newsmirror.archive.paths import (
     ARTICLES_DIR, ASSETS_DIR, FEEDS_DIR, HEALTH_FILE, LISTS_DIR, MIRRORS_FILE, README, SHARDS_INDEX,
     article_path,
 )
-from newsmirror.archive.shards import Shards
+from newsmirror.archive.shards import Shards, shard_name
 from newsmirror.archive.store import Store, commit_message
 from newsmirror.config import Config, SourceConfig
 from newsmirror.content.clean import strip_tracking
@@ -67,6 +67,8 @@ class RunReport(Published):
     """Each source's state after the run."""
     shard_commit: str | None = None
     """The commit made in the open shard (archive/shards.py), when one was."""
+    shard_repo: str | None = None
+    """The repository `shard_commit` is in (`<name>-<YEAR>`)."""
 
     @property
     def backing_off(self) -> int:
@@ -567,6 +569,8 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | 
                 | {HEALTH_FILE, MIRRORS_FILE, ".gitignore"})
             if shards:  # first, so that the main repository never lists what no commit holds
                 report.shard_commit = shards.commit(store, sorted(run.shard_written), message)
+                if report.shard_commit and shards.open:
+                    report.shard_repo = shard_name(config, shards.open, shards.primary)
                 crashpoints.reached("shard-committed")
             session.commit(paths, message)
             crashpoints.reached("committed")

@@ -19,6 +19,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from newsmirror.archive.article import parse_article
+from newsmirror.cli.run import print_summary
 from newsmirror.jobs.rebuild import rebuild_archive
 from newsmirror.jobs.requests import archive_requests
 from newsmirror.jobs.watch import watch_archive
@@ -300,6 +301,17 @@ def test_a_checkouts_origin_names_the_shards_when_the_configuration_names_no_rem
     assert report.push is not None and report.push.ok, report.push
     assert git("rev-parse", "main", cwd=tmp_path / "remote-2027.git") == report.shard_commit
     assert lab.index()["shards"][0]["name"] == "remote-2027"
+
+
+def test_the_run_summary_names_the_shard_commit(tmp_path, httpserver, capsys):
+    """A reader of the run's log learns where the hour's articles went."""
+    lab = Sharded(tmp_path, httpserver)
+    lab.go(news(0, 1, DEC_31), DEC_31)
+    report = lab.go(lab.items + news(1, 1, JAN_1), JAN_1)
+    print_summary(report)
+    total = capsys.readouterr().out
+    assert f"; committed {report.commit[:10]} (the articles: {report.shard_commit[:10]} in remote-2027)" \
+        in total, total
 
 
 def test_articles_another_run_pushed_to_the_shard_are_taken_in_and_listed(tmp_path, httpserver):
