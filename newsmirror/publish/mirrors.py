@@ -17,6 +17,16 @@ Shallow clones (the workflow checks out one commit): a mirror that is behind by 
 the clone holds, or empty, cannot be sent the commits it lacks. Only then is the clone
 deepened from the primary remote (`git fetch --unshallow`) and the push tried again, so
 an ordinary hour never fetches the history.
+
+A mirror that diverged: on an ephemeral runner (the workflow), a run whose primary push
+failed still pushes its commits to the mirrors; the next runner clones the primary, which
+lacks them, and its commits are no longer a fast-forward for those mirrors, hour after
+hour. When the primary has our HEAD and a mirror refuses it, the mirror's branch is
+fetched: when its own commits hold no file the primary's branch lacks (the next runner
+archived the same articles again; lists, feeds and state files are regenerated anyway),
+its branch is replaced by the primary's, guarded by a lease on what it had, and the
+outcome says so. When they hold files the primary lacks, nothing is replaced: the
+failure names them, to be taken in by hand.
 """
 
 from __future__ import annotations
@@ -28,7 +38,7 @@ import os
 import re
 import tempfile
 import time
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from collections.abc import Callable
 from typing import Any
@@ -37,7 +47,8 @@ from urllib.parse import quote, urlsplit
 from newsmirror.config import Config, MirrorConfig
 from newsmirror.addresses import derive_kind, derive_web, host_path
 from newsmirror.archive.git import Repo, git_reason
-from newsmirror.archive.paths import ALL_FEED, CACHED_MIRRORS_FILE, MIRRORS_FILE
+from newsmirror.archive.paths import (ALL_FEED, CACHED_MIRRORS_FILE, FEEDS_DIR, LISTS_DIR, MIRRORS_FILE, README,
+                                      SHARDS_INDEX, STATE_DIR)
 from newsmirror.dates import utc_minutes
 from newsmirror.models import ArchivedEntry
 from newsmirror.sources.health import backoff_ms
@@ -55,6 +66,10 @@ URL_SECRETS = {"github": "NEWSMIRROR_MIRROR_GITHUB", "gitlab": "NEWSMIRROR_MIRRO
 token (`url_env`)."""
 
 _SHALLOW_SIGNS = ("shallow update not allowed", "(fetch first)", "non-fast-forward")
+_REFUSED_SIGNS = ("(fetch first)", "non-fast-forward")
+_DERIVED = (f"{LISTS_DIR}/", f"{FEEDS_DIR}/", f"{STATE_DIR}/", README, SHARDS_INDEX, ".gitignore")
+"""Files every commit regenerates: a mirror's own version of them is never worth keeping."""
+_THEIRS = "refs/newsmirror/mirror-head"
 
 
 # -- addresses ---------------------------------------------------------------------------
@@ -309,13 +324,27 @@ def _scrub(text: str, url: str) -> str:
     return text
 
 
+@dataclass
+class _Pushing:
+    """What the pushes of one run to the mirrors share."""
+
+    deepened: bool = False
+    """Whether the clone was deepened already (or must never be: a ref whose history the
+    mirror needs no more of than we have)."""
+    on_primary: bool = False
+    """Whether the primary remote has our HEAD: then it is the archive, and a mirror
+    that diverged from it may be brought back to it when it holds nothing more."""
+    notes: dict[str, str] = field(default_factory=dict)
+    """By mirror: what its push did beyond pushing (its diverged history replaced)."""
+
+
 def _push_one(repo: Repo, mirror: MirrorConfig, url: str, config: Config, env: dict[str, str],
-              deepened: list[bool], refspec: str | None = None) -> str | None:
+              pushing: _Pushing, refspec: str | None = None) -> str | None:
     """Push HEAD (or `refspec`) to one mirror, with its attempts; None when it took it,
-    else why not. `deepened`: [True] when the clone must not be deepened (a ref whose
-    history the mirror needs no more of than we have)."""
+    else why not."""
     reason = ""
     attempt = 0
+    reconciled = refspec is not None
     while attempt < mirror.attempts:
         done = repo.git("push", "-q", url, refspec or f"HEAD:refs/heads/{config.branch}",
                         check=False, timeout=300, env=env)
@@ -323,20 +352,65 @@ def _push_one(repo: Repo, mirror: MirrorConfig, url: str, config: Config, env: d
             return None
         words = done.stderr.decode("utf-8", "replace")
         reason = git_reason(done)
-        if not deepened[0] and any(sign in words for sign in _SHALLOW_SIGNS) and repo.is_shallow():
+        if not pushing.deepened and any(sign in words for sign in _SHALLOW_SIGNS) and repo.is_shallow():
             # The mirror lacks commits older than this clone holds: take the history from
             # the primary remote once, then try again (not counted as an attempt).
-            deepened[0] = True
+            pushing.deepened = True
             fetched = repo.git("fetch", "-q", "--unshallow", config.remote_name, config.branch,
                                check=False, timeout=1800)
             if fetched.returncode == 0:
                 continue
             reason += "\n  (this clone is shallow, and deepening it from " \
                       f"{config.remote_name} failed:\n{git_reason(fetched)})"
+        elif not reconciled and pushing.on_primary and any(sign in words for sign in _REFUSED_SIGNS):
+            reconciled = True  # once: what the mirror holds is looked at, not retried
+            took, words = _diverged(repo, url, config.branch, env)
+            if took:
+                pushing.notes[mirror.name] = words
+                return None
+            reason += f"\n  ({words})"
+            break
         attempt += 1
         if attempt < mirror.attempts and mirror.retry_delay:
             time.sleep(mirror.retry_delay)
     return _scrub(reason, url)
+
+
+def _diverged(repo: Repo, url: str, branch: str, env: dict[str, str]) -> tuple[bool, str]:
+    """A mirror refused our HEAD although the primary remote has it: whether it has HEAD
+    now, and what was found, in words. It has when it is ahead of us (another run pushed
+    it later commits), or when its own commits held only files we have too (an ephemeral
+    runner whose primary push failed pushed them, and the next runner, cloning the
+    primary, archived the same articles anew): then its branch is set to HEAD, guarded by
+    a lease on what it had. Else it is left alone, and the words name the files only it
+    has, which replacing its branch would lose."""
+    fetched = repo.git("fetch", "-q", "--no-tags", url, f"+refs/heads/{branch}:{_THEIRS}",
+                       check=False, timeout=1800, env=env)
+    if fetched.returncode != 0:
+        return False, f"and its branch could not be fetched to see why: {git_reason(fetched)}"
+    try:
+        theirs = repo.out("rev-parse", _THEIRS)
+        if repo.git("merge-base", "--is-ancestor", "HEAD", theirs, check=False).returncode == 0:
+            return True, "it had this commit already, and later ones"
+        base = repo.git("merge-base", "HEAD", theirs, check=False).stdout.decode().strip()
+        if not base:
+            return False, "its history and the primary's have no commit in common; replace it by hand"
+        added = repo.out("diff", "--name-only", "--no-renames", "--diff-filter=AM", "-z", base, theirs)
+        ours = set(repo.out("ls-tree", "-r", "-z", "--name-only", "HEAD").split("\0"))
+        only = [p for p in added.split("\0") if p and not p.startswith(_DERIVED) and p not in ours]
+        if only:
+            return False, (f"it holds {len(only)} file(s) the primary lacks, from commits the primary never "
+                    f"got, e.g. {only[0]}; take them in (git fetch the mirror, check out those files, "
+                    "commit) before it can follow the primary again")
+        count = repo.out("rev-list", "--count", f"HEAD..{theirs}")
+        forced = repo.git("push", "-q", f"--force-with-lease=refs/heads/{branch}:{theirs}", url,
+                          f"HEAD:refs/heads/{branch}", check=False, timeout=300, env=env)
+        if forced.returncode != 0:
+            return False, f"it diverged, and replacing its branch failed: {git_reason(forced)}"
+        return True, (f"replaced its {count} commit(s) the primary never got (their files are all in "
+                f"the primary's history too) with the primary's branch")
+    finally:
+        repo.git("update-ref", "-d", _THEIRS, check=False)
 
 
 def _env_for(url: str, key: _SshKey) -> dict[str, str]:
@@ -356,8 +430,8 @@ def push_ref(repo: Repo, config: Config, refspec: str, *,
     try:
         for mirror in targets:
             url, missing = _address(mirror)
-            reason = missing if url is None else _push_one(repo, mirror, url, config,
-                                                           _env_for(url, key), [True], refspec)
+            reason = missing if url is None else _push_one(repo, mirror, url, config, _env_for(url, key),
+                                                           _Pushing(deepened=True), refspec)
             where = redact(url) if url else f"${mirror.url_env}"
             ref = refspec.rsplit(":", 1)[-1].removeprefix("refs/heads/")
             outcomes.append(MirrorOutcome(mirror.name, True, f"pushed {ref} to {mirror.name} "
@@ -381,7 +455,8 @@ def push_mirrors(repo: Repo, root: Path, config: Config, *,
     if head is None or not config.mirrors:
         return outcomes, warnings
     key = _SshKey()
-    deepened = [False]
+    pushing = _Pushing(on_primary=repo.has_remote(config.remote_name)
+                       and repo.unpushed(config.remote_name, config.branch) == 0)
     after = config.alerts.after_failures
     try:
         for mirror in config.mirrors:
@@ -398,14 +473,15 @@ def push_mirrors(repo: Repo, root: Path, config: Config, *,
                 continue
             url, missing = _address(mirror)
             reason = missing if url is None else _push_one(repo, mirror, url, config,
-                                                           _env_for(url, key), deepened)
+                                                           _env_for(url, key), pushing)
             where = redact(url) if url else f"${mirror.url_env}"
             if reason is None:
                 state = replace(state, failures=0, last_error=None, last_attempt_ms=now_ms,
                                 last_success_ms=now_ms, next_attempt_ms=None,
                                 failing_since_ms=None, pushed=head, state="ok")
+                done = f"; {pushing.notes[mirror.name]}" if mirror.name in pushing.notes else ""
                 outcomes.append(MirrorOutcome(mirror.name, True,
-                                              f"pushed to mirror {mirror.name} ({where})"))
+                                              f"pushed to mirror {mirror.name} ({where}){done}"))
             else:
                 failures = state.failures + 1
                 state = replace(state, failures=failures, last_error=reason.strip() or "failed",

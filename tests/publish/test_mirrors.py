@@ -207,6 +207,59 @@ def test_a_failing_primary_does_not_keep_the_mirrors_from_their_copy(tmp_path: P
     assert head(one) == git("rev-parse", "HEAD", cwd=runs.archive) != head(runs.primary)
 
 
+@pytest.mark.parametrize("depth", [None, 1])
+def test_a_mirror_that_got_a_lost_push_follows_the_primary_again(tmp_path: Path,
+                                                                 httpserver: HTTPServer, depth):
+    """An ephemeral runner's primary push fails; its commits reach the mirror only. The
+    next runner clones the primary and archives the same articles again: the mirror's
+    commits hold nothing more, so its branch is brought back to the primary's, instead
+    of refusing every later push as not a fast-forward."""
+    runs = Runs(tmp_path, httpserver, depth=depth)
+    one = bare_remote(tmp_path / "one.git")
+    mirrors = [{"name": "one", "url": str(one), "retry_delay": 0}]
+    runs.publish(1)
+    runs.run(mirrors, T0)
+    refusing(runs.primary, "primary is down")
+    runs.publish(1)
+    lost = runs.run(mirrors, T0 + HOUR_MS)
+    assert not lost.push.ok and head(one) != head(runs.primary)
+    (runs.primary / "hooks" / "pre-receive").unlink()
+    runs.publish(1)
+    back = runs.run(mirrors, T0 + 2 * HOUR_MS)
+    assert back.push.ok and back.new == 2  # the lost hour's article and the new one
+    said = next(o for o in back.mirrors if o.name == "one")
+    assert said.ok and "replaced its 1 commit(s) the primary never got" in said.message, said
+    assert head(one) == head(runs.primary)
+    runs.publish(1)
+    after = runs.run(mirrors, T0 + 3 * HOUR_MS)
+    assert outcomes(after) == {"one": True} and head(one) == head(runs.primary)
+
+
+def test_a_mirror_holding_articles_the_primary_lacks_is_never_overwritten(tmp_path: Path,
+                                                                         httpserver: HTTPServer):
+    """The lost hour's article left the feed before the primary came back: only the mirror
+    has it. Replacing the mirror's branch would lose it, so the push fails naming it."""
+    runs = Runs(tmp_path, httpserver)
+    one = bare_remote(tmp_path / "one.git")
+    mirrors = [{"name": "one", "url": str(one), "retry_delay": 0, "attempts": 1}]
+    runs.publish(1)
+    runs.run(mirrors, T0)
+    refusing(runs.primary, "primary is down")
+    runs.publish(1)
+    runs.run(mirrors, T0 + HOUR_MS)
+    kept = head(one)
+    (runs.primary / "hooks" / "pre-receive").unlink()
+    runs.publish(1)
+    del runs.items[1]  # the lost hour's article is gone from the feed
+    runs.publish(0)
+    back = runs.run(mirrors, T0 + 2 * HOUR_MS)
+    assert back.push.ok and back.new == 1
+    said = next(o for o in back.mirrors if o.name == "one")
+    assert said.ok is False and "it holds 1 file(s) the primary lacks" in said.message, said
+    assert "articles/voa/" in said.message
+    assert head(one) == kept
+
+
 def test_a_shallow_clone_catches_up_a_mirror_only_when_it_must(tmp_path: Path,
                                                                httpserver: HTTPServer):
     runs = Runs(tmp_path, httpserver, depth=1)
