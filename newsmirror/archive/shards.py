@@ -41,7 +41,6 @@ from newsmirror.archive.git import Repo, git_reason
 from newsmirror.archive.paths import ARTICLES_DIR, SHARDS_INDEX
 from newsmirror.archive.store import GITIGNORE, Store, commit_into, head_meta, repair, sync_catalog
 from newsmirror.dates import china_time
-from newsmirror.models import ArchivedEntry
 
 class ShardSettings(Protocol):
     """What the shards need of the configuration (newsmirror.config.Config, which this
@@ -189,9 +188,10 @@ class Shards:
         """The shard new articles go to ('' : the main repository)."""
         return self.open or ""
 
-    def closed(self, entry: ArchivedEntry) -> bool:
-        """Whether the file of `entry` is in a shard that is never written again."""
-        return bool(entry.shard) and entry.shard != self.open
+    def closed(self, shard: str) -> bool:
+        """Whether a file the shard `shard` holds ('': the main repository) is in one that
+        is never written again."""
+        return bool(shard) and shard != self.open
 
     def commit(self, store: Store, paths: list[str], message: str) -> str | None:
         """Commit `paths` into the open shard (its whole articles folder after an unclean

@@ -275,7 +275,7 @@ class _Run:
                     continue
                 link, _guid, _ident, found = self.identify(source, item, key, feed_url)
                 if found and (found[1] is None or found[1] == item_digest(item)
-                              or self.shards and self.shards.closed(found[0])):
+                              or self.shards and self.shards.closed(found[0].shard)):
                     continue  # unchanged, rebuilt from the files (the loop decides), or closed
             except Exception:  # noqa: BLE001 - only a forecast: the loop meets the item's fault
                 continue
@@ -331,7 +331,7 @@ class _Run:
         if existing and last_digest == digest:
             outcome.unchanged += 1
             return
-        if existing and self.shards and self.shards.closed(existing):
+        if existing and self.shards and self.shards.closed(existing.shard):
             # A closed shard is never written again; this version of the item is
             # remembered, so that it is not fetched again every hour.
             catalog.put(existing, digest, guid=guid)

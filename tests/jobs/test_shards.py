@@ -14,8 +14,8 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
-import pytest
 from pytest_httpserver import HTTPServer
 
 from newsmirror.archive.article import parse_article
@@ -327,20 +327,64 @@ def test_articles_another_run_pushed_to_the_shard_are_taken_in_and_listed(tmp_pa
 
 
 
-@pytest.mark.xfail(strict=True, reason="watch reads every candidate from the main repository "
-                   "(root / path), so the articles a shard holds are skipped unread; reading and "
-                   "rewriting them needs the job to open the shards and commit into the open one")
+def pages(lab: Sharded, start: int, n: int, at_ms: int) -> list[Item]:
+    """Like `news`, but each item's page is on the loopback server (`serve_pages`)."""
+    return [replace(item, link=lab.server.url_for(f"/page/{i}"))
+            for i, item in zip(range(start, start + n), news(start, n, at_ms))]
+
+
+def watch(lab: Sharded, now_ms: int, version: str):
+    """A watch run over every article, each item's page now saying `version`."""
+    sources = [{**source, "selector": "div.story"} for source in lab.serve(lab.items)]
+    for item in lab.items:
+        page = f'<html><body><div class="story"><p>{item.title}：{version}</p></div></body></html>'
+        lab.server.expect_request(urlsplit(item.link).path).respond_with_data(
+            page, content_type="text/html; charset=utf-8")
+    return asyncio.run(watch_archive(lab.config(sources, **lab.top()), since_days=800, allow_private=True,
+                                     now_ms=now_ms))
+
+
 def test_watch_checks_the_articles_a_shard_holds(tmp_path, httpserver):
     """watch reads each candidate's archived text from the repository holding it: a
     sharded archive's recent articles are nearly all in the open shard."""
     lab = Sharded(tmp_path, httpserver)
-    lab.go(news(0, 1, DEC_31), DEC_31)
-    lab.go(lab.items + news(1, 1, JAN_1), JAN_1)
+    lab.go(pages(lab, 0, 1, DEC_31), DEC_31)
+    lab.go(lab.items + pages(lab, 1, 1, JAN_1), JAN_1)
     assert len(lab.files(lab.shard(2027))) == 1
-    config = lab.config(lab.serve(lab.items), **lab.top())
-    report = asyncio.run(watch_archive(config, push=False, allow_private=True, now_ms=JAN_1 + 3_600_000))
+    report = watch(lab, JAN_1 + 3_600_000, "第一版")
     assert report.candidates == 2
-    assert report.checked == 2
+    assert report.checked == 2 and not report.errors, report.errors
+
+
+def test_watch_rewrites_an_open_shards_article_in_its_shard_and_leaves_a_closed_one(tmp_path, httpserver):
+    lab = Sharded(tmp_path, httpserver)
+    lab.go(pages(lab, 0, 1, DEC_31), DEC_31)
+    lab.go(lab.items + pages(lab, 1, 1, JAN_1), JAN_1)
+    lab.go(lab.items + pages(lab, 2, 1, NEXT_JAN_1), NEXT_JAN_1)
+    [main], [closed], [open_] = (lab.files(root) for root in (lab.archive, lab.shard(2027), lab.shard(2028)))
+    closed_head = git("rev-parse", "HEAD", cwd=lab.shard(2027))
+    first = watch(lab, NEXT_JAN_1 + 3_600_000, "第一版")  # feed bodies: the pages' text is recorded
+    assert (first.checked, first.changed, first.errors) == (3, [], {}), first
+
+    report = watch(lab, NEXT_JAN_1 + 7_200_000, "第二版")
+    assert sorted(report.changed) == sorted([main, closed, open_]) and not report.errors, report
+    assert report.push is not None and report.push.ok, report.push
+    # The open shard's article is rewritten in the shard, committed and pushed to its remote.
+    assert "第二版" in git("show", f"main:{open_}", cwd=tmp_path / "remote-2028.git")
+    assert not (lab.archive / open_).exists()
+    clean(lab.shard(2028))
+    assert "第二版" in git("show", f"main:{main}", cwd=lab.remote)
+    # The closed one is never written again: named in the notes, listed as changed.
+    assert git("rev-parse", "HEAD", cwd=lab.shard(2027)) == closed_head
+    assert git("rev-parse", "main", cwd=tmp_path / "remote-2027.git") == closed_head
+    assert "第二版" not in (lab.shard(2027) / closed).read_text("utf-8")
+    assert any("closed shards" in note and f"{closed} (shard 2027)" in note for note in report.notes), report.notes
+    changed = git("show", "main:lists/changed.md", cwd=lab.remote)
+    assert "新闻1（分卷 2027）" in changed and "新闻2（分卷 2028）" in changed and "](/articles/voa/" in changed
+    # The catalog follows the rewrite: the next mirror hour writes no article again.
+    after = lab.go(lab.items, NEXT_JAN_1 + 10_800_000)
+    assert (after.new, after.updated, after.shard_commit) == (0, 0, None), after.outcomes
+    assert not any(f.startswith("articles/") for f in lab.changed_in(after.commit or "HEAD"))
 
 
 def test_rebuild_on_a_fresh_clone_keeps_the_shards_articles_in_the_lists(tmp_path, httpserver):
