@@ -38,7 +38,7 @@ from typing import Protocol
 from newsmirror.addresses import derive_kind, derive_web, suffixed_address
 from newsmirror.archive.files import write_atomic
 from newsmirror.archive.git import Repo, git_reason
-from newsmirror.archive.paths import ARTICLES_DIR, SHARDS_INDEX
+from newsmirror.archive.paths import ARTICLES_DIR, ASSETS_DIR, REQUESTS_DIR, SHARDS_INDEX
 from newsmirror.archive.store import GITIGNORE, Store, commit_into, head_meta, repair, sync_catalog
 from newsmirror.dates import china_time
 
@@ -59,6 +59,9 @@ class ShardSettings(Protocol):
 
 
 FORMAT_VERSION = 1
+SHARD_FOLDERS = (ARTICLES_DIR, REQUESTS_DIR, ASSETS_DIR)
+"""What a shard's repository holds: the files of its articles, of the pages archived on
+request into it and of their images."""
 
 
 def run_year(now_ms: int) -> int:
@@ -194,12 +197,13 @@ class Shards:
         return bool(shard) and shard != self.open
 
     def commit(self, store: Store, paths: list[str], message: str) -> str | None:
-        """Commit `paths` into the open shard (its whole articles folder after an unclean
-        start, to take in what a killed run left); the commit, None when nothing changed."""
+        """Commit `paths` into the open shard (its whole folders of articles, pages archived
+        on request and images after an unclean start, to take in what a killed run left);
+        the commit, None when nothing changed."""
         if self.open is None or self.open not in self.repos:
             return None
         if not store.clean_start:
-            paths = [ARTICLES_DIR] if (store.shard_root(self.open) / ARTICLES_DIR).is_dir() else []
+            paths = [folder for folder in SHARD_FOLDERS if (store.shard_root(self.open) / folder).is_dir()]
         paths = [*paths, ".gitignore"]
         return commit_into(self.repos[self.open], store.catalog, paths, message, self.open)
 

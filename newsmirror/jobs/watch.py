@@ -32,8 +32,9 @@ from urllib.parse import urlsplit
 from newsmirror.archive.article import ArticleFormatError, parse_article, render_article
 from newsmirror.archive.catalog import digest_bytes
 from newsmirror.archive.files import keep_bad_copy
-from newsmirror.jobs.requests import REQUESTS_SLUG, scan_requests
+from newsmirror.jobs.requests import REQUESTS_SLUG, archived_requests
 from newsmirror.archive.paths import CHANGED_LIST, LIST_TITLES, REMOVED_LIST, WATCH_FILE
+from newsmirror.archive.shards import Shards
 from newsmirror.archive.store import Store, commit_message
 from newsmirror.config import Config
 from newsmirror.content.text import page_text
@@ -314,11 +315,11 @@ class WatchReport(Published):
     shards), in words."""
 
 
-def held_files(store: Store) -> dict[str, ArchivedEntry]:
-    """Every file watch may check, by path: the catalog's feed articles (in whichever
-    repository holds them) and the pages archived on request."""
+def held_files(store: Store, shards: Shards | None) -> dict[str, ArchivedEntry]:
+    """Every file watch may check, by path: the catalog's feed articles and the pages
+    archived on request, in whichever repository holds them (`shards`: those opened)."""
     held = {e.path: e for e in store.catalog.entries()}
-    held.update((e.path, e) for e in scan_requests(store.root))
+    held.update((e.path, e) for e in archived_requests(store, shards))
     return held
 
 
@@ -364,7 +365,7 @@ async def watch_archive(config: Config, *, since_days: float = 30, budget: int =
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             report.warnings.append(f"{root / WATCH_FILE}: {problems[0]}{more}; what was left out is "
                                    f"checked again as if new ({keep_bad_copy(root / WATCH_FILE)})")
-        held = held_files(store)
+        held = held_files(store, shards)
         pool = candidates(held.values(), now_ms - int(since_days * DAY_MS))
         report.candidates = len(pool)
         chosen = [(item, article) for item in choose(pool, states, budget)

@@ -425,3 +425,42 @@ def test_a_request_run_rebased_onto_an_update_keeps_the_shards_articles_listed(t
     assert listing.count("（分卷 2027）") == 2, listing
     index = json.loads(git("show", "main:shards.json", cwd=lab.remote))
     assert index["shards"][0]["articles"] == 2
+
+
+def test_a_page_requested_into_a_sharded_archive_goes_to_the_open_shard(tmp_path, httpserver):
+    """A page archived on request is a new article: in a sharded archive it goes to the open
+    shard, and the reply links each file in the repository that holds it."""
+    from newsmirror.cli.archive import blob_url, render_comment
+
+    lab = Sharded(tmp_path, httpserver)
+    lab.go(news(0, 1, DEC_31), DEC_31)
+    lab.go(lab.items + news(1, 1, JAN_1), JAN_1)
+    page = (Path(__file__).resolve().parents[1] / "content" / "pages" / "generic.html").read_bytes()
+    config = lab.config(lab.serve(lab.items), **lab.top())
+    httpserver.expect_request("/page.html").respond_with_data(page, content_type="text/html; charset=utf-8")
+    asked = [httpserver.url_for("/page.html"), "https://news.test/0", "https://news.test/1"]
+    report = asyncio.run(archive_requests(config, asked, allow_private=True, now_ms=JAN_1 + 3_600_000))
+    assert report.push is not None and report.push.ok, report.push
+    archived, main_article, shard_article = report.outcomes
+    assert (archived.status, archived.shard) == ("archived", "2027"), archived
+    assert (main_article.status, main_article.shard) == ("existing", ""), main_article
+    assert (shard_article.status, shard_article.shard) == ("existing", "2027"), shard_article
+    assert archived.path and archived.path.startswith("requests/")
+    assert not (lab.archive / archived.path).exists()
+    assert "<!--" in git("show", f"main:{archived.path}", cwd=tmp_path / "remote-2027.git")
+    clean(lab.shard(2027))
+    assert "（分卷 2027）" in git("show", "main:lists/requests.md", cwd=lab.remote)
+
+    reply = render_comment(report.outcomes, full_name="owner/remote", branch="main")
+    assert f"({blob_url('owner/remote-2027', 'main', archived.path)})" in reply
+    assert f"({blob_url('owner/remote', 'main', main_article.path or '')})" in reply
+    assert f"({blob_url('owner/remote-2027', 'main', shard_article.path or '')})" in reply
+
+    # A request run on a fresh checkout (its workflow keeps no cache) finds the page in the shard.
+    runner = tmp_path / "runner"
+    git("clone", "-q", "--depth", "1", f"file://{lab.remote}", str(runner), cwd=tmp_path)
+    lab.archive = runner
+    again = asyncio.run(archive_requests(lab.config(lab.serve(lab.items), **lab.top()), asked[:1],
+                                         allow_private=True, now_ms=JAN_1 + 7_200_000))
+    assert [(o.status, o.shard, o.path) for o in again.outcomes] == [("existing", "2027", archived.path)]
+    assert again.commit is None
