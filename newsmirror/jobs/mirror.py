@@ -358,6 +358,7 @@ class _Run:
                 return
         step[0] = "date"
         path = existing.path if existing else article_path(source.slug, published, title, ident)
+        shard = existing.shard if existing else self.shards.target if self.shards else ""
         step[0] = "extraction"
         body, complete, from_page = await self.body(source, item, link)
         step[0] = "cleaning"
@@ -371,10 +372,10 @@ class _Run:
             try:
                 body, assets = await self.images.localise(
                     body, base_url=link, slug=source.slug, published_ms=published,
-                    article_path=path)
+                    article_path=path, shard=shard)
             finally:
                 self.reporter.worked(source.slug, "images")
-            outcome.written.extend(assets)
+            (self.shard_written if shard else outcome.written).extend(assets)
             step[0] = "cleaning"
             body = finish_body(body, base_url=None, settings=settings)
         else:
@@ -384,8 +385,7 @@ class _Run:
         data = render_article(Article(published, title, shown, body))
         entry = ArchivedEntry(
             slug=source.slug, key=ident, path=path,
-            published_ms=published, title=title, link=shown, digest=digest_bytes(data),
-            shard=existing.shard if existing else self.shards.target if self.shards else "")
+            published_ms=published, title=title, link=shown, digest=digest_bytes(data), shard=shard)
         crashpoints.reached("article-rendered")
         step[0] = "writing"
         if existing and existing.digest == entry.digest:
@@ -518,7 +518,7 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | 
         store.catalog.begin()
         async with Fetcher(config.fetch) as fetcher:
             pages = PageFetcher(fetcher, store.cache / "pages", config.site_rules)
-            images = ImageDownloader(fetcher, store.root, store.catalog)
+            images = ImageDownloader(fetcher, store.shard_root, store.catalog)
             run = _Run(config, store, fetcher, health, now_ms, reporter, pages, images, force=force,
                        shards=shards)
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import posixpath
+import re
 import shutil
 import signal
 import subprocess
@@ -464,3 +466,38 @@ def test_a_page_requested_into_a_sharded_archive_goes_to_the_open_shard(tmp_path
                                          allow_private=True, now_ms=JAN_1 + 7_200_000))
     assert [(o.status, o.shard, o.path) for o in again.outcomes] == [("existing", "2027", archived.path)]
     assert again.commit is None
+
+
+def test_the_images_of_a_shards_article_are_stored_in_that_shard(tmp_path, httpserver):
+    """download_images links an article to its images relatively, which reaches only files
+    of its own repository: a shard's article has its images in the shard, not in the main
+    repository's assets/ (an image the main repository has already is stored again)."""
+    from tests.archive.test_assets import PNG
+
+    lab = Sharded(tmp_path, httpserver)
+
+    def go(items: list[Item], now_ms: int):
+        sources = [{**source, "download_images": True} for source in lab.serve(items)]
+        for name in ("a", "b"):
+            httpserver.expect_request(f"/{name}.png").respond_with_data(PNG + name.encode(), content_type="image/png")
+        return lab.run(sources, now_ms=now_ms, **lab.top())
+
+    def image(name: str) -> str:
+        return f'<p>图</p><img src="{httpserver.url_for(f"/{name}.png")}">'
+
+    go([replace(news(0, 1, DEC_31)[0], body=image("a"))], DEC_31)
+    main_assets = sorted(p.relative_to(lab.archive).as_posix() for p in (lab.archive / "assets").rglob("*.png"))
+    assert len(main_assets) == 1
+    report = go(lab.items + [replace(news(1, 1, JAN_1)[0], body=image("a") + image("b"))], JAN_1)
+    assert report.push is not None and report.push.ok, report.push
+    shard = lab.shard(2027)
+    assert sorted(p.relative_to(lab.archive).as_posix() for p in (lab.archive / "assets").rglob("*.png")) == main_assets
+    [article] = lab.files(shard)
+    links = re.findall(r'src="([^"]+)"', (shard / article).read_text("utf-8"))
+    assert len(links) == 2 and all(link.startswith("../") for link in links), links
+    for link in links:  # each relative link reaches a file of the shard, committed and pushed
+        held = posixpath.normpath(posixpath.join(posixpath.dirname(article), link))
+        assert held.startswith("assets/voa/") and (shard / held).is_file(), held
+        git("cat-file", "-e", f"main:{held}", cwd=tmp_path / "remote-2027.git")
+    clean(shard)
+    assert not any(f.startswith("assets/") for f in lab.changed_in(report.commit or "HEAD"))
