@@ -23,6 +23,11 @@ The rules, in one place (the README's "Beyond one machine" says them for users):
   `[[archive.mirrors]]` address with `-<YEAR>` after the repository name: a shard is a
   mirror set of its own, pushed like the main one. The repositories must exist on the
   hosts (create `<name>-<YEAR>` before the year starts, or the push fails: exit 3).
+- **Credentials.** A shard's primary remote is a repository of its own, which a token
+  for the main one may not reach (the workflow's GITHUB_TOKEN reaches only its own
+  repository): with `NEWSMIRROR_SHARD_TOKEN` set, every git command of a shard sends it
+  to the shard's https primary remote as an http extraheader given in GIT_CONFIG_*
+  variables (`shard_credentials`), never written into a file or a clone's config.
 - **One catalog** holds the entries of the main repository and of every shard, each
   naming its shard (`ArchivedEntry.shard`), so lists, README, feeds and the site span
   them all.
@@ -30,14 +35,16 @@ The rules, in one place (the README's "Beyond one machine" says them for users):
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from newsmirror.addresses import derive_kind, derive_web, suffixed_address
 from newsmirror.archive.files import write_atomic
-from newsmirror.archive.git import Repo, git_reason
+from newsmirror.archive.git import Repo, config_env, git_reason
 from newsmirror.archive.paths import ARTICLES_DIR, ASSETS_DIR, REQUESTS_DIR, SHARDS_INDEX
 from newsmirror.archive.store import GITIGNORE, Store, commit_into, head_meta, repair, sync_catalog
 from newsmirror.dates import china_time
@@ -88,6 +95,22 @@ def shard_remote(config: ShardSettings, year: str, primary: str | None = None) -
     """The shard's primary remote: the archive's, with `-<YEAR>` after the name."""
     address = config.remote or primary
     return suffixed_address(address, f"-{year}") if address else None
+
+
+SHARD_TOKEN_ENV = "NEWSMIRROR_SHARD_TOKEN"
+"""The token (contents: write on the `<name>-<YEAR>` repositories) for the shards'
+https primary remotes."""
+
+
+def shard_credentials(remote: str | None) -> dict[str, str]:
+    """The variables that give git the token of SHARD_TOKEN_ENV for the https address
+    `remote` only (as actions/checkout gives its token: basic authentication as
+    x-access-token); none without a token or for another kind of address."""
+    token = os.environ.get(SHARD_TOKEN_ENV, "").strip()
+    if not token or not remote or not remote.startswith("https://"):
+        return {}
+    secret = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    return config_env({f"http.{remote}.extraheader": f"AUTHORIZATION: basic {secret}"})
 
 
 def shard_web(config: ShardSettings, year: str, primary: str | None = None) -> tuple[str, str] | None:
@@ -254,13 +277,14 @@ def _clone(config: ShardSettings, store: Store, year: str, primary: str | None, 
     """The clone of one shard: as it is, else cloned from its remote, else (`create`) a new
     repository; None when a closed shard cannot be had (its articles stay as cataloged)."""
     root = store.shard_root(year)
-    repo = Repo(root)
     remote = shard_remote(config, year, primary)
+    credentials = shard_credentials(remote)
+    repo = Repo(root, env=credentials)
     if not (root / ".git").is_dir():
         root.parent.mkdir(parents=True, exist_ok=True)
         done = None
         if remote:
-            done = Repo(root.parent).git("clone", "-q", "--depth", "1", "--no-tags", "-o",
+            done = Repo(root.parent, env=credentials).git("clone", "-q", "--depth", "1", "--no-tags", "-o",
                                          config.remote_name, remote, str(root), check=False, timeout=1800)
             if done.returncode == 0:
                 notes.append(f"shard {year}: cloned {shard_name(config, year, primary)}")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from newsmirror.archive.paths import CACHE_DIR, CONSTRAINTS_FILE
+from newsmirror.archive.paths import CACHE_DIR, CONSTRAINTS_FILE, SHARDS_DIR
+from newsmirror.archive.shards import SHARD_TOKEN_ENV
 from newsmirror.publish.sitestate import STATE
+
 MIRROR_CONCURRENCY_GROUP = "newsmirror"
 """The hourly mirror's group: one mirror run at a time."""
 REQUEST_CONCURRENCY_GROUP = "newsmirror-request-${{ github.event.issue.number }}"
@@ -15,8 +17,9 @@ CACHE_KEY = "newsmirror-cache-"
 MIRROR_WORKFLOW = "newsmirror.yml"
 """The hourly mirror's file name under .github/workflows/."""
 MIRROR_SECRETS = ("NEWSMIRROR_SSH_KEY", "NEWSMIRROR_MIRROR_GITHUB", "NEWSMIRROR_MIRROR_GITLAB",
-                  "NEWSMIRROR_MIRROR_CODEBERG", "NEWSMIRROR_MIRROR_GITEA")
-"""The secrets the mirror workflow passes to `newsmirror run` (see publish/mirrors.py)."""
+                  "NEWSMIRROR_MIRROR_CODEBERG", "NEWSMIRROR_MIRROR_GITEA", SHARD_TOKEN_ENV)
+"""The secrets the workflows pass to newsmirror: the mirrors' (see publish/mirrors.py)
+and the token for the yearly shards' repositories (archive/shards.py)."""
 
 _REQUEST_WORKFLOW = """\
 # Archive web pages on request: open an issue labelled "archive" with the addresses in
@@ -195,18 +198,24 @@ jobs:
 
       # The local catalog and page cache: rebuilt from the article files when missing,
       # so this only saves time. One entry is kept: this restores the newest, the run
-      # saves its own under a new key and deletes the older ones.
+      # saves its own under a new key and deletes the older ones. Never the clones of the
+      # yearly shards: a run clones the open one (one commit) and leaves the closed ones
+      # the catalog knows, so the entry does not grow by a clone a year.
       - name: Restore the local cache
         uses: actions/cache/restore@v4
         with:
-          path: {CACHE_DIR}
+          path: |
+            {CACHE_DIR}
+            !{SHARDS_DIR}
           key: {cache_key}${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}
           restore-keys: {cache_key}
 
       # Credentials for [[archive.mirrors]] on other hosts (see "Mirrors on other hosts"
       # in newsmirror's README): a deploy key for SSH addresses, and per kind of host an
-      # address with a token in it, for mirrors that name it in `url_env`. Secrets that
-      # are not set are empty, and only the mirrors that need them fail.
+      # address with a token in it, for mirrors that name it in `url_env`; and with
+      # [archive] rotate = "yearly", {SHARD_TOKEN_ENV} for the <name>-<YEAR> repositories,
+      # which this workflow's own token cannot push. Secrets that are not set are empty,
+      # and only the pushes that need them fail.
       - name: Mirror
         id: mirror
         env:
@@ -246,7 +255,9 @@ jobs:
         if: always()
         uses: actions/cache/save@v4
         with:
-          path: {CACHE_DIR}
+          path: |
+            {CACHE_DIR}
+            !{SHARDS_DIR}
           key: {cache_key}${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}
 
       # One issue per source that is failing, stale or dead, labelled source-health,

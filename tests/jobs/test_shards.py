@@ -501,3 +501,35 @@ def test_the_images_of_a_shards_article_are_stored_in_that_shard(tmp_path, https
         git("cat-file", "-e", f"main:{held}", cwd=tmp_path / "remote-2027.git")
     clean(shard)
     assert not any(f.startswith("assets/") for f in lab.changed_in(report.commit or "HEAD"))
+
+
+def test_the_shard_token_goes_to_the_shards_https_remote_only(tmp_path, httpserver, monkeypatch):
+    """NEWSMIRROR_SHARD_TOKEN is sent (basic authentication, as x-access-token) to the
+    open shard's https primary remote, which refuses a push without it as GitHub refuses
+    the workflow's own token there; never to the main repository's remote, never written
+    into the clone's configuration. Without it the shard's push fails, and says so."""
+    from newsmirror.archive.shards import SHARD_TOKEN_ENV
+    from tests.githttp import GitHost
+
+    token = "github_pat_test-0123456789"
+    hosted = tmp_path / "host"
+    hosted.mkdir()
+    for name in ("news.git", "news-2027.git"):
+        bare_remote(hosted / name)
+    with GitHost(hosted, locked=r"-\d{4}\.git$", credentials=("x-access-token", token)) as host:
+        monkeypatch.setenv("GIT_SSL_CAINFO", str(host.ca))
+        monkeypatch.setenv(SHARD_TOKEN_ENV, token)
+        lab = Sharded(tmp_path, httpserver)
+        top = {"archive": {"path": str(lab.archive), "remote": host.url("news.git"), "rotate": "yearly"}}
+        lab.run(lab.serve(news(0, 1, DEC_31)), now_ms=DEC_31, **top)
+        report = lab.run(lab.serve(lab.items + news(1, 1, JAN_1)), now_ms=JAN_1, **top)
+        assert report.push is not None and report.push.ok, report.push
+        assert git("rev-parse", "main", cwd=hosted / "news-2027.git") == report.shard_commit
+        assert {auth for repo, auth in host.seen if repo == "news.git"} == {None}
+        assert any(auth for repo, auth in host.seen if repo == "news-2027.git")
+        assert token not in (lab.shard(2027) / ".git" / "config").read_text("utf-8")
+
+        monkeypatch.delenv(SHARD_TOKEN_ENV)
+        refused = lab.run(lab.serve(lab.items + news(2, 1, JAN_1 + 3_600_000)), now_ms=JAN_1 + 3_600_000, **top)
+        assert refused.push is not None and not refused.push.ok
+        assert "shard news-2027" in refused.push.message and token not in refused.push.message
