@@ -269,6 +269,7 @@ def open_shards(config: ShardSettings, store: Store, now_ms: int, *, start: bool
         shards.notes.extend(f"shard {name}: {note}" for note in sync.notes)
         if store.stale is not None:
             store.stale = None if sync.slugs is None else store.stale | sync.slugs
+        store.lost |= sync.lost  # a shard's commits that never reached its remote, as for the main one
     return shards
 
 

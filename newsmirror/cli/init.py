@@ -286,7 +286,8 @@ repository, so:
 1. **Create `<name>-<YEAR>` before the year starts** (China time), empty, next to this
    repository, and `<mirror>-<YEAR>` on each mirror's host beside the mirror. A push to a
    repository that does not exist fails: the run exits 3 and the shard's commits wait in
-   the runner's clone, which the cache does not keep.
+   the runner's clone, which the cache does not keep. Until the shard's host has them,
+   this repository is held back too (see "When a shard's push fails").
 2. **The token**: on GitHub a fine-grained personal access token (Settings → Developer
    settings → Personal access tokens → Fine-grained tokens) of the account that owns the
    shard repositories, with Repository access "All repositories" (or "Only select
@@ -303,6 +304,14 @@ repository, so:
 
 The workflow's cache never holds the shards' clones: a run clones the open shard (one
 commit), and leaves the closed shards alone unless a lost cache makes it catalog them again.
+
+### When a shard's push fails
+
+A run whose open shard could not be pushed does not push this repository either (its
+lists would link to files the shard's host does not have); the run exits 3 and both wait
+in the runner's commits. The next run, on a fresh runner without those commits, archives
+the same articles again, pushes the shard and then this repository, so nothing is lost
+and no list ever links to a missing file; its mirrors are pushed as usual.
 
 ## The reading site
 

@@ -491,6 +491,11 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | 
         report.notes = list(store.repaired)
         for note in store.repaired:
             reporter.note(note)
+        # First: a shard's clone may lack articles the catalog knew (store.lost) too.
+        shards = session.open_shards(now_ms, start=True)
+        for note in shards.notes if shards else ():
+            report.notes.append(note)
+            reporter.note(note)
         committed_file, cached_file = state_files(store.root)
         health, problems = load_states(committed_file, cached_file, keep_bad=True)
         for problem in problems:
@@ -502,10 +507,6 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | 
                 health[slug] = replace(health[slug], etag=None, last_modified=None)
             note = (f"commits of an earlier run never reached the remote (its push failed); "
                     f"fetching these sources in full again: {', '.join(lost)}")
-            report.notes.append(note)
-            reporter.note(note)
-        shards = session.open_shards(now_ms, start=True)
-        for note in shards.notes if shards else ():
             report.notes.append(note)
             reporter.note(note)
         stats = store.catalog.stats()

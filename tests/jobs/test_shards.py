@@ -163,19 +163,79 @@ def test_a_closed_shard_is_never_written_again(tmp_path, httpserver):
     assert len(lab.files(lab.archive)) == 3 and len(lab.files(lab.shard(2028))) == 1
 
 
-def test_a_failed_shard_push_exits_as_a_failed_primary_push(tmp_path, httpserver):
+def test_a_failed_shard_push_holds_the_main_repository_back_until_a_push_repairs_both(tmp_path, httpserver):
+    """The open shard's remote refuses the push (read-only): the main repository is not
+    pushed either, so no list on any copy links to a file the shard's host lacks; the
+    run fails as a failed primary push does, and the next push sends both, in order."""
+    from tests.publish.test_mirrors import make_writable, read_only
+
     lab = Sharded(tmp_path, httpserver)
-    lab.go(news(0, 1, DEC_31), DEC_31)
-    (tmp_path / "remote-2027.git").rename(tmp_path / "gone.git")
-    report = lab.go(lab.items + news(1, 1, JAN_1), JAN_1)
+    for name in ("backup.git", "backup-2027.git"):
+        bare_remote(tmp_path / name)
+    top = {"mirrors": [{"name": "backup", "url": str(tmp_path / "backup.git"), "retry_delay": 0}]}
+    lab.go(news(0, 1, DEC_31), DEC_31, **top)
+    shard_remote = tmp_path / "remote-2027.git"
+    shutil.rmtree(shard_remote)
+    read_only(shard_remote)
+    pushed = git("rev-parse", "main", cwd=lab.remote)
+    report = lab.go(lab.items + news(1, 1, JAN_1), JAN_1, **top)
     assert report.new == 1 and report.push is not None and not report.push.ok
-    assert "shard remote-2027" in report.push.message
-    # The main repository was still pushed; the shard's commit waits for the next push.
-    assert git("rev-parse", "main", cwd=lab.remote) == lab.commits()[0]
-    (tmp_path / "gone.git").rename(tmp_path / "remote-2027.git")
-    retry = lab.go(lab.items, JAN_1 + 3_600_000)
-    assert retry.push is None or retry.push.ok
+    assert "shard remote-2027" in report.push.message and "not pushed" in report.push.message
+    # Neither the primary nor the mirror got lists naming the article the shard's host lacks.
+    assert git("rev-parse", "main", cwd=lab.remote) == pushed
+    assert git("rev-parse", "main", cwd=tmp_path / "backup.git") == pushed
+    assert "新闻1" not in git("show", "main:lists/voa.md", cwd=lab.remote)
+    assert "新闻1（分卷 2027）" in (lab.archive / "lists/voa.md").read_text("utf-8")
+
+    make_writable(shard_remote)
+    retry = lab.go(lab.items, JAN_1 + 3_600_000, **top)
+    assert retry.push is not None and retry.push.ok, retry.push
     clean(lab.shard(2027))
+    clean(lab.archive)
+    assert "新闻1（分卷 2027）" in git("show", "main:lists/voa.md", cwd=lab.remote)
+    assert git("rev-parse", "main", cwd=tmp_path / "backup.git") == git("rev-parse", "main", cwd=lab.remote)
+
+
+def test_a_fresh_runner_after_a_failed_shard_push_archives_the_lost_articles_again(tmp_path, httpserver):
+    """The workflow's runner is gone with the commits of the run whose shard push failed,
+    and its cache keeps the catalog but no shard clone: the next run, on a fresh checkout
+    with that cache, clones the shard without those articles, asks for the feed in full
+    (its ETag belongs to the lost articles) and archives and pushes them again."""
+    from tests.publish.test_mirrors import read_only
+
+    lab = Sharded(tmp_path, httpserver)
+
+    def serve_tagged(items: list[Item]) -> list[dict]:
+        sources = lab.serve(items)
+        tag = f'"v{len(items)}"'
+        lab.server.clear()
+        lab.server.expect_request("/feed.xml", headers={"If-None-Match": tag}).respond_with_data("", status=304)
+        lab.server.expect_request("/feed.xml").respond_with_data(rss(items), content_type="application/rss+xml",
+                                                                 headers={"ETag": tag})
+        return sources
+
+    lab.run(serve_tagged(news(0, 1, DEC_31)), now_ms=DEC_31, **lab.top())
+    shard_remote = tmp_path / "remote-2027.git"
+    shutil.rmtree(shard_remote)
+    read_only(shard_remote)
+    failed = lab.run(serve_tagged(lab.items + news(1, 1, JAN_1)), now_ms=JAN_1, **lab.top())
+    assert failed.new == 1 and failed.push is not None and not failed.push.ok
+
+    # A new runner: a fresh clone of the main repository, the cache without the shards.
+    runner = tmp_path / "runner"
+    git("clone", "-q", "--depth", "1", f"file://{lab.remote}", str(runner), cwd=tmp_path)
+    shutil.copytree(lab.archive / ".newsmirror/cache", runner / ".newsmirror/cache",
+                    ignore=lambda folder, names: ["shards"] if Path(folder).name == "cache" else [])
+    shutil.rmtree(shard_remote)
+    bare_remote(shard_remote)  # the operator created the repository meanwhile
+    lab.archive = runner
+    again = lab.run(serve_tagged(lab.items), now_ms=JAN_1 + 3_600_000, **lab.top())
+    assert any("fetching these sources in full again: voa" in note for note in again.notes), again.notes
+    assert again.new == 1 and again.push is not None and again.push.ok, (again.outcomes, again.push)
+    clean(lab.shard(2027))
+    clean(runner)
+    assert len(git("ls-tree", "-r", "--name-only", "main", "articles", cwd=shard_remote).split()) == 1
+    assert "新闻1（分卷 2027）" in git("show", "main:lists/voa.md", cwd=lab.remote)
 
 
 RUNNER = """
