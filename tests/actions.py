@@ -336,7 +336,7 @@ class LocalRunner:
                 subprocess.run([base, "-m", "venv", str(venv)], check=True, capture_output=True)
             return StepResult(name, "success", "success")
         if action in ("actions/cache/restore", "actions/cache"):
-            target, _left_out = self._cache_paths(given["path"])
+            target = self.workspace / given["path"]
             prefixes = [given["key"]] + [k.strip() for k in given.get("restore-keys", "").splitlines()
                                           if k.strip()]
             entries = sorted(self.cache_store.iterdir(), key=lambda p: p.stat().st_mtime_ns,
@@ -348,24 +348,10 @@ class LocalRunner:
                     return StepResult(name, "success", "success", f"restored {hit.name}")
             return StepResult(name, "success", "success", "cache miss")
         if action == "actions/cache/save":
-            source, left_out = self._cache_paths(given["path"])
+            source = self.workspace / given["path"]
             entry = self.cache_store / given["key"]
             if entry.exists() or not source.is_dir():
                 return StepResult(name, "failure", "failure", f"cannot save {entry.name}")
-            shutil.copytree(source, entry, ignore=lambda folder, names: [
-                n for n in names if (Path(folder) / n).resolve() in left_out])
+            shutil.copytree(source, entry)
             return StepResult(name, "success", "success", f"saved {entry.name}")
         raise UnsupportedError(f"no local equivalent of the action {step['uses']}")
-
-    def _cache_paths(self, given: str) -> tuple[Path, set[Path]]:
-        """actions/cache's `path`: one folder, and the folders under it that `!` lines
-        leave out of the entry (what else the action's globs can do is not needed)."""
-        lines = [line.strip() for line in given.splitlines() if line.strip()]
-        kept = [line for line in lines if not line.startswith("!")]
-        if len(kept) != 1 or any(c in given for c in "*?[{"):
-            raise UnsupportedError(f"only one folder, with `!` exclusions, is supported as a cache path: {given!r}")
-        folder = (self.workspace / kept[0]).resolve()
-        left_out = {(self.workspace / line[1:]).resolve() for line in lines if line.startswith("!")}
-        if not all(path.is_relative_to(folder) for path in left_out):
-            raise UnsupportedError(f"an exclusion outside the cached folder: {given!r}")
-        return folder, left_out

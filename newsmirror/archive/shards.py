@@ -17,6 +17,14 @@ The rules, in one place (the README's "Beyond one machine" says them for users):
   fetched again every hour); articles in the main repository are updated in place as
   before (it is written every run anyway). With `rotate = "none"` again every shard is
   closed and new articles go to the main repository.
+- **What goes there.** A shard holds what the year archives that is an article: the feed
+  articles, the pages archived on request (`newsmirror archive`) and the images
+  downloaded for either (its own `assets/`, as their relative links reach no other
+  repository). `newsmirror watch` rewrites an article in the repository holding it,
+  never in a closed shard.
+- **Pushing.** The shards are pushed before the main repository, so that it never links
+  to a file a shard's host lacks; a shard whose primary push fails holds the main
+  repository back (jobs/session.py), and the next push sends both.
 - **Where the clones are.** `.newsmirror/cache/shards/<YEAR>` inside the archive (ignored
   by its git): cloned (shallow) from the shard's primary remote when missing, as on a fresh
   runner, else created empty. The remotes are the primary remote and each

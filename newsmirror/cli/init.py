@@ -286,7 +286,7 @@ repository, so:
 1. **Create `<name>-<YEAR>` before the year starts** (China time), empty, next to this
    repository, and `<mirror>-<YEAR>` on each mirror's host beside the mirror. A push to a
    repository that does not exist fails: the run exits 3 and the shard's commits wait in
-   the runner's clone, which the cache does not keep. Until the shard's host has them,
+   its clone, which the cache keeps. Until the shard's host has them,
    this repository is held back too (see "When a shard's push fails").
 2. **The token**: on GitHub a fine-grained personal access token (Settings → Developer
    settings → Personal access tokens → Fine-grained tokens) of the account that owns the
@@ -302,8 +302,9 @@ repository, so:
    shard's own site from its repository, set its Pages to "Deploy from a branch", branch
    `site`, folder `/ (root)`.
 
-The workflow's cache never holds the shards' clones: a run clones the open shard (one
-commit), and leaves the closed shards alone unless a lost cache makes it catalog them again.
+The workflow's cache keeps the open shard's clone (restoring it is several times faster
+than cloning it again) and never a closed shard's: a run leaves the closed shards alone
+unless a lost cache makes it catalog them again.
 
 ### When a shard's push fails
 

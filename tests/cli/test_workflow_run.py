@@ -327,8 +327,9 @@ def test_the_generated_workflow_runs_a_sharded_archive(tmp_path: Path):
     """[archive] rotate = "yearly" under the generated workflow: this year's articles go to
     the shard `<name>-<YEAR>` (a bare remote beside the main one, as on a host), the
     shard's token is a secret the workflow hands to newsmirror and that no file keeps, the
-    saved cache holds no shard clone, and the next run, on a fresh checkout with the
-    restored cache, clones the open shard (one commit) and pushes its update there."""
+    saved cache holds the open shard's clone and no closed one's, and the next run, on a
+    fresh checkout with the restored cache, takes the clone from it and pushes its update
+    there."""
     from newsmirror.archive.shards import SHARD_TOKEN_ENV, run_year
 
     year = run_year(int(time.time() * 1000))
@@ -360,27 +361,32 @@ def test_the_generated_workflow_runs_a_sharded_archive(tmp_path: Path):
 
         wheels = wheelhouse_for(archive / ".newsmirror" / "constraints.txt", tmp_path / "wheels")
         github = FakeGitHub(tmp_path / "github", cache_store=tmp_path / "actions-cache")
-        first = run_mirror_job(tmp_path, remote, 1001, wheels, github, secrets=secrets)
+        def a_closed_shards_clone(work: Path) -> None:  # as a lost cache makes a run clone one
+            git("init", "-q", str(work / ".newsmirror/cache/shards" / str(year - 1)), cwd=work)
+
+        first = run_mirror_job(tmp_path, remote, 1001, wheels, github, secrets=secrets,
+                               before_step={"Leave the closed shards' clones out of the cache": a_closed_shards_clone})
         added = git("diff", "--name-only", before, "main", cwd=remote).splitlines()
         assert "lists/voa.md" in added and not any(p.startswith("articles/") for p in added), added
         in_shard = git("ls-tree", "-r", "--name-only", "main", cwd=shard_remote).splitlines()
         assert any(p.startswith("articles/voa/") for p in in_shard), in_shard
         assert f"（分卷 {year}）" in git("show", "main:lists/voa.md", cwd=remote)
-        # The saved cache has the catalog, not the shard's clone.
+        # The saved cache has the catalog and the open shard's clone, no closed one's.
         [entry] = (tmp_path / "actions-cache").iterdir()
-        assert (entry / "catalog.sqlite").is_file() and not (entry / "shards").exists()
-        assert (first.workspace / ".newsmirror/cache/shards" / str(year) / ".git").is_dir()
+        assert (entry / "catalog.sqlite").is_file()
+        assert sorted(p.name for p in (entry / "shards").iterdir()) == [str(year)]
 
         demo.round = 2
         second = run_mirror_job(tmp_path, remote, 1002, wheels, github, secrets=secrets)
         restored = next(r for r in second.results if r.name == "Restore the local cache")
         assert restored.output == "restored newsmirror-cache-1001-1"
+        mirror_step = next(r for r in second.results if r.name == "Mirror")
+        assert "cloned" not in mirror_step.output, mirror_step.output  # the cache's clone served
         clone = second.workspace / ".newsmirror/cache/shards" / str(year)
-        assert git("rev-parse", "--is-shallow-repository", cwd=clone) == "true"
         assert git("rev-parse", "HEAD", cwd=clone) == git("rev-parse", "main", cwd=shard_remote)
         assert git("rev-list", "--count", "main", cwd=shard_remote) == "2"  # the update went there
         [entry] = (tmp_path / "actions-cache").iterdir()
-        assert entry.name == "newsmirror-cache-1002-1" and not (entry / "shards").exists()
+        assert entry.name == "newsmirror-cache-1002-1" and (entry / "shards" / str(year) / ".git").is_dir()
 
     # The token was handed to newsmirror in the environment only: no file of either run
     # (clones' configs included), no cache entry and no output has it.
@@ -388,8 +394,8 @@ def test_the_generated_workflow_runs_a_sharded_archive(tmp_path: Path):
         found = subprocess.run(["grep", "-rlF", token, str(folder)], capture_output=True, text=True)
         assert found.stdout == "", found.stdout
     assert not any(token in r.output for r in first.results + second.results)
-    mirror_step = next(s for s in yaml_steps(workspace_file(second)) if s.get("name") == "Mirror")
-    assert mirror_step["env"][SHARD_TOKEN_ENV] == f"${{{{ secrets.{SHARD_TOKEN_ENV} }}}}"
+    declared = next(s for s in yaml_steps(workspace_file(second)) if s.get("name") == "Mirror")
+    assert declared["env"][SHARD_TOKEN_ENV] == f"${{{{ secrets.{SHARD_TOKEN_ENV} }}}}"
 
 
 def yaml_steps(workflow: Path) -> list[dict]:
