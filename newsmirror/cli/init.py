@@ -308,11 +308,12 @@ unless a lost cache makes it catalog them again.
 
 ### When a shard's push fails
 
-A run whose open shard could not be pushed does not push this repository either (its
-lists would link to files the shard's host does not have); the run exits 3 and both wait
-in the runner's commits. The next run, on a fresh runner without those commits, archives
-the same articles again, pushes the shard and then this repository, so nothing is lost
-and no list ever links to a missing file; its mirrors are pushed as usual.
+A run whose open shard could not be pushed does not push this repository either, nor
+its mirrors (their lists would link to files the shard's host does not have); the run
+exits 3. Fix what the error names (create the repository, renew the token). The next
+run pushes the shard's commits, which the cache kept in its clone, then this repository
+with its lists made again; were the cache lost, it archives those articles again. So
+nothing is lost, and no list ever links to a missing file.
 
 ## The reading site
 

@@ -18,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 from pytest_httpserver import HTTPServer
 
 from newsmirror.archive.article import parse_article
@@ -196,11 +197,14 @@ def test_a_failed_shard_push_holds_the_main_repository_back_until_a_push_repairs
     assert git("rev-parse", "main", cwd=tmp_path / "backup.git") == git("rev-parse", "main", cwd=lab.remote)
 
 
-def test_a_fresh_runner_after_a_failed_shard_push_archives_the_lost_articles_again(tmp_path, httpserver):
-    """The workflow's runner is gone with the commits of the run whose shard push failed,
-    and its cache keeps the catalog but no shard clone: the next run, on a fresh checkout
-    with that cache, clones the shard without those articles, asks for the feed in full
-    (its ETag belongs to the lost articles) and archives and pushes them again."""
+@pytest.mark.parametrize("kept", [True, False], ids=["cache-kept-the-clone", "cache-without-the-clone"])
+def test_a_fresh_runner_after_a_failed_shard_push_repairs_it(tmp_path, httpserver, kept):
+    """The workflow's runner is gone with the commits of the run whose shard push failed.
+    When its cache kept the open shard's clone (as the generated workflow's does), the next
+    run, on a fresh checkout with that cache, pushes the clone's commits and lists them
+    again; when the cache has the catalog but no clone, the run clones the shard without
+    those articles, asks for the feed in full (its ETag belongs to the lost articles) and
+    archives and pushes them again."""
     from tests.publish.test_mirrors import read_only
 
     lab = Sharded(tmp_path, httpserver)
@@ -225,13 +229,13 @@ def test_a_fresh_runner_after_a_failed_shard_push_archives_the_lost_articles_aga
     runner = tmp_path / "runner"
     git("clone", "-q", "--depth", "1", f"file://{lab.remote}", str(runner), cwd=tmp_path)
     shutil.copytree(lab.archive / ".newsmirror/cache", runner / ".newsmirror/cache",
-                    ignore=lambda folder, names: ["shards"] if Path(folder).name == "cache" else [])
+                    ignore=lambda folder, names: ["shards"] if Path(folder).name == "cache" and not kept else [])
     shutil.rmtree(shard_remote)
     bare_remote(shard_remote)  # the operator created the repository meanwhile
     lab.archive = runner
     again = lab.run(serve_tagged(lab.items), now_ms=JAN_1 + 3_600_000, **lab.top())
-    assert any("fetching these sources in full again: voa" in note for note in again.notes), again.notes
-    assert again.new == 1 and again.push is not None and again.push.ok, (again.outcomes, again.push)
+    assert any("fetching these sources in full again: voa" in note for note in again.notes) != kept, again.notes
+    assert again.new == (0 if kept else 1) and again.push is not None and again.push.ok, (again.outcomes, again.push)
     clean(lab.shard(2027))
     clean(runner)
     assert len(git("ls-tree", "-r", "--name-only", "main", "articles", cwd=shard_remote).split()) == 1
