@@ -249,6 +249,18 @@ def one_run(bare: Path, tmp: Path, shallow: bool, n: int) -> dict[str, float]:
     return figures
 
 
+def built(work: Path, articles: int, years: int) -> tuple[Path, float]:
+    """The bare repository of `articles` over `years` of hourly commits in `work`, built
+    when missing (else reused); (its path, seconds this build took, 0 when reused)."""
+    work.mkdir(parents=True, exist_ok=True)
+    bare = work / f"archive-{articles}-{years}y.git"
+    if (bare / "newsmirror-bench").is_file():
+        return bare, 0.0
+    print(f"building {bare} ({articles} articles, {years} years hourly)", file=sys.stderr)
+    build_s, _ = timed(lambda: build(bare, articles, years))
+    return bare, build_s
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=100_000)
@@ -260,13 +272,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.articles, args.years, args.repeat = 2_000, 1, 1
-    args.work.mkdir(parents=True, exist_ok=True)
-    bare = args.work / f"archive-{args.articles}-{args.years}y.git"
-    if not (bare / "newsmirror-bench").is_file():
-        print(f"building {bare} ({args.articles} articles, {args.years} years hourly)", file=sys.stderr)
-        build_s, _ = timed(lambda: build(bare, args.articles, args.years))
-    else:
-        build_s = 0.0
+    bare, build_s = built(args.work, args.articles, args.years)
     commits = git("rev-list", "--count", "main", cwd=bare)
     files = git("ls-tree", "-r", "--name-only", "main", cwd=bare).count("\n") + 1
     pack_mb = du(bare / "objects") / 2**20

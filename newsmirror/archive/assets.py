@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import posixpath
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -178,18 +179,21 @@ def _localise_one(value: str, base_url: str | None, mapping: dict[str, str]) -> 
 # -- I/O part --------------------------------------------------------------------------
 
 class ImageDownloader:
-    """Downloads a run's images into the archive at `root`, through the run's `fetcher`
-    (so its per-host and global limits apply).
+    """Downloads a run's images into the archive, through the run's `fetcher` (so its
+    per-host and global limits apply): each article's into the repository that holds it
+    (`root` gives where that is by shard, '' for the archive's own: Store.shard_root), as
+    its relative links reach no other.
 
-    Each distinct address is fetched at most once per run (concurrent articles wait for
-    the same download). Across runs, `catalog` (None for no memory) remembers address →
-    asset path (`Catalog.asset`), trusted only while the file is there, so an image already archived is not fetched again. A file that already
-    exists under its content-addressed name is never rewritten. An image that could not be
-    downloaded (network error, HTTP error, over `max_bytes`, not a kept type) is left for the
-    proxy; `failures` says why, by address.
+    Each distinct address is fetched at most once per run and repository (concurrent
+    articles wait for the same download). Across runs, `catalog` (None for no memory)
+    remembers address → asset path (`Catalog.asset`), trusted only while the file is in the
+    article's repository, so an image already archived there is not fetched again. A file
+    that already exists under its content-addressed name is never rewritten. An image that
+    could not be downloaded (network error, HTTP error, over `max_bytes`, not a kept type)
+    is left for the proxy; `failures` says why, by address.
     """
 
-    def __init__(self, fetcher: Fetcher, root: Path, catalog: Catalog | None = None, *,
+    def __init__(self, fetcher: Fetcher, root: Callable[[str], Path], catalog: Catalog | None = None, *,
                  max_bytes: int = DEFAULT_MAX_IMAGE_BYTES):
         self.fetcher = fetcher
         self.root = root
@@ -198,18 +202,19 @@ class ImageDownloader:
         self.failures: dict[str, str] = {}
         self.fetched = 0
         """How many addresses this downloader fetched (successfully or not)."""
-        self._tasks: dict[str, asyncio.Task[tuple[str | None, bool]]] = {}
-        self._reported: set[str] = set()  # written paths some localise call already returned
+        self._tasks: dict[tuple[str, str], asyncio.Task[tuple[str | None, bool]]] = {}
+        self._reported: set[tuple[str, str]] = set()  # written files some localise call already returned
 
     async def localise(self, html: str, *, base_url: str | None, slug: str, published_ms: int,
-                       article_path: str) -> tuple[str, list[str]]:
+                       article_path: str, shard: str = "") -> tuple[str, list[str]]:
         """`html` with the images that could be downloaded linked relatively from
-        `article_path` and every other image address absolute (see `localise_html`), and
-        the asset paths this call wrote (files that were already there are not listed)."""
+        `article_path` (a file of the shard `shard`'s repository) and every other image
+        address absolute (see `localise_html`), and the asset paths this call wrote into
+        that repository (files that were already there are not listed)."""
         urls = image_urls(html, base_url)
         if not urls:
             return localise_html(html, base_url, {}), []
-        tasks = [self._task(url, slug, published_ms) for url in urls]
+        tasks = [self._task(url, slug, published_ms, shard) for url in urls]
         results = await asyncio.gather(*tasks)
         mapping: dict[str, str] = {}
         written: list[str] = []
@@ -217,24 +222,24 @@ class ImageDownloader:
             if path is None:
                 continue
             mapping[url] = relative_link(article_path, path)
-            if wrote and path not in self._reported:
-                self._reported.add(path)
+            if wrote and (shard, path) not in self._reported:
+                self._reported.add((shard, path))
                 written.append(path)
         return localise_html(html, base_url, mapping), written
 
-    def _task(self, url: str, slug: str, published_ms: int) -> asyncio.Task[tuple[str | None, bool]]:
-        task = self._tasks.get(url)
+    def _task(self, url: str, slug: str, published_ms: int, shard: str) -> asyncio.Task[tuple[str | None, bool]]:
+        task = self._tasks.get((shard, url))
         if task is None:
-            task = self._tasks[url] = asyncio.ensure_future(self._download(url, slug, published_ms))
+            task = self._tasks[shard, url] = asyncio.ensure_future(self._download(url, slug, published_ms, shard))
         return task
 
-    def _known(self, url: str) -> str | None:
+    def _known(self, url: str, shard: str) -> str | None:
         known = self.catalog.asset(url) if self.catalog is not None else None
-        return known if known is not None and (self.root / known).is_file() else None
+        return known if known is not None and (self.root(shard) / known).is_file() else None
 
-    async def _download(self, url: str, slug: str, published_ms: int) -> tuple[str | None, bool]:
+    async def _download(self, url: str, slug: str, published_ms: int, shard: str) -> tuple[str | None, bool]:
         """(asset path, whether this wrote the file), or (None, False) when not downloaded."""
-        if known := self._known(url):
+        if known := self._known(url, shard):
             return known, False
         self.fetched += 1
         try:
@@ -251,7 +256,7 @@ class ImageDownloader:
             self.failures[url] = "not an image of a kept type (JPEG, PNG, GIF, WebP, AVIF/HEIF, BMP)"
             return None, False
         path = asset_path(slug, published_ms, data, ext)
-        target = self.root / path
+        target = self.root(shard) / path
         wrote = False
         if not target.is_file():
             wrote = write_atomic(target, data)

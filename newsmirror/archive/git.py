@@ -35,9 +35,13 @@ class PushResult:
 
 
 class Repo:
-    def __init__(self, root: Path, *, author: tuple[str, str] = DEFAULT_AUTHOR):
+    def __init__(self, root: Path, *, author: tuple[str, str] = DEFAULT_AUTHOR,
+                 env: dict[str, str] | None = None):
+        """`env`: variables every git command here runs with (credentials passed as
+        GIT_CONFIG_* settings, say, which no file ever holds)."""
         self.root = root
         self.author = author
+        self.env = dict(env or {})
         self._packer: subprocess.Popen[bytes] | None = None
         self._packing = True
         self._pending = bytearray()
@@ -50,6 +54,7 @@ class Repo:
             "GIT_COMMITTER_NAME": self.author[0], "GIT_COMMITTER_EMAIL": self.author[1],
             "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C",
         })
+        environ.update(self.env)
         environ.update(env or {})
         return environ
 
@@ -354,6 +359,21 @@ def _git_processes_in(root: Path) -> list[int]:
 
 
 _REASON_PREFIXES = ("fatal:", "error:", "remote:", "ssh:", "!")
+
+
+def config_env(settings: dict[str, str], environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The GIT_CONFIG_COUNT/KEY/VALUE variables that give git `settings` for one command
+    (after any the environment already gives), as `git -c` would but without the value
+    on a command line that `ps` shows."""
+    given = (os.environ if environ is None else environ).get("GIT_CONFIG_COUNT", "0")
+    try:
+        start = int(given or 0)
+    except ValueError:
+        start = 0
+    env = {"GIT_CONFIG_COUNT": str(start + len(settings))}
+    for i, (key, value) in enumerate(settings.items(), start):
+        env[f"GIT_CONFIG_KEY_{i}"], env[f"GIT_CONFIG_VALUE_{i}"] = key, value
+    return env
 
 
 def git_reason(done: subprocess.CompletedProcess[bytes], limit: int = 20) -> str:

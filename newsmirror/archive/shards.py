@@ -17,12 +17,25 @@ The rules, in one place (the README's "Beyond one machine" says them for users):
   fetched again every hour); articles in the main repository are updated in place as
   before (it is written every run anyway). With `rotate = "none"` again every shard is
   closed and new articles go to the main repository.
+- **What goes there.** A shard holds what the year archives that is an article: the feed
+  articles, the pages archived on request (`newsmirror archive`) and the images
+  downloaded for either (its own `assets/`, as their relative links reach no other
+  repository). `newsmirror watch` rewrites an article in the repository holding it,
+  never in a closed shard.
+- **Pushing.** The shards are pushed before the main repository, so that it never links
+  to a file a shard's host lacks; a shard whose primary push fails holds the main
+  repository back (jobs/session.py), and the next push sends both.
 - **Where the clones are.** `.newsmirror/cache/shards/<YEAR>` inside the archive (ignored
   by its git): cloned (shallow) from the shard's primary remote when missing, as on a fresh
   runner, else created empty. The remotes are the primary remote and each
   `[[archive.mirrors]]` address with `-<YEAR>` after the repository name: a shard is a
   mirror set of its own, pushed like the main one. The repositories must exist on the
   hosts (create `<name>-<YEAR>` before the year starts, or the push fails: exit 3).
+- **Credentials.** A shard's primary remote is a repository of its own, which a token
+  for the main one may not reach (the workflow's GITHUB_TOKEN reaches only its own
+  repository): with `NEWSMIRROR_SHARD_TOKEN` set, every git command of a shard sends it
+  to the shard's https primary remote as an http extraheader given in GIT_CONFIG_*
+  variables (`shard_credentials`), never written into a file or a clone's config.
 - **One catalog** holds the entries of the main repository and of every shard, each
   naming its shard (`ArchivedEntry.shard`), so lists, README, feeds and the site span
   them all.
@@ -30,18 +43,19 @@ The rules, in one place (the README's "Beyond one machine" says them for users):
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from newsmirror.addresses import derive_kind, derive_web, suffixed_address
 from newsmirror.archive.files import write_atomic
-from newsmirror.archive.git import Repo, git_reason
-from newsmirror.archive.paths import ARTICLES_DIR, SHARDS_INDEX
+from newsmirror.archive.git import Repo, config_env, git_reason
+from newsmirror.archive.paths import ARTICLES_DIR, ASSETS_DIR, REQUESTS_DIR, SHARDS_INDEX
 from newsmirror.archive.store import GITIGNORE, Store, commit_into, head_meta, repair, sync_catalog
 from newsmirror.dates import china_time
-from newsmirror.models import ArchivedEntry
 
 class ShardSettings(Protocol):
     """What the shards need of the configuration (newsmirror.config.Config, which this
@@ -60,6 +74,9 @@ class ShardSettings(Protocol):
 
 
 FORMAT_VERSION = 1
+SHARD_FOLDERS = (ARTICLES_DIR, REQUESTS_DIR, ASSETS_DIR)
+"""What a shard's repository holds: the files of its articles, of the pages archived on
+request into it and of their images."""
 
 
 def run_year(now_ms: int) -> int:
@@ -86,6 +103,22 @@ def shard_remote(config: ShardSettings, year: str, primary: str | None = None) -
     """The shard's primary remote: the archive's, with `-<YEAR>` after the name."""
     address = config.remote or primary
     return suffixed_address(address, f"-{year}") if address else None
+
+
+SHARD_TOKEN_ENV = "NEWSMIRROR_SHARD_TOKEN"
+"""The token (contents: write on the `<name>-<YEAR>` repositories) for the shards'
+https primary remotes."""
+
+
+def shard_credentials(remote: str | None) -> dict[str, str]:
+    """The variables that give git the token of SHARD_TOKEN_ENV for the https address
+    `remote` only (as actions/checkout gives its token: basic authentication as
+    x-access-token); none without a token or for another kind of address."""
+    token = os.environ.get(SHARD_TOKEN_ENV, "").strip()
+    if not token or not remote or not remote.startswith("https://"):
+        return {}
+    secret = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    return config_env({f"http.{remote}.extraheader": f"AUTHORIZATION: basic {secret}"})
 
 
 def shard_web(config: ShardSettings, year: str, primary: str | None = None) -> tuple[str, str] | None:
@@ -189,17 +222,19 @@ class Shards:
         """The shard new articles go to ('' : the main repository)."""
         return self.open or ""
 
-    def closed(self, entry: ArchivedEntry) -> bool:
-        """Whether the file of `entry` is in a shard that is never written again."""
-        return bool(entry.shard) and entry.shard != self.open
+    def closed(self, shard: str) -> bool:
+        """Whether a file the shard `shard` holds ('': the main repository) is in one that
+        is never written again."""
+        return bool(shard) and shard != self.open
 
     def commit(self, store: Store, paths: list[str], message: str) -> str | None:
-        """Commit `paths` into the open shard (its whole articles folder after an unclean
-        start, to take in what a killed run left); the commit, None when nothing changed."""
+        """Commit `paths` into the open shard (its whole folders of articles, pages archived
+        on request and images after an unclean start, to take in what a killed run left);
+        the commit, None when nothing changed."""
         if self.open is None or self.open not in self.repos:
             return None
         if not store.clean_start:
-            paths = [ARTICLES_DIR] if (store.shard_root(self.open) / ARTICLES_DIR).is_dir() else []
+            paths = [folder for folder in SHARD_FOLDERS if (store.shard_root(self.open) / folder).is_dir()]
         paths = [*paths, ".gitignore"]
         return commit_into(self.repos[self.open], store.catalog, paths, message, self.open)
 
@@ -242,6 +277,7 @@ def open_shards(config: ShardSettings, store: Store, now_ms: int, *, start: bool
         shards.notes.extend(f"shard {name}: {note}" for note in sync.notes)
         if store.stale is not None:
             store.stale = None if sync.slugs is None else store.stale | sync.slugs
+        store.lost |= sync.lost  # a shard's commits that never reached its remote, as for the main one
     return shards
 
 
@@ -250,13 +286,14 @@ def _clone(config: ShardSettings, store: Store, year: str, primary: str | None, 
     """The clone of one shard: as it is, else cloned from its remote, else (`create`) a new
     repository; None when a closed shard cannot be had (its articles stay as cataloged)."""
     root = store.shard_root(year)
-    repo = Repo(root)
     remote = shard_remote(config, year, primary)
+    credentials = shard_credentials(remote)
+    repo = Repo(root, env=credentials)
     if not (root / ".git").is_dir():
         root.parent.mkdir(parents=True, exist_ok=True)
         done = None
         if remote:
-            done = Repo(root.parent).git("clone", "-q", "--depth", "1", "--no-tags", "-o",
+            done = Repo(root.parent, env=credentials).git("clone", "-q", "--depth", "1", "--no-tags", "-o",
                                          config.remote_name, remote, str(root), check=False, timeout=1800)
             if done.returncode == 0:
                 notes.append(f"shard {year}: cloned {shard_name(config, year, primary)}")

@@ -212,11 +212,12 @@ def sync_catalog(root: Path, repo: Repo, catalog: Catalog, *, check_uncommitted:
     # Without any commit yet there is nothing to compare with; such an archive is small.
     changed = [] if head and seen == head else _changed_between(repo, seen, head)
     known: dict[str, tuple[str, str]] = {}
-    if seen and head and seen != head and not repo.has_commit(seen):
+    if seen and seen != head and (not head or not repo.has_commit(seen)):
         # The commit the catalog last saw does not exist here: this is a fresh clone with
-        # the cache of a run whose commits never reached the remote. Read everything again
-        # and see what the catalog had that is gone. (A commit that exists but was
-        # rebased away, as a push that found the remote moved on does, compares as usual.)
+        # the cache of a run whose commits never reached the remote (a shard's remote may
+        # have no commit at all yet). Read everything again and see what the catalog had
+        # that is gone. (A commit that exists but was rebased away, as a push that found
+        # the remote moved on does, compares as usual.)
         changed = None
         known = {e.path: (e.slug, e.digest) for e in catalog.entries() if e.shard == shard}
     if seen is None or changed is None:

@@ -271,7 +271,9 @@ def render_comment(outcomes, *, full_name: str, branch: str, pushed: bool = True
         if o.ok:
             note = "已存档 archived" if o.status == "archived" else "早已存档 already archived"
             title = _md(o.title or "") or _md(o.path)
-            lines.append(f"- {note}: [{title}]({blob_url(full_name, branch, o.path)}) ← {_code(o.url)}")
+            # A file a shard holds is in the repository `<name>-<YEAR>` beside this one.
+            holder = f"{full_name}-{o.shard}" if o.shard else full_name
+            lines.append(f"- {note}: [{title}]({blob_url(holder, branch, o.path)}) ← {_code(o.url)}")
         else:
             lines.append(f"- 失败 failed: {_code(o.url)} — {_code(o.reason or 'unknown')}")
     tail = []
@@ -374,7 +376,8 @@ def archive(
         outcomes = report.outcomes
         pushed = report.push is None or report.push.ok
         for o in outcomes:
-            line = f"{o.status}: {o.url}" + (f" -> {o.path}" if o.path else f" ({o.reason})")
+            line = f"{o.status}: {o.url}" + (f" -> {o.path}" if o.path else f" ({o.reason})") \
+                + (f" (shard {o.shard})" if o.shard else "")
             out.stdout.print(line, markup=False)
             if o.traceback and out.verbose:
                 out.detail(o.traceback.rstrip())

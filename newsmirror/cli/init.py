@@ -241,6 +241,7 @@ only fails the mirrors that need it:
 | --- | --- |
 | `NEWSMIRROR_SSH_KEY` | the private half of a deploy key, for every mirror with an SSH address (`git@host:…`, `ssh://…`) |
 | `NEWSMIRROR_MIRROR_GITHUB`, `_GITLAB`, `_CODEBERG`, `_GITEA` | an HTTPS address with a token in it, for the mirror that names it in `url_env` |
+| `NEWSMIRROR_SHARD_TOKEN` | with `[archive] rotate = "yearly"`: a token that can push the repositories `<name>-<YEAR>` (see "Yearly shards" below) |
 
 Make one key for all SSH mirrors, with no passphrase:
 `ssh-keygen -t ed25519 -N "" -C newsmirror -f mirror-key`. Put the contents of `mirror-key`
@@ -273,6 +274,46 @@ delete both files. Host keys are accepted the first time (`StrictHostKeyChecking
 
 Never write a token into `{CONFIG_FILE}` (newsmirror refuses an address with a password
 in it): in a public repository anyone could push with it.
+
+## Yearly shards
+
+With `[archive] rotate = "yearly"` each year's new articles (and pages archived on
+request, and their downloaded images) go to a repository of their own, `<name>-<YEAR>`
+(`<name>`: this repository's), pushed before this one; this repository keeps the lists,
+README, feeds and the index `shards.json`. The workflows' own token reaches only this
+repository, so:
+
+1. **Create `<name>-<YEAR>` before the year starts** (China time), empty, next to this
+   repository, and `<mirror>-<YEAR>` on each mirror's host beside the mirror. A push to a
+   repository that does not exist fails: the run exits 3 and the shard's commits wait in
+   its clone, which the cache keeps. Until the shard's host has them,
+   this repository is held back too (see "When a shard's push fails").
+2. **The token**: on GitHub a fine-grained personal access token (Settings → Developer
+   settings → Personal access tokens → Fine-grained tokens) of the account that owns the
+   shard repositories, with Repository access "All repositories" (or "Only select
+   repositories" naming each `<name>-<YEAR>`: then add next year's when you create it) and
+   the permission Contents: Read and write; put it in the secret `NEWSMIRROR_SHARD_TOKEN`.
+   newsmirror sends it only to the shards' own HTTPS addresses (derived from this
+   repository's), as an HTTP header given to git in its environment: it is never printed,
+   written into a file, or kept in a clone's configuration or the cache. A token expires:
+   renew it before it does, or the shards' pushes fail (exit 3). Mirrors of a shard use the
+   mirror's own credentials (an SSH deploy key must be added to each `<mirror>-<YEAR>` too).
+3. **Their sites**: a shard's articles are built into the site like all others. To serve a
+   shard's own site from its repository, set its Pages to "Deploy from a branch", branch
+   `site`, folder `/ (root)`.
+
+The workflow's cache keeps the open shard's clone (restoring it is several times faster
+than cloning it again) and never a closed shard's: a run leaves the closed shards alone
+unless a lost cache makes it catalog them again.
+
+### When a shard's push fails
+
+A run whose open shard could not be pushed does not push this repository either, nor
+its mirrors (their lists would link to files the shard's host does not have); the run
+exits 3. Fix what the error names (create the repository, renew the token). The next
+run pushes the shard's commits, which the cache kept in its clone, then this repository
+with its lists made again; were the cache lost, it archives those articles again. So
+nothing is lost, and no list ever links to a missing file.
 
 ## The reading site
 

@@ -46,6 +46,8 @@ def watch(
                                            push=not no_push))
     except KeyboardInterrupt:
         raise interrupted(loaded.archive, head) from None
+    for note in report.notes:
+        out.info(note)
     for path in report.changed:
         out.stdout.print(f"changed: {path}", markup=False)
     for path in report.removed:

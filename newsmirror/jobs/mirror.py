@@ -277,7 +277,7 @@ class _Run:
                     continue
                 link, _guid, _ident, found = self.identify(source, item, key, feed_url)
                 if found and (found[1] is None or found[1] == item_digest(item)
-                              or self.shards and self.shards.closed(found[0])):
+                              or self.shards and self.shards.closed(found[0].shard)):
                     continue  # unchanged, rebuilt from the files (the loop decides), or closed
             except Exception:  # noqa: BLE001 - only a forecast: the loop meets the item's fault
                 continue
@@ -333,7 +333,7 @@ class _Run:
         if existing and last_digest == digest:
             outcome.unchanged += 1
             return
-        if existing and self.shards and self.shards.closed(existing):
+        if existing and self.shards and self.shards.closed(existing.shard):
             # A closed shard is never written again; this version of the item is
             # remembered, so that it is not fetched again every hour.
             catalog.put(existing, digest, guid=guid)
@@ -360,6 +360,7 @@ class _Run:
                 return
         step[0] = "date"
         path = existing.path if existing else article_path(source.slug, published, title, ident)
+        shard = existing.shard if existing else self.shards.target if self.shards else ""
         step[0] = "extraction"
         body, complete, from_page = await self.body(source, item, link)
         step[0] = "cleaning"
@@ -373,10 +374,10 @@ class _Run:
             try:
                 body, assets = await self.images.localise(
                     body, base_url=link, slug=source.slug, published_ms=published,
-                    article_path=path)
+                    article_path=path, shard=shard)
             finally:
                 self.reporter.worked(source.slug, "images")
-            outcome.written.extend(assets)
+            (self.shard_written if shard else outcome.written).extend(assets)
             step[0] = "cleaning"
             body = finish_body(body, base_url=None, settings=settings)
         else:
@@ -386,8 +387,7 @@ class _Run:
         data = render_article(Article(published, title, shown, body))
         entry = ArchivedEntry(
             slug=source.slug, key=ident, path=path,
-            published_ms=published, title=title, link=shown, digest=digest_bytes(data),
-            shard=existing.shard if existing else self.shards.target if self.shards else "")
+            published_ms=published, title=title, link=shown, digest=digest_bytes(data), shard=shard)
         crashpoints.reached("article-rendered")
         step[0] = "writing"
         if existing and existing.digest == entry.digest:
@@ -493,6 +493,11 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | 
         report.notes = list(store.repaired)
         for note in store.repaired:
             reporter.note(note)
+        # First: a shard's clone may lack articles the catalog knew (store.lost) too.
+        shards = session.open_shards(now_ms, start=True)
+        for note in shards.notes if shards else ():
+            report.notes.append(note)
+            reporter.note(note)
         committed_file, cached_file = state_files(store.root)
         health, problems = load_states(committed_file, cached_file, keep_bad=True)
         for problem in problems:
@@ -506,10 +511,6 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | 
                     f"fetching these sources in full again: {', '.join(lost)}")
             report.notes.append(note)
             reporter.note(note)
-        shards = session.open_shards(now_ms, start=True)
-        for note in shards.notes if shards else ():
-            report.notes.append(note)
-            reporter.note(note)
         stats = store.catalog.stats()
         for slug, state in health.items():  # what an older health file did not record
             health[slug] = migrate(state, stats[slug].newest_ms if slug in stats else None, now_ms)
@@ -520,7 +521,7 @@ async def run_mirror(config: Config, *, push: bool = True, reporter: Progress | 
         store.catalog.begin()
         async with Fetcher(config.fetch) as fetcher:
             pages = PageFetcher(fetcher, store.cache / "pages", config.site_rules)
-            images = ImageDownloader(fetcher, store.root, store.catalog)
+            images = ImageDownloader(fetcher, store.shard_root, store.catalog)
             run = _Run(config, store, fetcher, health, now_ms, reporter, pages, images, force=force,
                        shards=shards)
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from newsmirror.archive.article import UNTITLED, ArticleFormatError, parse_article, render_article
@@ -23,6 +24,7 @@ from newsmirror.archive.identity import key_hash, normalise_link
 from newsmirror.archive.paths import (
     LIST_TITLES, REQUESTS_DIR, REQUESTS_LIST, key_from_path, request_path,
 )
+from newsmirror.archive.shards import Shards
 from newsmirror.archive.store import Store, commit_message
 from newsmirror.config import Config
 from newsmirror.fetch.client import FetchError, Fetcher
@@ -30,6 +32,7 @@ from newsmirror.isolation import item_failure, machine_error
 from newsmirror.models import ArchivedEntry, Article, ItemFailure
 from newsmirror.jobs.session import Published, Session, open_session
 from newsmirror.publish.lists import render_list
+from newsmirror.publish.mirrors import remote_address, shard_file_address
 from newsmirror.content.clean import sanitize_html
 from newsmirror.content.extract import ExtractionError
 from newsmirror.content.requested import extract_requested
@@ -60,6 +63,8 @@ class RequestOutcome:
     """Why it failed."""
     traceback: str | None = None
     """Where, when it failed on a bug in newsmirror (shown with -v)."""
+    shard: str = ""
+    """The shard whose repository holds the file ('': the main repository)."""
 
     @property
     def ok(self) -> bool:
@@ -84,10 +89,12 @@ def request_key(link: str) -> str:
     return key_hash(REQUESTS_SLUG, "link:" + link)
 
 
-def render_requests_list(entries: list[ArchivedEntry], limit: int) -> bytes:
-    """lists/requests.md: the per-source list format, newest first (ties by path)."""
+def render_requests_list(entries: list[ArchivedEntry], limit: int,
+                         away: Callable[[ArchivedEntry], str | None] | None = None) -> bytes:
+    """lists/requests.md: the per-source list format, newest first (ties by path), the
+    files shards hold linked as the source lists link them (`away`)."""
     ordered = sorted(entries, key=lambda e: (e.published_ms, e.path), reverse=True)
-    return render_list(LIST_TITLES[REQUESTS_LIST], ordered[:limit])
+    return render_list(LIST_TITLES[REQUESTS_LIST], ordered[:limit], away)
 
 
 def describe(outcomes: list[RequestOutcome]) -> str:
@@ -99,8 +106,9 @@ def describe(outcomes: list[RequestOutcome]) -> str:
 
 
 # -- reading the archive ----------------------------------------------------------------
-def scan_requests(root: Path) -> list[ArchivedEntry]:
-    """Every file under requests/, read back (files not in the format are skipped)."""
+def scan_requests(root: Path, shard: str = "") -> list[ArchivedEntry]:
+    """Every file under requests/ of the repository at `root` (the shard `shard`'s, ''
+    for the main one), read back (files not in the format are skipped)."""
     found: list[ArchivedEntry] = []
     folder = root / REQUESTS_DIR
     if not folder.is_dir():
@@ -117,13 +125,25 @@ def scan_requests(root: Path) -> list[ArchivedEntry]:
             except ArticleFormatError:
                 continue
             found.append(ArchivedEntry(REQUESTS_SLUG, key, relpath, article.published_ms,
-                                       article.title, article.link, digest_bytes(data)))
+                                       article.title, article.link, digest_bytes(data), shard))
     return sorted(found, key=lambda e: e.path)
 
 
-def archived_feed_article(store: Store, link: str) -> tuple[str, str] | None:
-    """(path, title) of a feed article already archived under this address."""
-    return store.catalog.first_with_link(link)
+def archived_requests(store: Store, shards: Shards | None) -> list[ArchivedEntry]:
+    """Every page archived on request: in the main repository and in each shard opened
+    (`shards`; a sharded archive's new pages go to the open shard, as articles do)."""
+    found = scan_requests(store.root)
+    for year in shards.repos if shards else ():
+        found += scan_requests(store.shard_root(year), year)
+    return sorted(found, key=lambda e: e.path)
+
+
+def archived_feed_article(store: Store, link: str) -> ArchivedEntry | None:
+    """The entry of a feed article already archived under this address."""
+    found = store.catalog.first_with_link(link)
+    where = store.catalog.locate(found[0]) if found else None
+    entry = store.catalog.get(where.slug, where.key) if where else None
+    return entry[0] if entry else None
 
 
 # -- one page ---------------------------------------------------------------------------
@@ -156,7 +176,9 @@ async def archive_requests(config: Config, urls: list[str], *, push: bool = True
     report = RequestsReport()
     with open_session(config, report) as session:
         store = session.store
-        known = {entry.link: entry for entry in scan_requests(store.root)}
+        shards = session.open_shards(now_ms)
+        target = shards.target if shards else ""
+        known = {entry.link: entry for entry in archived_requests(store, shards)}
         slots: list[RequestOutcome | str] = []  # an outcome, or the link still to fetch
         for url in urls:
             try:
@@ -169,11 +191,10 @@ async def archive_requests(config: Config, urls: list[str], *, push: bool = True
                 continue
             if link is None:
                 slots.append(RequestOutcome(url, "failed", reason="not an http(s) web address"))
-            elif link in known:
-                entry = known[link]
-                slots.append(RequestOutcome(url, "existing", link, entry.path, entry.title))
-            elif found:
-                slots.append(RequestOutcome(url, "existing", link, found[0], found[1]))
+            elif link in known or found:
+                entry = known.get(link) or found
+                assert entry is not None
+                slots.append(RequestOutcome(url, "existing", link, entry.path, entry.title, shard=entry.shard))
             else:
                 slots.append(link)
         wanted = sorted({slot for slot in slots if isinstance(slot, str)})
@@ -211,13 +232,13 @@ async def archive_requests(config: Config, urls: list[str], *, push: bool = True
                 step = "rendering"
                 data = render_article(got)
                 step = "writing"
-                store.write(path, data)
+                store.write(path, data, shard=target)
             except Exception as err:
                 if machine_error(err):
                     raise
                 written[link] = _failed(link, link, item_failure(link, step, err))
                 continue
-            written[link] = RequestOutcome(link, "archived", link, path, got.title)
+            written[link] = RequestOutcome(link, "archived", link, path, got.title, shard=target)
         reported: set[str] = set()
         for url, slot in zip(urls, slots):
             if isinstance(slot, str):
@@ -225,18 +246,27 @@ async def archive_requests(config: Config, urls: list[str], *, push: bool = True
                 # A second mention of one page in the same request finds it archived.
                 status = "existing" if slot in reported and done.ok else done.status
                 reported.add(slot)
-                slot = RequestOutcome(url, status, done.link, done.path, done.title, done.reason,
-                                      done.traceback)
+                slot = replace(done, url=url, status=status)
             report.outcomes.append(slot)
 
         if any(o.status == "archived" for o in report.outcomes):
-            store.write(REQUESTS_LIST, render_requests_list(scan_requests(store.root),
-                                                            config.list_size))
-            session.commit([REQUESTS_DIR, REQUESTS_LIST, ".gitignore"], describe(report.outcomes))
+            _write_requests_list(session)
+            message = describe(report.outcomes)
+            if shards:  # first, so that the main repository never lists what no commit holds
+                shards.commit(store, sorted(o.path for o in written.values() if o.ok and o.shard and o.path), message)
+            session.commit([REQUESTS_DIR, REQUESTS_LIST, ".gitignore"], message)
         pushed = session.push(push)
         if pushed is not None and pushed.ok:
             _relist_after_rebase(session)
     return report
+
+
+def _write_requests_list(session: Session) -> bool:
+    """lists/requests.md from every page archived on request; True when it changed."""
+    store, config = session.store, session.config
+    away = shard_file_address(config, remote_address(store.repo, config.remote_name))
+    return store.write(REQUESTS_LIST, render_requests_list(archived_requests(store, session.shards),
+                                                           config.list_size, away))
 
 
 def _failed(url: str, link: str | None, failure: ItemFailure) -> RequestOutcome:
@@ -249,11 +279,8 @@ def _relist_after_rebase(session: Session) -> None:
     side, one per issue) keeps our lists/requests.md, which lacks the other's pages:
     list every file under requests/ again, and push that."""
     store = session.store
-    relist = render_requests_list(scan_requests(store.root), session.config.list_size)
-    current = store.root / REQUESTS_LIST
-    if not current.exists() or current.read_bytes() == relist:
+    if not (store.root / REQUESTS_LIST).exists() or not _write_requests_list(session):
         return
-    store.write(REQUESTS_LIST, relist)
     if store.commit([REQUESTS_LIST], commit_message(
             "List the pages archived on request by other runs")):
         session.push()

@@ -71,18 +71,21 @@ class Session:
         same mirror), and lines worth a warning to its `warnings`.
 
         The shards the job opened are pushed first, each to its own remotes the same
-        way, so that in an ordinary hour a shard's host has its files before the main
-        repository links to them. When a shard's primary push fails, the main repository
-        is pushed all the same (its lists then link to files that host receives with the
-        next push), and the result is a failure: the primary push of any repository that
-        failed fails the job."""
+        way, so that a shard's host has its files before the main repository links to
+        them. When a shard's primary push fails, the main repository is held back (not
+        pushed, to its primary or its mirrors: its lists would link to files that host
+        does not have) and the result is a failure; the next push sends both, in that
+        order (on a runner whose commits are gone, the next run archives those articles
+        again, as after any push that never reached the remote)."""
         store, config, report = self.store, self.config, self.report
         failed = _push_shards(store, config, self.shards, push, report, now_ms) if self.shards else []
+        if failed:
+            report.push = PushResult(False, "\n".join(r.message for r in failed) + "\nThe main repository is "
+                                     "not pushed until the shard's host has its files (its lists link to them).")
+            return report.push
         result = self._push_primary(push, now_ms)
         _push_mirror_set(store.repo, config, push, report, now_ms)
-        if result is not None and not result.ok:
-            failed.insert(0, result)
-        report.push = PushResult(False, "\n".join(r.message for r in failed)) if failed else result
+        report.push = result
         return report.push
 
     def _push_primary(self, push: bool, now_ms: int | None) -> PushResult | None:

@@ -24,7 +24,7 @@ import asyncio
 import hashlib
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -32,17 +32,19 @@ from urllib.parse import urlsplit
 from newsmirror.archive.article import ArticleFormatError, parse_article, render_article
 from newsmirror.archive.catalog import digest_bytes
 from newsmirror.archive.files import keep_bad_copy
-from newsmirror.jobs.requests import scan_requests
+from newsmirror.jobs.requests import REQUESTS_SLUG, archived_requests
 from newsmirror.archive.paths import CHANGED_LIST, LIST_TITLES, REMOVED_LIST, WATCH_FILE
+from newsmirror.archive.shards import Shards
 from newsmirror.archive.store import Store, commit_message
 from newsmirror.config import Config
 from newsmirror.content.text import page_text
 from newsmirror.dates import china_time, parse_utc_stamp, utc_stamp
 from newsmirror.fetch.client import FetchError, Fetcher
 from newsmirror.isolation import item_failure, machine_error
-from newsmirror.models import Article
+from newsmirror.models import ArchivedEntry, Article, plural
 from newsmirror.jobs.session import Published, open_session
-from newsmirror.publish.lists import list_link
+from newsmirror.publish.lists import entry_link
+from newsmirror.publish.mirrors import remote_address, shard_file_address
 from newsmirror.content.siterules import load_rules, rules_for
 from newsmirror.content.clean import sanitize_html
 from newsmirror.content.extract import ExtractionError, extract_page
@@ -147,6 +149,8 @@ class Watched:
     title: str
     slug: str | None
     """The source's slug; None for a page archived on request."""
+    shard: str = ""
+    """The shard whose repository holds the file ('': the main repository)."""
 
 
 def choose(candidates: Sequence[Watched], states: dict[str, WatchState], budget: int) -> list[Watched]:
@@ -271,24 +275,27 @@ REMOVED_NOTE = ("这些文章的原网页已删除或不再提供，存档仍保
                 "The source no longer serves these pages; the archive keeps them.")
 
 
-def render_watch_list(name: str, note: str, events: Iterable[tuple[int, str, str]]) -> bytes:
-    """A list page of (when, path, title) events, newest first, dated in China time."""
+def render_watch_list(name: str, note: str, events: Iterable[tuple[int, ArchivedEntry]],
+                      away: Callable[[ArchivedEntry], str | None] | None = None) -> bytes:
+    """A list page of (when, entry) events, newest first, dated in China time; the
+    files shards hold linked as the source lists link them (`entry_link`, `away`)."""
     lines = [name, "------", "", note, ""]
-    for when, path, title in sorted(events, key=lambda e: (e[0], e[1]), reverse=True):
-        lines.append(f"{china_time(when):%Y-%m-%d} {list_link(title, path)}")
+    for when, entry in sorted(events, key=lambda e: (e[0], e[1].path), reverse=True):
+        lines.append(f"{china_time(when):%Y-%m-%d} {entry_link(entry, away)}")
         lines.append("")
     return "\n".join(lines).encode("utf-8")
 
 
-def list_events(states: Iterable[WatchState], titles: dict[str, str]) -> tuple[list, list]:
-    """(changed events, removed events) for the lists; files no longer there are left out."""
+def list_events(states: Iterable[WatchState], held: dict[str, ArchivedEntry]) -> tuple[list, list]:
+    """(changed events, removed events) for the lists, by the archive's files (`held`, by
+    path); files no longer there are left out."""
     changed, removed = [], []
     for s in states:
-        if s.path not in titles:
+        if s.path not in held:
             continue
-        changed += [(when, s.path, titles[s.path]) for when in s.changes]
+        changed += [(when, held[s.path]) for when in s.changes]
         if s.removed_ms is not None:
-            removed.append((s.removed_ms, s.path, titles[s.path]))
+            removed.append((s.removed_ms, held[s.path]))
     return changed, removed
 
 
@@ -303,15 +310,23 @@ class WatchReport(Published):
     tracebacks: dict[str, str] = field(default_factory=dict)
     """Where each error that is a bug in newsmirror happened (shown with -v)."""
     candidates: int = 0
+    notes: list[str] = field(default_factory=list)
+    """What the run did besides its checks (opening the shards, changes left in closed
+    shards), in words."""
 
 
-def candidates(store: Store, since_ms: int) -> list[Watched]:
-    """Feed articles (from the catalog) and requested pages published since `since_ms`."""
-    found = [Watched(e.path, e.link, e.published_ms, e.title, e.slug)
-             for e in store.catalog.entries() if e.published_ms >= since_ms]
-    found += [Watched(e.path, e.link, e.published_ms, e.title, None)
-              for e in scan_requests(store.root) if e.published_ms >= since_ms]
-    return found
+def held_files(store: Store, shards: Shards | None) -> dict[str, ArchivedEntry]:
+    """Every file watch may check, by path: the catalog's feed articles and the pages
+    archived on request, in whichever repository holds them (`shards`: those opened)."""
+    held = {e.path: e for e in store.catalog.entries()}
+    held.update((e.path, e) for e in archived_requests(store, shards))
+    return held
+
+
+def candidates(held: Iterable[ArchivedEntry], since_ms: int) -> list[Watched]:
+    """The files of `held` (see held_files) published since `since_ms`."""
+    return [Watched(e.path, e.link, e.published_ms, e.title, None if e.slug == REQUESTS_SLUG else e.slug, e.shard)
+            for e in held if e.published_ms >= since_ms]
 
 
 def _read(root: Path, path: str) -> Article | None:
@@ -339,6 +354,8 @@ async def watch_archive(config: Config, *, since_days: float = 30, budget: int =
     with open_session(config, report) as session:
         store = session.store
         root = store.root
+        shards = session.open_shards(now_ms)
+        report.notes.extend(shards.notes if shards else ())
         problems: list[str] = []
         try:
             states = load_states((root / WATCH_FILE).read_bytes(), problems)
@@ -348,10 +365,11 @@ async def watch_archive(config: Config, *, since_days: float = 30, budget: int =
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             report.warnings.append(f"{root / WATCH_FILE}: {problems[0]}{more}; what was left out is "
                                    f"checked again as if new ({keep_bad_copy(root / WATCH_FILE)})")
-        pool = candidates(store, now_ms - int(since_days * DAY_MS))
+        held = held_files(store, shards)
+        pool = candidates(held.values(), now_ms - int(since_days * DAY_MS))
         report.candidates = len(pool)
         chosen = [(item, article) for item in choose(pool, states, budget)
-                  if (article := _read(root, item.path)) is not None]
+                  if (article := _read(store.shard_root(item.shard), item.path)) is not None]
 
         async with SafeFetcher(config.fetch, allow_private=allow_private) as fetcher:
             checker = Checker(config, fetcher)
@@ -369,15 +387,21 @@ async def watch_archive(config: Config, *, since_days: float = 30, budget: int =
             checks = await asyncio.gather(*(one(item, article) for item, article in chosen))
 
         written: list[str] = []
+        shard_written: list[str] = []
+        frozen: list[str] = []
         store.catalog.begin()
         for (item, article), check in zip(chosen, checks):
             before = states.get(item.path)
             report.checked += 1
-            if check.result == "changed" and check.body is not None:
+            if check.result == "changed" and check.body is not None and shards and shards.closed(item.shard):
+                # A closed shard is never written again: the change is listed, the file kept.
+                frozen.append(f"{item.path} (shard {item.shard})")
+                report.changed.append(item.path)
+            elif check.result == "changed" and check.body is not None:
                 try:  # one page that cannot be written costs that page
                     data = render_article(replace(article, body=check.body))
-                    if store.write(item.path, data):
-                        written.append(item.path)
+                    if store.write(item.path, data, shard=item.shard):
+                        (shard_written if item.shard else written).append(item.path)
                         _recatalog(store, item, data)
                 except Exception as err:
                     if machine_error(err):
@@ -393,13 +417,19 @@ async def watch_archive(config: Config, *, since_days: float = 30, budget: int =
             elif check.result == "removed" and (before is None or before.removed_ms is None):
                 report.removed.append(item.path)
 
-        titles = {path: a.title for path in states if (a := _read(root, path)) is not None}
-        changed_events, removed_events = list_events(states.values(), titles)
+        if frozen:
+            report.notes.append(f"left {plural(len(frozen), 'change')} of articles in closed shards as they are "
+                                f"(listed as changed): {', '.join(frozen[:5])}" + (" …" if len(frozen) > 5 else ""))
+        changed_events, removed_events = list_events(states.values(), held)
+        away = shard_file_address(config, remote_address(store.repo, config.remote_name))
         store.write(WATCH_FILE, dump_states(states.values()))
-        store.write(CHANGED_LIST, render_watch_list(LIST_TITLES[CHANGED_LIST], CHANGED_NOTE, changed_events))
-        store.write(REMOVED_LIST, render_watch_list(LIST_TITLES[REMOVED_LIST], REMOVED_NOTE, removed_events))
+        store.write(CHANGED_LIST, render_watch_list(LIST_TITLES[CHANGED_LIST], CHANGED_NOTE, changed_events, away))
+        store.write(REMOVED_LIST, render_watch_list(LIST_TITLES[REMOVED_LIST], REMOVED_NOTE, removed_events, away))
         paths = [WATCH_FILE, CHANGED_LIST, REMOVED_LIST, ".gitignore", *written]
-        session.commit(paths, describe(report))
+        message = describe(report)
+        if shards:  # first, so that the main repository never lists what no commit holds
+            shards.commit(store, shard_written, message)
+        session.commit(paths, message)
         store.catalog.commit()
         session.push(push)
     return report

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from newsmirror.archive.paths import CACHE_DIR, CONSTRAINTS_FILE
+from newsmirror.archive.paths import CACHE_DIR, CONSTRAINTS_FILE, SHARDS_DIR
+from newsmirror.archive.shards import SHARD_TOKEN_ENV
 from newsmirror.publish.sitestate import STATE
+
 MIRROR_CONCURRENCY_GROUP = "newsmirror"
 """The hourly mirror's group: one mirror run at a time."""
 REQUEST_CONCURRENCY_GROUP = "newsmirror-request-${{ github.event.issue.number }}"
@@ -15,8 +17,9 @@ CACHE_KEY = "newsmirror-cache-"
 MIRROR_WORKFLOW = "newsmirror.yml"
 """The hourly mirror's file name under .github/workflows/."""
 MIRROR_SECRETS = ("NEWSMIRROR_SSH_KEY", "NEWSMIRROR_MIRROR_GITHUB", "NEWSMIRROR_MIRROR_GITLAB",
-                  "NEWSMIRROR_MIRROR_CODEBERG", "NEWSMIRROR_MIRROR_GITEA")
-"""The secrets the mirror workflow passes to `newsmirror run` (see publish/mirrors.py)."""
+                  "NEWSMIRROR_MIRROR_CODEBERG", "NEWSMIRROR_MIRROR_GITEA", SHARD_TOKEN_ENV)
+"""The secrets the workflows pass to newsmirror: the mirrors' (see publish/mirrors.py)
+and the token for the yearly shards' repositories (archive/shards.py)."""
 
 _REQUEST_WORKFLOW = """\
 # Archive web pages on request: open an issue labelled "archive" with the addresses in
@@ -195,7 +198,8 @@ jobs:
 
       # The local catalog and page cache: rebuilt from the article files when missing,
       # so this only saves time. One entry is kept: this restores the newest, the run
-      # saves its own under a new key and deletes the older ones.
+      # saves its own under a new key and deletes the older ones. With yearly shards it
+      # holds the open shard's clone too (see the step before saving).
       - name: Restore the local cache
         uses: actions/cache/restore@v4
         with:
@@ -205,8 +209,10 @@ jobs:
 
       # Credentials for [[archive.mirrors]] on other hosts (see "Mirrors on other hosts"
       # in newsmirror's README): a deploy key for SSH addresses, and per kind of host an
-      # address with a token in it, for mirrors that name it in `url_env`. Secrets that
-      # are not set are empty, and only the mirrors that need them fail.
+      # address with a token in it, for mirrors that name it in `url_env`; and with
+      # [archive] rotate = "yearly", {SHARD_TOKEN_ENV} for the <name>-<YEAR> repositories,
+      # which this workflow's own token cannot push. Secrets that are not set are empty,
+      # and only the pushes that need them fail.
       - name: Mirror
         id: mirror
         env:
@@ -240,6 +246,19 @@ jobs:
         uses: actions/upload-pages-artifact@v3
         with:
           path: ${{{{ runner.temp }}}}/site
+
+      # The yearly shards' clones: only this year's (China time, as newsmirror's
+      # archive/shards.py run_year counts) goes into the cache, which restores it several
+      # times faster than a shallow clone makes it (bench/RESULTS-shard-clone.md); a
+      # closed shard's is left out, so the entry, saved every hour, does not grow by a
+      # clone a year (a run clones a closed shard only when the catalog lacks it).
+      - name: Leave the closed shards' clones out of the cache
+        if: always()
+        run: |
+          open=$(TZ=Asia/Shanghai date +%Y)
+          for clone in {SHARDS_DIR}/*/; do
+            if [ -d "$clone" ] && [ "$(basename "$clone")" != "$open" ]; then rm -rf "$clone"; fi
+          done
 
       - name: Save the local cache
         id: save-cache

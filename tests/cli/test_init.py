@@ -129,6 +129,11 @@ def test_the_workflow_runs_hourly_off_the_hour_one_at_a_time(archive: Path):
     # One cache entry: restore the newest by prefix, save under this run's key, delete the rest.
     restore, save = uses["actions/cache/restore"]["with"], uses["actions/cache/save"]["with"]
     assert restore["path"] == save["path"] == ".newsmirror/cache"
+    # Of the yearly shards' clones, only the open one's is saved.
+    names = [step.get("name") for step in steps]
+    leave = steps[names.index("Save the local cache") - 1]
+    assert leave["name"] == "Leave the closed shards' clones out of the cache" and leave["if"] == "always()"
+    assert "TZ=Asia/Shanghai date +%Y" in leave["run"] and ".newsmirror/cache/shards/*/" in leave["run"]
     assert restore["restore-keys"] == "newsmirror-cache-"
     assert save["key"] == restore["key"] == "newsmirror-cache-${{ github.run_id }}-${{ github.run_attempt }}"
     delete = next(step for step in steps if step.get("name") == "Delete older cache entries")

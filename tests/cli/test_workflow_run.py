@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -320,3 +321,84 @@ def test_the_generated_workflow_installs_runs_and_pushes(tmp_path: Path):
         reply = (workspace / "comment.md").read_text(encoding="utf-8")
         assert reply.startswith("<!-- newsmirror-request -->\n已存档 0/1 个网页。")
         assert "10.0.0.1 is a private address" in reply
+
+
+def test_the_generated_workflow_runs_a_sharded_archive(tmp_path: Path):
+    """[archive] rotate = "yearly" under the generated workflow: this year's articles go to
+    the shard `<name>-<YEAR>` (a bare remote beside the main one, as on a host), the
+    shard's token is a secret the workflow hands to newsmirror and that no file keeps, the
+    saved cache holds the open shard's clone and no closed one's, and the next run, on a
+    fresh checkout with the restored cache, takes the clone from it and pushes its update
+    there."""
+    from newsmirror.archive.shards import SHARD_TOKEN_ENV, run_year
+
+    year = run_year(int(time.time() * 1000))
+    remote = bare_remote(tmp_path / "news-archive.git")
+    shard_remote = bare_remote(tmp_path / f"news-archive-{year}.git")
+    archive = tmp_path / "operator" / "news-archive"
+    token = "github_pat_never-shown-0123456789"
+    secrets = {SHARD_TOKEN_ENV: token}
+    with DemoServer() as demo:
+        made = newsmirror_cli("init", str(archive), "--remote", str(remote), cwd=tmp_path)
+        assert made.returncode == 0, made.stderr
+        config = archive / "newsmirror.toml"
+        text = config.read_text(encoding="utf-8").replace("bundled_sources = true", "bundled_sources = false")
+        text = text.replace("list_size = 300\n", 'list_size = 300\nrotate = "yearly"\n', 1)
+        text += f'\n[[sources]]\nslug = "voa"\nname = "美国之音"\nurl = "{demo.base}/voa.xml"\n'
+        config.write_text(text, encoding="utf-8")
+        # An archive of earlier years (its articles stay in the main repository) that
+        # rotates from this year on (a first run would start with the next).
+        old = archive / "articles/voa/2025/06/旧闻-0123456789ab.md"
+        old.parent.mkdir(parents=True)
+        old.write_text("<!--1750000000000-->\n[旧闻](https://voa.test/old)\n------\n\n旧闻。\n", encoding="utf-8")
+        (archive / "shards.json").write_text(json.dumps({
+            "version": 1, "first_year": year, "main": {"name": "news-archive", "articles": 1},
+            "shards": []}) + "\n", encoding="utf-8")
+        git("add", "-A", cwd=archive)
+        git(*OPERATOR, "commit", "-qm", "My sources, in yearly shards", cwd=archive)
+        git("push", "-q", "origin", "main", cwd=archive)
+        before = git("rev-parse", "main", cwd=remote)
+
+        wheels = wheelhouse_for(archive / ".newsmirror" / "constraints.txt", tmp_path / "wheels")
+        github = FakeGitHub(tmp_path / "github", cache_store=tmp_path / "actions-cache")
+        def a_closed_shards_clone(work: Path) -> None:  # as a lost cache makes a run clone one
+            git("init", "-q", str(work / ".newsmirror/cache/shards" / str(year - 1)), cwd=work)
+
+        first = run_mirror_job(tmp_path, remote, 1001, wheels, github, secrets=secrets,
+                               before_step={"Leave the closed shards' clones out of the cache": a_closed_shards_clone})
+        added = git("diff", "--name-only", before, "main", cwd=remote).splitlines()
+        assert "lists/voa.md" in added and not any(p.startswith("articles/") for p in added), added
+        in_shard = git("ls-tree", "-r", "--name-only", "main", cwd=shard_remote).splitlines()
+        assert any(p.startswith("articles/voa/") for p in in_shard), in_shard
+        assert f"（分卷 {year}）" in git("show", "main:lists/voa.md", cwd=remote)
+        # The saved cache has the catalog and the open shard's clone, no closed one's.
+        [entry] = (tmp_path / "actions-cache").iterdir()
+        assert (entry / "catalog.sqlite").is_file()
+        assert sorted(p.name for p in (entry / "shards").iterdir()) == [str(year)]
+
+        demo.round = 2
+        second = run_mirror_job(tmp_path, remote, 1002, wheels, github, secrets=secrets)
+        restored = next(r for r in second.results if r.name == "Restore the local cache")
+        assert restored.output == "restored newsmirror-cache-1001-1"
+        mirror_step = next(r for r in second.results if r.name == "Mirror")
+        assert "cloned" not in mirror_step.output, mirror_step.output  # the cache's clone served
+        clone = second.workspace / ".newsmirror/cache/shards" / str(year)
+        assert git("rev-parse", "HEAD", cwd=clone) == git("rev-parse", "main", cwd=shard_remote)
+        assert git("rev-list", "--count", "main", cwd=shard_remote) == "2"  # the update went there
+        [entry] = (tmp_path / "actions-cache").iterdir()
+        assert entry.name == "newsmirror-cache-1002-1" and (entry / "shards" / str(year) / ".git").is_dir()
+
+    # The token was handed to newsmirror in the environment only: no file of either run
+    # (clones' configs included), no cache entry and no output has it.
+    for folder in (tmp_path / "run-1001", tmp_path / "run-1002", tmp_path / "actions-cache"):
+        found = subprocess.run(["grep", "-rlF", token, str(folder)], capture_output=True, text=True)
+        assert found.stdout == "", found.stdout
+    assert not any(token in r.output for r in first.results + second.results)
+    declared = next(s for s in yaml_steps(workspace_file(second)) if s.get("name") == "Mirror")
+    assert declared["env"][SHARD_TOKEN_ENV] == f"${{{{ secrets.{SHARD_TOKEN_ENV} }}}}"
+
+
+def yaml_steps(workflow: Path) -> list[dict]:
+    import yaml
+
+    return yaml.safe_load(workflow.read_text(encoding="utf-8"))["jobs"]["mirror"]["steps"]

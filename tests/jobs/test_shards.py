@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import posixpath
+import re
 import shutil
 import signal
 import subprocess
@@ -14,6 +16,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -162,19 +165,82 @@ def test_a_closed_shard_is_never_written_again(tmp_path, httpserver):
     assert len(lab.files(lab.archive)) == 3 and len(lab.files(lab.shard(2028))) == 1
 
 
-def test_a_failed_shard_push_exits_as_a_failed_primary_push(tmp_path, httpserver):
+def test_a_failed_shard_push_holds_the_main_repository_back_until_a_push_repairs_both(tmp_path, httpserver):
+    """The open shard's remote refuses the push (read-only): the main repository is not
+    pushed either, so no list on any copy links to a file the shard's host lacks; the
+    run fails as a failed primary push does, and the next push sends both, in order."""
+    from tests.publish.test_mirrors import make_writable, read_only
+
     lab = Sharded(tmp_path, httpserver)
-    lab.go(news(0, 1, DEC_31), DEC_31)
-    (tmp_path / "remote-2027.git").rename(tmp_path / "gone.git")
-    report = lab.go(lab.items + news(1, 1, JAN_1), JAN_1)
+    for name in ("backup.git", "backup-2027.git"):
+        bare_remote(tmp_path / name)
+    top = {"mirrors": [{"name": "backup", "url": str(tmp_path / "backup.git"), "retry_delay": 0}]}
+    lab.go(news(0, 1, DEC_31), DEC_31, **top)
+    shard_remote = tmp_path / "remote-2027.git"
+    shutil.rmtree(shard_remote)
+    read_only(shard_remote)
+    pushed = git("rev-parse", "main", cwd=lab.remote)
+    report = lab.go(lab.items + news(1, 1, JAN_1), JAN_1, **top)
     assert report.new == 1 and report.push is not None and not report.push.ok
-    assert "shard remote-2027" in report.push.message
-    # The main repository was still pushed; the shard's commit waits for the next push.
-    assert git("rev-parse", "main", cwd=lab.remote) == lab.commits()[0]
-    (tmp_path / "gone.git").rename(tmp_path / "remote-2027.git")
-    retry = lab.go(lab.items, JAN_1 + 3_600_000)
-    assert retry.push is None or retry.push.ok
+    assert "shard remote-2027" in report.push.message and "not pushed" in report.push.message
+    # Neither the primary nor the mirror got lists naming the article the shard's host lacks.
+    assert git("rev-parse", "main", cwd=lab.remote) == pushed
+    assert git("rev-parse", "main", cwd=tmp_path / "backup.git") == pushed
+    assert "新闻1" not in git("show", "main:lists/voa.md", cwd=lab.remote)
+    assert "新闻1（分卷 2027）" in (lab.archive / "lists/voa.md").read_text("utf-8")
+
+    make_writable(shard_remote)
+    retry = lab.go(lab.items, JAN_1 + 3_600_000, **top)
+    assert retry.push is not None and retry.push.ok, retry.push
     clean(lab.shard(2027))
+    clean(lab.archive)
+    assert "新闻1（分卷 2027）" in git("show", "main:lists/voa.md", cwd=lab.remote)
+    assert git("rev-parse", "main", cwd=tmp_path / "backup.git") == git("rev-parse", "main", cwd=lab.remote)
+
+
+@pytest.mark.parametrize("kept", [True, False], ids=["cache-kept-the-clone", "cache-without-the-clone"])
+def test_a_fresh_runner_after_a_failed_shard_push_repairs_it(tmp_path, httpserver, kept):
+    """The workflow's runner is gone with the commits of the run whose shard push failed.
+    When its cache kept the open shard's clone (as the generated workflow's does), the next
+    run, on a fresh checkout with that cache, pushes the clone's commits and lists them
+    again; when the cache has the catalog but no clone, the run clones the shard without
+    those articles, asks for the feed in full (its ETag belongs to the lost articles) and
+    archives and pushes them again."""
+    from tests.publish.test_mirrors import read_only
+
+    lab = Sharded(tmp_path, httpserver)
+
+    def serve_tagged(items: list[Item]) -> list[dict]:
+        sources = lab.serve(items)
+        tag = f'"v{len(items)}"'
+        lab.server.clear()
+        lab.server.expect_request("/feed.xml", headers={"If-None-Match": tag}).respond_with_data("", status=304)
+        lab.server.expect_request("/feed.xml").respond_with_data(rss(items), content_type="application/rss+xml",
+                                                                 headers={"ETag": tag})
+        return sources
+
+    lab.run(serve_tagged(news(0, 1, DEC_31)), now_ms=DEC_31, **lab.top())
+    shard_remote = tmp_path / "remote-2027.git"
+    shutil.rmtree(shard_remote)
+    read_only(shard_remote)
+    failed = lab.run(serve_tagged(lab.items + news(1, 1, JAN_1)), now_ms=JAN_1, **lab.top())
+    assert failed.new == 1 and failed.push is not None and not failed.push.ok
+
+    # A new runner: a fresh clone of the main repository, the cache without the shards.
+    runner = tmp_path / "runner"
+    git("clone", "-q", "--depth", "1", f"file://{lab.remote}", str(runner), cwd=tmp_path)
+    shutil.copytree(lab.archive / ".newsmirror/cache", runner / ".newsmirror/cache",
+                    ignore=lambda folder, names: ["shards"] if Path(folder).name == "cache" and not kept else [])
+    shutil.rmtree(shard_remote)
+    bare_remote(shard_remote)  # the operator created the repository meanwhile
+    lab.archive = runner
+    again = lab.run(serve_tagged(lab.items), now_ms=JAN_1 + 3_600_000, **lab.top())
+    assert any("fetching these sources in full again: voa" in note for note in again.notes) != kept, again.notes
+    assert again.new == (0 if kept else 1) and again.push is not None and again.push.ok, (again.outcomes, again.push)
+    clean(lab.shard(2027))
+    clean(runner)
+    assert len(git("ls-tree", "-r", "--name-only", "main", "articles", cwd=shard_remote).split()) == 1
+    assert "新闻1（分卷 2027）" in git("show", "main:lists/voa.md", cwd=lab.remote)
 
 
 RUNNER = """
@@ -339,20 +405,64 @@ def test_articles_another_run_pushed_to_the_shard_are_taken_in_and_listed(tmp_pa
 
 
 
-@pytest.mark.xfail(strict=True, reason="watch reads every candidate from the main repository "
-                   "(root / path), so the articles a shard holds are skipped unread; reading and "
-                   "rewriting them needs the job to open the shards and commit into the open one")
+def pages(lab: Sharded, start: int, n: int, at_ms: int) -> list[Item]:
+    """Like `news`, but each item's page is on the loopback server (`serve_pages`)."""
+    return [replace(item, link=lab.server.url_for(f"/page/{i}"))
+            for i, item in zip(range(start, start + n), news(start, n, at_ms))]
+
+
+def watch(lab: Sharded, now_ms: int, version: str):
+    """A watch run over every article, each item's page now saying `version`."""
+    sources = [{**source, "selector": "div.story"} for source in lab.serve(lab.items)]
+    for item in lab.items:
+        page = f'<html><body><div class="story"><p>{item.title}：{version}</p></div></body></html>'
+        lab.server.expect_request(urlsplit(item.link).path).respond_with_data(
+            page, content_type="text/html; charset=utf-8")
+    return asyncio.run(watch_archive(lab.config(sources, **lab.top()), since_days=800, allow_private=True,
+                                     now_ms=now_ms))
+
+
 def test_watch_checks_the_articles_a_shard_holds(tmp_path, httpserver):
     """watch reads each candidate's archived text from the repository holding it: a
     sharded archive's recent articles are nearly all in the open shard."""
     lab = Sharded(tmp_path, httpserver)
-    lab.go(news(0, 1, DEC_31), DEC_31)
-    lab.go(lab.items + news(1, 1, JAN_1), JAN_1)
+    lab.go(pages(lab, 0, 1, DEC_31), DEC_31)
+    lab.go(lab.items + pages(lab, 1, 1, JAN_1), JAN_1)
     assert len(lab.files(lab.shard(2027))) == 1
-    config = lab.config(lab.serve(lab.items), **lab.top())
-    report = asyncio.run(watch_archive(config, push=False, allow_private=True, now_ms=JAN_1 + 3_600_000))
+    report = watch(lab, JAN_1 + 3_600_000, "第一版")
     assert report.candidates == 2
-    assert report.checked == 2
+    assert report.checked == 2 and not report.errors, report.errors
+
+
+def test_watch_rewrites_an_open_shards_article_in_its_shard_and_leaves_a_closed_one(tmp_path, httpserver):
+    lab = Sharded(tmp_path, httpserver)
+    lab.go(pages(lab, 0, 1, DEC_31), DEC_31)
+    lab.go(lab.items + pages(lab, 1, 1, JAN_1), JAN_1)
+    lab.go(lab.items + pages(lab, 2, 1, NEXT_JAN_1), NEXT_JAN_1)
+    [main], [closed], [open_] = (lab.files(root) for root in (lab.archive, lab.shard(2027), lab.shard(2028)))
+    closed_head = git("rev-parse", "HEAD", cwd=lab.shard(2027))
+    first = watch(lab, NEXT_JAN_1 + 3_600_000, "第一版")  # feed bodies: the pages' text is recorded
+    assert (first.checked, first.changed, first.errors) == (3, [], {}), first
+
+    report = watch(lab, NEXT_JAN_1 + 7_200_000, "第二版")
+    assert sorted(report.changed) == sorted([main, closed, open_]) and not report.errors, report
+    assert report.push is not None and report.push.ok, report.push
+    # The open shard's article is rewritten in the shard, committed and pushed to its remote.
+    assert "第二版" in git("show", f"main:{open_}", cwd=tmp_path / "remote-2028.git")
+    assert not (lab.archive / open_).exists()
+    clean(lab.shard(2028))
+    assert "第二版" in git("show", f"main:{main}", cwd=lab.remote)
+    # The closed one is never written again: named in the notes, listed as changed.
+    assert git("rev-parse", "HEAD", cwd=lab.shard(2027)) == closed_head
+    assert git("rev-parse", "main", cwd=tmp_path / "remote-2027.git") == closed_head
+    assert "第二版" not in (lab.shard(2027) / closed).read_text("utf-8")
+    assert any("closed shards" in note and f"{closed} (shard 2027)" in note for note in report.notes), report.notes
+    changed = git("show", "main:lists/changed.md", cwd=lab.remote)
+    assert "新闻1（分卷 2027）" in changed and "新闻2（分卷 2028）" in changed and "](/articles/voa/" in changed
+    # The catalog follows the rewrite: the next mirror hour writes no article again.
+    after = lab.go(lab.items, NEXT_JAN_1 + 10_800_000)
+    assert (after.new, after.updated, after.shard_commit) == (0, 0, None), after.outcomes
+    assert not any(f.startswith("articles/") for f in lab.changed_in(after.commit or "HEAD"))
 
 
 def test_rebuild_on_a_fresh_clone_keeps_the_shards_articles_in_the_lists(tmp_path, httpserver):
@@ -393,3 +503,109 @@ def test_a_request_run_rebased_onto_an_update_keeps_the_shards_articles_listed(t
     assert listing.count("（分卷 2027）") == 2, listing
     index = json.loads(git("show", "main:shards.json", cwd=lab.remote))
     assert index["shards"][0]["articles"] == 2
+
+
+def test_a_page_requested_into_a_sharded_archive_goes_to_the_open_shard(tmp_path, httpserver):
+    """A page archived on request is a new article: in a sharded archive it goes to the open
+    shard, and the reply links each file in the repository that holds it."""
+    from newsmirror.cli.archive import blob_url, render_comment
+
+    lab = Sharded(tmp_path, httpserver)
+    lab.go(news(0, 1, DEC_31), DEC_31)
+    lab.go(lab.items + news(1, 1, JAN_1), JAN_1)
+    page = (Path(__file__).resolve().parents[1] / "content" / "pages" / "generic.html").read_bytes()
+    config = lab.config(lab.serve(lab.items), **lab.top())
+    httpserver.expect_request("/page.html").respond_with_data(page, content_type="text/html; charset=utf-8")
+    asked = [httpserver.url_for("/page.html"), "https://news.test/0", "https://news.test/1"]
+    report = asyncio.run(archive_requests(config, asked, allow_private=True, now_ms=JAN_1 + 3_600_000))
+    assert report.push is not None and report.push.ok, report.push
+    archived, main_article, shard_article = report.outcomes
+    assert (archived.status, archived.shard) == ("archived", "2027"), archived
+    assert (main_article.status, main_article.shard) == ("existing", ""), main_article
+    assert (shard_article.status, shard_article.shard) == ("existing", "2027"), shard_article
+    assert archived.path and archived.path.startswith("requests/")
+    assert not (lab.archive / archived.path).exists()
+    assert "<!--" in git("show", f"main:{archived.path}", cwd=tmp_path / "remote-2027.git")
+    clean(lab.shard(2027))
+    assert "（分卷 2027）" in git("show", "main:lists/requests.md", cwd=lab.remote)
+
+    reply = render_comment(report.outcomes, full_name="owner/remote", branch="main")
+    assert f"({blob_url('owner/remote-2027', 'main', archived.path)})" in reply
+    assert f"({blob_url('owner/remote', 'main', main_article.path or '')})" in reply
+    assert f"({blob_url('owner/remote-2027', 'main', shard_article.path or '')})" in reply
+
+    # A request run on a fresh checkout (its workflow keeps no cache) finds the page in the shard.
+    runner = tmp_path / "runner"
+    git("clone", "-q", "--depth", "1", f"file://{lab.remote}", str(runner), cwd=tmp_path)
+    lab.archive = runner
+    again = asyncio.run(archive_requests(lab.config(lab.serve(lab.items), **lab.top()), asked[:1],
+                                         allow_private=True, now_ms=JAN_1 + 7_200_000))
+    assert [(o.status, o.shard, o.path) for o in again.outcomes] == [("existing", "2027", archived.path)]
+    assert again.commit is None
+
+
+def test_the_images_of_a_shards_article_are_stored_in_that_shard(tmp_path, httpserver):
+    """download_images links an article to its images relatively, which reaches only files
+    of its own repository: a shard's article has its images in the shard, not in the main
+    repository's assets/ (an image the main repository has already is stored again)."""
+    from tests.archive.test_assets import PNG
+
+    lab = Sharded(tmp_path, httpserver)
+
+    def go(items: list[Item], now_ms: int):
+        sources = [{**source, "download_images": True} for source in lab.serve(items)]
+        for name in ("a", "b"):
+            httpserver.expect_request(f"/{name}.png").respond_with_data(PNG + name.encode(), content_type="image/png")
+        return lab.run(sources, now_ms=now_ms, **lab.top())
+
+    def image(name: str) -> str:
+        return f'<p>图</p><img src="{httpserver.url_for(f"/{name}.png")}">'
+
+    go([replace(news(0, 1, DEC_31)[0], body=image("a"))], DEC_31)
+    main_assets = sorted(p.relative_to(lab.archive).as_posix() for p in (lab.archive / "assets").rglob("*.png"))
+    assert len(main_assets) == 1
+    report = go(lab.items + [replace(news(1, 1, JAN_1)[0], body=image("a") + image("b"))], JAN_1)
+    assert report.push is not None and report.push.ok, report.push
+    shard = lab.shard(2027)
+    assert sorted(p.relative_to(lab.archive).as_posix() for p in (lab.archive / "assets").rglob("*.png")) == main_assets
+    [article] = lab.files(shard)
+    links = re.findall(r'src="([^"]+)"', (shard / article).read_text("utf-8"))
+    assert len(links) == 2 and all(link.startswith("../") for link in links), links
+    for link in links:  # each relative link reaches a file of the shard, committed and pushed
+        held = posixpath.normpath(posixpath.join(posixpath.dirname(article), link))
+        assert held.startswith("assets/voa/") and (shard / held).is_file(), held
+        git("cat-file", "-e", f"main:{held}", cwd=tmp_path / "remote-2027.git")
+    clean(shard)
+    assert not any(f.startswith("assets/") for f in lab.changed_in(report.commit or "HEAD"))
+
+
+def test_the_shard_token_goes_to_the_shards_https_remote_only(tmp_path, httpserver, monkeypatch):
+    """NEWSMIRROR_SHARD_TOKEN is sent (basic authentication, as x-access-token) to the
+    open shard's https primary remote, which refuses a push without it as GitHub refuses
+    the workflow's own token there; never to the main repository's remote, never written
+    into the clone's configuration. Without it the shard's push fails, and says so."""
+    from newsmirror.archive.shards import SHARD_TOKEN_ENV
+    from tests.githttp import GitHost
+
+    token = "github_pat_test-0123456789"
+    hosted = tmp_path / "host"
+    hosted.mkdir()
+    for name in ("news.git", "news-2027.git"):
+        bare_remote(hosted / name)
+    with GitHost(hosted, locked=r"-\d{4}\.git$", credentials=("x-access-token", token)) as host:
+        monkeypatch.setenv("GIT_SSL_CAINFO", str(host.ca))
+        monkeypatch.setenv(SHARD_TOKEN_ENV, token)
+        lab = Sharded(tmp_path, httpserver)
+        top = {"archive": {"path": str(lab.archive), "remote": host.url("news.git"), "rotate": "yearly"}}
+        lab.run(lab.serve(news(0, 1, DEC_31)), now_ms=DEC_31, **top)
+        report = lab.run(lab.serve(lab.items + news(1, 1, JAN_1)), now_ms=JAN_1, **top)
+        assert report.push is not None and report.push.ok, report.push
+        assert git("rev-parse", "main", cwd=hosted / "news-2027.git") == report.shard_commit
+        assert {auth for repo, auth in host.seen if repo == "news.git"} == {None}
+        assert any(auth for repo, auth in host.seen if repo == "news-2027.git")
+        assert token not in (lab.shard(2027) / ".git" / "config").read_text("utf-8")
+
+        monkeypatch.delenv(SHARD_TOKEN_ENV)
+        refused = lab.run(lab.serve(lab.items + news(2, 1, JAN_1 + 3_600_000)), now_ms=JAN_1 + 3_600_000, **top)
+        assert refused.push is not None and not refused.push.ok
+        assert "shard news-2027" in refused.push.message and token not in refused.push.message
