@@ -17,6 +17,7 @@ or a damaged one, starts over and is rebuilt from the files.
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
@@ -28,7 +29,9 @@ from newsmirror.archive.paths import ARTICLES_DIR
 from newsmirror.archive.article import ArticleFormatError, parse_heading
 from newsmirror.archive.dbfile import MetaDatabase, start_over
 from newsmirror.archive.identity import normalise_link
-from newsmirror.archive.legacy import LAYOUTS, NEWSMIRROR, Located, encode_folders, locate, walk_articles
+from newsmirror.archive.files import read_in
+from newsmirror.archive.legacy import (LAYOUTS, NEWSMIRROR, Located, encode_folders, folder_locator, locate,
+                                       walk_folders)
 from newsmirror.models import ArchivedEntry
 
 SCHEMA_VERSION = "4"
@@ -204,6 +207,13 @@ def digest_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _entry_of(where: Located, relpath: str, data: bytes, shard: str = "") -> ArchivedEntry:
+    """The catalog entry of the article file `data` found at `relpath` (`where`: what
+    locate() said of it); raises ArticleFormatError when it is not in the format."""
+    published_ms, title, link = parse_heading(data, name=relpath)
+    return ArchivedEntry(where.slug, where.key, relpath, published_ms, title, link, digest_bytes(data), shard)
+
+
 def read_entry(root: Path, relpath: str, folders: Mapping[str, str] | None = None, *,
                where: Located | None = None) -> tuple[ArchivedEntry | None, str | None]:
     """Read one file under articles/ into a catalog entry, in any layout newsmirror knows
@@ -216,20 +226,36 @@ def read_entry(root: Path, relpath: str, folders: Mapping[str, str] | None = Non
         # A plain open: a Path per file costs a rebuild more than parsing its heading.
         with open(f"{root}/{relpath}", "rb") as file:
             data = file.read()
-        published_ms, title, link = parse_heading(data, name=relpath)
+        return _entry_of(where, relpath, data), None
     except ArticleFormatError as err:
         return None, str(err).removeprefix(f"{relpath}: ")
     except OSError as err:
         return None, f"cannot be read: {err.strerror or err}"
-    return ArchivedEntry(
-        slug=where.slug,
-        key=where.key,
-        path=relpath,
-        published_ms=published_ms,
-        title=title,
-        link=link,
-        digest=digest_bytes(data),
-    ), None
+
+
+def _read_entries(root: Path, folders: Mapping[str, str], shard: str) -> Iterator[tuple[ArchivedEntry, Located]]:
+    """The entry of every article file under `root`/articles (the shard `shard`'s), in the
+    order of walk_articles, with what its path says; the files that cannot be read or are
+    not in the format left out, as read_entry leaves them. What a rebuild reads: each
+    folder's path is looked at once and its files are opened relative to it (read_in)."""
+    for folder, names in walk_folders(root):
+        find = folder_locator(folder, folders)
+        found = [(name, where) for name in names if (where := find(name)) is not None]
+        if not found:
+            continue
+        try:
+            folder_fd = os.open(f"{root}/{folder}", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            for name, where in found:
+                relpath = f"{folder}/{name}"
+                try:
+                    yield _entry_of(where, relpath, read_in(folder_fd, name), shard), where
+                except (ArticleFormatError, OSError):
+                    continue
+        finally:
+            os.close(folder_fd)
 
 
 def entry_from_file(root: Path, relpath: str, folders: Mapping[str, str] | None = None
@@ -498,14 +524,9 @@ class Catalog(MetaDatabase):
 
         def rows() -> Iterator[tuple]:
             nonlocal count
-            for relpath in walk_articles(root):
-                where = self.locate(relpath)
-                if where is None:
-                    continue
-                entry = read_entry(root, relpath, self.folders, where=where)[0]
-                if entry is not None:
-                    count += 1
-                    yield _row(replace(entry, shard=shard) if shard else entry, where, None, None)
+            for entry, where in _read_entries(root, self.folders, shard):
+                count += 1
+                yield _row(entry, where, None, None)
 
         self.db.executemany(_INSERT, rows())
         try:
