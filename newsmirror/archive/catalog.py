@@ -183,18 +183,25 @@ def _entry(row: tuple) -> ArchivedEntry:
 def _row(entry: ArchivedEntry, where: Located | None, feed_digest: str | None,
          guid: str | None) -> tuple:
     """The values of _INSERT for an entry found at `where` (locate() of its path)."""
+    return _values(where, entry.slug, entry.key, entry.path, entry.published_ms, entry.title, entry.link,
+                   _pack_digest(entry.digest), _pack_digest(feed_digest), guid, entry.shard)
+
+
+def _values(where: Located | None, slug: str, key: str, path: str, published_ms: int, title: str,
+            link: str, digest: bytes | str | None, feed_digest: bytes | str | None, guid: str | None,
+            shard: str) -> tuple:
+    """The values of _INSERT, the digests packed (_pack_digest): _row's, and a rebuild's
+    own, which makes no entry of each file."""
     layout = where.layout if where is not None else NEWSMIRROR
     if layout == NEWSMIRROR:
         # Only an old file is looked up by its GUID (find_old) or its link as browsers write it.
-        return (entry.slug, entry.key, entry.path, entry.published_ms, entry.title, entry.link,
-                _pack_digest(entry.digest), _pack_digest(feed_digest), 0, None, None,
-                _path_id(entry.path), entry.shard)
+        return (slug, key, path, published_ms, title, link, digest, feed_digest, 0, None, None,
+                _path_id(path), shard)
     # An old file's link as a browser writes it, which is how feed items are looked up:
     # an older mirror may have written it as the feed gave it.
-    old_link = normalise_link(entry.link) or entry.link
-    return (entry.slug, entry.key, entry.path, entry.published_ms, entry.title, entry.link,
-            _pack_digest(entry.digest), _pack_digest(feed_digest), LAYOUTS.index(layout), guid,
-            old_link, _path_id(entry.path), entry.shard)
+    old_link = normalise_link(link) or link
+    return (slug, key, path, published_ms, title, link, digest, feed_digest, LAYOUTS.index(layout), guid,
+            old_link, _path_id(path), shard)
 
 
 @dataclass(frozen=True)
@@ -205,13 +212,6 @@ class SourceStats:
 
 def digest_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _entry_of(where: Located, relpath: str, data: bytes, shard: str = "") -> ArchivedEntry:
-    """The catalog entry of the article file `data` found at `relpath` (`where`: what
-    locate() said of it); raises ArticleFormatError when it is not in the format."""
-    published_ms, title, link = parse_heading(data, name=relpath)
-    return ArchivedEntry(where.slug, where.key, relpath, published_ms, title, link, digest_bytes(data), shard)
 
 
 def read_entry(root: Path, relpath: str, folders: Mapping[str, str] | None = None, *,
@@ -226,18 +226,20 @@ def read_entry(root: Path, relpath: str, folders: Mapping[str, str] | None = Non
         # A plain open: a Path per file costs a rebuild more than parsing its heading.
         with open(f"{root}/{relpath}", "rb") as file:
             data = file.read()
-        return _entry_of(where, relpath, data), None
+        published_ms, title, link = parse_heading(data, name=relpath)
     except ArticleFormatError as err:
         return None, str(err).removeprefix(f"{relpath}: ")
     except OSError as err:
         return None, f"cannot be read: {err.strerror or err}"
+    return ArchivedEntry(where.slug, where.key, relpath, published_ms, title, link, digest_bytes(data)), None
 
 
-def _read_entries(root: Path, folders: Mapping[str, str], shard: str) -> Iterator[tuple[ArchivedEntry, Located]]:
-    """The entry of every article file under `root`/articles (the shard `shard`'s), in the
-    order of walk_articles, with what its path says; the files that cannot be read or are
-    not in the format left out, as read_entry leaves them. What a rebuild reads: each
-    folder's path is looked at once and its files are opened relative to it (read_in)."""
+def _read_rows(root: Path, folders: Mapping[str, str], shard: str) -> Iterator[tuple]:
+    """The values of _INSERT for every article file under `root`/articles (the shard
+    `shard`'s), in the order of walk_articles; the files that cannot be read or are not in
+    the format left out, as read_entry leaves them. What a rebuild reads, as read_entry
+    reads one file, only cheaper per file: each folder's path is looked at once, its files
+    are opened relative to it (read_in), and no entry is made of each."""
     for folder, names in walk_folders(root):
         find = folder_locator(folder, folders)
         found = [(name, where) for name in names if (where := find(name)) is not None]
@@ -251,9 +253,12 @@ def _read_entries(root: Path, folders: Mapping[str, str], shard: str) -> Iterato
             for name, where in found:
                 relpath = f"{folder}/{name}"
                 try:
-                    yield _entry_of(where, relpath, read_in(folder_fd, name), shard), where
+                    data = read_in(folder_fd, name)
+                    published_ms, title, link = parse_heading(data, name=relpath)
                 except (ArticleFormatError, OSError):
                     continue
+                yield _values(where, where.slug, where.key, relpath, published_ms, title, link,
+                              hashlib.sha256(data).digest(), None, None, shard)
         finally:
             os.close(folder_fd)
 
@@ -520,15 +525,7 @@ class Catalog(MetaDatabase):
         for name, _unique, _on in _INDEXES:
             self.db.execute(f"DROP INDEX IF EXISTS {name}")
         self.db.execute("DELETE FROM articles WHERE shard=?", (shard,))
-        count = 0
-
-        def rows() -> Iterator[tuple]:
-            nonlocal count
-            for entry, where in _read_entries(root, self.folders, shard):
-                count += 1
-                yield _row(entry, where, None, None)
-
-        self.db.executemany(_INSERT, rows())
+        count = self.db.executemany(_INSERT, _read_rows(root, self.folders, shard)).rowcount
         try:
             self.db.execute(_create_index(_KEY_INDEX))
         except sqlite3.IntegrityError:
