@@ -306,8 +306,9 @@ class Catalog(MetaDatabase):
         self.path = path
         self.folders = dict(folders or {})
         """Old article folders that belong to a source of another slug (folder -> slug)."""
-        self.rebuilt: int | None = None
-        """How many files the last rebuild() read, when this instance did one."""
+        self.rebuilt: dict[str, int] = {}
+        """How many files each rebuild() of this instance read, by shard ('' for the
+        archive's own repository): what opening the store and the shards already read."""
         self._old_files: bool | None = None
         """Whether an entry may be an old-layout file (None: not asked yet). Without one,
         find_old has nothing to find: a cold run then asks nothing for each new item."""
@@ -537,6 +538,6 @@ class Catalog(MetaDatabase):
         self.set_meta("folders", encode_folders(self.folders))
         if own:
             self.commit()
-        self.rebuilt = count
+        self.rebuilt[shard] = count
         self._old_files = None  # asked again when find_old is first called
         return count

@@ -85,7 +85,7 @@ def old_catalog(path: Path, *, without: tuple[str, ...] = ()) -> Path:
 def test_a_version_2_catalog_is_upgraded_and_keeps_its_entries_and_caches(tmp_path: Path):
     catalog = Catalog(old_catalog(tmp_path / "c.sqlite"))
     assert catalog.get_meta("schema") == SCHEMA_VERSION == "4"
-    assert catalog.rebuilt is None  # upgraded in place, not started over
+    assert catalog.rebuilt == {}  # upgraded in place, not started over
     assert catalog.get_meta("head") == "0123456789abcdef0123456789abcdef01234567"
     entry, feed_digest = catalog.get("voa", "a" * 12)
     assert entry.title == "标题" and feed_digest == "f1"
@@ -138,7 +138,7 @@ def test_a_version_3_catalog_is_upgraded_in_place_and_answers_as_before(tmp_path
     size_3 = path.stat().st_size
     catalog = Catalog(path, {"美国之音": "voa"})
     assert catalog.get_meta("schema") == SCHEMA_VERSION == "4"
-    assert catalog.rebuilt is None and catalog.get_meta("head") == "ab" * 20  # kept, not started over
+    assert catalog.rebuilt == {} and catalog.get_meta("head") == "ab" * 20  # kept, not started over
     assert catalog.count() == 3
     entry, found_digest = catalog.get("voa", "a" * 12)
     assert (entry.path, entry.title, entry.digest, found_digest) == (own, "标题", digest, feed_digest)
@@ -162,7 +162,7 @@ def test_a_version_3_catalog_is_upgraded_in_place_and_answers_as_before(tmp_path
     catalog.close()
     assert path.stat().st_size < size_3
     reopened = Catalog(path, {"美国之音": "voa"})
-    assert reopened.count() == 2 and reopened.feed_bodies() == 2 and reopened.rebuilt is None
+    assert reopened.count() == 2 and reopened.feed_bodies() == 2 and reopened.rebuilt == {}
 
 
 def test_a_key_found_twice_keeps_the_last_file_as_put_does(tmp_path: Path):
@@ -224,3 +224,35 @@ def test_changed_since_names_what_differs_from_a_snapshot(tmp_path: Path):
     assert removed == [gone] and kept not in removed
     # the snapshot is only read, and the catalog keeps working afterwards
     assert catalog.count() == 3 and catalog.latest("voa", 1)[0].path == new
+
+
+def test_a_rebuild_makes_the_rows_reindex_makes_of_each_file(tmp_path: Path):
+    """A rebuild reads the files its own way (each folder once, no entry per file): its
+    rows equal those of reading each file alone, in every layout and for every file it
+    leaves out, a long one read in several pieces included."""
+    put_file(tmp_path, "voa", "a" * 12, 1_700_000_000_000, "一")
+    long = render_article(Article(1_700_000_001_000, "长", "https://n.test/long", "<p>长</p>" * 30_000))
+    assert len(long) > 3 * 65536
+    (tmp_path / article_path("voa", 1_700_000_001_000, "长", "b" * 12)).write_bytes(long)
+    old = render_article(Article(1_600_000_000_000, "旧", "HTTP://Voa.test/old", "<p>o</p>"))
+    (tmp_path / "articles/美国之音").mkdir(parents=True)
+    (tmp_path / "articles/美国之音/1048575.md").write_bytes(old)
+    (tmp_path / "articles/美国之音/1048574_旧--题.md").write_bytes(old)
+    (tmp_path / "articles/美国之音/notes.md").write_bytes(old)  # no layout's name
+    (tmp_path / "articles/voa/2023/11/bad-cccccccccccc.md").write_bytes(b"<!--1-->\n[x](y)\n------\n\n\xff\n")
+    (tmp_path / "articles/voa/2023/11/half-dddddddddddd.md").write_bytes(b"<!--1-->\n[x](y)\n")
+    (tmp_path / "articles/voa/2023/11/empty-eeeeeeeeeeee.md").write_bytes(b"")
+    (tmp_path / "articles/voa/2099/1/odd-ffffffffffff.md").parent.mkdir(parents=True)
+    (tmp_path / "articles/voa/2099/1/odd-ffffffffffff.md").write_bytes(old)  # not a month folder
+    folders = {"美国之音": "voa"}
+    every = sorted(p.relative_to(tmp_path).as_posix() for p in (tmp_path / "articles").rglob("*.md"))
+    by_reads = Catalog(tmp_path / "reads.sqlite", folders)
+    by_reads.reindex(tmp_path, every)
+    rebuilt = Catalog(tmp_path / "c.sqlite", folders)
+    assert rebuilt.rebuild(tmp_path) == 4 and rebuilt.rebuilt == {"": 4}
+
+    def rows(catalog: Catalog) -> list[tuple]:
+        return catalog.db.execute("SELECT * FROM articles ORDER BY slug, key").fetchall()
+    assert rows(rebuilt) == rows(by_reads) and len(rows(rebuilt)) == 4
+    assert {row[8] for row in rows(rebuilt)} == {0, 1, 2}  # every layout
+
