@@ -312,6 +312,8 @@ class Catalog(MetaDatabase):
         self._old_files: bool | None = None
         """Whether an entry may be an old-layout file (None: not asked yet). Without one,
         find_old has nothing to find: a cold run then asks nothing for each new item."""
+        self._shard_counts: dict[str, int] | None = None
+        """shard_counts() until the entries next change (None: ask SQLite)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = self._open()
         if self.get_meta("folders") != encode_folders(self.folders):
@@ -358,6 +360,7 @@ class Catalog(MetaDatabase):
         file is found by it, as by its link); an entry keeps the GUID it had otherwise."""
         self.db.execute("DELETE FROM articles WHERE path_id=? AND path=? AND NOT (slug=? AND key=?)",
                         (_path_id(entry.path), entry.path, entry.slug, entry.key))
+        self._shard_counts = None
         row = _row(entry, self.locate(entry.path), feed_digest, guid)
         if row[8] != 0:  # not newsmirror's own layout (legacy.LAYOUTS[0])
             self._old_files = True
@@ -393,6 +396,7 @@ class Catalog(MetaDatabase):
         return replace(entry, link=rows[0][_FIELDS + 1] or entry.link), _unpack_digest(rows[0][_FIELDS])
 
     def forget_path(self, path: str, shard: str = "") -> None:
+        self._shard_counts = None
         self.db.execute("DELETE FROM articles WHERE path_id=? AND path=? AND shard=?",
                         (_path_id(path), path, shard))
 
@@ -453,8 +457,13 @@ class Catalog(MetaDatabase):
         return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
 
     def shard_counts(self) -> dict[str, int]:
-        """Articles per repository: '' for the archive's own, else each shard's."""
-        return dict(self.db.execute("SELECT shard, COUNT(*) FROM articles GROUP BY shard").fetchall())
+        """Articles per repository: '' for the archive's own, else each shard's. A count of
+        the whole table, which a run of a sharded archive asks for up to three times (opening
+        the shards, the index, the README): kept until the entries change."""
+        if self._shard_counts is None:
+            self._shard_counts = dict(self.db.execute(
+                "SELECT shard, COUNT(*) FROM articles GROUP BY shard").fetchall())
+        return dict(self._shard_counts)
 
     # -- assets: image address -> asset file (archive/assets.py) ------------------------
     def asset(self, url: str) -> str | None:
@@ -525,6 +534,7 @@ class Catalog(MetaDatabase):
             self.begin()
         for name, _unique, _on in _INDEXES:
             self.db.execute(f"DROP INDEX IF EXISTS {name}")
+        self._shard_counts = None
         self.db.execute("DELETE FROM articles WHERE shard=?", (shard,))
         count = self.db.executemany(_INSERT, _read_rows(root, self.folders, shard)).rowcount
         try:

@@ -256,3 +256,17 @@ def test_a_rebuild_makes_the_rows_reindex_makes_of_each_file(tmp_path: Path):
     assert rows(rebuilt) == rows(by_reads) and len(rows(rebuilt)) == 4
     assert {row[8] for row in rows(rebuilt)} == {0, 1, 2}  # every layout
 
+
+def test_shard_counts_follow_the_entries(tmp_path: Path):
+    path = put_file(tmp_path, "voa", "a" * 12, 1_700_000_000_000, "一")
+    catalog = Catalog(tmp_path / "c.sqlite")
+    assert catalog.shard_counts() == {}
+    catalog.rebuild(tmp_path, "2027")
+    assert catalog.shard_counts() == {"2027": 1}
+    entry = catalog.get("voa", "a" * 12)[0]
+    catalog.put(ArchivedEntry("voa", "b" * 12, "articles/voa/b.md", 1, "t", "l", "0" * 64))
+    assert catalog.shard_counts() == {"2027": 1, "": 1}
+    catalog.forget_path(path, "2027")
+    assert catalog.shard_counts() == {"": 1} and entry.shard == "2027"
+    catalog.rebuild(tmp_path)
+    assert catalog.shard_counts() == {"": 1}
