@@ -102,11 +102,12 @@ def read_in(folder_fd: int, name: str) -> bytes:
     fd = os.open(name, os.O_RDONLY | os.O_CLOEXEC, dir_fd=folder_fd)
     try:
         data = os.read(fd, _READ_CHUNK)
-        if not data:
+        if len(data) < _READ_CHUNK:
+            # A regular file reads short only at its end: no second read to see it.
             return data
         chunks = [data]
         while chunk := os.read(fd, _READ_CHUNK):
             chunks.append(chunk)
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return b"".join(chunks)
     finally:
         os.close(fd)
