@@ -34,11 +34,11 @@ from newsmirror.archive.legacy import (LAYOUTS, NEWSMIRROR, Located, encode_fold
                                        walk_folders)
 from newsmirror.models import ArchivedEntry
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 _ARTICLES = """
 CREATE TABLE IF NOT EXISTS articles (
     slug TEXT NOT NULL,
-    key TEXT NOT NULL,
+    key BLOB NOT NULL,
     path TEXT NOT NULL,
     published_ms INTEGER NOT NULL,
     title TEXT NOT NULL,
@@ -52,8 +52,8 @@ CREATE TABLE IF NOT EXISTS articles (
     shard TEXT NOT NULL DEFAULT ''
 );
 """
-"""Version 4, made to stay small (issue 16): a digest is kept as its 32 bytes (see
-_pack_digest), the layout as its place in legacy.LAYOUTS (0, newsmirror's own, takes no
+"""Versions 4 and 5, made to stay small (issue 16): a digest is kept as its 32 bytes (see
+_pack_digest) and, since version 5, a key of 12 hex digits as its 6 bytes (_pack_key), the layout as its place in legacy.LAYOUTS (0, newsmirror's own, takes no
 bytes), a path is found by `path_id` (see _path_id: an 8-byte index instead of one that
 repeats every path), and an entry of newsmirror's own layout keeps no GUID (only old files
 are looked up by theirs). `shard` names the yearly shard that holds the file
@@ -89,10 +89,10 @@ _UPGRADE_1 = (
 )
 """Version 1 to 2: every entry of a version-1 catalog is of newsmirror's own layout."""
 _LAYOUT_CODE = " ".join(f"WHEN '{name}' THEN {code}" for code, name in enumerate(LAYOUTS))
-_UPGRADE_TO_4 = (
+_UPGRADE_3 = (
     "ALTER TABLE articles RENAME TO articles_3",
     _ARTICLES,
-    "INSERT INTO articles SELECT slug, key, path, published_ms, title, link, pack_digest(digest), "
+    "INSERT INTO articles SELECT slug, pack_key(key), path, published_ms, title, link, pack_digest(digest), "
     f"pack_digest(feed_digest), CASE layout {_LAYOUT_CODE} ELSE 0 END, "
     f"CASE layout WHEN '{NEWSMIRROR}' THEN NULL ELSE guid END, old_link, path_id(path), '' "
     "FROM articles_3 ORDER BY rowid",
@@ -102,10 +102,10 @@ _UPGRADE_TO_4 = (
     "INSERT INTO meta SELECT name, value FROM meta_3",
     "DROP TABLE meta_3",
 )
-"""Versions 2 and 3 to 4, the entries kept (the indexes are made afterwards). Version 2
+"""Versions 2 and 3 to this one, the entries kept (the indexes are made afterwards). Version 2
 had the assets and feed_bodies tables too, made by their users when first needed, with
-the columns of version 3: _UPGRADE_CACHES_TO_4 carries over those that exist."""
-_UPGRADE_CACHES_TO_4 = {
+the columns of version 3: _UPGRADE_CACHES_3 carries over those that exist."""
+_UPGRADE_CACHES_3 = {
     "assets": (
         "ALTER TABLE assets RENAME TO assets_3",
         "CREATE TABLE assets (url TEXT PRIMARY KEY, path TEXT NOT NULL) WITHOUT ROWID",
@@ -120,6 +120,15 @@ _UPGRADE_CACHES_TO_4 = {
         "DROP TABLE feed_bodies_3",
     ),
 }
+_UPGRADE_4 = (
+    "ALTER TABLE articles RENAME TO articles_4",
+    _ARTICLES,
+    "INSERT INTO articles SELECT slug, pack_key(key), path, published_ms, title, link, digest, "
+    "feed_digest, layout, guid, old_link, path_id, shard FROM articles_4 ORDER BY rowid",
+    "DROP TABLE articles_4",
+)
+"""Version 4 to 5, where only the keys changed: packed (_pack_key). Its other tables are
+as they are in version 5."""
 _COLUMNS = "slug, key, path, published_ms, title, link, digest, shard"
 """The columns of an ArchivedEntry, in its order."""
 _FIELDS = len(_COLUMNS.split(","))
@@ -140,29 +149,50 @@ def _path_id(path: str) -> int:
     return int.from_bytes(hashlib.blake2b(path.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
 
 
+@overload
+def _pack_hex(value: str, digits: int) -> bytes | str: ...
+@overload
+def _pack_hex(value: None, digits: int) -> None: ...
+def _pack_hex(value: str | None, digits: int) -> bytes | str | None:
+    """`value` as the catalog keeps it when it is `digits` lowercase hex digits: as their
+    bytes, half as many; anything else as it is. _unpack_hex undoes it."""
+    if value is not None and len(value) == digits:
+        try:
+            packed = bytes.fromhex(value)
+        except ValueError:
+            return value
+        if packed.hex() == value:
+            return packed
+    return value
+
+
+@overload
+def _pack_digest(digest: str) -> bytes | str: ...
+@overload
+def _pack_digest(digest: None) -> None: ...
 def _pack_digest(digest: str | None) -> bytes | str | None:
     """A digest as the catalog keeps it: a SHA-256 in hex as its 32 bytes, anything else
-    (the feed digest's PAGE_PENDING, say) as it is; _unpack_digest undoes it."""
-    if digest is not None and len(digest) == 64:
-        try:
-            packed = bytes.fromhex(digest)
-        except ValueError:
-            return digest
-        if packed.hex() == digest:
-            return packed
-    return digest
+    (the feed digest's PAGE_PENDING, say) as it is."""
+    return _pack_hex(digest, 64)
+
+
+def _pack_key(key: str) -> bytes | str:
+    """A key as the catalog keeps it: newsmirror's 12 hex digits (legacy keys too) as their
+    6 bytes, any other as it is. It is in the row and in the key index: 12 bytes less per
+    entry."""
+    return _pack_hex(key, 12)
 
 
 @overload
-def _unpack_digest(digest: bytes | str) -> str: ...
+def _unpack_hex(value: bytes | str) -> str: ...
 @overload
-def _unpack_digest(digest: None) -> None: ...
-def _unpack_digest(digest: bytes | str | None) -> str | None:
-    return digest.hex() if isinstance(digest, bytes) else digest
+def _unpack_hex(value: None) -> None: ...
+def _unpack_hex(value: bytes | str | None) -> str | None:
+    return value.hex() if isinstance(value, bytes) else value
 
 
 _HEX_DIGEST = "CASE WHEN typeof(a.digest) = 'blob' THEN lower(hex(a.digest)) ELSE a.digest END"
-"""SQL for an entry's digest as text, as _unpack_digest gives it (`a`: the articles table)."""
+"""SQL for an entry's digest as text, as _unpack_hex gives it (`a`: the articles table)."""
 
 
 def _pack_body(html: str | None) -> bytes | None:
@@ -177,7 +207,8 @@ def _unpack_body(data: bytes | None) -> str | None:
 
 def _entry(row: tuple) -> ArchivedEntry:
     """The entry of a row that starts with _COLUMNS."""
-    return ArchivedEntry(row[0], row[1], row[2], row[3], row[4], row[5], _unpack_digest(row[6]), row[7])
+    return ArchivedEntry(row[0], _unpack_hex(row[1]), row[2], row[3], row[4], row[5], _unpack_hex(row[6]),
+                         row[7])
 
 
 def _row(entry: ArchivedEntry, where: Located | None, feed_digest: str | None,
@@ -190,17 +221,18 @@ def _row(entry: ArchivedEntry, where: Located | None, feed_digest: str | None,
 def _values(where: Located | None, slug: str, key: str, path: str, published_ms: int, title: str,
             link: str, digest: bytes | str | None, feed_digest: bytes | str | None, guid: str | None,
             shard: str) -> tuple:
-    """The values of _INSERT, the digests packed (_pack_digest): _row's, and a rebuild's
-    own, which makes no entry of each file."""
+    """The values of _INSERT, the digests packed (_pack_digest; the key is packed here):
+    _row's, and a rebuild's own, which makes no entry of each file."""
     layout = where.layout if where is not None else NEWSMIRROR
     if layout == NEWSMIRROR:
         # Only an old file is looked up by its GUID (find_old) or its link as browsers write it.
-        return (slug, key, path, published_ms, title, link, digest, feed_digest, 0, None, None,
+        return (slug, _pack_key(key), path, published_ms, title, link, digest, feed_digest, 0, None, None,
                 _path_id(path), shard)
     # An old file's link as a browser writes it, which is how feed items are looked up:
     # an older mirror may have written it as the feed gave it.
     old_link = normalise_link(link) or link
-    return (slug, key, path, published_ms, title, link, digest, feed_digest, LAYOUTS.index(layout), guid,
+    return (slug, _pack_key(key), path, published_ms, title, link, digest, feed_digest, LAYOUTS.index(layout),
+            guid,
             old_link, _path_id(path), shard)
 
 
@@ -278,15 +310,19 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _upgrade(db: sqlite3.Connection, version: str, tables: set[str]) -> None:
-    """Bring a catalog of version 1, 2 or 3 to this one in place, entries and caches kept,
+    """Bring a catalog of version 1, 2, 3 or 4 to this one in place, entries and caches kept,
     in one transaction; then let the file shrink to what it now holds."""
     db.create_function("pack_digest", 1, _pack_digest, deterministic=True)
+    db.create_function("pack_key", 1, _pack_key, deterministic=True)
     db.create_function("path_id", 1, _path_id, deterministic=True)
     db.create_function("pack_body", 1, _pack_body, deterministic=True)
-    steps = [*(_UPGRADE_1 if version == "1" else ()), *_UPGRADE_TO_4]
-    for table, upgrade in _UPGRADE_CACHES_TO_4.items():
-        if table in tables:
-            steps += upgrade
+    if version == "4":
+        steps = list(_UPGRADE_4)
+    else:
+        steps = [*(_UPGRADE_1 if version == "1" else ()), *_UPGRADE_3]
+        for table, upgrade in _UPGRADE_CACHES_3.items():
+            if table in tables:
+                steps += upgrade
     # Statement by statement: executescript() would commit half-way.
     steps += [statement for statement in _SCHEMA.split(";") if statement.strip()]
     steps.append(f"INSERT OR REPLACE INTO meta VALUES ('schema', '{SCHEMA_VERSION}')")
@@ -331,7 +367,7 @@ class Catalog(MetaDatabase):
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_schema WHERE type='table'")}
             found = db.execute("SELECT value FROM meta WHERE name='schema'").fetchone() if "meta" in tables else None
             version = found[0] if found else None
-            if version in ("1", "2", "3"):
+            if version in ("1", "2", "3", "4"):
                 _upgrade(db, version, tables)
             elif version != SCHEMA_VERSION and (version is not None or tables):
                 raise sqlite3.DatabaseError(f"unknown schema {version}")
@@ -350,16 +386,16 @@ class Catalog(MetaDatabase):
     def get(self, slug: str, key: str) -> tuple[ArchivedEntry, str | None] | None:
         """The entry and the digest of the feed item it was last written from."""
         row = self.db.execute(
-            f"SELECT {_COLUMNS}, feed_digest FROM articles WHERE slug=? AND key=?", (slug, key)
+            f"SELECT {_COLUMNS}, feed_digest FROM articles WHERE slug=? AND key=?", (slug, _pack_key(key))
         ).fetchone()
-        return (_entry(row), _unpack_digest(row[_FIELDS])) if row else None
+        return (_entry(row), _unpack_hex(row[_FIELDS])) if row else None
 
     def put(self, entry: ArchivedEntry, feed_digest: str | None = None, *,
             guid: str | None = None) -> None:
         """Record an entry. `guid`: the feed's GUID for the item, when it is known (an old
         file is found by it, as by its link); an entry keeps the GUID it had otherwise."""
         self.db.execute("DELETE FROM articles WHERE path_id=? AND path=? AND NOT (slug=? AND key=?)",
-                        (_path_id(entry.path), entry.path, entry.slug, entry.key))
+                        (_path_id(entry.path), entry.path, entry.slug, _pack_key(entry.key)))
         self._shard_counts = None
         row = _row(entry, self.locate(entry.path), feed_digest, guid)
         if row[8] != 0:  # not newsmirror's own layout (legacy.LAYOUTS[0])
@@ -393,7 +429,7 @@ class Catalog(MetaDatabase):
         if not rows:
             return None
         entry = _entry(rows[0])
-        return replace(entry, link=rows[0][_FIELDS + 1] or entry.link), _unpack_digest(rows[0][_FIELDS])
+        return replace(entry, link=rows[0][_FIELDS + 1] or entry.link), _unpack_hex(rows[0][_FIELDS])
 
     def forget_path(self, path: str, shard: str = "") -> None:
         self._shard_counts = None

@@ -1,4 +1,5 @@
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 from newsmirror.archive.article import render_article
@@ -84,7 +85,7 @@ def old_catalog(path: Path, *, without: tuple[str, ...] = ()) -> Path:
 
 def test_a_version_2_catalog_is_upgraded_and_keeps_its_entries_and_caches(tmp_path: Path):
     catalog = Catalog(old_catalog(tmp_path / "c.sqlite"))
-    assert catalog.get_meta("schema") == SCHEMA_VERSION == "4"
+    assert catalog.get_meta("schema") == SCHEMA_VERSION == "5"
     assert catalog.rebuilt == {}  # upgraded in place, not started over
     assert catalog.get_meta("head") == "0123456789abcdef0123456789abcdef01234567"
     entry, feed_digest = catalog.get("voa", "a" * 12)
@@ -137,7 +138,7 @@ def test_a_version_3_catalog_is_upgraded_in_place_and_answers_as_before(tmp_path
     path = version_3_catalog(tmp_path / "c.sqlite", rows, bodies)
     size_3 = path.stat().st_size
     catalog = Catalog(path, {"美国之音": "voa"})
-    assert catalog.get_meta("schema") == SCHEMA_VERSION == "4"
+    assert catalog.get_meta("schema") == SCHEMA_VERSION == "5"
     assert catalog.rebuilt == {} and catalog.get_meta("head") == "ab" * 20  # kept, not started over
     assert catalog.count() == 3
     entry, found_digest = catalog.get("voa", "a" * 12)
@@ -155,7 +156,8 @@ def test_a_version_3_catalog_is_upgraded_in_place_and_answers_as_before(tmp_path
     assert catalog.feed_body(old, "d-not-hex") == (True, None)
     assert catalog.asset("https://voa.test/a.png") == "assets/voa/2024/01/abc.png"
     layouts = catalog.db.execute("SELECT key, layout, guid FROM articles ORDER BY key").fetchall()
-    assert sorted(layouts) == sorted([("a" * 12, 0, None), ("b" * 12, 0, None), (legacy_key(old), 2, "guid-old")])
+    assert sorted(layouts) == sorted([(bytes.fromhex("a" * 12), 0, None), (bytes.fromhex("b" * 12), 0, None),
+                                      (bytes.fromhex(legacy_key(old)), 2, "guid-old")])
     assert catalog.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     catalog.forget_path(own)
     assert catalog.get("voa", "a" * 12) is None and catalog.count() == 2
@@ -163,6 +165,49 @@ def test_a_version_3_catalog_is_upgraded_in_place_and_answers_as_before(tmp_path
     assert path.stat().st_size < size_3
     reopened = Catalog(path, {"美国之音": "voa"})
     assert reopened.count() == 2 and reopened.feed_bodies() == 2 and reopened.rebuilt == {}
+
+
+VERSION_4 = Path(__file__).with_name("data") / "catalog-v4.sql"
+"""A catalog as newsmirror wrote it at schema version 4 (keys as text), dumped with
+sqlite3's iterdump: three entries of voa (one in the shard 2027, one an old file) and one
+of bbc whose key is no hex, a feed body, an image."""
+
+
+def test_a_version_4_catalog_is_upgraded_in_place_to_the_rows_puts_make(tmp_path: Path):
+    path = tmp_path / "c.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(VERSION_4.read_text(encoding="utf-8"))
+    db.close()
+    folders = {"美国之音": "voa"}
+    catalog = Catalog(path, folders)
+    assert catalog.get_meta("schema") == SCHEMA_VERSION == "5"
+    assert catalog.rebuilt == {} and catalog.get_meta("head") == "ab" * 20  # kept, not started over
+    assert catalog.get_meta("head:2027") == "cd" * 20
+    # The same entries put into a new catalog make the same rows, rowids apart.
+    entries = [(entry, catalog.get(entry.slug, entry.key)[1]) for entry in catalog.entries()]
+    assert len(entries) == 4
+    fresh = Catalog(tmp_path / "fresh.sqlite", folders)
+    guids = {"aaaaaaaaaaaa": "guid-a", legacy_key("articles/美国之音/123_标题.md"): "guid-old"}
+    for entry, feed_digest in entries:
+        fresh.put(entry, feed_digest, guid=guids.get(entry.key))
+
+    def rows(c: Catalog) -> list[tuple]:
+        return c.db.execute("SELECT * FROM articles ORDER BY slug, key").fetchall()
+    assert rows(catalog) == rows(fresh)
+    keys = dict(catalog.db.execute("SELECT path, key FROM articles").fetchall())
+    assert keys["articles/voa/2024/01/x-aaaaaaaaaaaa.md"] == bytes.fromhex("a" * 12)
+    assert keys["articles/bbc/2024/02/z.md"] == "Not-Hex-Key"  # no hex: kept as it was
+    entry, feed_digest = catalog.get("voa", "a" * 12)
+    assert (entry.key, entry.title, feed_digest) == ("a" * 12, "标题", digest_bytes(b"item"))
+    assert catalog.get("voa", "b" * 12)[0].shard == "2027" and catalog.get("voa", "b" * 12)[1] == "page-pending"
+    assert catalog.get("bbc", "Not-Hex-Key")[0].title == "三"
+    assert catalog.find_old("voa", "http://voa.test/x", "guid-old")[0].key == legacy_key("articles/美国之音/123_标题.md")
+    assert catalog.feed_body(entry.path, digest_bytes(b"own")) == (True, "<p>正文</p>")
+    assert catalog.asset("https://voa.test/a.png") == "assets/voa/2024/01/abc.png"
+    assert indexes(catalog) == indexes(fresh)
+    assert catalog.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    catalog.put(replace(entry, title="新"), None)  # the upsert finds the packed key
+    assert catalog.count() == 4 and catalog.get("voa", "a" * 12)[0].title == "新"
 
 
 def test_a_key_found_twice_keeps_the_last_file_as_put_does(tmp_path: Path):
