@@ -35,11 +35,11 @@ from newsmirror.archive.legacy import (LAYOUTS, NEWSMIRROR, Located, encode_fold
 from newsmirror.models import ArchivedEntry
 
 SCHEMA_VERSION = "5"
-_ARTICLES = """
+_ARTICLES = f"""
 CREATE TABLE IF NOT EXISTS articles (
     slug TEXT NOT NULL,
     key BLOB NOT NULL,
-    path TEXT NOT NULL,
+    rest TEXT NOT NULL,
     published_ms INTEGER NOT NULL,
     title TEXT NOT NULL,
     link TEXT NOT NULL,
@@ -49,16 +49,21 @@ CREATE TABLE IF NOT EXISTS articles (
     guid TEXT,
     old_link TEXT,
     path_id INTEGER NOT NULL,
-    shard TEXT NOT NULL DEFAULT ''
+    shard TEXT NOT NULL DEFAULT '',
+    path TEXT GENERATED ALWAYS AS (CASE WHEN substr(rest, 1, 1) = '/' THEN substr(rest, 2)
+                                   ELSE '{ARTICLES_DIR}/' || slug || '/' || rest END) VIRTUAL
 );
 """
 """Versions 4 and 5, made to stay small (issue 16): a digest is kept as its 32 bytes (see
-_pack_digest) and, since version 5, a key of 12 hex digits as its 6 bytes (_pack_key), the layout as its place in legacy.LAYOUTS (0, newsmirror's own, takes no
-bytes), a path is found by `path_id` (see _path_id: an 8-byte index instead of one that
-repeats every path), and an entry of newsmirror's own layout keeps no GUID (only old files
-are looked up by theirs). `shard` names the yearly shard that holds the file
-(archive/shards.py; '' for the archive's own repository, which takes no bytes). The table has no key of its own but its rowid, and every index
-is made once a rebuild's rows are in (see rebuild)."""
+_pack_digest); since version 5 a key of 12 hex digits as its 6 bytes (_pack_key) and a
+path as `rest`, without the `articles/<slug>/` nearly every path starts with (_rest), the
+computed column `path` being what every query reads (SQLite keeps no bytes of it); the
+layout as its place in legacy.LAYOUTS (0, newsmirror's own, takes no bytes); a path is
+found by `path_id` (see _path_id: an 8-byte index instead of one that repeats every path),
+and an entry of newsmirror's own layout keeps no GUID (only old files are looked up by
+theirs). `shard` names the yearly shard that holds the file (archive/shards.py; '' for the
+archive's own repository, which takes no bytes). The table has no key of its own but its
+rowid, and every index is made once a rebuild's rows are in (see rebuild)."""
 _SCHEMA = _ARTICLES + """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS assets (url TEXT PRIMARY KEY, path TEXT NOT NULL) WITHOUT ROWID;
@@ -88,11 +93,14 @@ _UPGRADE_1 = (
     "ALTER TABLE articles ADD COLUMN old_link TEXT",
 )
 """Version 1 to 2: every entry of a version-1 catalog is of newsmirror's own layout."""
+_STORED = "slug, key, rest, published_ms, title, link, digest, feed_digest, layout, guid, old_link, path_id, shard"
+"""The columns a row is written with (`path` is computed from them)."""
 _LAYOUT_CODE = " ".join(f"WHEN '{name}' THEN {code}" for code, name in enumerate(LAYOUTS))
 _UPGRADE_3 = (
     "ALTER TABLE articles RENAME TO articles_3",
     _ARTICLES,
-    "INSERT INTO articles SELECT slug, pack_key(key), path, published_ms, title, link, pack_digest(digest), "
+    f"INSERT INTO articles ({_STORED}) SELECT slug, pack_key(key), rest(slug, path), published_ms, title, link, "
+    "pack_digest(digest), "
     f"pack_digest(feed_digest), CASE layout {_LAYOUT_CODE} ELSE 0 END, "
     f"CASE layout WHEN '{NEWSMIRROR}' THEN NULL ELSE guid END, old_link, path_id(path), '' "
     "FROM articles_3 ORDER BY rowid",
@@ -123,20 +131,19 @@ _UPGRADE_CACHES_3 = {
 _UPGRADE_4 = (
     "ALTER TABLE articles RENAME TO articles_4",
     _ARTICLES,
-    "INSERT INTO articles SELECT slug, pack_key(key), path, published_ms, title, link, digest, "
+    f"INSERT INTO articles ({_STORED}) SELECT slug, pack_key(key), rest(slug, path), published_ms, title, link, digest, "
     "feed_digest, layout, guid, old_link, path_id, shard FROM articles_4 ORDER BY rowid",
     "DROP TABLE articles_4",
 )
-"""Version 4 to 5, where only the keys changed: packed (_pack_key). Its other tables are
-as they are in version 5."""
+"""Version 4 to 5, where only the keys and paths changed (_pack_key, _rest). Its other
+tables are as they are in version 5."""
 _COLUMNS = "slug, key, path, published_ms, title, link, digest, shard"
 """The columns of an ArchivedEntry, in its order."""
 _FIELDS = len(_COLUMNS.split(","))
-_INSERT = ("INSERT INTO articles (slug, key, path, published_ms, title, link, digest, feed_digest, "
-           "layout, guid, old_link, path_id, shard) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
+_INSERT = f"INSERT INTO articles ({_STORED}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _UPSERT = (
     f"{_INSERT} ON CONFLICT (slug, key) DO UPDATE SET "
-    "path=excluded.path, published_ms=excluded.published_ms, title=excluded.title, "
+    "rest=excluded.rest, published_ms=excluded.published_ms, title=excluded.title, "
     "link=excluded.link, digest=excluded.digest, feed_digest=excluded.feed_digest, "
     "layout=excluded.layout, guid=COALESCE(excluded.guid, guid), old_link=excluded.old_link, "
     "path_id=excluded.path_id, shard=excluded.shard")
@@ -183,6 +190,16 @@ def _pack_key(key: str) -> bytes | str:
     return _pack_hex(key, 12)
 
 
+def _rest(slug: str, path: str) -> str:
+    """A path as the catalog keeps it (`rest`): without `articles/<slug>/` when it starts
+    so (a file in its source's own folder: nearly all), else whole after a '/', which no
+    shortened path starts with. The computed column `path` undoes it."""
+    prefix = f"{ARTICLES_DIR}/{slug}/"
+    if path.startswith(prefix) and not path.startswith("/", len(prefix)):
+        return path[len(prefix):]
+    return f"/{path}"
+
+
 @overload
 def _unpack_hex(value: bytes | str) -> str: ...
 @overload
@@ -221,19 +238,19 @@ def _row(entry: ArchivedEntry, where: Located | None, feed_digest: str | None,
 def _values(where: Located | None, slug: str, key: str, path: str, published_ms: int, title: str,
             link: str, digest: bytes | str | None, feed_digest: bytes | str | None, guid: str | None,
             shard: str) -> tuple:
-    """The values of _INSERT, the digests packed (_pack_digest; the key is packed here):
-    _row's, and a rebuild's own, which makes no entry of each file."""
+    """The values of _INSERT, the digests packed (_pack_digest; the key and the path are
+    packed here, _pack_key and _rest): _row's, and a rebuild's own, which makes no entry of
+    each file."""
     layout = where.layout if where is not None else NEWSMIRROR
     if layout == NEWSMIRROR:
         # Only an old file is looked up by its GUID (find_old) or its link as browsers write it.
-        return (slug, _pack_key(key), path, published_ms, title, link, digest, feed_digest, 0, None, None,
-                _path_id(path), shard)
+        return (slug, _pack_key(key), _rest(slug, path), published_ms, title, link, digest, feed_digest, 0,
+                None, None, _path_id(path), shard)
     # An old file's link as a browser writes it, which is how feed items are looked up:
     # an older mirror may have written it as the feed gave it.
     old_link = normalise_link(link) or link
-    return (slug, _pack_key(key), path, published_ms, title, link, digest, feed_digest, LAYOUTS.index(layout),
-            guid,
-            old_link, _path_id(path), shard)
+    return (slug, _pack_key(key), _rest(slug, path), published_ms, title, link, digest, feed_digest,
+            LAYOUTS.index(layout), guid, old_link, _path_id(path), shard)
 
 
 @dataclass(frozen=True)
@@ -314,6 +331,7 @@ def _upgrade(db: sqlite3.Connection, version: str, tables: set[str]) -> None:
     in one transaction; then let the file shrink to what it now holds."""
     db.create_function("pack_digest", 1, _pack_digest, deterministic=True)
     db.create_function("pack_key", 1, _pack_key, deterministic=True)
+    db.create_function("rest", 2, _rest, deterministic=True)
     db.create_function("path_id", 1, _path_id, deterministic=True)
     db.create_function("pack_body", 1, _pack_body, deterministic=True)
     if version == "4":

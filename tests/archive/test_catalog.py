@@ -300,6 +300,23 @@ def test_a_rebuild_makes_the_rows_reindex_makes_of_each_file(tmp_path: Path):
         return catalog.db.execute("SELECT * FROM articles ORDER BY slug, key").fetchall()
     assert rows(rebuilt) == rows(by_reads) and len(rows(rebuilt)) == 4
     assert {row[8] for row in rows(rebuilt)} == {0, 1, 2}  # every layout
+    # A path is kept without its source's folder when it is in it, else whole.
+    kept = dict(rebuilt.db.execute("SELECT path, rest FROM articles").fetchall())
+    own = article_path("voa", 1_700_000_000_000, "一", "a" * 12)
+    assert kept[own] == own.removeprefix("articles/voa/")
+    assert kept["articles/美国之音/1048575.md"] == "/articles/美国之音/1048575.md"
+
+
+def test_every_path_reads_back_as_it_was_put(tmp_path: Path):
+    catalog = Catalog(tmp_path / "c.sqlite")
+    paths = ["articles/voa/2024/01/x-aaaaaaaaaaaa.md", "articles/voa/articles/y.md", "articles/voa2/z.md",
+             "articles/voa", "elsewhere/voa/w.md", "articles/voa//v.md", "/articles/voa/u.md"]
+    for i, path in enumerate(paths):
+        catalog.put(ArchivedEntry("voa", f"{i:012x}", path, i, "t", "l", "0" * 64))
+    assert sorted(e.path for e in catalog.entries()) == sorted(paths)
+    assert [catalog.get("voa", f"{i:012x}")[0].path for i in range(len(paths))] == paths
+    catalog.forget_path(paths[1])
+    assert catalog.get("voa", f"{1:012x}") is None and catalog.count() == len(paths) - 1
 
 
 def test_shard_counts_follow_the_entries(tmp_path: Path):
