@@ -17,6 +17,7 @@ or a damaged one, starts over and is rebuilt from the files.
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
@@ -28,15 +29,17 @@ from newsmirror.archive.paths import ARTICLES_DIR
 from newsmirror.archive.article import ArticleFormatError, parse_heading
 from newsmirror.archive.dbfile import MetaDatabase, start_over
 from newsmirror.archive.identity import normalise_link
-from newsmirror.archive.legacy import LAYOUTS, NEWSMIRROR, Located, encode_folders, locate, walk_articles
+from newsmirror.archive.files import read_in
+from newsmirror.archive.legacy import (LAYOUTS, NEWSMIRROR, Located, encode_folders, folder_locator, locate,
+                                       walk_folders)
 from newsmirror.models import ArchivedEntry
 
-SCHEMA_VERSION = "4"
-_ARTICLES = """
+SCHEMA_VERSION = "5"
+_ARTICLES = f"""
 CREATE TABLE IF NOT EXISTS articles (
     slug TEXT NOT NULL,
-    key TEXT NOT NULL,
-    path TEXT NOT NULL,
+    key BLOB NOT NULL,
+    rest TEXT NOT NULL,
     published_ms INTEGER NOT NULL,
     title TEXT NOT NULL,
     link TEXT NOT NULL,
@@ -46,16 +49,21 @@ CREATE TABLE IF NOT EXISTS articles (
     guid TEXT,
     old_link TEXT,
     path_id INTEGER NOT NULL,
-    shard TEXT NOT NULL DEFAULT ''
+    shard TEXT NOT NULL DEFAULT '',
+    path TEXT GENERATED ALWAYS AS (CASE WHEN substr(rest, 1, 1) = '/' THEN substr(rest, 2)
+                                   ELSE '{ARTICLES_DIR}/' || slug || '/' || rest END) VIRTUAL
 );
 """
-"""Version 4, made to stay small (issue 16): a digest is kept as its 32 bytes (see
-_pack_digest), the layout as its place in legacy.LAYOUTS (0, newsmirror's own, takes no
-bytes), a path is found by `path_id` (see _path_id: an 8-byte index instead of one that
-repeats every path), and an entry of newsmirror's own layout keeps no GUID (only old files
-are looked up by theirs). `shard` names the yearly shard that holds the file
-(archive/shards.py; '' for the archive's own repository, which takes no bytes). The table has no key of its own but its rowid, and every index
-is made once a rebuild's rows are in (see rebuild)."""
+"""Versions 4 and 5, made to stay small (issue 16): a digest is kept as its 32 bytes (see
+_pack_digest); since version 5 a key of 12 hex digits as its 6 bytes (_pack_key) and a
+path as `rest`, without the `articles/<slug>/` nearly every path starts with (_rest), the
+computed column `path` being what every query reads (SQLite keeps no bytes of it); the
+layout as its place in legacy.LAYOUTS (0, newsmirror's own, takes no bytes); a path is
+found by `path_id` (see _path_id: an 8-byte index instead of one that repeats every path),
+and an entry of newsmirror's own layout keeps no GUID (only old files are looked up by
+theirs). `shard` names the yearly shard that holds the file (archive/shards.py; '' for the
+archive's own repository, which takes no bytes). The table has no key of its own but its
+rowid, and every index is made once a rebuild's rows are in (see rebuild)."""
 _SCHEMA = _ARTICLES + """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS assets (url TEXT PRIMARY KEY, path TEXT NOT NULL) WITHOUT ROWID;
@@ -85,11 +93,14 @@ _UPGRADE_1 = (
     "ALTER TABLE articles ADD COLUMN old_link TEXT",
 )
 """Version 1 to 2: every entry of a version-1 catalog is of newsmirror's own layout."""
+_STORED = "slug, key, rest, published_ms, title, link, digest, feed_digest, layout, guid, old_link, path_id, shard"
+"""The columns a row is written with (`path` is computed from them)."""
 _LAYOUT_CODE = " ".join(f"WHEN '{name}' THEN {code}" for code, name in enumerate(LAYOUTS))
-_UPGRADE_TO_4 = (
+_UPGRADE_3 = (
     "ALTER TABLE articles RENAME TO articles_3",
     _ARTICLES,
-    "INSERT INTO articles SELECT slug, key, path, published_ms, title, link, pack_digest(digest), "
+    f"INSERT INTO articles ({_STORED}) SELECT slug, pack_key(key), rest(slug, path), published_ms, title, link, "
+    "pack_digest(digest), "
     f"pack_digest(feed_digest), CASE layout {_LAYOUT_CODE} ELSE 0 END, "
     f"CASE layout WHEN '{NEWSMIRROR}' THEN NULL ELSE guid END, old_link, path_id(path), '' "
     "FROM articles_3 ORDER BY rowid",
@@ -99,10 +110,10 @@ _UPGRADE_TO_4 = (
     "INSERT INTO meta SELECT name, value FROM meta_3",
     "DROP TABLE meta_3",
 )
-"""Versions 2 and 3 to 4, the entries kept (the indexes are made afterwards). Version 2
+"""Versions 2 and 3 to this one, the entries kept (the indexes are made afterwards). Version 2
 had the assets and feed_bodies tables too, made by their users when first needed, with
-the columns of version 3: _UPGRADE_CACHES_TO_4 carries over those that exist."""
-_UPGRADE_CACHES_TO_4 = {
+the columns of version 3: _UPGRADE_CACHES_3 carries over those that exist."""
+_UPGRADE_CACHES_3 = {
     "assets": (
         "ALTER TABLE assets RENAME TO assets_3",
         "CREATE TABLE assets (url TEXT PRIMARY KEY, path TEXT NOT NULL) WITHOUT ROWID",
@@ -117,14 +128,22 @@ _UPGRADE_CACHES_TO_4 = {
         "DROP TABLE feed_bodies_3",
     ),
 }
+_UPGRADE_4 = (
+    "ALTER TABLE articles RENAME TO articles_4",
+    _ARTICLES,
+    f"INSERT INTO articles ({_STORED}) SELECT slug, pack_key(key), rest(slug, path), published_ms, title, link, digest, "
+    "feed_digest, layout, guid, old_link, path_id, shard FROM articles_4 ORDER BY rowid",
+    "DROP TABLE articles_4",
+)
+"""Version 4 to 5, where only the keys and paths changed (_pack_key, _rest). Its other
+tables are as they are in version 5."""
 _COLUMNS = "slug, key, path, published_ms, title, link, digest, shard"
 """The columns of an ArchivedEntry, in its order."""
 _FIELDS = len(_COLUMNS.split(","))
-_INSERT = ("INSERT INTO articles (slug, key, path, published_ms, title, link, digest, feed_digest, "
-           "layout, guid, old_link, path_id, shard) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
+_INSERT = f"INSERT INTO articles ({_STORED}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _UPSERT = (
     f"{_INSERT} ON CONFLICT (slug, key) DO UPDATE SET "
-    "path=excluded.path, published_ms=excluded.published_ms, title=excluded.title, "
+    "rest=excluded.rest, published_ms=excluded.published_ms, title=excluded.title, "
     "link=excluded.link, digest=excluded.digest, feed_digest=excluded.feed_digest, "
     "layout=excluded.layout, guid=COALESCE(excluded.guid, guid), old_link=excluded.old_link, "
     "path_id=excluded.path_id, shard=excluded.shard")
@@ -137,29 +156,60 @@ def _path_id(path: str) -> int:
     return int.from_bytes(hashlib.blake2b(path.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
 
 
+@overload
+def _pack_hex(value: str, digits: int) -> bytes | str: ...
+@overload
+def _pack_hex(value: None, digits: int) -> None: ...
+def _pack_hex(value: str | None, digits: int) -> bytes | str | None:
+    """`value` as the catalog keeps it when it is `digits` lowercase hex digits: as their
+    bytes, half as many; anything else as it is. _unpack_hex undoes it."""
+    if value is not None and len(value) == digits:
+        try:
+            packed = bytes.fromhex(value)
+        except ValueError:
+            return value
+        if packed.hex() == value:
+            return packed
+    return value
+
+
+@overload
+def _pack_digest(digest: str) -> bytes | str: ...
+@overload
+def _pack_digest(digest: None) -> None: ...
 def _pack_digest(digest: str | None) -> bytes | str | None:
     """A digest as the catalog keeps it: a SHA-256 in hex as its 32 bytes, anything else
-    (the feed digest's PAGE_PENDING, say) as it is; _unpack_digest undoes it."""
-    if digest is not None and len(digest) == 64:
-        try:
-            packed = bytes.fromhex(digest)
-        except ValueError:
-            return digest
-        if packed.hex() == digest:
-            return packed
-    return digest
+    (the feed digest's PAGE_PENDING, say) as it is."""
+    return _pack_hex(digest, 64)
+
+
+def _pack_key(key: str) -> bytes | str:
+    """A key as the catalog keeps it: newsmirror's 12 hex digits (legacy keys too) as their
+    6 bytes, any other as it is. It is in the row and in the key index: 12 bytes less per
+    entry."""
+    return _pack_hex(key, 12)
+
+
+def _rest(slug: str, path: str) -> str:
+    """A path as the catalog keeps it (`rest`): without `articles/<slug>/` when it starts
+    so (a file in its source's own folder: nearly all), else whole after a '/', which no
+    shortened path starts with. The computed column `path` undoes it."""
+    prefix = f"{ARTICLES_DIR}/{slug}/"
+    if path.startswith(prefix) and not path.startswith("/", len(prefix)):
+        return path[len(prefix):]
+    return f"/{path}"
 
 
 @overload
-def _unpack_digest(digest: bytes | str) -> str: ...
+def _unpack_hex(value: bytes | str) -> str: ...
 @overload
-def _unpack_digest(digest: None) -> None: ...
-def _unpack_digest(digest: bytes | str | None) -> str | None:
-    return digest.hex() if isinstance(digest, bytes) else digest
+def _unpack_hex(value: None) -> None: ...
+def _unpack_hex(value: bytes | str | None) -> str | None:
+    return value.hex() if isinstance(value, bytes) else value
 
 
 _HEX_DIGEST = "CASE WHEN typeof(a.digest) = 'blob' THEN lower(hex(a.digest)) ELSE a.digest END"
-"""SQL for an entry's digest as text, as _unpack_digest gives it (`a`: the articles table)."""
+"""SQL for an entry's digest as text, as _unpack_hex gives it (`a`: the articles table)."""
 
 
 def _pack_body(html: str | None) -> bytes | None:
@@ -174,24 +224,33 @@ def _unpack_body(data: bytes | None) -> str | None:
 
 def _entry(row: tuple) -> ArchivedEntry:
     """The entry of a row that starts with _COLUMNS."""
-    return ArchivedEntry(row[0], row[1], row[2], row[3], row[4], row[5], _unpack_digest(row[6]), row[7])
+    return ArchivedEntry(row[0], _unpack_hex(row[1]), row[2], row[3], row[4], row[5], _unpack_hex(row[6]),
+                         row[7])
 
 
 def _row(entry: ArchivedEntry, where: Located | None, feed_digest: str | None,
          guid: str | None) -> tuple:
     """The values of _INSERT for an entry found at `where` (locate() of its path)."""
+    return _values(where, entry.slug, entry.key, entry.path, entry.published_ms, entry.title, entry.link,
+                   _pack_digest(entry.digest), _pack_digest(feed_digest), guid, entry.shard)
+
+
+def _values(where: Located | None, slug: str, key: str, path: str, published_ms: int, title: str,
+            link: str, digest: bytes | str | None, feed_digest: bytes | str | None, guid: str | None,
+            shard: str) -> tuple:
+    """The values of _INSERT, the digests packed (_pack_digest; the key and the path are
+    packed here, _pack_key and _rest): _row's, and a rebuild's own, which makes no entry of
+    each file."""
     layout = where.layout if where is not None else NEWSMIRROR
     if layout == NEWSMIRROR:
         # Only an old file is looked up by its GUID (find_old) or its link as browsers write it.
-        return (entry.slug, entry.key, entry.path, entry.published_ms, entry.title, entry.link,
-                _pack_digest(entry.digest), _pack_digest(feed_digest), 0, None, None,
-                _path_id(entry.path), entry.shard)
+        return (slug, _pack_key(key), _rest(slug, path), published_ms, title, link, digest, feed_digest, 0,
+                None, None, _path_id(path), shard)
     # An old file's link as a browser writes it, which is how feed items are looked up:
     # an older mirror may have written it as the feed gave it.
-    old_link = normalise_link(entry.link) or entry.link
-    return (entry.slug, entry.key, entry.path, entry.published_ms, entry.title, entry.link,
-            _pack_digest(entry.digest), _pack_digest(feed_digest), LAYOUTS.index(layout), guid,
-            old_link, _path_id(entry.path), entry.shard)
+    old_link = normalise_link(link) or link
+    return (slug, _pack_key(key), _rest(slug, path), published_ms, title, link, digest, feed_digest,
+            LAYOUTS.index(layout), guid, old_link, _path_id(path), shard)
 
 
 @dataclass(frozen=True)
@@ -221,15 +280,36 @@ def read_entry(root: Path, relpath: str, folders: Mapping[str, str] | None = Non
         return None, str(err).removeprefix(f"{relpath}: ")
     except OSError as err:
         return None, f"cannot be read: {err.strerror or err}"
-    return ArchivedEntry(
-        slug=where.slug,
-        key=where.key,
-        path=relpath,
-        published_ms=published_ms,
-        title=title,
-        link=link,
-        digest=digest_bytes(data),
-    ), None
+    return ArchivedEntry(where.slug, where.key, relpath, published_ms, title, link, digest_bytes(data)), None
+
+
+def _read_rows(root: Path, folders: Mapping[str, str], shard: str) -> Iterator[tuple]:
+    """The values of _INSERT for every article file under `root`/articles (the shard
+    `shard`'s), in the order of walk_articles; the files that cannot be read or are not in
+    the format left out, as read_entry leaves them. What a rebuild reads, as read_entry
+    reads one file, only cheaper per file: each folder's path is looked at once, its files
+    are opened relative to it (read_in), and no entry is made of each."""
+    for folder, names in walk_folders(root):
+        find = folder_locator(folder, folders)
+        found = [(name, where) for name in names if (where := find(name)) is not None]
+        if not found:
+            continue
+        try:
+            folder_fd = os.open(f"{root}/{folder}", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            for name, where in found:
+                relpath = f"{folder}/{name}"
+                try:
+                    data = read_in(folder_fd, name)
+                    published_ms, title, link = parse_heading(data, name=relpath)
+                except (ArticleFormatError, OSError):
+                    continue
+                yield _values(where, where.slug, where.key, relpath, published_ms, title, link,
+                              hashlib.sha256(data).digest(), None, None, shard)
+        finally:
+            os.close(folder_fd)
 
 
 def entry_from_file(root: Path, relpath: str, folders: Mapping[str, str] | None = None
@@ -247,15 +327,20 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _upgrade(db: sqlite3.Connection, version: str, tables: set[str]) -> None:
-    """Bring a catalog of version 1, 2 or 3 to this one in place, entries and caches kept,
+    """Bring a catalog of version 1, 2, 3 or 4 to this one in place, entries and caches kept,
     in one transaction; then let the file shrink to what it now holds."""
     db.create_function("pack_digest", 1, _pack_digest, deterministic=True)
+    db.create_function("pack_key", 1, _pack_key, deterministic=True)
+    db.create_function("rest", 2, _rest, deterministic=True)
     db.create_function("path_id", 1, _path_id, deterministic=True)
     db.create_function("pack_body", 1, _pack_body, deterministic=True)
-    steps = [*(_UPGRADE_1 if version == "1" else ()), *_UPGRADE_TO_4]
-    for table, upgrade in _UPGRADE_CACHES_TO_4.items():
-        if table in tables:
-            steps += upgrade
+    if version == "4":
+        steps = list(_UPGRADE_4)
+    else:
+        steps = [*(_UPGRADE_1 if version == "1" else ()), *_UPGRADE_3]
+        for table, upgrade in _UPGRADE_CACHES_3.items():
+            if table in tables:
+                steps += upgrade
     # Statement by statement: executescript() would commit half-way.
     steps += [statement for statement in _SCHEMA.split(";") if statement.strip()]
     steps.append(f"INSERT OR REPLACE INTO meta VALUES ('schema', '{SCHEMA_VERSION}')")
@@ -275,11 +360,14 @@ class Catalog(MetaDatabase):
         self.path = path
         self.folders = dict(folders or {})
         """Old article folders that belong to a source of another slug (folder -> slug)."""
-        self.rebuilt: int | None = None
-        """How many files the last rebuild() read, when this instance did one."""
+        self.rebuilt: dict[str, int] = {}
+        """How many files each rebuild() of this instance read, by shard ('' for the
+        archive's own repository): what opening the store and the shards already read."""
         self._old_files: bool | None = None
         """Whether an entry may be an old-layout file (None: not asked yet). Without one,
         find_old has nothing to find: a cold run then asks nothing for each new item."""
+        self._shard_counts: dict[str, int] | None = None
+        """shard_counts() until the entries next change (None: ask SQLite)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = self._open()
         if self.get_meta("folders") != encode_folders(self.folders):
@@ -297,7 +385,7 @@ class Catalog(MetaDatabase):
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_schema WHERE type='table'")}
             found = db.execute("SELECT value FROM meta WHERE name='schema'").fetchone() if "meta" in tables else None
             version = found[0] if found else None
-            if version in ("1", "2", "3"):
+            if version in ("1", "2", "3", "4"):
                 _upgrade(db, version, tables)
             elif version != SCHEMA_VERSION and (version is not None or tables):
                 raise sqlite3.DatabaseError(f"unknown schema {version}")
@@ -316,16 +404,17 @@ class Catalog(MetaDatabase):
     def get(self, slug: str, key: str) -> tuple[ArchivedEntry, str | None] | None:
         """The entry and the digest of the feed item it was last written from."""
         row = self.db.execute(
-            f"SELECT {_COLUMNS}, feed_digest FROM articles WHERE slug=? AND key=?", (slug, key)
+            f"SELECT {_COLUMNS}, feed_digest FROM articles WHERE slug=? AND key=?", (slug, _pack_key(key))
         ).fetchone()
-        return (_entry(row), _unpack_digest(row[_FIELDS])) if row else None
+        return (_entry(row), _unpack_hex(row[_FIELDS])) if row else None
 
     def put(self, entry: ArchivedEntry, feed_digest: str | None = None, *,
             guid: str | None = None) -> None:
         """Record an entry. `guid`: the feed's GUID for the item, when it is known (an old
         file is found by it, as by its link); an entry keeps the GUID it had otherwise."""
         self.db.execute("DELETE FROM articles WHERE path_id=? AND path=? AND NOT (slug=? AND key=?)",
-                        (_path_id(entry.path), entry.path, entry.slug, entry.key))
+                        (_path_id(entry.path), entry.path, entry.slug, _pack_key(entry.key)))
+        self._shard_counts = None
         row = _row(entry, self.locate(entry.path), feed_digest, guid)
         if row[8] != 0:  # not newsmirror's own layout (legacy.LAYOUTS[0])
             self._old_files = True
@@ -358,9 +447,10 @@ class Catalog(MetaDatabase):
         if not rows:
             return None
         entry = _entry(rows[0])
-        return replace(entry, link=rows[0][_FIELDS + 1] or entry.link), _unpack_digest(rows[0][_FIELDS])
+        return replace(entry, link=rows[0][_FIELDS + 1] or entry.link), _unpack_hex(rows[0][_FIELDS])
 
     def forget_path(self, path: str, shard: str = "") -> None:
+        self._shard_counts = None
         self.db.execute("DELETE FROM articles WHERE path_id=? AND path=? AND shard=?",
                         (_path_id(path), path, shard))
 
@@ -421,8 +511,13 @@ class Catalog(MetaDatabase):
         return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
 
     def shard_counts(self) -> dict[str, int]:
-        """Articles per repository: '' for the archive's own, else each shard's."""
-        return dict(self.db.execute("SELECT shard, COUNT(*) FROM articles GROUP BY shard").fetchall())
+        """Articles per repository: '' for the archive's own, else each shard's. A count of
+        the whole table, which a run of a sharded archive asks for up to three times (opening
+        the shards, the index, the README): kept until the entries change."""
+        if self._shard_counts is None:
+            self._shard_counts = dict(self.db.execute(
+                "SELECT shard, COUNT(*) FROM articles GROUP BY shard").fetchall())
+        return dict(self._shard_counts)
 
     # -- assets: image address -> asset file (archive/assets.py) ------------------------
     def asset(self, url: str) -> str | None:
@@ -493,21 +588,9 @@ class Catalog(MetaDatabase):
             self.begin()
         for name, _unique, _on in _INDEXES:
             self.db.execute(f"DROP INDEX IF EXISTS {name}")
+        self._shard_counts = None
         self.db.execute("DELETE FROM articles WHERE shard=?", (shard,))
-        count = 0
-
-        def rows() -> Iterator[tuple]:
-            nonlocal count
-            for relpath in walk_articles(root):
-                where = self.locate(relpath)
-                if where is None:
-                    continue
-                entry = read_entry(root, relpath, self.folders, where=where)[0]
-                if entry is not None:
-                    count += 1
-                    yield _row(replace(entry, shard=shard) if shard else entry, where, None, None)
-
-        self.db.executemany(_INSERT, rows())
+        count = self.db.executemany(_INSERT, _read_rows(root, self.folders, shard)).rowcount
         try:
             self.db.execute(_create_index(_KEY_INDEX))
         except sqlite3.IntegrityError:
@@ -519,6 +602,6 @@ class Catalog(MetaDatabase):
         self.set_meta("folders", encode_folders(self.folders))
         if own:
             self.commit()
-        self.rebuilt = count
+        self.rebuilt[shard] = count
         self._old_files = None  # asked again when find_old is first called
         return count

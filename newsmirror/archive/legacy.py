@@ -27,7 +27,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,23 +73,40 @@ def legacy_key(relpath: str) -> str:
 def locate(relpath: str, folders: Mapping[str, str] | None = None) -> Located | None:
     """The layout, source and key of an archive-relative path; None when it is not an
     article file of any known layout."""
-    parts = relpath.split("/")
-    if len(parts) < 3 or parts[0] != ARTICLES_DIR or not parts[-1].endswith(".md") or not parts[1]:
-        return None
-    folder = parts[1]
-    slug = (folders or {}).get(folder, folder)
-    if len(parts) == 5:
-        match = NAME_RE.search(parts[4])
-        if match and _YEAR.match(parts[2]) and _MONTH.match(parts[3]):
-            return Located(NEWSMIRROR, folder, slug, match.group(1))
-        return None
-    if len(parts) != 3:
-        return None
-    if match := _NUMBERED.match(parts[2]):
-        return Located(NUMBERED, folder, slug, legacy_key(relpath), int(match.group(1)))
-    if match := _TITLED.match(parts[2]):
-        return Located(TITLED, folder, slug, legacy_key(relpath), int(match.group(1)))
+    folder, _, name = relpath.rpartition("/")
+    return folder_locator(folder, folders)(name)
+
+
+def _nothing(_name: str) -> None:
     return None
+
+
+def folder_locator(folder: str, folders: Mapping[str, str] | None = None
+                   ) -> Callable[[str], Located | None]:
+    """locate() for the files right inside `folder` (archive-relative), given a file's
+    name: what the folder's own path says is worked out once, so that a walk of the
+    archive pays for each file's name only."""
+    parts = folder.split("/")
+    if len(parts) not in (2, 4) or parts[0] != ARTICLES_DIR or not parts[1]:
+        return _nothing
+    top = parts[1]
+    slug = (folders or {}).get(top, top)
+    if len(parts) == 4:
+        if not (_YEAR.match(parts[2]) and _MONTH.match(parts[3])):
+            return _nothing
+
+        def own(name: str) -> Located | None:
+            match = NAME_RE.search(name)  # which also asks for the .md
+            return Located(NEWSMIRROR, top, slug, match.group(1)) if match else None
+        return own
+
+    def old(name: str) -> Located | None:
+        if match := _NUMBERED.match(name):
+            return Located(NUMBERED, top, slug, legacy_key(f"{folder}/{name}"), int(match.group(1)))
+        if match := _TITLED.match(name):
+            return Located(TITLED, top, slug, legacy_key(f"{folder}/{name}"), int(match.group(1)))
+        return None
+    return old
 
 
 def is_legacy(relpath: str) -> bool:
@@ -104,14 +121,20 @@ def encode_folders(folders: Mapping[str, str]) -> str:
 
 def walk_articles(root: Path) -> Iterator[str]:
     """Every file under articles/, as an archive-relative path, in a stable order."""
+    for folder, names in walk_folders(root):
+        for name in names:
+            yield f"{folder}/{name}"
+
+
+def walk_folders(root: Path) -> Iterator[tuple[str, list[str]]]:
+    """Every folder under articles/ (archive-relative) with the names of the files right
+    in it, sorted, in walk_articles' order."""
     top = root / ARTICLES_DIR
     if not top.is_dir():
         return
     for dirpath, dirs, files in os.walk(top):
         dirs.sort()
-        base = Path(dirpath).relative_to(root).as_posix()
-        for name in sorted(files):
-            yield f"{base}/{name}"
+        yield Path(dirpath).relative_to(root).as_posix(), sorted(files)
 
 
 def same_as_old_file(root: Path, relpath: str, data: bytes) -> bool:

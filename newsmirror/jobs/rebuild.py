@@ -23,15 +23,16 @@ def rebuild_archive(config: Config) -> RebuildReport:
     report = RebuildReport()
     with open_session(config) as session:
         store = session.store
-        # Opening already rebuilt a missing catalog; reading every file twice helps nothing.
-        count = store.catalog.rebuilt
         # Every shard's files too (cloned when missing): the lists span them all, and a
         # catalog that lacks a shard's entries would list only the main repository's.
         shards = session.open_shards(files=True)
+        # Opening the store and the shards already rebuilt what the catalog lacked (all of
+        # it after a fresh clone): reading those files twice helps nothing.
+        done = dict(store.catalog.rebuilt)
         store.catalog.begin()
-        report.articles = count if count is not None else store.catalog.rebuild(store.root)
+        report.articles = done[""] if "" in done else store.catalog.rebuild(store.root)
         for year, repo in shards.repos.items() if shards else ():
-            report.articles += store.catalog.rebuild(repo.root, year)
+            report.articles += done[year] if year in done else store.catalog.rebuild(repo.root, year)
         report.rewritten = regenerate(config, store, None)
         store.catalog.commit()
     return report

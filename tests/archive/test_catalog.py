@@ -1,4 +1,5 @@
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 from newsmirror.archive.article import render_article
@@ -84,8 +85,8 @@ def old_catalog(path: Path, *, without: tuple[str, ...] = ()) -> Path:
 
 def test_a_version_2_catalog_is_upgraded_and_keeps_its_entries_and_caches(tmp_path: Path):
     catalog = Catalog(old_catalog(tmp_path / "c.sqlite"))
-    assert catalog.get_meta("schema") == SCHEMA_VERSION == "4"
-    assert catalog.rebuilt is None  # upgraded in place, not started over
+    assert catalog.get_meta("schema") == SCHEMA_VERSION == "5"
+    assert catalog.rebuilt == {}  # upgraded in place, not started over
     assert catalog.get_meta("head") == "0123456789abcdef0123456789abcdef01234567"
     entry, feed_digest = catalog.get("voa", "a" * 12)
     assert entry.title == "标题" and feed_digest == "f1"
@@ -137,8 +138,8 @@ def test_a_version_3_catalog_is_upgraded_in_place_and_answers_as_before(tmp_path
     path = version_3_catalog(tmp_path / "c.sqlite", rows, bodies)
     size_3 = path.stat().st_size
     catalog = Catalog(path, {"美国之音": "voa"})
-    assert catalog.get_meta("schema") == SCHEMA_VERSION == "4"
-    assert catalog.rebuilt is None and catalog.get_meta("head") == "ab" * 20  # kept, not started over
+    assert catalog.get_meta("schema") == SCHEMA_VERSION == "5"
+    assert catalog.rebuilt == {} and catalog.get_meta("head") == "ab" * 20  # kept, not started over
     assert catalog.count() == 3
     entry, found_digest = catalog.get("voa", "a" * 12)
     assert (entry.path, entry.title, entry.digest, found_digest) == (own, "标题", digest, feed_digest)
@@ -155,14 +156,58 @@ def test_a_version_3_catalog_is_upgraded_in_place_and_answers_as_before(tmp_path
     assert catalog.feed_body(old, "d-not-hex") == (True, None)
     assert catalog.asset("https://voa.test/a.png") == "assets/voa/2024/01/abc.png"
     layouts = catalog.db.execute("SELECT key, layout, guid FROM articles ORDER BY key").fetchall()
-    assert sorted(layouts) == sorted([("a" * 12, 0, None), ("b" * 12, 0, None), (legacy_key(old), 2, "guid-old")])
+    assert sorted(layouts) == sorted([(bytes.fromhex("a" * 12), 0, None), (bytes.fromhex("b" * 12), 0, None),
+                                      (bytes.fromhex(legacy_key(old)), 2, "guid-old")])
     assert catalog.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     catalog.forget_path(own)
     assert catalog.get("voa", "a" * 12) is None and catalog.count() == 2
     catalog.close()
     assert path.stat().st_size < size_3
     reopened = Catalog(path, {"美国之音": "voa"})
-    assert reopened.count() == 2 and reopened.feed_bodies() == 2 and reopened.rebuilt is None
+    assert reopened.count() == 2 and reopened.feed_bodies() == 2 and reopened.rebuilt == {}
+
+
+VERSION_4 = Path(__file__).with_name("data") / "catalog-v4.sql"
+"""A catalog as newsmirror wrote it at schema version 4 (keys as text), dumped with
+sqlite3's iterdump: three entries of voa (one in the shard 2027, one an old file) and one
+of bbc whose key is no hex, a feed body, an image."""
+
+
+def test_a_version_4_catalog_is_upgraded_in_place_to_the_rows_puts_make(tmp_path: Path):
+    path = tmp_path / "c.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(VERSION_4.read_text(encoding="utf-8"))
+    db.close()
+    folders = {"美国之音": "voa"}
+    catalog = Catalog(path, folders)
+    assert catalog.get_meta("schema") == SCHEMA_VERSION == "5"
+    assert catalog.rebuilt == {} and catalog.get_meta("head") == "ab" * 20  # kept, not started over
+    assert catalog.get_meta("head:2027") == "cd" * 20
+    # The same entries put into a new catalog make the same rows, rowids apart.
+    entries = [(entry, catalog.get(entry.slug, entry.key)[1]) for entry in catalog.entries()]
+    assert len(entries) == 4
+    fresh = Catalog(tmp_path / "fresh.sqlite", folders)
+    guids = {"aaaaaaaaaaaa": "guid-a", legacy_key("articles/美国之音/123_标题.md"): "guid-old"}
+    for entry, feed_digest in entries:
+        fresh.put(entry, feed_digest, guid=guids.get(entry.key))
+
+    def rows(c: Catalog) -> list[tuple]:
+        return c.db.execute("SELECT * FROM articles ORDER BY slug, key").fetchall()
+    assert rows(catalog) == rows(fresh)
+    keys = dict(catalog.db.execute("SELECT path, key FROM articles").fetchall())
+    assert keys["articles/voa/2024/01/x-aaaaaaaaaaaa.md"] == bytes.fromhex("a" * 12)
+    assert keys["articles/bbc/2024/02/z.md"] == "Not-Hex-Key"  # no hex: kept as it was
+    entry, feed_digest = catalog.get("voa", "a" * 12)
+    assert (entry.key, entry.title, feed_digest) == ("a" * 12, "标题", digest_bytes(b"item"))
+    assert catalog.get("voa", "b" * 12)[0].shard == "2027" and catalog.get("voa", "b" * 12)[1] == "page-pending"
+    assert catalog.get("bbc", "Not-Hex-Key")[0].title == "三"
+    assert catalog.find_old("voa", "http://voa.test/x", "guid-old")[0].key == legacy_key("articles/美国之音/123_标题.md")
+    assert catalog.feed_body(entry.path, digest_bytes(b"own")) == (True, "<p>正文</p>")
+    assert catalog.asset("https://voa.test/a.png") == "assets/voa/2024/01/abc.png"
+    assert indexes(catalog) == indexes(fresh)
+    assert catalog.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    catalog.put(replace(entry, title="新"), None)  # the upsert finds the packed key
+    assert catalog.count() == 4 and catalog.get("voa", "a" * 12)[0].title == "新"
 
 
 def test_a_key_found_twice_keeps_the_last_file_as_put_does(tmp_path: Path):
@@ -224,3 +269,66 @@ def test_changed_since_names_what_differs_from_a_snapshot(tmp_path: Path):
     assert removed == [gone] and kept not in removed
     # the snapshot is only read, and the catalog keeps working afterwards
     assert catalog.count() == 3 and catalog.latest("voa", 1)[0].path == new
+
+
+def test_a_rebuild_makes_the_rows_reindex_makes_of_each_file(tmp_path: Path):
+    """A rebuild reads the files its own way (each folder once, no entry per file): its
+    rows equal those of reading each file alone, in every layout and for every file it
+    leaves out, a long one read in several pieces included."""
+    put_file(tmp_path, "voa", "a" * 12, 1_700_000_000_000, "一")
+    long = render_article(Article(1_700_000_001_000, "长", "https://n.test/long", "<p>长</p>" * 30_000))
+    assert len(long) > 3 * 65536
+    (tmp_path / article_path("voa", 1_700_000_001_000, "长", "b" * 12)).write_bytes(long)
+    old = render_article(Article(1_600_000_000_000, "旧", "HTTP://Voa.test/old", "<p>o</p>"))
+    (tmp_path / "articles/美国之音").mkdir(parents=True)
+    (tmp_path / "articles/美国之音/1048575.md").write_bytes(old)
+    (tmp_path / "articles/美国之音/1048574_旧--题.md").write_bytes(old)
+    (tmp_path / "articles/美国之音/notes.md").write_bytes(old)  # no layout's name
+    (tmp_path / "articles/voa/2023/11/bad-cccccccccccc.md").write_bytes(b"<!--1-->\n[x](y)\n------\n\n\xff\n")
+    (tmp_path / "articles/voa/2023/11/half-dddddddddddd.md").write_bytes(b"<!--1-->\n[x](y)\n")
+    (tmp_path / "articles/voa/2023/11/empty-eeeeeeeeeeee.md").write_bytes(b"")
+    (tmp_path / "articles/voa/2099/1/odd-ffffffffffff.md").parent.mkdir(parents=True)
+    (tmp_path / "articles/voa/2099/1/odd-ffffffffffff.md").write_bytes(old)  # not a month folder
+    folders = {"美国之音": "voa"}
+    every = sorted(p.relative_to(tmp_path).as_posix() for p in (tmp_path / "articles").rglob("*.md"))
+    by_reads = Catalog(tmp_path / "reads.sqlite", folders)
+    by_reads.reindex(tmp_path, every)
+    rebuilt = Catalog(tmp_path / "c.sqlite", folders)
+    assert rebuilt.rebuild(tmp_path) == 4 and rebuilt.rebuilt == {"": 4}
+
+    def rows(catalog: Catalog) -> list[tuple]:
+        return catalog.db.execute("SELECT * FROM articles ORDER BY slug, key").fetchall()
+    assert rows(rebuilt) == rows(by_reads) and len(rows(rebuilt)) == 4
+    assert {row[8] for row in rows(rebuilt)} == {0, 1, 2}  # every layout
+    # A path is kept without its source's folder when it is in it, else whole.
+    kept = dict(rebuilt.db.execute("SELECT path, rest FROM articles").fetchall())
+    own = article_path("voa", 1_700_000_000_000, "一", "a" * 12)
+    assert kept[own] == own.removeprefix("articles/voa/")
+    assert kept["articles/美国之音/1048575.md"] == "/articles/美国之音/1048575.md"
+
+
+def test_every_path_reads_back_as_it_was_put(tmp_path: Path):
+    catalog = Catalog(tmp_path / "c.sqlite")
+    paths = ["articles/voa/2024/01/x-aaaaaaaaaaaa.md", "articles/voa/articles/y.md", "articles/voa2/z.md",
+             "articles/voa", "elsewhere/voa/w.md", "articles/voa//v.md", "/articles/voa/u.md"]
+    for i, path in enumerate(paths):
+        catalog.put(ArchivedEntry("voa", f"{i:012x}", path, i, "t", "l", "0" * 64))
+    assert sorted(e.path for e in catalog.entries()) == sorted(paths)
+    assert [catalog.get("voa", f"{i:012x}")[0].path for i in range(len(paths))] == paths
+    catalog.forget_path(paths[1])
+    assert catalog.get("voa", f"{1:012x}") is None and catalog.count() == len(paths) - 1
+
+
+def test_shard_counts_follow_the_entries(tmp_path: Path):
+    path = put_file(tmp_path, "voa", "a" * 12, 1_700_000_000_000, "一")
+    catalog = Catalog(tmp_path / "c.sqlite")
+    assert catalog.shard_counts() == {}
+    catalog.rebuild(tmp_path, "2027")
+    assert catalog.shard_counts() == {"2027": 1}
+    entry = catalog.get("voa", "a" * 12)[0]
+    catalog.put(ArchivedEntry("voa", "b" * 12, "articles/voa/b.md", 1, "t", "l", "0" * 64))
+    assert catalog.shard_counts() == {"2027": 1, "": 1}
+    catalog.forget_path(path, "2027")
+    assert catalog.shard_counts() == {"": 1} and entry.shard == "2027"
+    catalog.rebuild(tmp_path)
+    assert catalog.shard_counts() == {"": 1}

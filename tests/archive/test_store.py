@@ -16,7 +16,7 @@ def test_a_commit_is_recorded_in_the_catalog_by_the_store_itself(tmp_path: Path)
         assert store.commit(["lists/x.md"], "Nothing\n") is None  # nothing changed
         assert store.catalog.get_meta("head") == commit
     with open_store(tmp_path) as store:  # the next opening compares from that commit
-        assert store.catalog.get_meta("head") == commit and store.catalog.rebuilt is None
+        assert store.catalog.get_meta("head") == commit and store.catalog.rebuilt == {}
 
 
 def test_every_commit_message_ends_with_the_version_that_wrote_it():

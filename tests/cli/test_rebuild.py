@@ -59,7 +59,7 @@ def test_a_rebuilt_catalog_answers_as_the_one_runs_built(mirror, httpserver: HTT
     assert len(by_runs) == 12
     shutil.rmtree(mirror.archive / ".newsmirror" / "cache")
     with open_store(mirror.archive, writes=False) as store:
-        assert store.catalog.rebuilt == 12
+        assert store.catalog.rebuilt == {"": 12}
         latest = [e.path for e in store.catalog.latest(None, 5)]
     assert rows() == by_runs
     newest = sorted(by_runs, key=lambda r: (r[3], r[2]), reverse=True)[:5]

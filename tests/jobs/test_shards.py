@@ -309,6 +309,8 @@ def test_a_shard_is_a_mirror_set_of_its_own_and_the_site_spans_every_shard(tmp_p
     with open_store(fresh, writes=False) as store:
         shards = open_shards(config, store, JAN_1, start=False, files=True)
         assert shards is not None and list(shards.repos) == ["2027"]
+        # Each repository's files read once, which `rebuild` then counts on.
+        assert store.catalog.rebuilt == {"": 2, "2027": 2}
         site = build_site(config, store, tmp_path / "site")
     assert site.articles == 4 and not site.failed, site.failed
     pages = sorted(p.name for p in (tmp_path / "site/articles").rglob("*.html"))
