@@ -63,6 +63,15 @@ jobs:
         run: |
           python -m pip install -c {constraints} pip
           python -m pip install -r {requirements}
+      # The mirror's newest cache entry, read and never saved (the hourly run keeps the
+      # one entry): without it the catalog is rebuilt from every article file, and with
+      # yearly shards every closed shard would be cloned to do it.
+      - name: Restore the local cache
+        uses: actions/cache/restore@v4
+        with:
+          path: {cache_dir}
+          key: {cache_key}${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}
+          restore-keys: {cache_key}
       # What newsmirror needs to handle each issue once and to limit requests per person:
       # the replies on this issue so far, and this person's recent requests.
       - name: Look up earlier replies and requests
@@ -127,7 +136,8 @@ def request_workflow_yaml(*, config: str = "newsmirror.toml", python: str = "3.1
     (with `constraints`, the pip cache key)."""
     return _REQUEST_WORKFLOW.format(config=config, python=python, requirements=requirements,
                                     label=label, group=group, constraints=constraints,
-                                    secret_env=_secret_env(), mirror_workflow=MIRROR_WORKFLOW)
+                                    secret_env=_secret_env(), mirror_workflow=MIRROR_WORKFLOW,
+                                    cache_dir=CACHE_DIR, cache_key=CACHE_KEY)
 
 
 def mirror_workflow_yaml(*, config: str = "newsmirror.toml", requirements: str = "requirements.txt",

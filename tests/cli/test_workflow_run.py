@@ -38,6 +38,7 @@ import pytest
 from tests.actions import FakeGitHub, LocalRunner
 from tests.cli.test_archive_cli import issue_payload
 from tests.helpers import bare_remote, git
+from newsmirror.archive.paths import SITE_PUBLISHED
 from newsmirror.demo.server import DemoServer
 from newsmirror.publish.install import installed_distribution, wheel_of_installed
 
@@ -313,6 +314,11 @@ def test_the_generated_workflow_installs_runs_and_pushes(tmp_path: Path):
         assert not runner.run_job(flow, "archive")  # a page could not be archived: red
         outcomes = {r.name: r.outcome for r in runner.results}
         assert outcomes["Install newsmirror"] == "success"
+        # The hourly run's cache entry, restored (and not saved again): its catalog, and
+        # what only the site's publication writes there.
+        assert outcomes["Restore the local cache"] == "success"
+        assert (workspace / SITE_PUBLISHED).is_file()
+        assert "Save the local cache" not in outcomes
         assert outcomes["Archive the pages named in the issue"] == "failure"
         assert outcomes["Close the issue when every page was archived"] == "skipped"
         [reply_step] = [s for s in runner.not_run if s["name"] == "Reply on the issue"]
