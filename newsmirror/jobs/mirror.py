@@ -265,8 +265,8 @@ class _Run:
         """The links of the items whose page `items` will fetch, in feed order: new or
         changed items that need their page. Only a forecast: `page` fetches a page that
         was not forecast when it comes to it, and one forecast in vain is only fetched."""
-        if self.page_fetcher is None:
-            return []
+        if self.page_fetcher is None or source.full_text == "feed":
+            return []  # no item of it wants its page (wants_page): no identities worked out twice
         links = []
         keyed, _failed = identifiable(items)  # the loop reports those that are not
         for item, key in zip(keyed, assign_keys(keyed)):
