@@ -316,6 +316,7 @@ def run_floor(workdir: Path, server: synth.FeedServer, sources: int) -> tuple[fl
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit("bench/floor.py failed")
     data = json.loads(report.read_text())
+    data["cpu_s"] = usage.ru_utime + usage.ru_stime  # the script and its git commands
     shutil.rmtree(archive, ignore_errors=True)
     return wall, usage.ru_maxrss / 1024, data
 
@@ -499,6 +500,9 @@ def main() -> int:
         floor_parts = ", ".join(f"{k} {v:.2f} s" for k, v in floor_report["parts"].items())
         r.notes.append(f"floor (bench/floor.py, same feeds, same server, {floor_report['articles']} articles): "
                        f"{floor_s:.2f} s ({floor_parts}); peak {floor_mb:.0f} MB")
+        r.notes.append(f"CPU (process and its git commands): {cold.cpu_s:.1f} s against the floor's "
+                       f"{floor_report['cpu_s']:.1f} s = {cold.cpu_s / floor_report['cpu_s']:.2f}× (the wall "
+                       "ratio on a shared machine also holds the waits for a CPU)")
         r.notes.append(f"cold ingest = {cold.wall_s / floor_s:.2f}× the floor "
                        f"({(cold.wall_s + gc_s) / floor_s:.2f}× with the {gc_s:.1f} s background gc it started); "
                        f"peak memory {peak:.0f} MB")
