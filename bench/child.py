@@ -118,6 +118,9 @@ def instrument() -> None:
     _wrap(feeds, "render_atom", "feeds: render atom")
     _wrap(catalog.Catalog, "commit", "catalog: sqlite commit")
     _wrap(git.Repo, "git", by_arg=True)
+    # Waiting at the commit for `git fast-import` to store what it was streamed: what of
+    # the packing did not overlap with the run's own work.
+    _wrap(git.Repo, "finish_pack", "wait for the packer (fast-import)")
 
 
 def main() -> int:

@@ -343,6 +343,7 @@ def leaves(run: ChildRun) -> list[tuple[str, float]]:
         ("imports", r.get("imports_s", 0.0)),
         ("interpreter exit", max(run.ended_epoch - r.get("ended_epoch", run.ended_epoch), 0.0)),
         ("git (all commands)", run.git_s()),
+        ("waiting for the packer (git fast-import)", st("wait for the packer (fast-import)")),
         ("scanning the archive for stray temp files", st("open: look for stray temp files")),
         ("reading article files into the catalog", st("catalog: read every article file")
          + st("catalog: reindex changed files")),
