@@ -503,7 +503,9 @@ def main() -> int:
                        f"{floor_s:.2f} s ({floor_parts}); peak {floor_mb:.0f} MB")
         r.notes.append(f"CPU (process and its git commands): {cold.cpu_s:.1f} s against the floor's "
                        f"{floor_report['cpu_s']:.1f} s = {cold.cpu_s / floor_report['cpu_s']:.2f}× (the wall "
-                       "ratio on a shared machine also holds the waits for a CPU)")
+                       "ratio on a shared machine also holds the waits for a CPU); python "
+                       f"{cold.report.get('python_cpu_s', 0):.1f} s vs {floor_report['python_cpu_s']:.1f} s, git "
+                       f"{cold.report.get('git_cpu_s', 0):.1f} s vs {floor_report['git_cpu_s']:.1f} s")
         r.notes.append(f"cold ingest = {cold.wall_s / floor_s:.2f}× the floor "
                        f"({(cold.wall_s + gc_s) / floor_s:.2f}× with the {gc_s:.1f} s background gc it started); "
                        f"peak memory {peak:.0f} MB")
