@@ -84,32 +84,29 @@ def archive_href(path: str, base_url: str | None) -> str:
     return f"{base_url.rstrip('/')}/{quoted}" if base_url else f"../{quoted}"
 
 
-def _text(text: str) -> str:
-    """`text` as the content of an element: what XML cannot carry dropped, escaped as lxml
-    escapes it (& < >, and CR as a reference so a parser does not fold it away)."""
+_TEXT_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))
+"""How lxml escapes an element's text: & < >, and CR as a reference so that a parser does
+not fold it away ("&" first, as the others bring one in)."""
+_ATTR_ESCAPES = (*_TEXT_ESCAPES, ('"', "&quot;"), ("\n", "&#10;"), ("\t", "&#9;"))
+"""And an attribute's: also the quote, and as references the white space a parser would
+normalise (LF, tab)."""
+
+
+def _escaped(text: str, escapes: tuple[tuple[str, str], ...] = _TEXT_ESCAPES) -> str:
+    """`text` without what XML cannot carry, escaped as lxml escapes it (`escapes`)."""
     text = _NOT_XML.sub("", text)
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    if "\r" in text:
-        text = text.replace("\r", "&#13;")
+    for char, reference in escapes:
+        if char in text:
+            text = text.replace(char, reference)
     return text
 
 
+def _text(text: str) -> str:
+    return _escaped(text)
+
+
 def _attr(value: str) -> str:
-    """`value` as an attribute's, escaped as lxml escapes it: & < > " and, as references,
-    the white space a parser would normalise (LF, CR, tab)."""
-    value = _text(value)
-    if '"' in value:
-        value = value.replace('"', "&quot;")
-    if "\n" in value:
-        value = value.replace("\n", "&#10;")
-    if "\t" in value:
-        value = value.replace("\t", "&#9;")
-    return value
+    return _escaped(value, _ATTR_ESCAPES)
 
 
 def render_atom(info: FeedInfo, entries: Sequence[FeedEntry], base_url: str | None,
