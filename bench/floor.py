@@ -104,6 +104,7 @@ def main() -> int:
     report.write_text(json.dumps({
         "articles": len(paths), "parts": parts,
         "python_maxrss_mb": own.ru_maxrss / 1024, "git_maxrss_mb": children.ru_maxrss / 1024,
+        "python_cpu_s": own.ru_utime + own.ru_stime, "git_cpu_s": children.ru_utime + children.ru_stime,
     }, indent=1), encoding="utf-8")
     return 0
 

@@ -316,6 +316,7 @@ def run_floor(workdir: Path, server: synth.FeedServer, sources: int) -> tuple[fl
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit("bench/floor.py failed")
     data = json.loads(report.read_text())
+    data["cpu_s"] = usage.ru_utime + usage.ru_stime  # the script and its git commands
     shutil.rmtree(archive, ignore_errors=True)
     return wall, usage.ru_maxrss / 1024, data
 
@@ -342,6 +343,7 @@ def leaves(run: ChildRun) -> list[tuple[str, float]]:
         ("imports", r.get("imports_s", 0.0)),
         ("interpreter exit", max(run.ended_epoch - r.get("ended_epoch", run.ended_epoch), 0.0)),
         ("git (all commands)", run.git_s()),
+        ("waiting for the packer (git fast-import)", st("wait for the packer (fast-import)")),
         ("scanning the archive for stray temp files", st("open: look for stray temp files")),
         ("reading article files into the catalog", st("catalog: read every article file")
          + st("catalog: reindex changed files")),
@@ -499,6 +501,11 @@ def main() -> int:
         floor_parts = ", ".join(f"{k} {v:.2f} s" for k, v in floor_report["parts"].items())
         r.notes.append(f"floor (bench/floor.py, same feeds, same server, {floor_report['articles']} articles): "
                        f"{floor_s:.2f} s ({floor_parts}); peak {floor_mb:.0f} MB")
+        r.notes.append(f"CPU (process and its git commands): {cold.cpu_s:.1f} s against the floor's "
+                       f"{floor_report['cpu_s']:.1f} s = {cold.cpu_s / floor_report['cpu_s']:.2f}× (the wall "
+                       "ratio on a shared machine also holds the waits for a CPU); python "
+                       f"{cold.report.get('python_cpu_s', 0):.1f} s vs {floor_report['python_cpu_s']:.1f} s, git "
+                       f"{cold.report.get('git_cpu_s', 0):.1f} s vs {floor_report['git_cpu_s']:.1f} s")
         r.notes.append(f"cold ingest = {cold.wall_s / floor_s:.2f}× the floor "
                        f"({(cold.wall_s + gc_s) / floor_s:.2f}× with the {gc_s:.1f} s background gc it started); "
                        f"peak memory {peak:.0f} MB")

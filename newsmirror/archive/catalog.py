@@ -403,19 +403,26 @@ class Catalog(MetaDatabase):
     # -- entries ------------------------------------------------------------------------
     def get(self, slug: str, key: str) -> tuple[ArchivedEntry, str | None] | None:
         """The entry and the digest of the feed item it was last written from."""
-        row = self.db.execute(
-            f"SELECT {_COLUMNS}, feed_digest FROM articles WHERE slug=? AND key=?", (slug, _pack_key(key))
-        ).fetchone()
-        return (_entry(row), _unpack_hex(row[_FIELDS])) if row else None
+        return self.get_both(slug, key, key)[0]
+
+    def get_both(self, slug: str, key: str, other: str
+                 ) -> tuple[tuple[ArchivedEntry, str | None] | None, tuple[ArchivedEntry, str | None] | None]:
+        """`get` of two keys of a source in one query."""
+        found = {}
+        for row in self.db.execute(f"SELECT {_COLUMNS}, feed_digest FROM articles WHERE slug=? AND key IN (?, ?)",
+                                   (slug, _pack_key(key), _pack_key(other))):
+            entry = _entry(row)
+            found[entry.key] = (entry, _unpack_hex(row[_FIELDS]))
+        return found.get(key), found.get(other)
 
     def put(self, entry: ArchivedEntry, feed_digest: str | None = None, *,
             guid: str | None = None) -> None:
         """Record an entry. `guid`: the feed's GUID for the item, when it is known (an old
         file is found by it, as by its link); an entry keeps the GUID it had otherwise."""
-        self.db.execute("DELETE FROM articles WHERE path_id=? AND path=? AND NOT (slug=? AND key=?)",
-                        (_path_id(entry.path), entry.path, entry.slug, _pack_key(entry.key)))
-        self._shard_counts = None
         row = _row(entry, self.locate(entry.path), feed_digest, guid)
+        self.db.execute("DELETE FROM articles WHERE path_id=? AND path=? AND NOT (slug=? AND key=?)",
+                        (row[11], entry.path, entry.slug, row[1]))  # row[11]: _path_id(entry.path)
+        self._shard_counts = None
         if row[8] != 0:  # not newsmirror's own layout (legacy.LAYOUTS[0])
             self._old_files = True
         self.db.execute(_UPSERT, row)

@@ -238,7 +238,7 @@ class Repo:
         one, which on a large archive is far cheaper than matching pathspecs against
         every file git tracks. What was handed to `pack` is stored by then."""
         self.finish_pack()
-        folders = [p for p in paths if (self.root / p).is_dir()]
+        folders = [p for p in paths if os.path.isdir(os.path.join(self.root, p))]  # no Path per file
         files = [p for p in paths if p not in folders]
         if folders:
             self.git("add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul",

@@ -44,8 +44,10 @@ def safe_title(title: str, max_bytes: int) -> str:
     # A title keeps a double-escaped '&quot;' as the feed gave it; a file name reads better
     # with the character (which may then be replaced below).
     text = unicodedata.normalize("NFC", html.unescape(title))
-    # Control, format, surrogate, private and unassigned characters are dropped.
-    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\t\n\r")
+    # Control, format, surrogate, private and unassigned characters are dropped. A printable
+    # text has none of them (isprintable is False for each category C), and most titles are.
+    if not text.isprintable():
+        text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\t\n\r")
     text = _DASHES.sub("-", _UNSAFE.sub("-", text)).strip("-. ")
     encoded = text.encode("utf-8")
     if len(encoded) > max_bytes:

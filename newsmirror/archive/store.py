@@ -11,6 +11,7 @@ sets it, and only a mirror run that has committed everything clears it.
 from __future__ import annotations
 
 import fcntl
+import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -82,7 +83,7 @@ class Store:
         nothing is at `relpath`; `shard`: into that shard's repository rather than the
         archive's own. The archive's own files have their bytes handed to git ahead of the
         commit (Repo.pack); a shard's hour writes too little for that to pay."""
-        if not write_atomic(self.shard_root(shard) / relpath, data, new=new):
+        if not write_atomic(os.path.join(self.shard_root(shard), relpath), data, new=new):
             return False
         if not shard:
             self.repo.pack(data)

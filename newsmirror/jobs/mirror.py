@@ -267,8 +267,8 @@ class _Run:
         """The links of the items whose page `items` will fetch, in feed order: new or
         changed items that need their page. Only a forecast: `page` fetches a page that
         was not forecast when it comes to it, and one forecast in vain is only fetched."""
-        if self.page_fetcher is None:
-            return []
+        if self.page_fetcher is None or source.full_text == "feed":
+            return []  # no item of it wants its page (wants_page): no identities worked out twice
         links = []
         keyed, _failed = identifiable(items)  # the loop reports those that are not
         for item, key in zip(keyed, assign_keys(keyed)):
@@ -424,19 +424,20 @@ class _Run:
         catalog = self.store.catalog
         links = {link, strip_tracking(link)} if stripped else {link}
         ident = key_hash(slug, key)
-        found = catalog.get(slug, ident)
-        if key != plain:
-            # Shared now; it may have been archived when it was not.
-            if found is None:
-                earlier = catalog.get(slug, key_hash(slug, plain))
-                if earlier and earlier[0].link in links:
-                    return earlier[0].key, earlier
-        elif plain.startswith("guid:") and (found is None or found[0].link not in links):
+        if key == plain and plain.startswith("guid:"):
             # Not shared now; this item may have been archived with its link while the GUID
-            # was shared (and the plain GUID may name another item's file).
-            qualified = catalog.get(slug, key_hash(slug, f"{plain}|{link}"))
-            if qualified:
+            # was shared (and the plain GUID may name another item's file). Both forms are
+            # asked for at once: a new item, all of a cold run, has neither.
+            found, qualified = catalog.get_both(slug, ident, key_hash(slug, f"{plain}|{link}"))
+            if qualified and (found is None or found[0].link not in links):
                 return qualified[0].key, qualified
+            return ident, found
+        found = catalog.get(slug, ident)
+        if key != plain and found is None:
+            # Shared now; it may have been archived when it was not.
+            earlier = catalog.get(slug, key_hash(slug, plain))
+            if earlier and earlier[0].link in links:
+                return earlier[0].key, earlier
         return ident, found
 
     async def body(self, source: SourceConfig, item: FeedItem, link: str) -> tuple[str, bool, bool]:

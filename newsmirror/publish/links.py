@@ -36,3 +36,19 @@ def original_link(link: str | None) -> str | None:
     if not link or url_scheme(link) not in _WEB or not link.lower().startswith(("http://", "https://")):
         return None
     return link
+
+
+_UNSAFE_IN_PATH = re.compile(r"[^A-Za-z0-9/_.~-]+")
+
+
+def quote_path(path: str) -> str:
+    """An archive path as it goes into an address: `urllib.parse.quote(path,
+    safe="/-_.~")`, percent-escaping each run of other characters at once (a feed of 50
+    Chinese paths spent most of its rendering in quote's byte-by-byte loop;
+    tests/publish/test_links.py compares the two)."""
+    return _UNSAFE_IN_PATH.sub(_escape_run, path)
+
+
+def _escape_run(match: re.Match[str]) -> str:
+    return "%" + match.group().encode("utf-8").hex("%").upper()
+

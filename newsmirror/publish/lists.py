@@ -15,7 +15,7 @@ from newsmirror.archive.mdlink import markdown_link
 from newsmirror.archive.paths import source_list_path
 from newsmirror.dates import china_time
 from newsmirror.models import ArchivedEntry
-from newsmirror.publish.links import safe_href
+from newsmirror.publish.links import quote_path, safe_href
 from newsmirror.publish.mirrors import Copy
 
 
@@ -100,7 +100,7 @@ def render_shards(main: tuple[str, int], shards: Sequence[tuple[str, int, str | 
 
 def _page_link(source: ListedSource) -> str:
     """The README's (relative) link to a source's list page."""
-    return quote(source.page, safe="/-_.~") if source.page else source_list_path(source.slug)
+    return quote_path(source.page) if source.page else source_list_path(source.slug)
 
 
 def render_copies(copies: Sequence[Copy], feeds: Sequence[tuple[str, str]],

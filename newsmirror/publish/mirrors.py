@@ -42,7 +42,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from newsmirror.config import Config, MirrorConfig
 from newsmirror.addresses import derive_kind, derive_web, host_path
@@ -51,6 +51,7 @@ from newsmirror.archive.paths import (ALL_FEED, CACHED_MIRRORS_FILE, FEEDS_DIR, 
                                       SHARDS_INDEX, STATE_DIR)
 from newsmirror.dates import utc_minutes
 from newsmirror.models import ArchivedEntry
+from newsmirror.publish.links import quote_path
 from newsmirror.sources.health import backoff_ms
 from newsmirror.archive.shards import shard_web
 from newsmirror.archive.files import write_atomic
@@ -127,7 +128,7 @@ def shard_file_address(config: Config, primary: str | None = None) -> Callable[[
         if entry.shard not in webs:
             webs[entry.shard] = shard_web(config, entry.shard, primary)
         found = webs[entry.shard]
-        return raw_address(found[0], found[1], config.branch, quote(entry.path, safe="/-_.~"),
+        return raw_address(found[0], found[1], config.branch, quote_path(entry.path),
                            shown=True) if found else None
 
     return where

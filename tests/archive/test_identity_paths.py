@@ -126,3 +126,14 @@ def test_an_item_known_by_its_content_keeps_its_identity_across_title_spellings(
     # As titles came before they were kept exactly, and as they come now.
     assert base_key(item('美国 "重返" 亚洲 新闻')) == base_key(item("美国  &quot;重返&quot;\u3000亚洲\n新闻"))
     assert base_key(item("一")) != base_key(item("二"))
+
+
+def test_a_printable_title_has_no_character_that_safe_title_drops():
+    """safe_title skips its per-character filter for a printable text: sound only while
+    str.isprintable is False for every character of category C, in this Python's tables."""
+    import sys
+    import unicodedata
+
+    assert not [c for c in map(chr, range(sys.maxunicode + 1))
+                if unicodedata.category(c)[0] == "C" and c.isprintable()]
+    assert safe_title("a\u200bb\x07c\ue000d", 100) == "abcd"
