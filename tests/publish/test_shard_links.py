@@ -72,7 +72,7 @@ def test_the_readme_table_lists_the_main_repository_and_each_shard():
 
 
 def test_a_shards_mirrors_are_the_mirrors_with_the_year_after_the_name(tmp_path, monkeypatch):
-    from newsmirror.jobs.session import shard_config
+    from newsmirror.publish.mirrors import shard_config
 
     monkeypatch.setenv("GITLAB_URL", "https://oauth2:secret@gitlab.com/me/news.git")
     cfg = parse_config({"archive": {"remote": "git@github.com:me/news.git", "mirrors": [
