@@ -477,6 +477,7 @@ def test_a_shards_articles_are_published_on_the_shards_own_site(tmp_path, httpse
     # articles go to a site of their own, and the closed shard's is not built again.
     again = newsmirror_site(file, tmp_path / "site", "--publish")
     assert "the site of shard 2027" in again.stdout + again.stderr and "left as it is" in again.stdout + again.stderr
+    assert "nothing to do" in newsmirror_site(file, tmp_path / "site", "--publish", "--if-changed").stdout
     bare_remote(tmp_path / "backup-2028.git")
     lab.go(lab.items + news(5, 1, NEXT_JAN_1), NEXT_JAN_1, mirrors=mirrors)
     third = newsmirror_site(file, tmp_path / "site", "--publish")
