@@ -2,7 +2,7 @@
 item 3: how many articles one published site holds).
 
     python bench/site_scale.py [--sizes 10000,30000] [--new 100] [--sources 100] [--no-write]
-                               [--profile DIR]
+                               [--profile DIR] [--sharded]
 
 For each size N: an archive of N synthetic articles (bench/run.py's writer: the same
 paths and bytes the pipeline writes), then, each in a child process (`newsmirror site`
@@ -20,6 +20,14 @@ through bench/child.py, wall time and peak memory of the process and its git com
   per article plus the few list pages they touch (a source's landing and last page
   each, the home page). The incremental hour is printed as a ratio of it.
 
+With --sharded, each size is an archive with yearly shards instead (`rotate = "yearly"`,
+`[site] url` set): half its articles in the main repository, half in the shard 2027, and
+`newsmirror site` builds the main site and the shard's own. It prints what each site
+publishes per article (the main one: all, its own article pages, and the rest, which is
+what it pays for every article of every shard: list pages, feeds, search) and how many
+articles one 1 GB site then holds, the full build of both sites, and an hour of `new`
+articles committed to the shard with both sites built again.
+
 With --profile, the incremental hour of each size is profiled (cProfile) into
 DIR/site-incremental-<N>.prof. Between consecutive sizes it prints each figure's growth exponent k (figure ∝ N^k: 1 is
 linear). Writes bench/RESULTS-site.md unless --no-write.
@@ -28,6 +36,7 @@ linear). Writes bench/RESULTS-site.md unless --no-write.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import shutil
 import subprocess
@@ -45,6 +54,7 @@ import run as bench  # noqa: E402
 import synth  # noqa: E402
 from machine import markdown as machine_markdown  # noqa: E402
 
+from newsmirror.archive.paths import SHARDS_DIR, SHARDS_INDEX  # noqa: E402
 from newsmirror.publish.sitestate import STATE  # noqa: E402
 
 PAGES_LIMIT = 1_000_000_000
@@ -203,6 +213,130 @@ def report(sizes: list[Size], new: int) -> str:
     return "\n".join(lines)
 
 
+# -- an archive with yearly shards: what each site publishes ---------------------------------
+SHARD_YEAR = "2027"
+SHARDED_URL = "https://bench.test/news/"
+
+
+def site_parts(folder: Path) -> dict[str, int]:
+    """Bytes of a site's published files by what they are: article pages, search index,
+    list pages (sources/ and the home page), feeds, the rest."""
+    parts = dict.fromkeys(("articles", "search", "lists", "feeds", "other"), 0)
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.name.startswith(STATE):
+            top = path.relative_to(folder).parts[0]
+            part = top if top in parts else "lists" if top in ("sources", "index.html") else "other"
+            parts[part] += path.stat().st_size
+    return parts
+
+
+def _write_shard(archive: Path, sources: int, per_source: int, start: int) -> int:
+    """`per_source` articles of each source, from item `start` on, committed to the shard's
+    clone (where `newsmirror site` finds it, as a mirror run leaves it)."""
+    clone = archive / SHARDS_DIR / SHARD_YEAR
+    clone.mkdir(parents=True, exist_ok=True)
+    jobs = [(str(clone), s, per_source, min(50, per_source), start) for s in range(sources)]
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        total = sum(pool.map(bench._write_source, jobs, chunksize=4))
+    env = {**bench.os.environ, **bench.GIT_ENV}
+    if not (clone / ".git").is_dir():
+        subprocess.run(["git", "init", "-q", "-b", "main"], cwd=clone, check=True)
+    commit(clone, f"{total} articles of shard {SHARD_YEAR}")
+    subprocess.run(["git", "gc", "-q"], cwd=clone, env=env, check=True)
+    return total
+
+
+@dataclass
+class Sharded:
+    articles: int
+    shard_articles: int
+    full: bench.ChildRun
+    incremental: bench.ChildRun
+    floor_s: float
+    main: dict[str, int]
+    shard: dict[str, int]
+
+    @property
+    def main_articles(self) -> int:
+        return self.articles - self.shard_articles
+
+
+def measure_sharded(workdir: Path, articles: int, sources: int, new: int) -> Sharded:
+    per_source = max(1, articles // sources // 2)
+    scale = bench.Scale(sources=sources, items=min(50, per_source), archived=per_source,
+                        busy_sources=0, busy_items=0)
+    archive = workdir / "archive"
+    bench.build_big_archive(archive, scale)
+    shard_articles = _write_shard(archive, sources, per_source, per_source)
+    index = {"version": 1, "first_year": int(SHARD_YEAR), "main": {"name": "archive", "articles": per_source * sources},
+             "shards": [{"name": f"archive-{SHARD_YEAR}", "year": int(SHARD_YEAR), "articles": shard_articles,
+                         "web": None}]}
+    (archive / SHARDS_INDEX).write_text(json.dumps(index) + "\n", encoding="utf-8")
+    subprocess.run(["git", "add", SHARDS_INDEX], cwd=archive, check=True)
+    subprocess.run(["git", "-c", "gc.auto=0", "commit", "-q", "-m", "shards"], cwd=archive, check=True,
+                   env={**bench.os.environ, **bench.GIT_ENV})
+    server = synth.FeedServer()
+    try:
+        config = bench.write_config(workdir / "newsmirror.toml", server, sources)
+    finally:
+        server.close()
+    text = config.read_text(encoding="utf-8").replace("[archive]\n", '[archive]\nrotate = "yearly"\n', 1)
+    config.write_text(text + f'\n[site]\nurl = "{SHARDED_URL}"\n', encoding="utf-8")
+    site = workdir / "site"
+    command = ["site", "--config", str(config), "--archive", str(archive), "--out", str(site)]
+    full = bench.run_child(workdir, f"sharded-full-{articles}", command)
+    spread = min(sources, max(1, new // 10))
+    clone = archive / SHARDS_DIR / SHARD_YEAR
+    jobs = [(str(clone), s, new // spread, new // spread, 2 * per_source) for s in range(spread)]
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        added = sum(pool.map(bench._write_source, jobs))
+    commit(clone, f"{added} new articles")
+    floor_s = floor_hour(workdir, clone)
+    incremental = bench.run_child(workdir, f"sharded-incremental-{articles}", command)
+    return Sharded(2 * per_source * sources + added, shard_articles + added, full, incremental, floor_s,
+                   site_parts(site), site_parts(site.with_name(f"site-{SHARD_YEAR}")))
+
+
+LISTING = ("search", "lists", "feeds", "other")
+"""What the main site publishes for every article of every shard (all but article pages)."""
+
+
+def sharded_report(sizes: list[Sharded], new: int) -> str:
+    def per(part: dict[str, int], n: int, *names: str) -> float:
+        return sum(part[k] for k in (names or part)) / n
+
+    def listed(*names: str):
+        return lambda s: f"{per(s.main, s.articles, *names):,.0f}"
+
+    lines = ["| figure | " + " | ".join(f"{s.articles:,} articles" for s in sizes) + " |",
+             "|---|" + "---:|" * len(sizes)]
+    rows = [
+        ("articles in the main repository / in the shard",
+         lambda s: f"{s.main_articles:,} / {s.shard_articles:,}"),
+        ("main site, MB", lambda s: f"{sum(s.main.values()) / 1e6:,.1f}"),
+        ("main site, bytes per article listed", listed()),
+        ("… its own article pages, bytes per article it holds",
+         lambda s: f"{per(s.main, s.main_articles, 'articles'):,.0f}"),
+        ("… search index, bytes per article listed", listed("search")),
+        ("… list pages, bytes per article listed", listed("lists")),
+        ("… feeds and the rest, bytes per article listed", listed("feeds", "other")),
+        ("main site without article pages, bytes per article listed", listed(*LISTING)),
+        ("shard site, MB", lambda s: f"{sum(s.shard.values()) / 1e6:,.1f}"),
+        ("shard site, bytes per article it holds", lambda s: f"{per(s.shard, s.shard_articles):,.0f}"),
+        ("articles one 1 GB shard site holds", lambda s: f"{PAGES_LIMIT / per(s.shard, s.shard_articles):,.0f}"),
+        ("articles the main site lists under 1 GB (none of its own)",
+         lambda s: f"{PAGES_LIMIT / per(s.main, s.articles, *LISTING):,.0f}"),
+        ("full build of both sites, s", lambda s: f"{s.full.wall_s:.2f}"),
+        ("full build of both sites, peak MB", lambda s: f"{s.full.maxrss_mb:.0f}"),
+        (f"hour of {new} articles in the shard, both sites, s", lambda s: f"{s.incremental.wall_s:.2f}"),
+        ("… × floor of the hour", lambda s: f"{s.incremental.wall_s / s.floor_s:.1f}"),
+        ("… peak MB", lambda s: f"{s.incremental.maxrss_mb:.0f}"),
+    ]
+    for name, figure in rows:
+        lines.append(f"| {name} | " + " | ".join(figure(s) for s in sizes) + " |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,30000", help="comma-separated article counts")
@@ -210,8 +344,12 @@ def main() -> int:
     parser.add_argument("--sources", type=int, default=100)
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS-site.md")
     parser.add_argument("--profile", type=Path, help="profile each incremental hour into this folder")
+    parser.add_argument("--sharded", action="store_true", help="an archive with yearly shards: "
+                        "what the main site and a shard's site publish per article")
     args = parser.parse_args()
     counts = sorted(int(n) for n in args.sizes.split(","))
+    if args.sharded:
+        return sharded_main(args, counts)
     sizes = []
     for count in counts:
         workdir = Path(tempfile.mkdtemp(prefix=f"site-scale-{count}-"))
@@ -231,6 +369,25 @@ def main() -> int:
                 "Written by `python bench/site_scale.py` " + f"(--sizes {args.sizes} --new {args.new}).",
                 "", "## Machine", "", *machine_markdown(), "", "## Results", "", text, ""]
         (HERE / "RESULTS-site.md").write_text("\n".join(page), encoding="utf-8")
+    return 0
+
+
+def sharded_main(args: argparse.Namespace, counts: list[int]) -> int:
+    measured = []
+    for count in counts:
+        workdir = Path(tempfile.mkdtemp(prefix=f"site-sharded-{count}-"))
+        try:
+            measured.append(measure_sharded(workdir, count, args.sources, args.new))
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+    text = sharded_report(measured, args.new)
+    print("\n".join(machine_markdown()))
+    print(text)
+    if not args.no_write:
+        with (HERE / "RESULTS-site.md").open("a", encoding="utf-8") as file:
+            file.write("\n## Yearly shards: what each site publishes\n\n"
+                       f"Written by `python bench/site_scale.py --sharded` (--sizes {args.sizes} --new {args.new}).\n\n"
+                       + "\n".join(machine_markdown()) + "\n\n" + text + "\n")
     return 0
 
 

@@ -50,6 +50,40 @@ def config_problems(config: Config, *, push: bool | None = None) -> list[ConfigE
     return found.problems
 
 
+SITE_LIMIT = 1_000_000_000
+"""The most a host publishes of one site (GitHub Pages: 1 GB)."""
+SITE_BYTES_PER_ARTICLE = 13_200
+"""What one site publishes per article it holds (its page, its share of the list pages
+and of the search index), measured: bench/site_scale.py, 13,182 bytes at 300,000 articles
+(bench/RESULTS-site.md)."""
+
+
+def site_size_warning(config: Config, articles: int | None = None) -> str | None:
+    """A warning when the archive, with `rotate = "none"` and no shards, is big enough that
+    its one reading site passes what a host publishes (`articles`: how many it holds,
+    default: its committed article files); None when it fits or is sharded."""
+    from newsmirror.archive.paths import ARTICLES_DIR, SHARDS_INDEX
+
+    if config.rotate != "none" or (config.archive / SHARDS_INDEX).exists():
+        return None
+    if articles is None:
+        try:
+            files = Repo(config.archive).out("ls-files", "-z", "--", ARTICLES_DIR) \
+                if (config.archive / ".git").exists() else ""
+        except GitError:
+            return None
+        articles = sum(name.endswith(".md") for name in files.split("\0"))
+    size = articles * SITE_BYTES_PER_ARTICLE
+    if size <= SITE_LIMIT:
+        return None
+    return (f"{config.file}: archive.rotate: the archive holds {articles:,} articles, so its reading "
+            f"site is about {size / 1e9:.1f} GB ({SITE_BYTES_PER_ARTICLE:,} bytes per article), past "
+            f"the {SITE_LIMIT // 1_000_000_000} GB GitHub Pages publishes (one site holds about "
+            f"{SITE_LIMIT // SITE_BYTES_PER_ARTICLE:,} articles). Set rotate = \"yearly\" in [archive]: "
+            "each new year's articles then go to a repository of their own, published on a site of "
+            "its own (the articles the archive holds now stay on its main site)")
+
+
 class _Found:
     def __init__(self, config: Config):
         self.config = config

@@ -179,3 +179,20 @@ def test_quick_shards_benchmark_prints_both_hours_and_the_ratio():
     assert "- nproc: " in out and "| 1.00× |" in out and "two commits, two pushes" in out
     assert "the sharded archive's 6 new articles went to its shard" in out
     assert "RESULTS-shards.md" not in out
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="the benchmark needs git")
+def test_site_scale_benchmark_prints_what_the_main_and_a_shards_site_publish():
+    script = BENCH.with_name("site_scale.py")
+    done = subprocess.run([sys.executable, str(script), "--sharded", "--sizes", "240", "--new", "20",
+                           "--sources", "6", "--no-write"],
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+    out = done.stdout
+    assert "- nproc:" in out and "| figure | 260 articles |" in out, out
+    assert "| articles in the main repository / in the shard | 120 / 140 |" in out, out
+    for figure in ("main site without article pages, bytes per article listed",
+                   "shard site, bytes per article it holds", "articles one 1 GB shard site holds",
+                   "articles the main site lists under 1 GB (none of its own)", "… × floor of the hour"):
+        row = next(line for line in out.splitlines() if line.startswith(f"| {figure} |"))
+        assert float(row.strip("| ").split(" | ")[1].replace(",", "")) > 0, row

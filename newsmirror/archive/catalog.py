@@ -476,30 +476,42 @@ class Catalog(MetaDatabase):
             )
         return [_entry(row) for row in rows]
 
-    def entries(self, slug: str | None = None) -> Iterator[ArchivedEntry]:
+    def entries(self, slug: str | None = None, *, shard: str | None = None) -> Iterator[ArchivedEntry]:
+        """Every entry (of the source `slug`; of the repository `shard`, '' the archive's own)."""
         query = f"SELECT {_COLUMNS} FROM articles"
-        rows = self.db.execute(query + " WHERE slug=?", (slug,)) if slug else self.db.execute(query)
-        for row in rows:
+        tests, values = [], []
+        if slug:
+            tests.append("slug=?")
+            values.append(slug)
+        if shard is not None:
+            tests.append("shard=?")
+            values.append(shard)
+        if tests:
+            query += " WHERE " + " AND ".join(tests)
+        for row in self.db.execute(query, values):
             yield _entry(row)
 
-    def changed_since(self, snapshot: Path) -> tuple[list[ArchivedEntry], list[str]]:
+    def changed_since(self, snapshot: Path, shard: str | None = None) -> tuple[list[ArchivedEntry], list[str]]:
         """How the catalog differs from `snapshot`, a SQLite file whose table
         `seen (path PRIMARY KEY, slug, digest, shard)` says what something derived from it
         (the reading site) was made from: the entries new since or changed (another
-        digest, source or shard), and the paths `seen` has that the catalog no longer has. Both are joins
-        on indexed paths inside SQLite, so an hour with a few changes costs no Python
-        per archived article."""
+        digest, source or shard), and the paths `seen` has that the catalog no longer has
+        (`shard`: counting only the entries that repository holds, as a shard's own site
+        does). Both are joins on indexed paths inside SQLite, so an hour with a few
+        changes costs no Python per archived article."""
+        held, args = ("", ()) if shard is None else (" AND a.shard = ?", (shard,))
         self.db.execute("ATTACH DATABASE ? AS snapshot", (str(snapshot),))
         try:
             rows = self.db.execute(
                 f"SELECT {', '.join('a.' + c for c in _COLUMNS.split(', '))} FROM articles a "
                 "LEFT JOIN snapshot.seen s ON s.path = a.path "
-                f"WHERE s.path IS NULL OR s.digest != {_HEX_DIGEST} OR s.slug != a.slug "
-                "OR s.shard != a.shard").fetchall()
+                f"WHERE (s.path IS NULL OR s.digest != {_HEX_DIGEST} OR s.slug != a.slug "
+                f"OR s.shard != a.shard){held}", args).fetchall()
             # NOT IN: SQLite makes one index of the catalog's paths for it (articles has
             # none on path itself, only on path_id).
             gone = self.db.execute(
-                "SELECT path FROM snapshot.seen WHERE path NOT IN (SELECT path FROM articles)").fetchall()
+                "SELECT path FROM snapshot.seen WHERE path NOT IN (SELECT path FROM articles a"
+                f"{held.replace(' AND', ' WHERE', 1)})", args).fetchall()
         finally:
             self.db.execute("DETACH DATABASE snapshot")
         return [_entry(row) for row in rows], [path for (path,) in gone]

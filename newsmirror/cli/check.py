@@ -35,6 +35,10 @@ def check(
             out.warn(f"{loaded.file}: archive.mirrors ({mirror.name}).url_env: "
                      f"${mirror.url_env} is not set here; this mirror's pushes fail where it "
                      "is not set")
+    from newsmirror.checks import site_size_warning
+
+    if warning := site_size_warning(loaded):
+        out.warn(warning)
     out.stdout.print(f"{loaded.file}: ok ({plural(enabled, 'source')} to run, archive {loaded.archive}"
                      f"{mirrors})", markup=False)
 

@@ -7,14 +7,18 @@ import functools
 import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from newsmirror.archive.paths import ARTICLES_DIR
+from newsmirror.archive.paths import ARTICLES_DIR, SHARDS_DIR
 from newsmirror.errors import ARCHIVE, CONFIG, FAILED
 from newsmirror.cli.output import out, plural
 from newsmirror.cli.run import ARCHIVE_OPTION, CONFIG_OPTION, resolve_config
+
+if TYPE_CHECKING:
+    from newsmirror.archive.git import Repo
+    from newsmirror.config import Config
 
 OUT_OPTION = typer.Option(None, "--out", "-o", help="Where to write the site (default: ./site "
                           "next to the configuration file).")
@@ -48,17 +52,26 @@ def site(
     written. An article that cannot be built is named with the reason and skipped, the
     rest of the site is built, and the exit code is 1.
 
+    With yearly shards ([archive] rotate = "yearly"), the articles a shard <name>-<YEAR>
+    holds are on that shard's own site, built into <folder>-<YEAR> beside the main one
+    and published from the shard's repository: the main site keeps the lists, feeds and
+    search of every article and links each shard's article to its shard's site.
+
     With --publish, the built site is then committed alone, without a parent, and
     force-pushed as the branch `site` to the primary remote and every mirror, each on
-    its own: the primary failing exits 3, a mirror failing is a warning naming it.
+    its own: the primary failing exits 3, a mirror failing is a warning naming it. Each
+    shard's site goes the same way to the shard's remotes, and a shard's site that is
+    published and built from the shard as it is now is left as it is.
     With --if-changed as well, nothing is built when the last publication from this
     archive (remembered in its local cache) was built from the same commit,
     configuration and newsmirror version and the primary still serves it: a publication
     that failed, or an archive changed by anyone, is published at the next call.
     """
+    from newsmirror.archive.git import Repo
     from newsmirror.archive.shards import open_shards
     from newsmirror.archive.store import open_store
-    from newsmirror.publish.site import build_site
+    from newsmirror.publish.pages import current_publication
+    from newsmirror.publish.site import build_site, shard_site_dir
 
     loaded = resolve_config(config, archive)
     if not (loaded.archive / ARTICLES_DIR).is_dir():
@@ -73,67 +86,117 @@ def site(
                          "archive as it is: nothing to do", markup=False)
         return
     if publish:
-        _restore(loaded, target)
+        _restore(Repo(loaded.archive), loaded, target)
+    built: list[tuple[str, Repo, Config, Path]] = []  # each shard's site: year, clone, settings, folder
     with open_store(loaded.archive, branch=loaded.branch, writes=False, folders=loaded.folders) as store:
         # The articles of every shard, read from their clones (cloned when missing).
         shards = open_shards(loaded, store, int(time.time() * 1000), start=False, files=True)
         for note in shards.notes if shards else ():
             out.detail(note)
-        report = build_site(loaded, store, target)
+        reports = [("", build_site(loaded, store, target))]
+        for year, repo, settings in _shard_sites(loaded, shards):
+            folder = shard_site_dir(target, year)
+            if publish and (current := current_publication(repo, settings)):
+                out.info(f"the site of shard {year} (commit {current[:12]}) is published and built "
+                         "from the shard as it is: left as it is")
+                continue
+            if publish:
+                _restore(repo, settings, folder)
+            reports.append((year, build_site(loaded, store, folder, shard=year)))
+            built.append((year, repo, settings, folder))
+    for year, report in reports:
+        _say(report, f"shard {year}'s site: " if year else "")
+    if publish:
+        unpublished = [where for where in [_publish(Repo(loaded.archive), loaded, target, "the site")]
+                       + [_publish(repo, settings, folder, f"the site of shard {year}")
+                          for year, repo, settings, folder in built] if where]
+        if unpublished:
+            raise out.fail("; ".join(unpublished), ARCHIVE)
+    failed = len(set().union(*(report.failed for _, report in reports)))  # a path once, whichever sites failed it
+    if failed:
+        raise out.fail(f"{failed} of {reports[0][1].articles} articles could not be "
+                       "built (the rest of the site is); the next build tries them again", FAILED)
+
+
+def _say(report, where: str) -> None:
+    """What one site's build did (`where`: which site, '' the main one)."""
     for note in report.notes:
-        out.warn(note)
+        out.warn(f"{where}{note}")
     for path in report.written:
-        out.detail(f"wrote {path}")
+        out.detail(f"{where}wrote {path}")
     out.stdout.print(
-        f"{plural(report.articles, 'article')} from {plural(report.sources, 'source')}: "
+        f"{where}{plural(report.articles, 'article')} from {plural(report.sources, 'source')}: "
         f"{len(report.written)} files written ({len(report.pages_written)} pages, "
         f"{len(report.index_files_written)} search index files), {report.unchanged} unchanged, "
         f"{len(report.removed)} removed",
         markup=False,
     )
     out.stdout.print(str(report.index_path), markup=False)
-    if publish:
-        _publish(loaded, target)
-    if report.failed:
-        for path, reason in sorted(report.failed.items()):
-            out.error(f"{path}: not built: {reason}")
-        raise out.fail(f"{len(report.failed)} of {report.articles} articles could not be built "
-                       "(the rest of the site is); the next build tries them again", FAILED)
+    for path, reason in sorted(report.failed.items()):
+        out.error(f"{where}{path}: not built: {reason}")
+
+
+def _shard_sites(loaded, shards) -> list[tuple[str, Repo, Config]]:
+    """Each shard with a site of its own whose clone is here: its year, its clone and the
+    configuration it is published with (its remotes). A shard that could not be cloned
+    is named among the shards' notes; the main site links to its site as it is."""
+    from newsmirror.publish.mirrors import shard_config
+    from newsmirror.publish.site import shard_sites
+
+    if shards is None:
+        return []
+    return [(year, shards.repos[year], shard_config(loaded, year, shards.primary))
+            for year in shard_sites(loaded, loaded.archive, shards.primary) if year in shards.repos]
 
 
 def _current(loaded) -> str | None:
+    """The commit the primary serves when the main site and every shard's site are
+    published from the archive as it is (None: something is to build)."""
     from newsmirror.archive.git import Repo
+    from newsmirror.archive.shards import read_index
+    from newsmirror.publish.mirrors import shard_config
     from newsmirror.publish.pages import current_publication
+    from newsmirror.publish.site import shard_sites
 
-    return current_publication(Repo(loaded.archive), loaded)
+    repo = Repo(loaded.archive)
+    current = current_publication(repo, loaded)
+    if current is None or read_index(loaded.archive) is None:
+        return current
+    primary = None if loaded.remote else repo.remote_url(loaded.remote_name)
+    for year in shard_sites(loaded, loaded.archive, primary):
+        clone = Repo(loaded.archive / SHARDS_DIR / year)
+        if not (clone.root / ".git").is_dir() \
+                or current_publication(clone, shard_config(loaded, year, primary)) is None:
+            return None
+    return current
 
 
-def _restore(loaded, target: Path) -> None:
-    """Start from the site last published from here, on a runner that has no site folder."""
-    from newsmirror.archive.git import Repo
+def _restore(repo: Repo, settings: Config, target: Path) -> None:
+    """Start from the site last published from `repo`, on a runner that has no site folder."""
     from newsmirror.publish.pages import restore_published
 
-    if restored := restore_published(Repo(loaded.archive), loaded, target):
+    if restored := restore_published(repo, settings, target):
         out.info(f"restored the published site (commit {restored[:12]}) into {target}: "
                  "building what changed since")
 
 
-def _publish(loaded, target: Path) -> None:
-    from newsmirror.archive.git import Repo
+def _publish(repo: Repo, settings: Config, target: Path, what: str) -> str | None:
+    """Publish one built site from `repo` to its remotes (`settings`'); None when its
+    primary remote took it, else what failed."""
     from newsmirror.publish.pages import publish_site
 
-    published = publish_site(Repo(loaded.archive), loaded, target)  # a GitError exits 3
+    published = publish_site(repo, settings, target)  # a GitError exits 3
     for outcome in published.mirrors:
         if outcome.ok:
             out.info(outcome.message)
         else:
             out.warn(f"mirror {outcome.message}")
     if not published.primary.ok:
-        raise out.fail(f"the site was not published to the primary remote "
-                       f"{published.primary.message}", ARCHIVE)
+        return f"{what} was not published to the primary remote {published.primary.message}"
     out.info(published.primary.message)
-    out.stdout.print(f"published the site ({plural(published.files, 'file')}) as the branch "
+    out.stdout.print(f"published {what} ({plural(published.files, 'file')}) as the branch "
                      f"site, commit {published.commit[:12]}", markup=False)
+    return None
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

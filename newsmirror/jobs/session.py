@@ -7,20 +7,18 @@ and the pushes goes into the job's report, whose class extends `Published`."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from newsmirror import crashpoints
-from newsmirror.addresses import suffixed_address
 from newsmirror.archive.git import PushResult, Repo
-from newsmirror.archive.shards import Shards, open_shards, shard_name, shard_remote
+from newsmirror.archive.shards import Shards, open_shards, shard_name
 from newsmirror.archive.store import Store, commit_message, open_store, sync_catalog
 from newsmirror.config import Config
 from newsmirror.publish.derived import regenerate
-from newsmirror.publish.mirrors import MirrorOutcome, push_mirrors
+from newsmirror.publish.mirrors import MirrorOutcome, push_mirrors, shard_config
 
 
 @dataclass
@@ -161,18 +159,3 @@ def _take_in(config: Config, store: Store, merged: set[str] | None, where: str) 
         return None
     return store.commit(pages, commit_message(f"Regenerate lists and feeds for articles merged from {where}",
                                               pages[:20]))
-
-
-def shard_config(config: Config, year: str, primary: str | None = None) -> Config:
-    """The configuration a shard is pushed with: every address (the primary remote's and
-    each mirror's, one held in a secret too) with `-<YEAR>` after the repository name, and
-    each mirror named `<mirror>-<YEAR>` (its state apart from the main one's)."""
-    mirrors = []
-    for mirror in config.mirrors:
-        url = mirror.url or os.environ.get(mirror.url_env or "", "").strip() or None
-        mirrors.append(replace(
-            mirror, name=f"{mirror.name}-{year}",
-            url=suffixed_address(url, f"-{year}") if url else None,
-            url_env=None if url else mirror.url_env,
-            web=suffixed_address(mirror.web, f"-{year}") if mirror.web else None))
-    return replace(config, remote=shard_remote(config, year, primary), mirrors=tuple(mirrors))

@@ -42,7 +42,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from newsmirror.config import Config, MirrorConfig
 from newsmirror.addresses import derive_kind, derive_web, host_path
@@ -53,7 +53,8 @@ from newsmirror.dates import utc_minutes
 from newsmirror.models import ArchivedEntry
 from newsmirror.publish.links import quote_path
 from newsmirror.sources.health import backoff_ms
-from newsmirror.archive.shards import shard_web
+from newsmirror.addresses import suffixed_address
+from newsmirror.archive.shards import shard_remote, shard_web
 from newsmirror.archive.files import write_atomic
 
 FORMAT_VERSION = 1
@@ -101,6 +102,38 @@ def site_url(config: Config, primary: str | None = None) -> str | None:
         return config.site_address
     address = config.remote or primary
     return pages_address(address) if address else None
+
+
+def shard_site_url(config: Config, year: str, primary: str | None = None) -> str | None:
+    """Where the site of the shard `<name>-<YEAR>` is published, ending in '/', derived
+    as `site_url` is with `-<YEAR>`: `[site] url` with `-<YEAR>` after its last folder
+    (`https://example.org/news/` -> `https://example.org/news-2027/`), else GitHub Pages'
+    address of the shard's primary remote. None when neither gives one (a `[site] url`
+    at the root of its host and a primary remote elsewhere than GitHub): the shard's
+    articles then stay on the main site, which cannot link to an unknown address."""
+    if config.site_address:
+        parts = urlsplit(config.site_address)
+        folder = parts.path.rstrip("/")
+        if folder:
+            return urlunsplit(parts._replace(path=f"{folder}-{year}/"))
+    address = shard_remote(config, year, primary)
+    return pages_address(address) if address else None
+
+
+def shard_config(config: Config, year: str, primary: str | None = None) -> Config:
+    """The configuration a shard is pushed with (its files and its site): every address
+    (the primary remote's and each mirror's, one held in a secret too) with `-<YEAR>`
+    after the repository name, and each mirror named `<mirror>-<YEAR>` (its state apart
+    from the main one's)."""
+    mirrors = []
+    for mirror in config.mirrors:
+        url = mirror.url or os.environ.get(mirror.url_env or "", "").strip() or None
+        mirrors.append(replace(
+            mirror, name=f"{mirror.name}-{year}",
+            url=suffixed_address(url, f"-{year}") if url else None,
+            url_env=None if url else mirror.url_env,
+            web=suffixed_address(mirror.web, f"-{year}") if mirror.web else None))
+    return replace(config, remote=shard_remote(config, year, primary), mirrors=tuple(mirrors))
 
 
 def raw_address(web: str, kind: str, branch: str, path: str, *, shown: bool = False) -> str | None:

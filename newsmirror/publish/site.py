@@ -33,9 +33,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -49,7 +51,8 @@ from newsmirror.dates import china_time
 from newsmirror.models import ArchivedEntry
 from newsmirror.publish import sitesearch as ix
 from newsmirror.publish.links import original_link
-from newsmirror.publish.mirrors import reader_copies, remote_address, site_url
+from newsmirror.archive.shards import read_index
+from newsmirror.publish.mirrors import reader_copies, remote_address, shard_site_url, site_url
 from newsmirror.publish.sitestate import LEGACY_MANIFEST, STATE, SiteState
 from newsmirror.content.clean import sanitize_html
 from newsmirror.content.markup import Edit, Tag, apply_edits, escape_attr, set_attr, tokenize
@@ -161,9 +164,13 @@ def page_count(articles: int, size: int) -> int:
     return max(1, -(-articles // size))
 
 
-def _item(entry: ArchivedEntry, page: str, names: dict[str, str]) -> dict:
+Away = Callable[[ArchivedEntry], str | None]
+"""Where another site (a shard's) shows an article, absolute; None: on this site."""
+
+
+def _item(entry: ArchivedEntry, page: str, names: dict[str, str], away: Away | None = None) -> dict:
     return {
-        "href": relative(page, article_href(entry)),
+        "href": (away and away(entry)) or relative(page, article_href(entry)),
         "title": entry.title,
         "time": format_time(entry.published_ms),
         "iso": iso_time(entry.published_ms),
@@ -176,20 +183,29 @@ def source_page_path(slug: str, number: int | None) -> str:
 
 
 def home_page(site_title: str, listed: list[tuple[str, str, int, int]],
-              latest: list[ArchivedEntry], names: dict[str, str]) -> Page:
+              latest: list[ArchivedEntry], names: dict[str, str], away: Away | None = None) -> Page:
     """The home page: `latest` (newest first) and every source (slug, name, articles,
     newest time) `listed`."""
     home = "index.html"
     return Page(home, "home.html.j2", {
         "title": site_title,
-        "items": [_item(e, home, names) for e in latest],
+        "items": [_item(e, home, names, away) for e in latest],
         "sources": [{"name": name, "href": source_page_path(slug, None), "count": count,
                      "latest": format_time(newest)} for slug, name, count, newest in listed],
         "total": sum(count for _, _, count, _ in listed),
     })
 
 
-def source_pages(source: Listing, names: dict[str, str], page_size: int) -> list[Page]:
+def shard_home(site_title: str, year: str, latest: list[ArchivedEntry], names: dict[str, str]) -> Page:
+    """The home page of a shard's site: its newest articles, and the way to the main
+    site (every source, every list, search), which the base template links to."""
+    home = "index.html"
+    return Page(home, "shard.html.j2", {"title": f"{site_title} · {year}", "year": year,
+                                        "items": [_item(e, home, names) for e in latest]})
+
+
+def source_pages(source: Listing, names: dict[str, str], page_size: int,
+                 away: Away | None = None) -> list[Page]:
     """A source's landing page and its numbered pages from `source.first` on (no I/O)."""
     times = source.times
     total = page_count(len(times), page_size)
@@ -204,7 +220,7 @@ def source_pages(source: Listing, names: dict[str, str], page_size: int) -> list
         "title": source.name,
         "source": source.name,
         "count": len(times),
-        "items": [_item(e, landing, names) for e in source.latest],
+        "items": [_item(e, landing, names, away) for e in source.latest],
         "pages": [{**p, "href": relative(landing, str(p["href"]))} for p in reversed(numbered)],
         "number": None,
     })]
@@ -217,7 +233,7 @@ def source_pages(source: Listing, names: dict[str, str], page_size: int) -> list
         pages.append(Page(path, "source.html.j2", {
             "title": f"{source.name} · 第 {n} 页",
             "source": source.name,
-            "items": [_item(e, path, names) for e in reversed(shown)],
+            "items": [_item(e, path, names, away) for e in reversed(shown)],
             "number": n,
             "landing": relative(path, landing),
             "newer": relative(path, newer) if newer else None,
@@ -227,13 +243,15 @@ def source_pages(source: Listing, names: dict[str, str], page_size: int) -> list
     return pages
 
 
-def article_page(name: str, entry: ArchivedEntry) -> Page:
-    """The page of one article of the source called `name`."""
+def article_page(name: str, entry: ArchivedEntry, home: str | None = None) -> Page:
+    """The page of one article of the source called `name` (`home`: the main site's
+    address, for a shard's site, which has no source pages of its own)."""
     path = article_href(entry)
+    source = source_page_path(entry.slug, None)
     return Page(path, "article.html.j2", {
         "title": entry.title,
         "source": name,
-        "source_href": relative(path, source_page_path(entry.slug, None)),
+        "source_href": f"{home}{source}" if home else relative(path, source),
         "time": format_time(entry.published_ms),
         "iso": iso_time(entry.published_ms),
         "digest": entry.digest,
@@ -272,7 +290,8 @@ def reader_body(html: str, link: str) -> str:
     schemes removed, addresses made absolute), images lazy and sent without a Referer,
     audio/video not preloaded, embedded players replaced by a link to the player."""
     # Links to the archive's own images (download_images) are relative to the article;
-    # keep them so instead of resolving them against the original site.
+    # keep them so instead of resolving them against the original site. An article's
+    # images are in the repository that holds it, and each site copies its repository's.
     protected = _LOCAL_ASSET.sub(LOCAL_ORIGIN + f"{ASSETS_DIR}/", html)
     clean = sanitize_html(protected, base_url=link).replace(LOCAL_ORIGIN, "../../../../")
     edits: list[Edit] = []
@@ -326,14 +345,31 @@ class _Build:
     """One build: what it reads, where it writes, what it has written."""
 
     def __init__(self, config: Config, store: Store, out_dir: Path, report: SiteReport,
-                 state: SiteState, page_size: int, home_size: int):
+                 state: SiteState, page_size: int, home_size: int, shard: str | None = None):
         self.config, self.store, self.out, self.report = config, store, out_dir, report
         self.state, self.page_size, self.home_size = state, page_size, home_size
+        self.shard = shard
+        """None: the main site; else the year of the shard whose site this is."""
         self.env = _environment()
         self.names = {s.slug: s.name for s in config.sources}
         self.primary = remote_address(store.repo, config.remote_name)
         self.shared = elsewhere(config, self.primary)
-        self.common = shared_key(config, templates_hash(), self.shared, page_size, home_size)
+        self.home = site_url(config, self.primary) if shard is not None else None
+        """The main site's address on a shard's site (its pages lead there); None on the main one."""
+        self.placement = ((shard_site_url(config, "{year}", self.primary) or "")
+                          if read_index(store.root) is not None else None)
+        """The rule of the shards' sites' addresses when the archive has shards (None: it
+        has none, and every article is on the main site)."""
+        self.sites = shard_sites(config, store.root, self.primary) if shard is None else {}
+        keyed = {**self.shared, **({"home": self.home} if self.home else {}),
+                 **({"shards": self.placement} if self.placement is not None else {})}
+        self.common = shared_key(config, templates_hash(), keyed, page_size, home_size)
+
+    def away(self, entry: ArchivedEntry) -> str | None:
+        """Where a shard's own site shows `entry` (absolute), when the main site builds
+        and the shard holding it has a site (`shard_site_url`); None: on this site."""
+        url = self.sites.get(entry.shard) if entry.shard else None
+        return f"{url}{quote(article_href(entry), safe='/-_.~')}" if url else None
 
     # -- files ----------------------------------------------------------------------------
     def emit(self, relpath: str, data: bytes, key: str | None = None) -> None:
@@ -359,8 +395,9 @@ class _Build:
             _prune_dirs(target.parent, self.out)
 
     def render(self, page: Page, **extra) -> bytes:
-        context = dict(page.context, site_title=self.config.title, root=root_of(page.path),
-                       **self.shared, **extra)
+        root = root_of(page.path)
+        context = dict(page.context, site_title=self.config.title, root=root,
+                       home=self.home or root, **self.shared, **extra)
         return self.env.get_template(page.template).render(context).encode("utf-8")
 
     def page(self, page: Page) -> None:
@@ -398,9 +435,12 @@ class _Build:
         return True
 
     def article(self, entry: ArchivedEntry) -> None:
+        if self.away(entry):  # on its shard's site (a page an earlier build wrote goes)
+            self.remove(article_href(entry))
+            return
         name = self.names.get(entry.slug, entry.slug)
         key = article_key(self.common, name, entry)
-        page = article_page(name, entry)
+        page = article_page(name, entry, self.home)
         if self.current(page.path, key):
             return
         try:
@@ -417,6 +457,22 @@ class _Build:
                 self.state.forget_file(page.path)
             return
         self.emit(page.path, data, key)
+
+
+def shard_sites(config: Config, root: Path, primary: str | None = None) -> dict[str, str]:
+    """The shards whose articles are published on a site of their own, oldest first:
+    year -> that site's address (`shard_site_url`). Every shard the index of the archive
+    at `root` names, when its site's address can be derived; the main site shows the
+    others' articles itself."""
+    index = read_index(root)
+    found = {year: shard_site_url(config, year, primary) for year in (index.years if index else ())}
+    return {year: url for year, url in found.items() if url}
+
+
+def shard_site_dir(out_dir: Path, year: str) -> Path:
+    """Where the site of a shard is built: beside the main site's folder, `<folder>-<YEAR>`
+    (never inside it: each is published on its own)."""
+    return out_dir.with_name(f"{out_dir.name}-{year}")
 
 
 def failure_reason(err: Exception) -> str:
@@ -444,37 +500,41 @@ class _Changes:
 
 
 def build_site(config: Config, store: Store, out_dir: Path, *, page_size: int = PAGE_SIZE,
-               home_size: int = HOME_SIZE) -> SiteReport:
-    """Render the archive of `store` into `out_dir`, rewriting only what changed."""
+               home_size: int = HOME_SIZE, shard: str | None = None) -> SiteReport:
+    """Render the archive of `store` into `out_dir`, rewriting only what changed: the
+    main site, or (`shard`) the site of the articles that shard holds (`shard_sites`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     report = SiteReport(out_dir=out_dir)
     state = SiteState(out_dir / STATE)
     try:
         legacy = _legacy_files(out_dir) if state.fresh else []
         # The catalog compares itself with the state before this build writes to it.
-        diff = None if state.fresh else store.catalog.changed_since(state.path)
-        build = _Build(config, store, out_dir, report, state, page_size, home_size)
+        diff = None if state.fresh else store.catalog.changed_since(state.path, shard)
+        build = _Build(config, store, out_dir, report, state, page_size, home_size, shard)
         everything = state.get_meta("pages") != build.common
         state.begin()
         _statics(build)
         changes = _take_changes(build, diff)
-        report.articles = store.catalog.count()
         touched = None if everything else changes.touched
         for entry in state.every_seen() if touched is None else _seen(state, touched):
             build.article(entry)
 
         counts = state.sources()
+        report.articles = sum(count for count, _ in counts.values())
         order = [s.slug for s in config.sources if s.slug in counts]
         order += sorted(set(counts) - set(order))
         names = {slug: build.names.get(slug, slug) for slug in order}
         report.sources = len(order)
-        for slug in order if everything else sorted(changes.first):
-            _source(build, slug, names, None if everything else changes.first[slug])
-        build.page(home_page(config.title, [(s, names[s], *counts[s]) for s in order],
-                             state.latest(None, home_size), names))
-        build.page(Page("search.html", "search.html.j2", {"title": "搜索"}))
-        _site_feeds(build, names, everything, set(changes.first))
-        _update_search(build, changes.removed_docs, changes.touched, names)
+        if shard is not None:
+            build.page(shard_home(config.title, shard, state.latest(None, home_size), names))
+        else:
+            for slug in order if everything else sorted(changes.first):
+                _source(build, slug, names, None if everything else changes.first[slug])
+            build.page(home_page(config.title, [(s, names[s], *counts[s]) for s in order],
+                                 state.latest(None, home_size), names, build.away))
+            build.page(Page("search.html", "search.html.j2", {"title": "搜索"}))
+            _site_feeds(build, names, everything, set(changes.first))
+            _update_search(build, changes.removed_docs, changes.touched, names)
 
         for relpath in legacy:
             if state.file_key(relpath) is None and (out_dir / relpath).is_file():
@@ -509,24 +569,39 @@ def _legacy_files(out_dir: Path) -> list[str]:
 
 
 def _statics(build: _Build) -> None:
-    """The style sheet, the script, and the images a source downloaded into the archive."""
+    """The style sheet, the script (not on a shard's site: its search is the main site's),
+    and the images a source downloaded into the site's repository."""
     folder = resources.files("newsmirror.publish") / "templates"
-    for name in ASSETS:
+    for name in ASSETS if build.shard is None else ASSETS[:1]:
         build.emit(name, (folder / name).read_bytes())
     build.emit(".nojekyll", b"", "")
     # Images a source downloaded into the archive (download_images) go to the same place
     # in the site: article pages sit as deep as article files, so their links still hold.
     # The names are content hashes, so a name that is already there is the same file.
     found = set()
-    for path in sorted((build.store.root / ASSETS_DIR).rglob("*")):
-        if path.is_file():
-            relpath = path.relative_to(build.store.root).as_posix()
-            found.add(relpath)
-            if not build.current(relpath, path.name):
-                build.emit(relpath, path.read_bytes(), path.name)
+    for root in _asset_roots(build):
+        for path in sorted((root / ASSETS_DIR).rglob("*")):
+            if path.is_file():
+                relpath = path.relative_to(root).as_posix()
+                if relpath in found:
+                    continue  # stored again in a shard: the same bytes
+                found.add(relpath)
+                if not build.current(relpath, path.name):
+                    build.emit(relpath, path.read_bytes(), path.name)
     for relpath in build.state.files_under(f"{ASSETS_DIR}/"):
         if relpath not in found:
             build.remove(relpath)
+
+
+def _asset_roots(build: _Build) -> list[Path]:
+    """The repositories whose images the site shows: an article's are in the repository
+    that holds it, so a shard's site shows its shard's, and the main site the main
+    repository's and those of every shard whose articles have no site of their own."""
+    if build.shard is not None:
+        return [build.store.shard_root(build.shard)]
+    index = read_index(build.store.root)
+    return [build.store.root, *(build.store.shard_root(year) for year in (index.years if index else ())
+                                if year not in build.sites)]
 
 
 def _take_changes(build: _Build, diff: tuple[list[ArchivedEntry], list[str]] | None) -> _Changes:
@@ -547,7 +622,7 @@ def _take_changes(build: _Build, diff: tuple[list[ArchivedEntry], list[str]] | N
         build.remove(article_href(old))
         state.forget_seen(path)
 
-    entries, gone = (build.store.catalog.entries(), []) if diff is None else diff
+    entries, gone = (build.store.catalog.entries(shard=build.shard), []) if diff is None else diff
     for path in gone:
         drop(path)
     for entry in entries:
@@ -585,7 +660,7 @@ def _source(build: _Build, slug: str, names: dict[str, str], since: tuple[int, s
     first = min(first, total)
     listing = Listing(slug, names[slug], times, state.latest(slug, size), first,
                       state.oldest_first(slug, (first - 1) * size))
-    for page in source_pages(listing, names, size):
+    for page in source_pages(listing, names, size, build.away):
         build.page(page)
     numbered = {source_page_path(slug, n) for n in range(1, total + 1)}
     for relpath in had:
@@ -623,6 +698,8 @@ def _site_feeds(build: _Build, names: dict[str, str], everything: bool, changed:
             shown = path
         else:
             known = build.state.seen(path)
+            if known is not None and (elsewhere := build.away(known[0])):
+                return elsewhere
             shown = article_href(known[0]) if known is not None else "index.html"
         return archive_href(shown, url)  # relative: from feeds/, one folder down
 
@@ -662,14 +739,16 @@ def _prune_dirs(folder: Path, root: Path) -> None:
 
 
 # -- the search index --------------------------------------------------------------------
-def _index_version() -> str:
-    return json.dumps([ix.TOKENIZER_VERSION, ix.SHARDS, ix.SEGMENT_SIZE, ix.DOC_CHUNK,
-                       ix.fold_digest()])
+def _index_version(build: _Build) -> str:
+    """What the index is made with: the tokens, its layout and (an archive with shards)
+    the rule of the shards' sites' addresses its records link to."""
+    made = [ix.TOKENIZER_VERSION, ix.SHARDS, ix.SEGMENT_SIZE, ix.DOC_CHUNK, ix.fold_digest()]
+    return json.dumps(made if build.placement is None else [*made, build.placement])
 
 
-def _doc_record(entry: ArchivedEntry, text: str) -> list:
-    return [entry.title, article_href(entry), entry.slug, format_time(entry.published_ms)[:10],
-            ix.snippet(text)]
+def _doc_record(build: _Build, entry: ArchivedEntry, text: str) -> list:
+    return [entry.title, build.away(entry) or article_href(entry), entry.slug,
+            format_time(entry.published_ms)[:10], ix.snippet(text)]
 
 
 def _update_search(build: _Build, removed: set[int], touched: list[str] | None,
@@ -686,7 +765,7 @@ def _update_search(build: _Build, removed: set[int], touched: list[str] | None,
     id, which is a rewrite of every segment after it."""
     state = build.state
     newest = int(state.get_meta("search_next") or 0) // ix.SEGMENT_SIZE
-    full = (state.get_meta("search") != _index_version()
+    full = (state.get_meta("search") != _index_version(build)
             or any(not (build.out / p).is_file()
                    for p in state.files_under(f"search/{newest}/") + state.files_under("search/meta")))
     try:
@@ -725,7 +804,7 @@ def _index(build: _Build, full: bool, removed: set[int], touched: list[str] | No
         next_id += len(unnumbered)
         unnumbered = state.unnumbered(NUMBER_BATCH, unnumbered[-1])
     state.set_meta("search_next", str(next_id))
-    state.set_meta("search", _index_version())
+    state.set_meta("search", _index_version(build))
 
     by_segment: dict[int, set[int]] = {}
     for doc_id in removed:
@@ -802,7 +881,7 @@ def _index_segment(build: _Build, full: bool, segment: int,
             done.append((entry.path, text is not None))
             if text is None:  # indexed by its title alone until a build can read it
                 text = ""
-            chunk(doc_id // ix.DOC_CHUNK)[str(doc_id)] = _doc_record(entry, text)
+            chunk(doc_id // ix.DOC_CHUNK)[str(doc_id)] = _doc_record(build, entry, text)
             yield doc_id, ix.tokens(entry.title + "\n" + text)
 
     added: ix.Postings = {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -361,3 +362,27 @@ def test_a_refused_page_is_a_warning_line_without_verbose(tmp_path, httpserver):
     assert "a: 1 new" in result.stdout
     assert (f"warning:   {httpserver.url_for('/a/0')}: page refused (403): HTTP 403 Forbidden; "
             "the feed's own text is kept") in result.stderr
+
+
+def test_check_warns_when_the_one_site_would_pass_what_a_host_publishes(tmp_path: Path):
+    from newsmirror.checks import SITE_BYTES_PER_ARTICLE, SITE_LIMIT, site_size_warning
+    from newsmirror.config import load_config
+
+    write_config(tmp_path, {"a": "https://news.test/a.xml"})
+    folder = tmp_path / "archive" / "articles" / "a" / "2026" / "12"
+    folder.mkdir(parents=True)
+    for n in range(3):
+        (folder / f"{n}.md").write_text("x", encoding="utf-8")
+    git("init", "-q", cwd=tmp_path / "archive")
+    git("add", "articles", cwd=tmp_path / "archive")
+    done = cli("check", "--no-push", cwd=tmp_path)
+    assert done.returncode == 0 and "rotate" not in done.stderr, done.stderr
+    config = load_config(tmp_path / "newsmirror.toml")
+    assert site_size_warning(config) is None  # three committed articles
+    fits = SITE_LIMIT // SITE_BYTES_PER_ARTICLE
+    assert site_size_warning(config, fits) is None
+    warning = site_size_warning(config, fits + 1)
+    assert warning is not None and "archive.rotate" in warning and 'rotate = "yearly"' in warning
+    assert f"{fits:,} articles" in warning
+    yearly = load_config(tmp_path / "newsmirror.toml")
+    assert site_size_warning(replace(yearly, rotate="yearly"), 10 * fits) is None

@@ -580,6 +580,17 @@ def test_the_images_of_a_shards_article_are_stored_in_that_shard(tmp_path, https
     clean(shard)
     assert not any(f.startswith("assets/") for f in lab.changed_in(report.commit or "HEAD"))
 
+    # Each site shows the images of the repository it publishes, beside its pages.
+    newsmirror_site(write_toml(lab, []), tmp_path / "site")
+    for folder, images in (("site", 1), ("site-2027", 2)):
+        tree = site_tree(tmp_path / folder)
+        assert len([p for p in tree if p.startswith("assets/")]) == images, folder
+        [page] = [p for p in tree if p.startswith("articles/") and b"<img" in tree[p]]
+        shown = re.findall(r'<img[^>]* src="([^"]+)"', tree[page].decode("utf-8"))
+        assert len(shown) == images, (folder, shown)
+        for link in shown:
+            assert posixpath.normpath(posixpath.join(posixpath.dirname(page), link)) in tree, (folder, link)
+
 
 def test_the_shard_token_goes_to_the_shards_https_remote_only(tmp_path, httpserver, monkeypatch):
     """NEWSMIRROR_SHARD_TOKEN is sent (basic authentication, as x-access-token) to the
@@ -611,3 +622,122 @@ def test_the_shard_token_goes_to_the_shards_https_remote_only(tmp_path, httpserv
         refused = lab.run(lab.serve(lab.items + news(2, 1, JAN_1 + 3_600_000)), now_ms=JAN_1 + 3_600_000, **top)
         assert refused.push is not None and not refused.push.ok
         assert "shard news-2027" in refused.push.message and token not in refused.push.message
+
+
+# -- each shard's site ---------------------------------------------------------------------
+SITE = "https://news.test/mirror/"
+SHARD_SITE = "https://news.test/mirror-2027/"
+BACKUP_WEB = "https://codeberg.org/me/news"
+
+
+def write_toml(lab: Sharded, mirrors: list[dict]) -> Path:
+    """The configuration file `newsmirror site` reads: the lab's archive, its remote, yearly
+    shards, the site's address and `mirrors`."""
+    lines = ["[archive]", f"path = {json.dumps(str(lab.archive))}", f"remote = {json.dumps(str(lab.remote))}",
+             'rotate = "yearly"']
+    for mirror in mirrors:
+        lines += ["[[archive.mirrors]]", *(f"{key} = {json.dumps(value)}" for key, value in mirror.items())]
+    lines += ["[site]", f"url = {json.dumps(SITE)}", "[fetch]", "timeout = 5", "connect_timeout = 2",
+              "[[sources]]", 'slug = "voa"', 'name = "美国之音"',
+              f"url = {json.dumps(lab.server.url_for('/feed.xml'))}"]
+    file = lab.tmp / "newsmirror.toml"
+    file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return file
+
+
+def newsmirror_site(file: Path, out: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([sys.executable, "-m", "newsmirror", "site", "-c", str(file), "-o", str(out), *flags],
+                          cwd=file.parent, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+def links(text: str, base: str) -> set[str]:
+    """The site paths of every address under `base` in `text` (pages, feeds, search records)."""
+    from urllib.parse import unquote
+
+    return {unquote(m.group(1)) for m in re.finditer(re.escape(base) + r"([^\"'<>\s\\]+)", text)}
+
+
+def relative_links(tree: dict[str, bytes]) -> set[str]:
+    """The site path of every relative href of the site's pages, resolved from each page."""
+    found = set()
+    for path, data in tree.items():
+        if path.endswith(".html"):
+            for href in re.findall(r'href="([^"#?]+)"', data.decode("utf-8")):
+                if "://" not in href:
+                    found.add(posixpath.normpath(posixpath.join(posixpath.dirname(path), href)))
+    return found
+
+
+def test_a_shards_articles_are_published_on_the_shards_own_site(tmp_path, httpserver):
+    lab = Sharded(tmp_path, httpserver)
+    for name in ("backup.git", "backup-2027.git"):
+        bare_remote(tmp_path / name)
+    mirrors = [{"name": "backup", "url": str(tmp_path / "backup.git"), "web": BACKUP_WEB, "retry_delay": 0}]
+    lab.go(news(0, 3, DEC_31), DEC_31, mirrors=mirrors)
+    lab.go(lab.items + news(3, 2, JAN_1), JAN_1, mirrors=mirrors)
+    file = write_toml(lab, mirrors)
+    done = newsmirror_site(file, tmp_path / "site", "--publish")
+    assert "published the site of shard 2027" in done.stdout, done.stdout
+
+    main, shard = site_tree(tmp_path / "site"), site_tree(tmp_path / "site-2027")
+    main_pages = {p for p in main if p.startswith("articles/")}
+    shard_pages = {p for p in shard if p.startswith("articles/")}
+    assert len(main_pages) == 3 and len(shard_pages) == 2, (main_pages, shard_pages)
+    assert all("/2027/01/" in p for p in shard_pages)
+    assert not any(p.startswith(("search/", "sources/", "feeds/")) for p in shard)
+    # The branch `site` of each repository, on its remotes: the shard's on the shard's.
+    for remote in (lab.remote, tmp_path / "backup.git"):
+        assert git("ls-tree", "-r", "--name-only", "site", cwd=remote).split() == sorted(main)
+    for remote in (tmp_path / "remote-2027.git", tmp_path / "backup-2027.git"):
+        assert git("ls-tree", "-r", "--name-only", "site", cwd=remote).split() == sorted(shard)
+
+    # Every link of the main site's lists, home page, feeds and search records to a
+    # shard's article leads to a page of the shard's site; the relative ones stay inside.
+    text = "\n".join(data.decode("utf-8") for data in main.values())
+    away = links(text, SHARD_SITE)
+    assert away == shard_pages, away
+    for page in ("index.html", "sources/voa/index.html", "sources/voa/1.html", "feeds/all.xml", "feeds/voa.xml"):
+        assert links(main[page].decode("utf-8"), SHARD_SITE) == shard_pages, page
+    assert links("".join(main[p].decode("utf-8") for p in main if p.startswith("search/docs/")),
+                 SHARD_SITE) == shard_pages
+    assert {p for p in relative_links(main) if p.startswith("articles/")} == main_pages
+    assert relative_links(main) - {"."} <= set(main), relative_links(main) - set(main)
+    # The shard's pages lead back to the main site and list the other copies.
+    back = links("\n".join(data.decode("utf-8") for data in shard.values()), SITE)
+    assert {"index.html", "search.html", "sources/voa/index.html"} <= back and back <= set(main), back
+    assert relative_links(shard) - {"."} <= set(shard)
+    for path in shard_pages | {"index.html"}:
+        assert BACKUP_WEB in shard[path].decode("utf-8"), path
+    assert all(BACKUP_WEB in main[p].decode("utf-8") for p in main if p.endswith(".html"))
+
+    # Published and unchanged, the shard's site is left as it is; the next year's
+    # articles go to a site of their own, and the closed shard's is not built again.
+    again = newsmirror_site(file, tmp_path / "site", "--publish")
+    assert "the site of shard 2027" in again.stdout + again.stderr and "left as it is" in again.stdout + again.stderr
+    assert "nothing to do" in newsmirror_site(file, tmp_path / "site", "--publish", "--if-changed").stdout
+    bare_remote(tmp_path / "backup-2028.git")
+    lab.go(lab.items + news(5, 1, NEXT_JAN_1), NEXT_JAN_1, mirrors=mirrors)
+    third = newsmirror_site(file, tmp_path / "site", "--publish")
+    assert "published the site of shard 2028" in third.stdout and "published the site of shard 2027" not in third.stdout
+    assert site_tree(tmp_path / "site-2027") == shard
+    assert len([p for p in site_tree(tmp_path / "site-2028") if p.startswith("articles/")]) == 1
+
+
+def test_each_site_built_hour_by_hour_is_its_full_build(tmp_path, httpserver):
+    lab = Sharded(tmp_path, httpserver)
+    lab.go(news(0, 3, DEC_31), DEC_31)
+    file = write_toml(lab, [])
+    newsmirror_site(file, tmp_path / "site")
+    assert not (tmp_path / "site-2027").exists()
+    lab.go(edited(lab.items, 1) + news(3, 2, JAN_1), JAN_1)
+    newsmirror_site(file, tmp_path / "site")
+    lab.go(edited(lab.items, 4) + news(5, 2, JAN_1 + 3_600_000), JAN_1 + 3_600_000)
+    hour = newsmirror_site(file, tmp_path / "site", "-v")
+    # The hour wrote the shard's new and edited pages on its own site, none on the main one.
+    assert "shard 2027's site: 4 articles" in hour.stdout and "\n3 articles" not in hour.stdout, hour.stdout
+    newsmirror_site(file, tmp_path / "fresh")
+    for name in ("", "-2027"):
+        assert site_tree(tmp_path / f"site{name}") == site_tree(tmp_path / f"fresh{name}"), name
+    assert len([p for p in site_tree(tmp_path / "site") if p.startswith("articles/")]) == 3

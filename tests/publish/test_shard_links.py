@@ -72,7 +72,7 @@ def test_the_readme_table_lists_the_main_repository_and_each_shard():
 
 
 def test_a_shards_mirrors_are_the_mirrors_with_the_year_after_the_name(tmp_path, monkeypatch):
-    from newsmirror.jobs.session import shard_config
+    from newsmirror.publish.mirrors import shard_config
 
     monkeypatch.setenv("GITLAB_URL", "https://oauth2:secret@gitlab.com/me/news.git")
     cfg = parse_config({"archive": {"remote": "git@github.com:me/news.git", "mirrors": [
@@ -96,3 +96,24 @@ def test_a_feed_entry_of_a_shard_links_to_the_shards_file(tmp_path):
     feed = render_atom(FeedInfo("all", "全部"), [_entry(e, "VOA", None, where(e)) for e in (away, own)], None).decode()
     assert 'href="https://github.com/me/news-2027/blob/main/articles/voa/2027/01/%E6' in feed
     assert 'href="../articles/voa/2027/01/%E6' in feed
+
+
+def test_a_shards_site_address_is_the_main_sites_with_the_year(tmp_path):
+    from newsmirror.publish.mirrors import shard_site_url
+
+    def cfg(remote: str, url: str | None = None):
+        return parse_config({"archive": {"remote": remote}, **({"site": {"url": url}} if url else {}),
+                             "sources": [{"slug": "voa", "name": "VOA", "url": "https://voa.test/f"}]},
+                            file="t.toml", base=tmp_path)
+
+    github = "git@github.com:Me/news.git"
+    assert shard_site_url(cfg(github), "2027") == "https://me.github.io/news-2027/"
+    assert shard_site_url(cfg("https://github.com/me/me.github.io.git"), "2027") == \
+        "https://me.github.io/me.github.io-2027/"
+    # [site] url: the year after its last folder; at the root of its host, GitHub's again.
+    assert shard_site_url(cfg(github, "https://news.example.org/archive/"), "2027") == \
+        "https://news.example.org/archive-2027/"
+    assert shard_site_url(cfg(github, "https://news.example.org/"), "2027") == "https://me.github.io/news-2027/"
+    # Nowhere to derive it from: the shard's articles stay on the main site.
+    assert shard_site_url(cfg("git@codeberg.org:me/news.git", "https://news.example.org/"), "2027") is None
+    assert shard_site_url(cfg("/srv/git/news.git"), "2027") is None
