@@ -216,6 +216,8 @@ class Shards:
     """What opening did or could not do, in words."""
     started: list[str] = field(default_factory=list)
     """Files of the main repository opening wrote (the index, on the first yearly run)."""
+    tried: set[str] = field(default_factory=set)
+    """The shards `take` was asked for."""
 
     @property
     def target(self) -> str:
@@ -226,6 +228,28 @@ class Shards:
         """Whether a file the shard `shard` holds ('': the main repository) is in one that
         is never written again."""
         return bool(shard) and shard != self.open
+
+    def take(self, config: ShardSettings, store: Store, name: str) -> Repo | None:
+        """The clone of the shard of year `name`, cloned when missing (once per command: a
+        shard that cannot be had is not asked for again), repaired and cataloged; None
+        when it cannot be had. open_shards takes the shards a command needs; a command
+        that needs a closed shard's files only now and then (the site, for the pages it
+        builds again) takes it when it first does."""
+        if name in self.repos or name in self.tried:
+            return self.repos.get(name)
+        self.tried.add(name)
+        repo = _clone(config, store, name, self.primary, create=name == self.open, notes=self.notes)
+        if repo is None:
+            return None
+        self.repos[name] = repo
+        self.notes.extend(f"shard {name}: {note}" for note in repair(repo, store.clean_start))
+        sync = sync_catalog(repo.root, repo, store.catalog, check_uncommitted=not store.clean_start,
+                            shard=name)
+        self.notes.extend(f"shard {name}: {note}" for note in sync.notes)
+        if store.stale is not None:
+            store.stale = None if sync.slugs is None else store.stale | sync.slugs
+        store.lost |= sync.lost  # a shard's commits that never reached its remote, as for the main one
+        return repo
 
     def commit(self, store: Store, paths: list[str], message: str) -> str | None:
         """Commit `paths` into the open shard (its whole folders of articles, pages archived
@@ -267,17 +291,7 @@ def open_shards(config: ShardSettings, store: Store, now_ms: int, *, start: bool
         if name != shards.open and not files and not (store.shard_root(name) / ".git").is_dir() \
                 and store.catalog.get_meta(head_meta(name)):
             continue  # closed, cataloged, and no clone here: a run has nothing to do with it
-        repo = _clone(config, store, name, primary, create=name == shards.open, notes=shards.notes)
-        if repo is None:
-            continue
-        shards.repos[name] = repo
-        shards.notes.extend(f"shard {name}: {note}" for note in repair(repo, store.clean_start))
-        sync = sync_catalog(repo.root, repo, store.catalog, check_uncommitted=not store.clean_start,
-                            shard=name)
-        shards.notes.extend(f"shard {name}: {note}" for note in sync.notes)
-        if store.stale is not None:
-            store.stale = None if sync.slugs is None else store.stale | sync.slugs
-        store.lost |= sync.lost  # a shard's commits that never reached its remote, as for the main one
+        shards.take(config, store, name)
     return shards
 
 

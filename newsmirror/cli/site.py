@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from newsmirror.archive.paths import ARTICLES_DIR, SHARDS_DIR
+from newsmirror.archive.paths import ARTICLES_DIR, SHARDS_DIR, SHARDS_INDEX
 from newsmirror.errors import ARCHIVE, CONFIG, FAILED
 from newsmirror.cli.output import out, plural
 from newsmirror.cli.run import ARCHIVE_OPTION, CONFIG_OPTION, resolve_config
@@ -74,7 +74,7 @@ def site(
     from newsmirror.publish.site import build_site, shard_site_dir
 
     loaded = resolve_config(config, archive)
-    if not (loaded.archive / ARTICLES_DIR).is_dir():
+    if not (loaded.archive / ARTICLES_DIR).is_dir() and not (loaded.archive / SHARDS_INDEX).is_file():
         raise out.fail(f"{loaded.archive}: no archive here yet (run `newsmirror run` first)")
     target = (out_dir or default_out(loaded.file)).resolve()
     if target == loaded.archive.resolve() or loaded.archive.resolve().is_relative_to(target):
@@ -89,11 +89,14 @@ def site(
         _restore(Repo(loaded.archive), loaded, target)
     built: list[tuple[str, Repo, Config, Path]] = []  # each shard's site: year, clone, settings, folder
     with open_store(loaded.archive, branch=loaded.branch, writes=False, folders=loaded.folders) as store:
-        # The articles of every shard, read from their clones (cloned when missing).
-        shards = open_shards(loaded, store, int(time.time() * 1000), start=False, files=True)
+        # The articles of every shard, read from their clones: a closed shard's clone is
+        # made when a build first reads one of its articles (a site built before holds
+        # them, and a closed shard's site published once stays as it is).
+        shards = open_shards(loaded, store, int(time.time() * 1000), start=False)
+        take = (lambda year: shards.take(loaded, store, year)) if shards else None
+        reports = [("", build_site(loaded, store, target, take_shard=take))]
         for note in shards.notes if shards else ():
             out.detail(note)
-        reports = [("", build_site(loaded, store, target))]
         for year, repo, settings in _shard_sites(loaded, shards):
             folder = shard_site_dir(target, year)
             if publish and (current := current_publication(repo, settings)):
@@ -102,7 +105,7 @@ def site(
                 continue
             if publish:
                 _restore(repo, settings, folder)
-            reports.append((year, build_site(loaded, store, folder, shard=year)))
+            reports.append((year, build_site(loaded, store, folder, shard=year, take_shard=take)))
             built.append((year, repo, settings, folder))
     for year, report in reports:
         _say(report, f"shard {year}'s site: " if year else "")

@@ -350,6 +350,8 @@ class _Build:
         self.state, self.page_size, self.home_size = state, page_size, home_size
         self.shard = shard
         """None: the main site; else the year of the shard whose site this is."""
+        self.take_shard: Callable[[str], object] | None = None
+        """See build_site."""
         self.env = _environment()
         self.names = {s.slug: s.name for s in config.sources}
         self.primary = remote_address(store.repo, config.remote_name)
@@ -407,7 +409,10 @@ class _Build:
 
     # -- articles ---------------------------------------------------------------------------
     def read(self, entry: ArchivedEntry):
-        return parse_article(self.store.file(entry).read_bytes(), name=entry.path)
+        path = self.store.file(entry)
+        if entry.shard and self.take_shard is not None and not path.exists():
+            self.take_shard(entry.shard)
+        return parse_article(path.read_bytes(), name=entry.path)
 
     def text(self, entry: ArchivedEntry) -> str | None:
         """The plain text of an article's body, for the index (nothing kept in memory);
@@ -500,9 +505,13 @@ class _Changes:
 
 
 def build_site(config: Config, store: Store, out_dir: Path, *, page_size: int = PAGE_SIZE,
-               home_size: int = HOME_SIZE, shard: str | None = None) -> SiteReport:
+               home_size: int = HOME_SIZE, shard: str | None = None,
+               take_shard: Callable[[str], object] | None = None) -> SiteReport:
     """Render the archive of `store` into `out_dir`, rewriting only what changed: the
-    main site, or (`shard`) the site of the articles that shard holds (`shard_sites`)."""
+    main site, or (`shard`) the site of the articles that shard holds (`shard_sites`).
+    `take_shard(year)`: make the clone of a shard whose files are not here (Shards.take),
+    called when the build first reads one of its articles (an hour on a new runner
+    reads no closed shard's, so their clones are made only for a build that needs them)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     report = SiteReport(out_dir=out_dir)
     state = SiteState(out_dir / STATE)
@@ -511,6 +520,7 @@ def build_site(config: Config, store: Store, out_dir: Path, *, page_size: int = 
         # The catalog compares itself with the state before this build writes to it.
         diff = None if state.fresh else store.catalog.changed_since(state.path, shard)
         build = _Build(config, store, out_dir, report, state, page_size, home_size, shard)
+        build.take_shard = take_shard
         everything = state.get_meta("pages") != build.common
         state.begin()
         _statics(build)

@@ -724,6 +724,29 @@ def test_a_shards_articles_are_published_on_the_shards_own_site(tmp_path, httpse
     assert site_tree(tmp_path / "site-2027") == shard
     assert len([p for p in site_tree(tmp_path / "site-2028") if p.startswith("articles/")]) == 1
 
+    # As on the workflow, whose cache keeps the open shard's clone only: the hour's build
+    # reads nothing of the closed shard, so its clone is not made again; a full build
+    # (the site's state lost) makes it when it first reads one of its articles.
+    shutil.rmtree(lab.shard(2027))
+    lab.go(lab.items + news(6, 1, NEXT_JAN_1 + 3_600_000), NEXT_JAN_1 + 3_600_000, mirrors=mirrors)
+    hour = newsmirror_site(file, tmp_path / "site", "--publish", "-v")
+    assert not lab.shard(2027).exists(), hour.stdout + hour.stderr
+    assert "published the site of shard 2028" in hour.stdout and site_tree(tmp_path / "site-2027") == shard
+    full = tmp_path / "full"
+    newsmirror_site(file, full)
+    assert lab.shard(2027).is_dir() and site_tree(full) == site_tree(tmp_path / "site")
+
+
+def test_the_site_of_an_archive_whose_articles_are_all_in_shards(tmp_path, httpserver):
+    """Rotation switched on before the first article: the main repository holds none."""
+    lab = Sharded(tmp_path, httpserver)
+    lab.go([], DEC_31)
+    lab.go(news(0, 2, JAN_1), JAN_1)
+    assert not (lab.archive / "articles").exists() and len(lab.files(lab.shard(2027))) == 2
+    done = newsmirror_site(write_toml(lab, []), tmp_path / "site")
+    assert "shard 2027's site: 2 articles" in done.stdout, done.stdout
+    assert len([p for p in site_tree(tmp_path / "site-2027") if p.startswith("articles/")]) == 2
+
 
 def test_each_site_built_hour_by_hour_is_its_full_build(tmp_path, httpserver):
     lab = Sharded(tmp_path, httpserver)
