@@ -19,14 +19,15 @@ peak memory (the process and its git commands) are measured:
   the same folder), with bench/site_scale.py's floor of the incremental hour;
 - clone: `git clone` in full and `--depth 1` from a bare copy of the archive through a
   file:// address (git's pack protocol: a real transfer, not hard links), against a floor
-  of copying the bare repository's files and writing the working tree (`git archive | tar
-  -x`): the bytes that must cross and the files that must be written, with no index-pack
-  and no index;
+  of copying the bare repository's files and writing the working tree (every file of the
+  tip decompressed through one `git cat-file --batch`, written by a Python loop): the bytes
+  that must cross and the files that must be written, with no index-pack and no index;
 - the archive's size on disk (working tree and .git) and the site's.
 
 Every figure is shown with the 1-minute load average when it started (the machine is
 shared). Between consecutive sizes the growth exponent k of each (figure ∝ N^k; 1 is
-linear). --no-site leaves out the site builds (the longest part at large sizes). --reuse
+linear). --parts measures only some of hours, rebuild, site, clones (the site builds are the
+longest part at large sizes), keeping the figures measured before for the others. --reuse
 takes the figures of a size measured before from --work (figures-N.json) instead of
 measuring it again, so that a large size can be added to a table later. Writes the top of
 bench/RESULTS-scale.md unless --no-write (what follows its marker line is kept).
@@ -158,7 +159,34 @@ def site(work: Path, archive: Path, config: Path, *, sources: int, per_source: i
     return figures
 
 
-CLONE_FLOOR = 'cp -r "$1" "$2" && mkdir "$3" && git -C "$1" archive HEAD | tar -x -C "$3"'
+CLONE_FLOOR = r"""
+import os, shutil, subprocess, sys, threading
+bare, dest = sys.argv[1:3]
+shutil.copytree(bare, dest + ".git")
+listing = subprocess.run(["git", "-C", bare, "ls-tree", "-r", "-z", "HEAD"], capture_output=True,
+                         check=True).stdout
+entries = [entry.split(b"\t", 1) for entry in listing.split(b"\0") if entry]
+cat = subprocess.Popen(["git", "-C", bare, "cat-file", "--batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+def ask():
+    cat.stdin.write(b"".join(meta.split()[2] + b"\n" for meta, _ in entries))
+    cat.stdin.close()
+threading.Thread(target=ask).start()
+made = set()
+for _meta, path in entries:
+    size = int(cat.stdout.readline().split()[2])
+    data = cat.stdout.read(size + 1)[:-1]
+    target = os.path.join(dest, os.fsdecode(path))
+    folder = os.path.dirname(target)
+    if folder not in made:
+        os.makedirs(folder, exist_ok=True)
+        made.add(folder)
+    with open(target, "wb") as out:
+        out.write(data)
+sys.exit(cat.wait())
+"""
+"""The floor of a clone: the bare repository's files copied (the bytes a transfer moves),
+then every file of the tip's tree decompressed through one `git cat-file --batch` and
+written to its path; no index-pack, no index."""
 
 
 def clones(work: Path, archive: Path, label: str) -> dict[str, Cell | None]:
@@ -176,10 +204,10 @@ def clones(work: Path, archive: Path, label: str) -> dict[str, Cell | None]:
                 raise SystemExit(f"{name} of {bare} failed")
             figures[f"{name}, s"], figures[f"{name}, peak MB"] = child(done)
             shutil.rmtree(dest)
-        floor = bench.measured(["sh", "-c", CLONE_FLOOR, "sh", str(bare), str(dest) + ".git", str(dest)])
+        floor = bench.measured([sys.executable, "-c", CLONE_FLOOR, str(bare), str(dest)])
         if floor.exit:
             raise SystemExit("the clone's floor failed")
-        figures["clone floor (copy the packs, write the tree), s"] = [floor.wall_s, floor.load[0]]
+        figures["clone floor (copy the repository, write the tree), s"] = [floor.wall_s, floor.load[0]]
         full = figures["clone full, s"]
         assert full is not None
         figures["clone full / floor"] = [full[0] / floor.wall_s, None]
@@ -190,7 +218,10 @@ def clones(work: Path, archive: Path, label: str) -> dict[str, Cell | None]:
     return figures
 
 
-def measure(work: Path, articles: int, *, sources: int, window: int, idle_runs: int, with_site: bool) -> Size:
+PARTS = ("hours", "rebuild", "site", "clones")
+
+
+def measure(work: Path, articles: int, *, sources: int, window: int, idle_runs: int, parts: set[str]) -> Size:
     per_source = max(1, articles // sources)
     window = min(window, per_source)
     say(f"{articles:,} articles: the archive ...")
@@ -200,18 +231,23 @@ def measure(work: Path, articles: int, *, sources: int, window: int, idle_runs: 
     server = synth.FeedServer()
     try:
         config = bench.write_config(work / "newsmirror.toml", server, sources)
-        say(f"{articles:,} articles: idle and busy hour ...")
-        figures, notes = hours(work, archive, server, config, sources=sources, per_source=per_source,
-                               window=window, idle_runs=idle_runs, label=label)
+        figures: dict[str, Cell | None] = {}
+        notes: list[str] = []
+        if "hours" in parts:
+            say(f"{articles:,} articles: idle and busy hour ...")
+            figures, notes = hours(work, archive, server, config, sources=sources, per_source=per_source,
+                                   window=window, idle_runs=idle_runs, label=label)
     finally:
         server.close()
-    say(f"{articles:,} articles: rebuild ...")
-    figures |= cache_miss(work, archive, config)
-    if with_site:
+    if "rebuild" in parts:
+        say(f"{articles:,} articles: rebuild ...")
+        figures |= cache_miss(work, archive, config)
+    if "site" in parts:
         say(f"{articles:,} articles: site full and incremental ...")
         figures |= site(work, archive, config, sources=sources, per_source=per_source, label=label)
-    say(f"{articles:,} articles: clones ...")
-    figures |= clones(work, archive, label)
+    if "clones" in parts:
+        say(f"{articles:,} articles: clones ...")
+        figures |= clones(work, archive, label)
     figures["archive on disk (tree + .git), MB"] = [disk_bytes(archive) / 1e6, None]
     figures["archive .git, MB"] = [disk_bytes(archive / ".git") / 1e6, None]
     notes.append(f"{sources} sources × {per_source} articles, the {window} newest of each in its feed; "
@@ -225,7 +261,7 @@ ORDER = ("idle hour, s", "idle hour, peak MB", "busy hour (45 new), s", "busy ho
          "site full build, s", "site full build, peak MB", "site incremental (100 new), s",
          "site incremental, peak MB", "site incremental floor, s", "site incremental / floor", "site size, MB",
          "clone full, s", "clone full, peak MB", "clone --depth 1, s", "clone --depth 1, peak MB",
-         "clone floor (copy the packs, write the tree), s", "clone full / floor", "bare repository, MB",
+         "clone floor (copy the repository, write the tree), s", "clone full / floor", "bare repository, MB",
          "archive on disk (tree + .git), MB", "archive .git, MB")
 
 
@@ -265,7 +301,9 @@ def main() -> int:
     parser.add_argument("--window", type=int, default=20, help="items in each feed")
     parser.add_argument("--idle-runs", type=int, default=3)
     parser.add_argument("--work", type=Path, help="keep (and reuse) the archives and figures here")
-    parser.add_argument("--no-site", action="store_true", help="leave out the site builds")
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help="what to measure (default: all of " + ", ".join(PARTS) + "); the figures of a size "
+                        "measured before in --work are kept for the parts left out")
     parser.add_argument("--reuse", action="store_true",
                         help="take the figures of sizes measured before from --work")
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS-scale.md")
@@ -273,6 +311,9 @@ def main() -> int:
     if args.sources < BUSY_SOURCES + SITE_NEW // 10:
         parser.error(f"--sources must be at least {BUSY_SOURCES + SITE_NEW // 10}")
     counts = sorted(int(n) for n in args.sizes.split(","))
+    parts = set(args.parts.split(","))
+    if parts - set(PARTS):
+        parser.error(f"--parts: unknown {', '.join(sorted(parts - set(PARTS)))}")
     work = args.work or Path(tempfile.mkdtemp(prefix="scale-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     machine = machine_markdown()
@@ -285,8 +326,14 @@ def main() -> int:
                 size = Size(data["articles"], data["figures"], [*data["notes"], "measured " + data["date"]])
             else:
                 size = measure(work, count, sources=args.sources, window=args.window, idle_runs=args.idle_runs,
-                               with_site=not args.no_site)
+                               parts=parts)
                 date = next(line for line in machine_markdown() if line.startswith("- date: "))[8:]
+                if parts != set(PARTS) and saved.exists():
+                    data = json.loads(saved.read_text(encoding="utf-8"))
+                    size.figures = {name: value for name, value in (data["figures"] | size.figures).items()
+                                    if name in ORDER}
+                    size.notes = [*data["notes"], f"{', '.join(sorted(parts))} measured again on {date}",
+                                  *size.notes]
                 saved.write_text(json.dumps({"articles": size.articles, "figures": size.figures,
                                              "notes": size.notes, "date": date}), encoding="utf-8")
             sizes.append(size)
@@ -302,7 +349,7 @@ def main() -> int:
         kept = old[old.index(KEPT):] if KEPT in old else KEPT + "\n"
         command = f"python bench/scale.py --sizes {args.sizes} --sources {args.sources} --window {args.window}"
         page = ["# Scale: an hour, a cache miss, the site and a clone at each archive size", "",
-                f"Written by `{command}`" + (" --no-site" if args.no_site else "") + ".", "",
+                f"Written by `{command}`.", "",
                 "## Machine", "", *machine, "", "## Results", "", text, "", kept]
         RESULTS.write_text("\n".join(page), encoding="utf-8")
         print(f"\nwrote {RESULTS}")
