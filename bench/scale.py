@@ -137,6 +137,10 @@ def cache_miss(work: Path, archive: Path, config: Path) -> dict[str, Cell | None
             "rebuild: whole `newsmirror rebuild`, s": [size.run.wall_s, load],
             "rebuild, peak MB": [size.run.maxrss_mb, load],
             "rebuild floor: read every article file, s": [size.read_floor_s, load],
+            "rebuild: catalog from the files, CPU s": [size.catalog_cpu_s, load],
+            "rebuild floor, CPU s": [size.read_floor_cpu_s, load],
+            "rebuild: catalog CPU / floor CPU": [size.catalog_cpu_s / size.read_floor_cpu_s
+                                                 if size.read_floor_cpu_s else 0.0, None],
             "rebuild: catalog / floor": [size.catalog_s / size.read_floor_s if size.read_floor_s else 0.0, None]}
 
 
@@ -258,6 +262,7 @@ def measure(work: Path, articles: int, *, sources: int, window: int, idle_runs: 
 ORDER = ("idle hour, s", "idle hour, peak MB", "busy hour (45 new), s", "busy hour, peak MB",
          "rebuild: catalog from the files, s", "rebuild: whole `newsmirror rebuild`, s", "rebuild, peak MB",
          "rebuild floor: read every article file, s", "rebuild: catalog / floor",
+         "rebuild: catalog from the files, CPU s", "rebuild floor, CPU s", "rebuild: catalog CPU / floor CPU",
          "site full build, s", "site full build, peak MB", "site incremental (100 new), s",
          "site incremental, peak MB", "site incremental floor, s", "site incremental / floor", "site size, MB",
          "clone full, s", "clone full, peak MB", "clone --depth 1, s", "clone --depth 1, peak MB",
