@@ -71,14 +71,16 @@ class Size:
         return self.run.report.get("stages", {}).get(STAGE, {}).get("cpu", 0.0)
 
 
-def archive_for(workdir: Path, articles: int, sources: int) -> Path:
-    """The archive of `articles` articles under `workdir`, built unless it is there."""
-    archive = workdir / f"archive-{articles}"
+def archive_for(workdir: Path, articles: int, sources: int, window: int = 0) -> Path:
+    """The archive of `articles` articles under `workdir`, built unless it is there. The
+    `window` newest of each source are cleaned exactly as a run cleans them (bench/run.py's
+    writer), so that a run whose feeds serve them finds them unchanged."""
+    archive = workdir / (f"archive-{articles}" + (f"-w{window}" if window else ""))
     if (archive / ".git").is_dir():
         return archive
     shutil.rmtree(archive, ignore_errors=True)
     per_source = max(1, articles // sources)
-    scale = bench.Scale(sources=sources, items=0, archived=per_source, busy_sources=0, busy_items=0)
+    scale = bench.Scale(sources=sources, items=window, archived=per_source, busy_sources=0, busy_items=0)
     took = bench.build_big_archive(archive, scale)
     print(f"built {per_source * sources:,} articles in {took:.1f} s", flush=True)
     return archive

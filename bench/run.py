@@ -38,6 +38,7 @@ import json
 import os
 import pstats
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -123,6 +124,38 @@ class Result:
 
 
 # -- running the pipeline in a child process ------------------------------------------------
+@dataclass
+class Measured:
+    """One process run to its end: wall time, and what wait4 says of it and its descendants."""
+    wall_s: float
+    exit: int
+    usage: resource.struct_rusage
+    load: tuple[float, float]  # 1-minute load average before and after
+    started_epoch: float
+    ended_epoch: float
+
+    @property
+    def maxrss_mb(self) -> float:
+        """Peak memory of the largest process in its tree (the process or a child it waited for)."""
+        return self.usage.ru_maxrss / 1024
+
+    @property
+    def cpu_s(self) -> float:
+        return self.usage.ru_utime + self.usage.ru_stime
+
+
+def measured(argv: list[str], **popen) -> Measured:
+    """Run `argv` (subprocess.Popen's keyword arguments) to its end and measure it."""
+    load_before = os.getloadavg()[0]
+    started_epoch = time.time()
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, **popen)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Measured(wall, proc.returncode, usage, (load_before, os.getloadavg()[0]), started_epoch, time.time())
+
+
 def run_child(workdir: Path, label: str, command: list[str], *, profile: Path | None = None,
               strace: Path | None = None) -> ChildRun:
     report = workdir / f"{label}.json"
@@ -136,20 +169,12 @@ def run_child(workdir: Path, label: str, command: list[str], *, profile: Path | 
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     out, err = workdir / f"{label}.out", workdir / f"{label}.err"
-    load_before = os.getloadavg()[0]
     with open(out, "wb") as so, open(err, "wb") as se:
-        started_epoch = time.time()
-        started = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=so, stderr=se, env=env, cwd=workdir)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
-        ended_epoch = time.time()
-    proc.returncode = os.waitstatus_to_exitcode(status)
+        done = measured(argv, stdout=so, stderr=se, env=env, cwd=workdir)
     data = json.loads(report.read_text()) if report.exists() else {}
-    run = ChildRun(wall_s=wall, exit=proc.returncode, maxrss_mb=usage.ru_maxrss / 1024,
-                   cpu_s=usage.ru_utime + usage.ru_stime, inblock=usage.ru_inblock,
-                   oublock=usage.ru_oublock, load=(load_before, os.getloadavg()[0]),
-                   started_epoch=started_epoch, ended_epoch=ended_epoch, report=data,
+    run = ChildRun(wall_s=done.wall_s, exit=done.exit, maxrss_mb=done.maxrss_mb, cpu_s=done.cpu_s,
+                   inblock=done.usage.ru_inblock, oublock=done.usage.ru_oublock, load=done.load,
+                   started_epoch=done.started_epoch, ended_epoch=done.ended_epoch, report=data,
                    stdout=out.read_text(errors="replace"), stderr=err.read_text(errors="replace"))
     if run.exit != 0 or not data:
         raise SystemExit(f"{label}: the child failed (exit {run.exit}):\n{run.stderr[-3000:]}\n{run.stdout[-2000:]}")
@@ -309,16 +334,13 @@ def run_floor(workdir: Path, server: synth.FeedServer, sources: int) -> tuple[fl
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     argv = [sys.executable, str(HERE / "floor.py"), str(report), str(archive), "--sanitize",
             *(server.url(s) for s in range(sources))]
-    started = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, cwd=workdir)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
+    done = measured(argv, env=env, cwd=workdir)
+    if done.exit != 0:
         raise SystemExit("bench/floor.py failed")
     data = json.loads(report.read_text())
-    data["cpu_s"] = usage.ru_utime + usage.ru_stime  # the script and its git commands
+    data["cpu_s"] = done.cpu_s  # the script and its git commands
     shutil.rmtree(archive, ignore_errors=True)
-    return wall, usage.ru_maxrss / 1024, data
+    return done.wall_s, done.maxrss_mb, data
 
 
 def top_costs(path: Path, limit: int = 5) -> list[str]:

@@ -62,9 +62,10 @@ PAGES_LIMIT = 1_000_000_000
 
 
 @dataclass
-class Size:
-    articles: int
-    setup_s: float
+class Builds:
+    """The site built from one archive: in full, after an hour's new articles, and idle."""
+    added: int
+    """Articles the incremental hour added."""
     full: bench.ChildRun
     incremental: bench.ChildRun
     idle: bench.ChildRun
@@ -72,8 +73,15 @@ class Size:
     site_files: int
     state_bytes: int
     """The build state kept in the site's folder (never published), not in site_bytes."""
-    clone_s: float
     floor_s: float
+    """The floor of the incremental hour (`floor_hour`)."""
+
+
+@dataclass
+class Size(Builds):
+    articles: int
+    setup_s: float
+    clone_s: float
 
     @property
     def bytes_per_article(self) -> float:
@@ -98,6 +106,29 @@ def commit(archive: Path, message: str) -> None:
             raise SystemExit(f"git {' '.join(args)} failed: {done.stderr}")
 
 
+def site_builds(workdir: Path, archive: Path, config: Path, site: Path, *, sources: int, new: int, start: int,
+                label: str, profile: Path | None = None) -> Builds:
+    """`newsmirror site` of `archive` into the empty folder `site`, then `new` more articles
+    (bench/run.py's writer, items from number `start` on the first sources) committed and the
+    site built again into the same folder, then once more with nothing changed."""
+    command = ["site", "--config", str(config), "--archive", str(archive), "--out", str(site)]
+    full = bench.run_child(workdir, f"site-full-{label}", command)
+
+    # An hour's new articles, spread over the first sources, after those already there.
+    spread = min(sources, max(1, new // 10))
+    jobs = [(str(archive), s, new // spread, new // spread, start) for s in range(spread)]
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        added = sum(pool.map(bench._write_source, jobs))
+    commit(archive, f"{added} new articles")
+    floor_s = floor_hour(workdir, archive)
+    incremental = bench.run_child(workdir, f"site-incremental-{label}", command,
+                                  profile=profile / f"site-incremental-{label}.prof" if profile else None)
+    idle = bench.run_child(workdir, f"site-idle-{label}", command)
+    site_bytes, site_files = folder_bytes(site)
+    state_bytes = sum(p.stat().st_size for p in site.glob(STATE + "*"))
+    return Builds(added, full, incremental, idle, site_bytes, site_files, state_bytes, floor_s)
+
+
 def measure(workdir: Path, articles: int, sources: int, new: int,
             profile: Path | None = None) -> Size:
     per_source = max(1, articles // sources)
@@ -110,30 +141,13 @@ def measure(workdir: Path, articles: int, sources: int, new: int,
         config = bench.write_config(workdir / "newsmirror.toml", server, sources)
     finally:
         server.close()
-    site = workdir / "site"
-    command = ["site", "--config", str(config), "--archive", str(archive), "--out", str(site)]
-    full = bench.run_child(workdir, f"site-full-{articles}", command)
-
-    # An hour's new articles, spread over the first sources, after those already there.
-    spread = min(sources, max(1, new // 10))
-    jobs = [(str(archive), s, new // spread, new // spread, per_source) for s in range(spread)]
-    with ProcessPoolExecutor(max_workers=2) as pool:
-        added = sum(pool.map(bench._write_source, jobs))
-    commit(archive, f"{added} new articles")
-    floor_s = floor_hour(workdir, archive)
-    incremental = bench.run_child(workdir, f"site-incremental-{articles}", command,
-                                  profile=profile / f"site-incremental-{articles}.prof" if profile else None)
-    idle = bench.run_child(workdir, f"site-idle-{articles}", command)
-    site_bytes, site_files = folder_bytes(site)
-    state_bytes = sum(p.stat().st_size for p in site.glob(STATE + "*"))
-
-    clone = workdir / "clone"
-    started = time.perf_counter()
-    subprocess.run(["git", "clone", "-q", "--no-local", str(archive), str(clone)], check=True,
-                   capture_output=True)
-    clone_s = time.perf_counter() - started
-    return Size(articles + added, setup_s, full, incremental, idle, site_bytes, site_files,
-                state_bytes, clone_s, floor_s)
+    builds = site_builds(workdir, archive, config, workdir / "site", sources=sources, new=new,
+                         start=per_source, label=str(articles), profile=profile)
+    clone = bench.measured(["git", "clone", "-q", "--no-local", str(archive), str(workdir / "clone")],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if clone.exit:
+        raise SystemExit(f"git clone of {archive} failed")
+    return Size(**vars(builds), articles=articles + builds.added, setup_s=setup_s, clone_s=clone.wall_s)
 
 
 FLOOR = """
@@ -162,23 +176,32 @@ def floor_hour(workdir: Path, archive: Path) -> float:
     return time.perf_counter() - started
 
 
-def exponent(a: float, b: float, na: int, nb: int) -> str:
-    if a <= 0 or b <= 0 or na == nb:
+def exponent(a: float | None, b: float | None, na: int, nb: int) -> str:
+    if a is None or b is None or a <= 0 or b <= 0 or na == nb:
         return "—"
     return f"{math.log(b / a) / math.log(nb / na):.2f}"
 
 
 def scale_table(sizes, figures) -> list[str]:
     """A Markdown table of `figures` ((name, size -> value) pairs) at each size (anything
-    with `.articles`), with the growth exponent between consecutive sizes."""
+    with `.articles`), with the growth exponent between consecutive sizes. A value may be
+    None (not measured at that size) or a (value, note) pair, the note shown beside it."""
+    def value(cell) -> float | None:
+        return cell[0] if isinstance(cell, tuple) else cell
+
+    def shown(cell) -> str:
+        if cell is None:
+            return "—"
+        return f"{cell[0]:,.2f} ({cell[1]})" if isinstance(cell, tuple) else f"{cell:,.2f}"
+
     lines = ["| figure | " + " | ".join(f"{s.articles:,} articles" for s in sizes)
              + "".join(f" | k {a.articles:,}→{b.articles:,}" for a, b in zip(sizes, sizes[1:])) + " |",
              "|---|" + "---:|" * (2 * len(sizes) - 1)]
     for name, figure in figures:
-        values = [figure(s) for s in sizes]
-        ks = [exponent(values[i], values[i + 1], sizes[i].articles, sizes[i + 1].articles)
+        cells = [figure(s) for s in sizes]
+        ks = [exponent(value(cells[i]), value(cells[i + 1]), sizes[i].articles, sizes[i + 1].articles)
               for i in range(len(sizes) - 1)]
-        lines.append(f"| {name} | " + " | ".join(f"{v:,.2f}" for v in values)
+        lines.append(f"| {name} | " + " | ".join(shown(c) for c in cells)
                      + "".join(f" | {k}" for k in ks) + " |")
     return lines
 

@@ -196,3 +196,33 @@ def test_site_scale_benchmark_prints_what_the_main_and_a_shards_site_publish():
                    "articles the main site lists under 1 GB (none of its own)", "… × floor of the hour"):
         row = next(line for line in out.splitlines() if line.startswith(f"| {figure} |"))
         assert float(row.strip("| ").split(" | ")[1].replace(",", "")) > 0, row
+
+
+def test_tiny_scale_benchmark_prints_every_figure_with_its_load_and_exponent(tmp_path: Path):
+    """bench/scale.py at two tiny sizes: the hours, the rebuild, the site and the clones in
+    one table, each timed figure with its load average, each with its growth exponent; a
+    second run measures the clones again and keeps the other figures; a third with --reuse
+    takes the figures from --work instead of measuring again."""
+    script = BENCH.with_name("scale.py")
+    argv = [sys.executable, str(script), "--sizes", "250,750", "--sources", "25", "--window", "5",
+            "--idle-runs", "1", "--work", str(tmp_path), "--no-write"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+    out = done.stdout
+    assert "- nproc: " in out and "- load average at start: " in out
+    assert "| figure | 250 articles | 750 articles | k 250→750 |" in out, out
+    for figure in ("idle hour, s", "busy hour (45 new), s", "rebuild: catalog from the files, s",
+                   "rebuild floor: read every article file, s", "site full build, s",
+                   "site incremental (100 new), s", "site incremental floor, s", "clone full, s",
+                   "clone --depth 1, peak MB", "clone floor (copy the repository, write the tree), s"):
+        row = next(line for line in out.splitlines() if line.startswith(f"| {figure} |"))
+        cells = row.strip("| ").split(" | ")
+        assert len(cells) == 4 and "(load " in cells[1] and "(load " in cells[2], row
+    assert "Worse than linear (k > 1): " in out and "RESULTS-scale.md" not in out
+    clones = subprocess.run([*argv, "--parts", "clones"], capture_output=True, text=True, timeout=120, check=False)
+    assert clones.returncode == 0, clones.stderr[-3000:]
+    assert "clones measured again on " in clones.stdout and "idle and busy hour" not in clones.stderr
+    assert next(line for line in clones.stdout.splitlines() if line.startswith("| busy hour (45 new), s |")) in out
+    again = subprocess.run([*argv, "--reuse"], capture_output=True, text=True, timeout=60, check=False)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "measured " in again.stdout and "clones ..." not in again.stderr
