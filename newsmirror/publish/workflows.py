@@ -66,12 +66,7 @@ jobs:
       # The mirror's newest cache entry, read and never saved (the hourly run keeps the
       # one entry): without it the catalog is rebuilt from every article file, and with
       # yearly shards every closed shard would be cloned to do it.
-      - name: Restore the local cache
-        uses: actions/cache/restore@v4
-        with:
-          path: {cache_dir}
-          key: {cache_key}${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}
-          restore-keys: {cache_key}
+{restore_cache}
       # What newsmirror needs to handle each issue once and to limit requests per person:
       # the replies on this issue so far, and this person's recent requests.
       - name: Look up earlier replies and requests
@@ -119,6 +114,17 @@ jobs:
 """
 
 
+def _restore_cache_step() -> str:
+    """The step that restores the newest entry of the local cache (both workflows; only
+    the mirror's saves one)."""
+    return (f"      - name: Restore the local cache\n"
+            f"        uses: actions/cache/restore@v4\n"
+            f"        with:\n"
+            f"          path: {CACHE_DIR}\n"
+            f"          key: {CACHE_KEY}${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}\n"
+            f"          restore-keys: {CACHE_KEY}")
+
+
 def _secret_env() -> str:
     """The `env:` lines that hand the mirrors' secrets to newsmirror."""
     return "\n".join(f"          {name}: ${{{{ secrets.{name} }}}}" for name in MIRROR_SECRETS)
@@ -137,7 +143,7 @@ def request_workflow_yaml(*, config: str = "newsmirror.toml", python: str = "3.1
     return _REQUEST_WORKFLOW.format(config=config, python=python, requirements=requirements,
                                     label=label, group=group, constraints=constraints,
                                     secret_env=_secret_env(), mirror_workflow=MIRROR_WORKFLOW,
-                                    cache_dir=CACHE_DIR, cache_key=CACHE_KEY)
+                                    restore_cache=_restore_cache_step())
 
 
 def mirror_workflow_yaml(*, config: str = "newsmirror.toml", requirements: str = "requirements.txt",
@@ -210,12 +216,7 @@ jobs:
       # so this only saves time. One entry is kept: this restores the newest, the run
       # saves its own under a new key and deletes the older ones. With yearly shards it
       # holds the open shard's clone too (see the step before saving).
-      - name: Restore the local cache
-        uses: actions/cache/restore@v4
-        with:
-          path: {CACHE_DIR}
-          key: {cache_key}${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}
-          restore-keys: {cache_key}
+{_restore_cache_step()}
 
       # Credentials for [[archive.mirrors]] on other hosts (see "Mirrors on other hosts"
       # in newsmirror's README): a deploy key for SSH addresses, and per kind of host an
