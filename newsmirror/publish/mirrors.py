@@ -429,11 +429,15 @@ def _diverged(repo: Repo, url: str, branch: str, env: dict[str, str]) -> tuple[b
         base = repo.git("merge-base", "HEAD", theirs, check=False).stdout.decode().strip()
         if not base:
             return False, "its history and the primary's have no commit in common; replace it by hand"
-        added = repo.out("diff", "--name-only", "--no-renames", "--diff-filter=AM", "-z", base, theirs)
-        ours = set(repo.out("ls-tree", "-r", "-z", "--name-only", "HEAD").split("\0"))
-        only = [p for p in added.split("\0") if p and not p.startswith(_DERIVED) and p not in ours]
+        # A file their commits wrote is ours too only when our commits since `base` wrote
+        # it as well (the same article archived anew): a path we have, untouched since
+        # `base`, holds the text their commits replaced (an article a watch rewrote).
+        added = _written(repo, base, theirs)
+        ours = set(_written(repo, base, "HEAD"))
+        only = [p for p in added if not p.startswith(_DERIVED) and p not in ours]
         if only:
-            return False, (f"it holds {len(only)} file(s) the primary lacks, from commits the primary never "
+            return False, (f"it holds {len(only)} file(s) the primary lacks or has an older text of, "
+                    "from commits the primary never "
                     f"got, e.g. {only[0]}; take them in (git fetch the mirror, check out those files, "
                     "commit) before it can follow the primary again")
         count = repo.out("rev-list", "--count", f"HEAD..{theirs}")
@@ -445,6 +449,12 @@ def _diverged(repo: Repo, url: str, branch: str, env: dict[str, str]) -> tuple[b
                 f"the primary's history too) with the primary's branch")
     finally:
         repo.git("update-ref", "-d", _THEIRS, check=False)
+
+
+def _written(repo: Repo, base: str, tip: str) -> list[str]:
+    """The files the commits from `base` to `tip` added or changed, as they are at `tip`."""
+    names = repo.out("diff", "--name-only", "--no-renames", "--diff-filter=AM", "-z", base, tip)
+    return [name for name in names.split("\0") if name]
 
 
 def _env_for(url: str, key: _SshKey) -> dict[str, str]:
