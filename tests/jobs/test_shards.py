@@ -764,3 +764,28 @@ def test_each_site_built_hour_by_hour_is_its_full_build(tmp_path, httpserver):
     for name in ("", "-2027"):
         assert site_tree(tmp_path / f"site{name}") == site_tree(tmp_path / f"fresh{name}"), name
     assert len([p for p in site_tree(tmp_path / "site") if p.startswith("articles/")]) == 3
+
+
+def test_a_closed_shards_site_that_failed_to_publish_is_published_once_its_clone_is_gone(tmp_path, httpserver):
+    """The shard's site push failed in its last open hour (the main site's went through);
+    in the new year the workflow's cache no longer holds the closed shard's clone, and
+    the hour's main build reads none of its articles. The shard's site must still be
+    published: the main site links its articles there."""
+    lab = Sharded(tmp_path, httpserver)
+    lab.go(news(0, 1, DEC_31), DEC_31)
+    lab.go(lab.items + news(1, 2, JAN_1), JAN_1)
+    file = write_toml(lab, [])
+    shard_remote = tmp_path / "remote-2027.git"
+    hook = shard_remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'the shard host is down' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    down = subprocess.run([sys.executable, "-m", "newsmirror", "site", "-c", str(file), "-o",
+                           str(tmp_path / "site"), "--publish"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert down.returncode == 3 and "the shard host is down" in down.stdout + down.stderr
+    hook.unlink()
+    lab.go(lab.items + news(3, 1, NEXT_JAN_1), NEXT_JAN_1)
+    shutil.rmtree(lab.shard(2027))
+    newsmirror_site(file, tmp_path / "site", "--publish")
+    published = git("ls-tree", "-r", "--name-only", "site", cwd=shard_remote).split()
+    assert len([p for p in published if p.startswith("articles/")]) == 2, published
