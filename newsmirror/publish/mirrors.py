@@ -22,8 +22,9 @@ A mirror that diverged: on an ephemeral runner (the workflow), a run whose prima
 failed still pushes its commits to the mirrors; the next runner clones the primary, which
 lacks them, and its commits are no longer a fast-forward for those mirrors, hour after
 hour. When the primary has our HEAD and a mirror refuses it, the mirror's branch is
-fetched: when its own commits hold no file the primary's branch lacks (the next runner
-archived the same articles again; lists, feeds and state files are regenerated anyway),
+fetched: when every file its own commits wrote was written by the primary's since too
+(the next runner archived the same articles again; lists, feeds and state files are
+regenerated anyway; a file only its commits rewrote, as a watch does, is not ours),
 its branch is replaced by the primary's, guarded by a lease on what it had, and the
 outcome says so. When they hold files the primary lacks, nothing is replaced: the
 failure names them, to be taken in by hand.
@@ -413,11 +414,11 @@ def _push_one(repo: Repo, mirror: MirrorConfig, url: str, config: Config, env: d
 def _diverged(repo: Repo, url: str, branch: str, env: dict[str, str]) -> tuple[bool, str]:
     """A mirror refused our HEAD although the primary remote has it: whether it has HEAD
     now, and what was found, in words. It has when it is ahead of us (another run pushed
-    it later commits), or when its own commits held only files we have too (an ephemeral
-    runner whose primary push failed pushed them, and the next runner, cloning the
-    primary, archived the same articles anew): then its branch is set to HEAD, guarded by
-    a lease on what it had. Else it is left alone, and the words name the files only it
-    has, which replacing its branch would lose."""
+    it later commits), or when every file its own commits wrote our commits since wrote
+    too (an ephemeral runner whose primary push failed pushed them, and the next runner,
+    cloning the primary, archived the same articles anew): then its branch is set to
+    HEAD, guarded by a lease on what it had. Else it is left alone, and the words name the
+    files only it has (or has a later text of), which replacing its branch would lose."""
     fetched = repo.git("fetch", "-q", "--no-tags", url, f"+refs/heads/{branch}:{_THEIRS}",
                        check=False, timeout=1800, env=env)
     if fetched.returncode != 0:
