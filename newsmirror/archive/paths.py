@@ -86,6 +86,9 @@ CONSTRAINTS_FILE = f"{STATE_DIR}/constraints.txt"
 """The workflows' pinned dependencies."""
 SITE_PUBLISHED = f"{CACHE_DIR}/site-published.json"
 """What the last publication of the reading site was built from, and its commit."""
+SHARD_SITES_PUBLISHED = f"{CACHE_DIR}/shard-sites-published.json"
+"""By shard: what the last publication of its site that its primary took was built from,
+kept in the main repository's cache, which outlives a closed shard's clone."""
 SITE_STATE_COPY = f"{CACHE_DIR}/site-state.db"
 """The state of the site that publication pushed (publish/sitestate.py), so that a build
 on a fresh runner starts from it (publish/pages.restore_published)."""

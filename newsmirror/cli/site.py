@@ -70,7 +70,7 @@ def site(
     from newsmirror.archive.git import Repo
     from newsmirror.archive.shards import open_shards
     from newsmirror.archive.store import open_store
-    from newsmirror.publish.pages import current_publication
+    from newsmirror.publish.pages import current_publication, remember_shard_site
     from newsmirror.publish.site import build_site, shard_site_dir
 
     loaded = resolve_config(config, archive)
@@ -95,11 +95,13 @@ def site(
         shards = open_shards(loaded, store, int(time.time() * 1000), start=False)
         take = (lambda year: shards.take(loaded, store, year)) if shards else None
         reports = [("", build_site(loaded, store, target, take_shard=take))]
+        sites = _shard_sites(loaded, store, shards, publish=publish)
         for note in shards.notes if shards else ():
             out.detail(note)
-        for year, repo, settings in _shard_sites(loaded, shards):
+        for year, repo, settings in sites:
             folder = shard_site_dir(target, year)
             if publish and (current := current_publication(repo, settings)):
+                remember_shard_site(store.repo, year, repo, settings)
                 out.info(f"the site of shard {year} (commit {current[:12]}) is published and built "
                          "from the shard as it is: left as it is")
                 continue
@@ -110,8 +112,9 @@ def site(
     for year, report in reports:
         _say(report, f"shard {year}'s site: " if year else "")
     if publish:
-        unpublished = [where for where in [_publish(Repo(loaded.archive), loaded, target, "the site")]
-                       + [_publish(repo, settings, folder, f"the site of shard {year}")
+        main = Repo(loaded.archive)
+        unpublished = [where for where in [_publish(main, loaded, target, "the site")]
+                       + [_publish(repo, settings, folder, f"the site of shard {year}", main, year)
                           for year, repo, settings, folder in built] if where]
         if unpublished:
             raise out.fail("; ".join(unpublished), ARCHIVE)
@@ -139,17 +142,29 @@ def _say(report, where: str) -> None:
         out.error(f"{where}{path}: not built: {reason}")
 
 
-def _shard_sites(loaded, shards) -> list[tuple[str, Repo, Config]]:
+def _shard_sites(loaded, store, shards, *, publish: bool) -> list[tuple[str, Repo, Config]]:
     """Each shard with a site of its own whose clone is here: its year, its clone and the
-    configuration it is published with (its remotes). A shard that could not be cloned
+    configuration it is published with (its remotes). To publish, a closed shard whose
+    clone was not needed by the main site's build is cloned unless its site is known to
+    be published from it as it is (its last push may have failed, before its clone left
+    the cache): the main site links its articles there. A shard that could not be cloned
     is named among the shards' notes; the main site links to its site as it is."""
+    from newsmirror.archive.store import head_meta
     from newsmirror.publish.mirrors import shard_config
+    from newsmirror.publish.pages import shard_site_published
     from newsmirror.publish.site import shard_sites
 
     if shards is None:
         return []
-    return [(year, shards.repos[year], shard_config(loaded, year, shards.primary))
-            for year in shard_sites(loaded, loaded.archive, shards.primary) if year in shards.repos]
+    found = []
+    for year in shard_sites(loaded, loaded.archive, shards.primary):
+        settings = shard_config(loaded, year, shards.primary)
+        if publish and year not in shards.repos and not shard_site_published(
+                store.repo, year, store.catalog.get_meta(head_meta(year)), settings):
+            shards.take(loaded, store, year)
+        if year in shards.repos:
+            found.append((year, shards.repos[year], settings))
+    return found
 
 
 def _current(loaded) -> str | None:
@@ -183,10 +198,12 @@ def _restore(repo: Repo, settings: Config, target: Path) -> None:
                  "building what changed since")
 
 
-def _publish(repo: Repo, settings: Config, target: Path, what: str) -> str | None:
+def _publish(repo: Repo, settings: Config, target: Path, what: str, main: Repo | None = None,
+             year: str = "") -> str | None:
     """Publish one built site from `repo` to its remotes (`settings`'); None when its
-    primary remote took it, else what failed."""
-    from newsmirror.publish.pages import publish_site
+    primary remote took it, else what failed. The site of the shard `year` that its
+    primary took is remembered in the cache of `main`, which outlives the shard's clone."""
+    from newsmirror.publish.pages import publish_site, remember_shard_site
 
     published = publish_site(repo, settings, target)  # a GitError exits 3
     for outcome in published.mirrors:
@@ -197,6 +214,8 @@ def _publish(repo: Repo, settings: Config, target: Path, what: str) -> str | Non
     if not published.primary.ok:
         return f"{what} was not published to the primary remote {published.primary.message}"
     out.info(published.primary.message)
+    if main is not None:
+        remember_shard_site(main, year, repo, settings)
     out.stdout.print(f"published {what} ({plural(published.files, 'file')}) as the branch "
                      f"site, commit {published.commit[:12]}", markup=False)
     return None

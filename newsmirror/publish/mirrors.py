@@ -22,8 +22,9 @@ A mirror that diverged: on an ephemeral runner (the workflow), a run whose prima
 failed still pushes its commits to the mirrors; the next runner clones the primary, which
 lacks them, and its commits are no longer a fast-forward for those mirrors, hour after
 hour. When the primary has our HEAD and a mirror refuses it, the mirror's branch is
-fetched: when its own commits hold no file the primary's branch lacks (the next runner
-archived the same articles again; lists, feeds and state files are regenerated anyway),
+fetched: when every file its own commits wrote was written by the primary's since too
+(the next runner archived the same articles again; lists, feeds and state files are
+regenerated anyway; a file only its commits rewrote, as a watch does, is not ours),
 its branch is replaced by the primary's, guarded by a lease on what it had, and the
 outcome says so. When they hold files the primary lacks, nothing is replaced: the
 failure names them, to be taken in by hand.
@@ -413,11 +414,11 @@ def _push_one(repo: Repo, mirror: MirrorConfig, url: str, config: Config, env: d
 def _diverged(repo: Repo, url: str, branch: str, env: dict[str, str]) -> tuple[bool, str]:
     """A mirror refused our HEAD although the primary remote has it: whether it has HEAD
     now, and what was found, in words. It has when it is ahead of us (another run pushed
-    it later commits), or when its own commits held only files we have too (an ephemeral
-    runner whose primary push failed pushed them, and the next runner, cloning the
-    primary, archived the same articles anew): then its branch is set to HEAD, guarded by
-    a lease on what it had. Else it is left alone, and the words name the files only it
-    has, which replacing its branch would lose."""
+    it later commits), or when every file its own commits wrote our commits since wrote
+    too (an ephemeral runner whose primary push failed pushed them, and the next runner,
+    cloning the primary, archived the same articles anew): then its branch is set to
+    HEAD, guarded by a lease on what it had. Else it is left alone, and the words name the
+    files only it has (or has a later text of), which replacing its branch would lose."""
     fetched = repo.git("fetch", "-q", "--no-tags", url, f"+refs/heads/{branch}:{_THEIRS}",
                        check=False, timeout=1800, env=env)
     if fetched.returncode != 0:
@@ -429,11 +430,15 @@ def _diverged(repo: Repo, url: str, branch: str, env: dict[str, str]) -> tuple[b
         base = repo.git("merge-base", "HEAD", theirs, check=False).stdout.decode().strip()
         if not base:
             return False, "its history and the primary's have no commit in common; replace it by hand"
-        added = repo.out("diff", "--name-only", "--no-renames", "--diff-filter=AM", "-z", base, theirs)
-        ours = set(repo.out("ls-tree", "-r", "-z", "--name-only", "HEAD").split("\0"))
-        only = [p for p in added.split("\0") if p and not p.startswith(_DERIVED) and p not in ours]
+        # A file their commits wrote is ours too only when our commits since `base` wrote
+        # it as well (the same article archived anew): a path we have, untouched since
+        # `base`, holds the text their commits replaced (an article a watch rewrote).
+        added = _written(repo, base, theirs)
+        ours = set(_written(repo, base, "HEAD"))
+        only = [p for p in added if not p.startswith(_DERIVED) and p not in ours]
         if only:
-            return False, (f"it holds {len(only)} file(s) the primary lacks, from commits the primary never "
+            return False, (f"it holds {len(only)} file(s) the primary lacks or has an older text of, "
+                    "from commits the primary never "
                     f"got, e.g. {only[0]}; take them in (git fetch the mirror, check out those files, "
                     "commit) before it can follow the primary again")
         count = repo.out("rev-list", "--count", f"HEAD..{theirs}")
@@ -445,6 +450,12 @@ def _diverged(repo: Repo, url: str, branch: str, env: dict[str, str]) -> tuple[b
                 f"the primary's history too) with the primary's branch")
     finally:
         repo.git("update-ref", "-d", _THEIRS, check=False)
+
+
+def _written(repo: Repo, base: str, tip: str) -> list[str]:
+    """The files the commits from `base` to `tip` added or changed, as they are at `tip`."""
+    names = repo.out("diff", "--name-only", "--no-renames", "--diff-filter=AM", "-z", base, tip)
+    return [name for name in names.split("\0") if name]
 
 
 def _env_for(url: str, key: _SshKey) -> dict[str, str]:

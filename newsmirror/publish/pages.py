@@ -28,7 +28,7 @@ from pathlib import Path
 from newsmirror import __version__
 from newsmirror.archive.files import write_atomic
 from newsmirror.archive.git import Repo
-from newsmirror.archive.paths import SITE_PUBLISHED, SITE_STATE_COPY
+from newsmirror.archive.paths import SHARD_SITES_PUBLISHED, SITE_PUBLISHED, SITE_STATE_COPY
 from newsmirror.config import Config, MirrorConfig
 from newsmirror.errors import CONFIG, NewsmirrorError
 from newsmirror.publish.mirrors import MirrorOutcome, push_ref
@@ -109,15 +109,38 @@ def fetch_published(repo: Repo, primary: MirrorConfig) -> bool:
     return done.returncode == 0
 
 
-def _inputs(repo: Repo, config: Config) -> dict[str, str | int | None]:
-    """What a built site depends on: the archive's commit, the configuration's bytes and
-    newsmirror's version."""
+def _inputs(repo: Repo, config: Config, head: str | None = None) -> dict[str, str | int | None]:
+    """What a built site depends on: the archive's commit (`head`, else `repo`'s HEAD),
+    the configuration's bytes and newsmirror's version."""
     try:
         settings = hashlib.sha256(Path(config.file).read_bytes()).hexdigest()
     except OSError:
         settings = None
-    return {"version": PUBLISHED_VERSION, "head": repo.head(), "config": settings,
+    return {"version": PUBLISHED_VERSION, "head": head or repo.head(), "config": settings,
             "newsmirror": __version__}
+
+
+def remember_shard_site(main: Repo, year: str, shard: Repo, config: Config) -> None:
+    """Remember, in the cache of the main repository `main`, that the primary of the shard
+    `year` took the site built from `shard` as it is now (`config`: the shard's)."""
+    state = main.root / SHARD_SITES_PUBLISHED
+    write_atomic(state, json.dumps({**_shard_sites(state), year: _inputs(shard, config)},
+                                   indent=1, sort_keys=True).encode())
+
+
+def shard_site_published(main: Repo, year: str, head: str | None, config: Config) -> bool:
+    """Whether the site of the shard `year` was published, as remember_shard_site says,
+    built from its commit `head` (as the catalog knows it) with this configuration and
+    newsmirror: a closed shard's site then needs neither its clone nor a build."""
+    return bool(head) and _shard_sites(main.root / SHARD_SITES_PUBLISHED).get(year) == _inputs(main, config, head)
+
+
+def _shard_sites(state: Path) -> dict:
+    try:
+        found = json.loads(state.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def current_publication(repo: Repo, config: Config) -> str | None:

@@ -408,11 +408,15 @@ class _Build:
             self.emit(page.path, self.render(page), key)
 
     # -- articles ---------------------------------------------------------------------------
-    def read(self, entry: ArchivedEntry):
+    def data(self, entry: ArchivedEntry) -> bytes:
+        """The bytes of an article's file, its shard's clone made first when it is not here."""
         path = self.store.file(entry)
         if entry.shard and self.take_shard is not None and not path.exists():
             self.take_shard(entry.shard)
-        return parse_article(path.read_bytes(), name=entry.path)
+        return path.read_bytes()
+
+    def read(self, entry: ArchivedEntry):
+        return parse_article(self.data(entry), name=entry.path)
 
     def text(self, entry: ArchivedEntry) -> str | None:
         """The plain text of an article's body, for the index (nothing kept in memory);
@@ -523,11 +527,11 @@ def build_site(config: Config, store: Store, out_dir: Path, *, page_size: int = 
         build.take_shard = take_shard
         everything = state.get_meta("pages") != build.common
         state.begin()
-        _statics(build)
         changes = _take_changes(build, diff)
         touched = None if everything else changes.touched
         for entry in state.every_seen() if touched is None else _seen(state, touched):
             build.article(entry)
+        _statics(build)  # after the articles: reading them made the clones of the shards they need
 
         counts = state.sources()
         report.articles = sum(count for count, _ in counts.values())
@@ -589,7 +593,8 @@ def _statics(build: _Build) -> None:
     # in the site: article pages sit as deep as article files, so their links still hold.
     # The names are content hashes, so a name that is already there is the same file.
     found = set()
-    for root in _asset_roots(build):
+    roots = _asset_roots(build)
+    for root in roots:
         for path in sorted((root / ASSETS_DIR).rglob("*")):
             if path.is_file():
                 relpath = path.relative_to(root).as_posix()
@@ -598,6 +603,11 @@ def _statics(build: _Build) -> None:
                 found.add(relpath)
                 if not build.current(relpath, path.name):
                     build.emit(relpath, path.read_bytes(), path.name)
+    if not all(root.is_dir() for root in roots):
+        # A closed shard whose clone is not here (the workflow's cache keeps the open
+        # one's alone) and whose articles this build did not read: its images, copied
+        # by an earlier build, are not known to be gone, and stay.
+        return
     for relpath in build.state.files_under(f"{ASSETS_DIR}/"):
         if relpath not in found:
             build.remove(relpath)
@@ -718,7 +728,7 @@ def _site_feeds(build: _Build, names: dict[str, str], everything: bool, changed:
     def body(entry: ArchivedEntry) -> str | None:
         if entry.path not in bodies:
             try:
-                data: bytes | None = build.store.file(entry).read_bytes()
+                data: bytes | None = build.data(entry)
             except OSError:
                 data = None
             try:

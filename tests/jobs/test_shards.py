@@ -26,6 +26,7 @@ from newsmirror.cli.run import print_summary
 from newsmirror.jobs.rebuild import rebuild_archive
 from newsmirror.jobs.requests import archive_requests
 from newsmirror.jobs.watch import watch_archive
+from newsmirror.publish.feeds import FEED_SIZE
 from tests.helpers import Mirror, bare_remote, git, site_tree
 from tests.jobs.feeds import Item, rss
 
@@ -724,11 +725,12 @@ def test_a_shards_articles_are_published_on_the_shards_own_site(tmp_path, httpse
     assert site_tree(tmp_path / "site-2027") == shard
     assert len([p for p in site_tree(tmp_path / "site-2028") if p.startswith("articles/")]) == 1
 
-    # As on the workflow, whose cache keeps the open shard's clone only: the hour's build
-    # reads nothing of the closed shard, so its clone is not made again; a full build
-    # (the site's state lost) makes it when it first reads one of its articles.
+    # As on the workflow, whose cache keeps the open shard's clone only: once the closed
+    # shard's articles left the feeds, the hour's build reads nothing of it, so its clone
+    # is not made again; a full build (the site's state lost) makes it when it first
+    # reads one of its articles.
     shutil.rmtree(lab.shard(2027))
-    lab.go(lab.items + news(6, 1, NEXT_JAN_1 + 3_600_000), NEXT_JAN_1 + 3_600_000, mirrors=mirrors)
+    lab.go(lab.items + news(6, FEED_SIZE, NEXT_JAN_1 + 3_600_000), NEXT_JAN_1 + 3_600_000, mirrors=mirrors)
     hour = newsmirror_site(file, tmp_path / "site", "--publish", "-v")
     assert not lab.shard(2027).exists(), hour.stdout + hour.stderr
     assert "published the site of shard 2028" in hour.stdout and site_tree(tmp_path / "site-2027") == shard
@@ -764,3 +766,76 @@ def test_each_site_built_hour_by_hour_is_its_full_build(tmp_path, httpserver):
     for name in ("", "-2027"):
         assert site_tree(tmp_path / f"site{name}") == site_tree(tmp_path / f"fresh{name}"), name
     assert len([p for p in site_tree(tmp_path / "site") if p.startswith("articles/")]) == 3
+
+
+def test_a_closed_shards_site_that_failed_to_publish_is_published_once_its_clone_is_gone(tmp_path, httpserver):
+    """The shard's site push failed in its last open hour (the main site's went through);
+    in the new year the workflow's cache no longer holds the closed shard's clone, and
+    the hour's main build reads none of its articles. The shard's site must still be
+    published: the main site links its articles there."""
+    lab = Sharded(tmp_path, httpserver)
+    lab.go(news(0, 1, DEC_31), DEC_31)
+    lab.go(lab.items + news(1, 2, JAN_1), JAN_1)
+    file = write_toml(lab, [])
+    shard_remote = tmp_path / "remote-2027.git"
+    hook = shard_remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'the shard host is down' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    down = subprocess.run([sys.executable, "-m", "newsmirror", "site", "-c", str(file), "-o",
+                           str(tmp_path / "site"), "--publish"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert down.returncode == 3 and "the shard host is down" in down.stdout + down.stderr
+    hook.unlink()
+    lab.go(lab.items + news(3, 1, NEXT_JAN_1), NEXT_JAN_1)
+    shutil.rmtree(lab.shard(2027))
+    newsmirror_site(file, tmp_path / "site", "--publish")
+    published = git("ls-tree", "-r", "--name-only", "site", cwd=shard_remote).split()
+    assert len([p for p in published if p.startswith("articles/")]) == 2, published
+
+
+def test_a_closed_shards_images_stay_on_the_main_site_without_its_clone(tmp_path, httpserver):
+    """A site at the root of its host gives the shards no site of their own: the main site
+    shows their articles and images. In the new year the workflow's cache no longer holds
+    the closed shard's clone, and once its articles left the feeds the hour's build reads
+    none of them: their images must stay beside their pages."""
+    from tests.archive.test_assets import PNG
+
+    lab = Sharded(tmp_path, httpserver)
+
+    def go(items: list[Item], now_ms: int):
+        sources = [{**source, "download_images": True} for source in lab.serve(items)]
+        httpserver.expect_request("/a.png").respond_with_data(PNG + b"a", content_type="image/png")
+        return lab.run(sources, now_ms=now_ms, **lab.top())
+
+    image = f'<p>图</p><img src="{httpserver.url_for("/a.png")}">'
+    go([replace(news(0, 1, DEC_31)[0], body="<p>无图</p>")], DEC_31)
+    go(lab.items + [replace(news(1, 1, JAN_1)[0], body=image)], JAN_1)
+    file = write_toml(lab, [])
+    file.write_text(file.read_text("utf-8").replace(SITE, "https://news.test/"), "utf-8")
+    newsmirror_site(file, tmp_path / "site")
+    assert not (tmp_path / "site-2027").exists()
+    before = [p for p in site_tree(tmp_path / "site") if p.startswith("assets/")]
+    assert len(before) == 1, before
+    go(lab.items + news(2, FEED_SIZE, NEXT_JAN_1), NEXT_JAN_1)
+    shutil.rmtree(lab.shard(2027))
+    newsmirror_site(file, tmp_path / "site")
+    assert not lab.shard(2027).exists()
+    assert [p for p in site_tree(tmp_path / "site") if p.startswith("assets/")] == before
+    # A full build reads every article, so makes the clone before it copies the images.
+    newsmirror_site(file, tmp_path / "full")
+    assert site_tree(tmp_path / "full") == site_tree(tmp_path / "site")
+
+
+def test_the_main_sites_feeds_show_a_closed_shards_articles_in_full_without_its_clone(tmp_path, httpserver):
+    """The new year's first hour on the workflow: the closed shard's clone is not in the
+    cache, its articles are still in the feeds, whose bodies are read from their files."""
+    lab = Sharded(tmp_path, httpserver)
+    lab.go(news(0, 1, DEC_31), DEC_31)
+    lab.go(lab.items + news(1, 1, JAN_1), JAN_1)
+    file = write_toml(lab, [])
+    newsmirror_site(file, tmp_path / "site")
+    lab.go(lab.items + news(2, 1, NEXT_JAN_1), NEXT_JAN_1)
+    shutil.rmtree(lab.shard(2027))
+    newsmirror_site(file, tmp_path / "site")
+    feed = (tmp_path / "site" / "feeds" / "all.xml").read_text("utf-8")
+    assert all(f"第{i}篇" in feed for i in range(3)), feed

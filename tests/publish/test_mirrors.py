@@ -528,3 +528,31 @@ def test_the_primary_is_listed_from_the_archives_own_remote(tmp_path: Path, http
     with open_store(runs.archive) as store:
         write_lists(config, store)
     assert "- [origin](https://github.com/me/news)" in (runs.archive / "README.md").read_text()
+
+
+def test_a_mirror_whose_commits_changed_an_article_is_never_overwritten(tmp_path: Path,
+                                                                        httpserver: HTTPServer):
+    """The lost runner rewrote an article the primary has (a watch found it changed): the
+    path is in our tree, but with the old text. Replacing the mirror's branch would lose
+    the new text, so the push fails naming the file."""
+    runs = Runs(tmp_path, httpserver)
+    one = bare_remote(tmp_path / "one.git")
+    mirrors = [{"name": "one", "url": str(one), "retry_delay": 0, "attempts": 1}]
+    runs.publish(1)
+    runs.run(mirrors, T0)
+    # What the lost runner pushed to the mirror alone: the article, rewritten.
+    lost = tmp_path / "lost"
+    git("clone", "-q", str(one), str(lost), cwd=tmp_path)
+    article = git("ls-files", "articles", cwd=lost).splitlines()[0]
+    with open(lost / article, "a", encoding="utf-8") as file:
+        file.write("\nA correction the source made later.\n")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-am", "rewritten", cwd=lost)
+    git("push", "-q", "origin", "HEAD:main", cwd=lost)
+    kept = head(one)
+    runs.publish(1)
+    back = runs.run(mirrors, T0 + HOUR_MS)
+    assert back.push.ok and back.new == 1
+    said = next(o for o in back.mirrors if o.name == "one")
+    assert said.ok is False and "it holds 1 file(s) the primary lacks" in said.message, said
+    assert article in said.message
+    assert head(one) == kept
