@@ -186,7 +186,10 @@ class _Bodies:
         found, html = self.catalog.feed_body(entry.path, entry.digest)
         if found:
             return html
-        html = sanitised_body(entry, _read(self.store.file(entry)))
+        data = _read(self.store.file(entry))
+        if data is None:  # not here (a closed shard without its clone): asked again next time
+            return None
+        html = sanitised_body(entry, data)
         self.catalog.put_feed_body(entry.path, entry.digest, html)
         return html
 

@@ -146,6 +146,25 @@ def test_content_is_the_sanitised_body(archive: Path):
     assert 'href="https://news.example/more.html"' in html
 
 
+def test_a_body_whose_file_is_not_here_is_read_again_later(archive: Path):
+    """An article file that cannot be read now (a closed shard's, its clone not made) leaves
+    its entry without a body this time, and is not remembered as having none."""
+    config = Config(file="t.toml", archive=archive, title="镜像", feed_content=True,
+                    sources=(SourceConfig(slug="big", name="大新闻", url="https://big.example/feed"),))
+    with open_store(archive) as store:
+        entry = next(e for e in store.catalog.latest("big", 50) if e.title == "新闻标题 3")
+        file = store.file(entry)
+        away = file.with_name("away")
+        file.rename(away)
+        write_feeds(config, store)
+        third = next(e for e in parse(archive / "feeds" / "big.xml").entries if e.title == "新闻标题 3")
+        assert "content" not in third
+        away.rename(file)
+        write_feeds(config, store)
+    third = next(e for e in parse(archive / "feeds" / "big.xml").entries if e.title == "新闻标题 3")
+    assert "正文 3" in third.content[0].value
+
+
 def test_write_feeds_uses_the_web_url_and_reports_only_changes(archive: Path):
     with open_store(archive) as store:
         sources = (SourceConfig(slug="big", name="大新闻", url="https://big.example/feed"),
