@@ -124,7 +124,7 @@ def remember_shard_site(main: Repo, year: str, shard: Repo, config: Config) -> N
     """Remember, in the cache of the main repository `main`, that the primary of the shard
     `year` took the site built from `shard` as it is now (`config`: the shard's)."""
     state = main.root / SHARD_SITES_PUBLISHED
-    write_atomic(state, json.dumps({**_shard_sites(state), year: _inputs(shard, config)},
+    write_atomic(state, json.dumps({**_read_state(state), year: _inputs(shard, config)},
                                    indent=1, sort_keys=True).encode())
 
 
@@ -132,10 +132,12 @@ def shard_site_published(main: Repo, year: str, head: str | None, config: Config
     """Whether the site of the shard `year` was published, as remember_shard_site says,
     built from its commit `head` (as the catalog knows it) with this configuration and
     newsmirror: a closed shard's site then needs neither its clone nor a build."""
-    return bool(head) and _shard_sites(main.root / SHARD_SITES_PUBLISHED).get(year) == _inputs(main, config, head)
+    return bool(head) and _read_state(main.root / SHARD_SITES_PUBLISHED).get(year) == _inputs(main, config, head)
 
 
-def _shard_sites(state: Path) -> dict:
+def _read_state(state: Path) -> dict:
+    """A publication state file of the local cache as a JSON object; {} when it is
+    missing or unreadable (which only means one more publication)."""
     try:
         found = json.loads(state.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -149,12 +151,9 @@ def current_publication(repo: Repo, config: Config) -> str | None:
     version) and the primary still has exactly that commit; None when the site must be
     built and published again (it changed, the last publication failed, the cache is new,
     or the primary cannot be asked)."""
-    try:
-        state = json.loads((repo.root / SITE_PUBLISHED).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    state = _read_state(repo.root / SITE_PUBLISHED)
     inputs = _inputs(repo, config)
-    if not isinstance(state, dict) or not isinstance(state.get("commit"), str) \
+    if not isinstance(state.get("commit"), str) \
             or {k: state.get(k) for k in inputs} != inputs:
         return None
     primary = primary_target(repo, config)
@@ -205,11 +204,10 @@ def restore_published(repo: Repo, config: Config, site_dir: Path) -> str | None:
     asked)."""
     if site_dir.exists() and any(site_dir.iterdir()):
         return None
+    commit = _read_state(repo.root / SITE_PUBLISHED).get("commit")
     try:
-        published = json.loads((repo.root / SITE_PUBLISHED).read_text(encoding="utf-8"))
-        commit = published["commit"] if isinstance(published, dict) else None
         primary = primary_target(repo, config)
-    except (OSError, ValueError, KeyError, PublishError):
+    except PublishError:
         return None
     copy = repo.root / SITE_STATE_COPY
     if not isinstance(commit, str) or not copy.is_file() or not fetch_published(repo, primary):
