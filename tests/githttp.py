@@ -2,7 +2,9 @@
 small threaded server with a self-signed certificate made by `openssl`), serving the bare
 repositories of a folder, with the repositories whose names `locked` matches answering
 401 unless the request carries the basic credentials `credentials` (as GitHub does for
-a repository the token does not reach). `seen` records, per request, the repository and
+a repository the token does not reach), and the repositories whose names `moved` matches
+answering 301 to the same path under the address `moved_to` (as a host does for a renamed
+repository). `seen` records, per request, the repository and
 the Authorization header sent."""
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from pathlib import Path
 
 
 class GitHost:
-    def __init__(self, root: Path, *, locked: str, credentials: tuple[str, str]):
+    def __init__(self, root: Path, *, locked: str, credentials: tuple[str, str],
+                 moved: str = r"(?!)", moved_to: str = ""):
         self.root = root
+        self.moved, self.moved_to = re.compile(moved), moved_to
         self.locked = re.compile(locked)
         self.expected = "basic " + base64.b64encode(":".join(credentials).encode()).decode()
         self.seen: list[tuple[str, str | None]] = []
@@ -45,6 +49,12 @@ class GitHost:
                 repository = path.strip("/").split("/", 1)[0]
                 given = self.headers.get("Authorization")
                 host.seen.append((repository, given))
+                if host.moved.search(repository):
+                    self.send_response(301)
+                    self.send_header("Location", host.moved_to + self.path)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 scheme, _, value = (given or "").partition(" ")  # the scheme in any case
                 if host.locked.search(repository) and f"{scheme.lower()} {value}" != host.expected:
                     self.send_response(401)

@@ -625,6 +625,37 @@ def test_the_shard_token_goes_to_the_shards_https_remote_only(tmp_path, httpserv
         assert "shard news-2027" in refused.push.message and token not in refused.push.message
 
 
+
+def test_the_shard_token_is_never_sent_to_the_host_a_shard_was_moved_to(tmp_path, httpserver, monkeypatch):
+    """A shard remote that answers with a redirect to another host (a repository moved or
+    renamed away, or a hostile answer): git follows it, but the token header given for the
+    shard's own address never reaches the other host. The push fails there, and says so."""
+    from newsmirror.archive.shards import SHARD_TOKEN_ENV
+    from tests.githttp import GitHost
+
+    token = "github_pat_test-0123456789"
+    hosted, away = tmp_path / "host", tmp_path / "away"
+    for folder, name in ((hosted, "news.git"), (away, "news-2027.git")):
+        folder.mkdir()
+        bare_remote(folder / name)
+    with GitHost(away, locked=r"-\d{4}\.git$", credentials=("x-access-token", token)) as other:
+        with GitHost(hosted, locked=r"(?!)", credentials=("x-access-token", token),
+                     moved=r"-\d{4}\.git$", moved_to=other.url("").rstrip("/")) as host:
+            bundle = tmp_path / "ca.pem"
+            bundle.write_bytes(host.ca.read_bytes() + other.ca.read_bytes())
+            monkeypatch.setenv("GIT_SSL_CAINFO", str(bundle))
+            monkeypatch.setenv("GIT_TERMINAL_PROMPT", "0")
+            monkeypatch.setenv(SHARD_TOKEN_ENV, token)
+            lab = Sharded(tmp_path, httpserver)
+            top = {"archive": {"path": str(lab.archive), "remote": host.url("news.git"), "rotate": "yearly"}}
+            lab.run(lab.serve(news(0, 1, DEC_31)), now_ms=DEC_31, **top)
+            report = lab.run(lab.serve(lab.items + news(1, 1, JAN_1)), now_ms=JAN_1, **top)
+    assert any(repo == "news-2027.git" and auth for repo, auth in host.seen)  # it went to the shard's address
+    assert other.seen and {auth for _, auth in other.seen} == {None}  # and was never sent on
+    assert report.push is not None and not report.push.ok
+    assert "shard news-2027" in report.push.message and token not in report.push.message
+    assert git("for-each-ref", cwd=away / "news-2027.git") == ""  # nothing was pushed there
+
 # -- each shard's site ---------------------------------------------------------------------
 SITE = "https://news.test/mirror/"
 SHARD_SITE = "https://news.test/mirror-2027/"
