@@ -72,6 +72,8 @@ ASSETS_DIR = "assets"
 STATE_DIR = ".newsmirror"
 """newsmirror's own files in the archive; all but CACHE_DIR are committed."""
 CACHE_DIR = f"{STATE_DIR}/cache"
+CATALOG_FILE = f"{CACHE_DIR}/catalog.sqlite"
+"""The catalog (archive/catalog.py): a cache, rebuilt from the files when it is missing."""
 """Never committed: the catalog, the page cache, the run lock and what only speeds up
 the next run (rebuilt when missing)."""
 HEALTH_FILE = f"{STATE_DIR}/health.json"

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsmirror.archive.paths import ARTICLES_DIR, CACHE_DIR, HEALTH_FILE, SHARDS_DIR
+from newsmirror.archive.paths import ARTICLES_DIR, CACHE_DIR, CATALOG_FILE, HEALTH_FILE, SHARDS_DIR
 from newsmirror import __version__
 from newsmirror.archive.catalog import Catalog
 from newsmirror.archive.files import remove_stray_temp_files, write_atomic
@@ -150,7 +150,7 @@ def open_store(root: Path, *, branch: str = "main", remote: tuple[str, str] | No
             marker.touch()
         repaired = repair(repo, clean_start)
         write_atomic(root / ".gitignore", _gitignore(root))
-        catalog = Catalog(cache / "catalog.sqlite", folders)
+        catalog = Catalog(root / CATALOG_FILE, folders)
         try:
             sync = sync_catalog(root, repo, catalog, check_uncommitted=not clean_start)
             repaired.extend(sync.notes)
