@@ -36,7 +36,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -44,7 +44,7 @@ from markupsafe import Markup
 
 from newsmirror.archive.article import ArticleFormatError, parse_article
 from newsmirror.archive.files import write_atomic
-from newsmirror.archive.paths import ASSETS_DIR, README, source_list_path
+from newsmirror.archive.paths import ALL_FEED, ASSETS_DIR, README, source_list_path
 from newsmirror.archive.store import Store
 from newsmirror.config import Config
 from newsmirror.dates import china_time
@@ -189,6 +189,7 @@ def home_page(site_title: str, listed: list[tuple[str, str, int, int]],
     home = "index.html"
     return Page(home, "home.html.j2", {
         "title": site_title,
+        "all_feeds": True,
         "items": [_item(e, home, names, away) for e in latest],
         "sources": [{"name": name, "href": source_page_path(slug, None), "count": count,
                      "latest": format_time(newest)} for slug, name, count, newest in listed],
@@ -219,6 +220,7 @@ def source_pages(source: Listing, names: dict[str, str], page_size: int,
     pages = [Page(landing, "source.html.j2", {
         "title": source.name,
         "source": source.name,
+        "feed_slug": source.slug,
         "count": len(times),
         "items": [_item(e, landing, names, away) for e in source.latest],
         "pages": [{**p, "href": relative(landing, str(p["href"]))} for p in reversed(numbered)],
@@ -233,6 +235,7 @@ def source_pages(source: Listing, names: dict[str, str], page_size: int,
         pages.append(Page(path, "source.html.j2", {
             "title": f"{source.name} · 第 {n} 页",
             "source": source.name,
+            "feed_slug": source.slug,
             "items": [_item(e, path, names, away) for e in reversed(shown)],
             "number": n,
             "landing": relative(path, landing),
@@ -251,6 +254,7 @@ def article_page(name: str, entry: ArchivedEntry, home: str | None = None) -> Pa
     return Page(path, "article.html.j2", {
         "title": entry.title,
         "source": name,
+        "feed_slug": entry.slug,
         "source_href": f"{home}{source}" if home else relative(path, source),
         "time": format_time(entry.published_ms),
         "iso": iso_time(entry.published_ms),
@@ -694,7 +698,8 @@ def elsewhere(config: Config, primary: str | None = None) -> dict:
     is known (`site_url`), else relative to the page (`local`)."""
     copies = reader_copies(config, primary)
     url = site_url(config, primary)
-    feeds = [{"name": name, "href": f"{url}{path}" if url else path, "local": not url}
+    feeds = [{"name": name, "href": f"{url}{path}" if url else path, "local": not url,
+              "slug": None if path == ALL_FEED else PurePosixPath(path).stem}
              for name, path in feed_list(config)]
     return {"copies": [{"name": c.name, "web": c.web, "feed": c.feed} for c in copies],
             "feeds": feeds}

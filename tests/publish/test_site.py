@@ -391,16 +391,27 @@ def test_every_page_lists_the_other_copies_and_the_feeds(sample, tmp_path: Path)
     pages = html_files(out)
     # Adding mirrors changes what every page says: every page is rendered again.
     assert sorted(report.pages_written) == sorted(p.relative_to(out).as_posix() for p in pages)
+    every_feed = {f"https://me.github.io/news/feeds/{name}.xml" for name in ("all", "voa", "bbc")}
     for page in pages:
         urls = {value for tag, attr, value in links_of(page).urls if tag == "a"}
         assert {"https://github.com/me/news", "https://codeberg.org/me/news",
                 "https://codeberg.org/me/news/raw/branch/main/feeds/all.xml",
                 "https://github.com/me/news/raw/main/feeds/all.xml",
-                # the site's own feeds, at its GitHub Pages address
-                "https://me.github.io/news/feeds/all.xml",
-                "https://me.github.io/news/feeds/voa.xml",
-                "https://me.github.io/news/feeds/bbc.xml"} <= urls, page
+                # the site's own combined feed, at its GitHub Pages address
+                "https://me.github.io/news/feeds/all.xml"} <= urls, page
         assert not any("/srv/backup" in u for u in urls)  # a local copy is no reader's
+        # The home page lists every source's feed; any other page its own source's, and
+        # leads to the home page's list for the rest (one click from every page).
+        shown = {u for u in urls if u.startswith("https://me.github.io/news/feeds/")}
+        page_name = page.relative_to(out).as_posix()
+        if page_name == "index.html":
+            assert shown == every_feed
+            assert 'id="feeds"' in page.read_text(encoding="utf-8")
+        else:
+            source = next((s for s in ("voa", "bbc") if f"/{s}/" in f"/{page_name}"), None)
+            assert shown == {"https://me.github.io/news/feeds/all.xml"} | (
+                {f"https://me.github.io/news/feeds/{source}.xml"} if source else set()), page
+            assert any(u.endswith("index.html#feeds") for u in urls), page
     # Without any copy with a web address, the pages say nothing of it.
     build(config, out, page_size=3)
     assert "其他副本" not in (out / "index.html").read_text(encoding="utf-8")
@@ -408,7 +419,7 @@ def test_every_page_lists_the_other_copies_and_the_feeds(sample, tmp_path: Path)
 
 def feed_links(out: Path, page: str = "index.html") -> list[str]:
     html = (out / page).read_text(encoding="utf-8")
-    section = html.split('<section class="feeds">', 1)[1].split("</section>", 1)[0]
+    section = re.split(r'<section class="feeds"[^>]*>', html, maxsplit=1)[1].split("</section>", 1)[0]
     return re.findall(r'href="([^"]+)"', section)
 
 
