@@ -37,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path, PurePosixPath
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -371,6 +371,12 @@ class _Build:
                  **({"shards": self.placement} if self.placement is not None else {})}
         self.common = shared_key(config, templates_hash(), keyed, page_size, home_size)
 
+    def search_key(self, key: str) -> str:
+        """The key an index file of this site hands search.js: a shard's site's are
+        `<YEAR>:<key>`, so that the main site's search page, which loads them beside its
+        own, tells them apart."""
+        return f"{self.shard}:{key}" if self.shard is not None else key
+
     def away(self, entry: ArchivedEntry) -> str | None:
         """Where a shard's own site shows `entry` (absolute), when the main site builds
         and the shard holding it has a site (`shard_site_url`); None: on this site."""
@@ -545,12 +551,14 @@ def build_site(config: Config, store: Store, out_dir: Path, *, page_size: int = 
         report.sources = len(order)
         if shard is not None:
             build.page(shard_home(config.title, shard, state.latest(None, home_size), names))
+            _update_search(build, changes.removed_docs, changes.touched, names)
         else:
             for slug in order if everything else sorted(changes.first):
                 _source(build, slug, names, None if everything else changes.first[slug])
             build.page(home_page(config.title, [(s, names[s], *counts[s]) for s in order],
                                  state.latest(None, home_size), names, build.away))
-            build.page(Page("search.html", "search.html.j2", {"title": "搜索"}))
+            build.page(Page("search.html", "search.html.j2", {"title": "搜索",
+                                                               "script_origins": _origins(build)}))
             _site_feeds(build, names, everything, set(changes.first))
             _update_search(build, changes.removed_docs, changes.touched, names)
 
@@ -768,7 +776,9 @@ def _index_version(build: _Build) -> str:
     """What the index is made with: the tokens, its layout and (an archive with shards)
     the rule of the shards' sites' addresses its records link to."""
     made = [ix.TOKENIZER_VERSION, ix.SHARDS, ix.SEGMENT_SIZE, ix.DOC_CHUNK, ix.fold_digest()]
-    return json.dumps(made if build.placement is None else [*made, build.placement])
+    # With shards, each site indexes the articles it shows (2: the main site no longer
+    # indexes those of shards with a site of their own, and each shard's site does).
+    return json.dumps(made if build.placement is None else [*made, build.placement, 2, build.shard])
 
 
 def _doc_record(build: _Build, entry: ArchivedEntry, text: str) -> list:
@@ -805,9 +815,19 @@ def _update_search(build: _Build, removed: set[int], touched: list[str] | None,
     meta = {"shards": ix.SHARDS,
             "segments": int(state.get_meta("search_next") or 0) // ix.SEGMENT_SIZE + 1,
             "chunk": ix.DOC_CHUNK, "sources": names, "version": ix.TOKENIZER_VERSION}
+    if build.sites:  # the shards' sites index their own articles: search.js asks them too
+        meta["parts"] = [{"year": year, "url": url} for year, url in sorted(build.sites.items(), reverse=True)]
     source, target = ix.fold_pairs()
     for name, payload in (("meta", meta), ("fold", {"from": source, "to": target})):
-        build.emit(f"search/{name}.js", ix.script_file(name, payload))
+        build.emit(f"search/{name}.js", ix.script_file(build.search_key(name), payload))
+
+
+def _origins(build: _Build) -> list[str]:
+    """The origins of the shards' sites whose search files the search page loads, other
+    than the main site's own (its Content-Security-Policy allows them as script sources)."""
+    own = urlsplit(site_url(build.config, build.primary) or "")
+    found = {(p.scheme, p.netloc) for p in map(urlsplit, build.sites.values())} - {(own.scheme, own.netloc)}
+    return [f"{scheme}://{netloc}" for scheme, netloc in sorted(found)]
 
 
 def _index(build: _Build, full: bool, removed: set[int], touched: list[str] | None) -> None:
@@ -823,11 +843,11 @@ def _index(build: _Build, full: bool, removed: set[int], touched: list[str] | No
         state.set_meta("search_next", "0")
         removed, touched = set(), None
     next_id = int(state.get_meta("search_next") or 0)
-    unnumbered = state.unnumbered(NUMBER_BATCH)
+    unnumbered = state.unnumbered(NUMBER_BATCH, elsewhere=build.sites)
     while unnumbered:  # in batches: a full build holds no list of every article
         state.number((next_id + i, path) for i, (_, path) in enumerate(unnumbered))
         next_id += len(unnumbered)
-        unnumbered = state.unnumbered(NUMBER_BATCH, unnumbered[-1])
+        unnumbered = state.unnumbered(NUMBER_BATCH, unnumbered[-1], elsewhere=build.sites)
     state.set_meta("search_next", str(next_id))
     state.set_meta("search", _index_version(build))
 
@@ -868,7 +888,7 @@ def _read_existing(build: _Build, relpath: str) -> dict:
 def _replace(build: _Build, relpath: str, payload: dict | None) -> None:
     """Write (or, when empty, remove) one index file."""
     if payload:
-        build.emit(relpath, ix.script_file(ix.file_key(relpath), payload))
+        build.emit(relpath, ix.script_file(build.search_key(ix.file_key(relpath)), payload))
     else:
         build.remove(relpath)
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from newsmirror.archive.dbfile import MetaDatabase, start_over
@@ -150,26 +151,29 @@ class SiteState(MetaDatabase):
     def forget_search(self) -> None:
         self.db.execute("UPDATE seen SET doc=NULL, indexed=NULL")
 
-    def unnumbered(self, limit: int, after: tuple[int, str] | None = None) -> list[tuple[int, str]]:
+    def unnumbered(self, limit: int, after: tuple[int, str] | None = None,
+                   elsewhere: Iterable[str] = ()) -> list[tuple[int, str]]:
         """(time, path) of up to `limit` articles without a search id, oldest first, from
-        after the (time, path) `after` (so a full build numbers them batch by batch)."""
+        after the (time, path) `after` (so a full build numbers them batch by batch), but
+        none a shard in `elsewhere` holds (their own sites index them)."""
+        away = _not_in("shard", elsewhere)
         if after is None:
-            rows = self.db.execute("SELECT published_ms, path FROM seen WHERE doc IS NULL "
-                                   "ORDER BY published_ms, path LIMIT ?", (limit,))
+            rows = self.db.execute(f"SELECT published_ms, path FROM seen WHERE doc IS NULL{away.sql} "
+                                   "ORDER BY published_ms, path LIMIT ?", (*away.args, limit))
         else:
-            rows = self.db.execute("SELECT published_ms, path FROM seen WHERE doc IS NULL AND "
+            rows = self.db.execute(f"SELECT published_ms, path FROM seen WHERE doc IS NULL{away.sql} AND "
                                    "(published_ms, path) > (?, ?) ORDER BY published_ms, path "
-                                   "LIMIT ?", (*after, limit))
+                                   "LIMIT ?", (*away.args, *after, limit))
         return rows.fetchall()
 
     def number(self, numbered: Iterable[tuple[int, str]]) -> None:
         self.db.executemany("UPDATE seen SET doc=? WHERE path=?", numbered)
 
     def to_index(self, paths: Iterable[str] | None) -> Iterator[tuple[int, ArchivedEntry, bool]]:
-        """(id, entry, indexed before) of the articles among `paths` (None: all) whose
-        index entry was not made from their digest, by id."""
+        """(id, entry, indexed before) of the articles among `paths` (None: all) with a
+        search id whose index entry was not made from their digest, by id."""
         query = (f"SELECT doc, {_ENTRY}, indexed IS NOT NULL FROM seen "
-                 "WHERE indexed IS NOT 1")
+                 "WHERE indexed IS NOT 1 AND doc IS NOT NULL")
         if paths is None:
             rows: Iterable[tuple] = self.db.execute(query + " ORDER BY doc")
         else:
@@ -204,3 +208,17 @@ class SiteState(MetaDatabase):
 
     def file_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+
+
+@dataclass(frozen=True)
+class _Clause:
+    sql: str
+    args: tuple[str, ...]
+
+
+def _not_in(column: str, values: Iterable[str]) -> _Clause:
+    """` AND column NOT IN (?, …)` with its arguments; nothing for no values."""
+    listed = tuple(values)
+    if not listed:
+        return _Clause("", ())
+    return _Clause(f" AND {column} NOT IN ({', '.join('?' * len(listed))})", listed)

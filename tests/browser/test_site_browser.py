@@ -135,3 +135,48 @@ def test_site_works_from_disk(site: Path, browser: Browser, tmp_path: Path):
     page.wait_for("document.querySelectorAll('#search-results li').length > 0")
     assert page.evaluate("document.querySelector('#search-results li > a').textContent") == "美朝领导人在河内举行会晤"
     page.screenshot(tmp_path / "search-file.png")
+
+
+@needs_chromium
+def test_search_on_the_main_site_finds_the_articles_of_a_shards_site(tmp_path: Path, browser: Browser, httpserver):
+    """An archive with yearly shards: the main site indexes its own articles, the shard's
+    site its own, and the main site's search page asks both (the shard's files loaded
+    from its site) and leads to each article on the site that shows it."""
+    from tests.jobs.test_shards import DEC_31, JAN_1, SITE, Sharded, news, newsmirror_site, write_toml
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(tmp_path)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}/"
+        lab = Sharded(tmp_path, httpserver)
+        lab.go(news(0, 3, DEC_31), DEC_31)
+        lab.go(lab.items + news(3, 2, JAN_1), JAN_1)
+        file = write_toml(lab, [])
+        file.write_text(file.read_text("utf-8").replace(SITE, base + "site/"), encoding="utf-8")
+        newsmirror_site(file, tmp_path / "site")
+        assert (tmp_path / "site-2027" / "search" / "meta.js").is_file()
+
+        page = browser.new_page()
+        page.call("Network.setCacheDisabled", {"cacheDisabled": True})  # the file removed below
+        page.navigate(base + "site/search.html?q=" + quote("新闻"))
+        page.wait_for("document.querySelectorAll('#search-results li').length >= 5")
+        found = page.evaluate("[...document.querySelectorAll('#search-results li > a')]"
+                              ".map(a => [a.textContent, a.href])")
+        assert [title for title, _ in found] == [f"新闻{i}" for i in (4, 3, 2, 1, 0)]  # newest first
+        assert all(href.startswith(base + "site-2027/articles/") for _, href in found[:2]), found
+        assert all(href.startswith(base + "site/articles/") for _, href in found[2:]), found
+        assert "找到 5 篇" in page.evaluate("document.querySelector('#search-status').textContent")
+        page.click("#search-results li > a")  # the newest: on the shard's site
+        page.wait_for("document.querySelector('article h1') && document.readyState === 'complete'")
+        assert page.evaluate("document.querySelector('article h1').textContent") == "新闻4"
+        assert page.evaluate("location.pathname").startswith("/site-2027/articles/")
+
+        # A shard's site that cannot be reached: the rest is still searched, and it says so.
+        (tmp_path / "site-2027" / "search" / "meta.js").unlink()
+        page.navigate(base + "site/search.html?q=" + quote("新闻"))
+        page.wait_for("document.querySelectorAll('#search-results li').length >= 3")
+        status = page.evaluate("document.querySelector('#search-status').textContent")
+        assert "找到 3 篇" in status and "1 个分卷的网站暂时无法访问" in status, status
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -26,6 +26,7 @@ from newsmirror.cli.run import print_summary
 from newsmirror.jobs.rebuild import rebuild_archive
 from newsmirror.jobs.requests import archive_requests
 from newsmirror.jobs.watch import watch_archive
+from newsmirror.publish import sitesearch as ix
 from newsmirror.publish.feeds import FEED_SIZE
 from tests.helpers import Mirror, bare_remote, git, site_tree
 from tests.jobs.feeds import Item, rss
@@ -718,7 +719,7 @@ def test_a_shards_articles_are_published_on_the_shards_own_site(tmp_path, httpse
     shard_pages = {p for p in shard if p.startswith("articles/")}
     assert len(main_pages) == 3 and len(shard_pages) == 2, (main_pages, shard_pages)
     assert all("/2027/01/" in p for p in shard_pages)
-    assert not any(p.startswith(("search/", "sources/", "feeds/")) for p in shard)
+    assert not any(p.startswith(("sources/", "feeds/")) for p in shard)
     # The branch `site` of each repository, on its remotes: the shard's on the shard's.
     for remote in (lab.remote, tmp_path / "backup.git"):
         assert git("ls-tree", "-r", "--name-only", "site", cwd=remote).split() == sorted(main)
@@ -732,12 +733,23 @@ def test_a_shards_articles_are_published_on_the_shards_own_site(tmp_path, httpse
     assert away == shard_pages, away
     for page in ("index.html", "sources/voa/index.html", "sources/voa/1.html", "feeds/all.xml", "feeds/voa.xml"):
         assert links(main[page].decode("utf-8"), SHARD_SITE) == shard_pages, page
-    assert links("".join(main[p].decode("utf-8") for p in main if p.startswith("search/docs/")),
-                 SHARD_SITE) == shard_pages
+    # Search: each site indexes the articles it shows, and the main site's index names the
+    # shard's site, whose files search.js loads beside its own.
+    def records(tree: dict[str, bytes]) -> dict:
+        found: dict = {}
+        for path in tree:
+            if path.startswith("search/docs/"):
+                found.update(ix.read_script_file(tree[path]))
+        return found
+
+    assert {doc[1] for doc in records(main).values()} == main_pages
+    assert {doc[1] for doc in records(shard).values()} == shard_pages
+    assert ix.read_script_file(main["search/meta.js"])["parts"] == [{"year": "2027", "url": SHARD_SITE}]
+    assert shard["search/meta.js"].startswith(b'newsmirrorSearch("2027:meta",')
     assert {p for p in relative_links(main) if p.startswith("articles/")} == main_pages
     assert relative_links(main) - {"."} <= set(main), relative_links(main) - set(main)
     # The shard's pages lead back to the main site and list the other copies.
-    back = links("\n".join(data.decode("utf-8") for data in shard.values()), SITE)
+    back = {p.partition("#")[0] for p in links("\n".join(data.decode("utf-8") for data in shard.values()), SITE)}
     assert {"index.html", "search.html", "sources/voa/index.html"} <= back and back <= set(main), back
     assert relative_links(shard) - {"."} <= set(shard)
     for path in shard_pages | {"index.html"}:
@@ -758,8 +770,8 @@ def test_a_shards_articles_are_published_on_the_shards_own_site(tmp_path, httpse
 
     # As on the workflow, whose cache keeps the open shard's clone only: once the closed
     # shard's articles left the feeds, the hour's build reads nothing of it, so its clone
-    # is not made again; a full build (the site's state lost) makes it when it first
-    # reads one of its articles.
+    # is not made again; nor is it for a full build of the main site (the site's state
+    # lost), which reads none of their files: the shard's own site indexes them.
     shutil.rmtree(lab.shard(2027))
     lab.go(lab.items + news(6, FEED_SIZE, NEXT_JAN_1 + 3_600_000), NEXT_JAN_1 + 3_600_000, mirrors=mirrors)
     hour = newsmirror_site(file, tmp_path / "site", "--publish", "-v")
@@ -767,7 +779,7 @@ def test_a_shards_articles_are_published_on_the_shards_own_site(tmp_path, httpse
     assert "published the site of shard 2028" in hour.stdout and site_tree(tmp_path / "site-2027") == shard
     full = tmp_path / "full"
     newsmirror_site(file, full)
-    assert lab.shard(2027).is_dir() and site_tree(full) == site_tree(tmp_path / "site")
+    assert not lab.shard(2027).exists() and site_tree(full) == site_tree(tmp_path / "site")
 
 
 def test_the_site_of_an_archive_whose_articles_are_all_in_shards(tmp_path, httpserver):

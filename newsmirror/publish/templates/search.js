@@ -3,7 +3,9 @@
    the index, search/fold.js); a CJK run of two or more characters gives its overlapping
    bigrams, a lone CJK character itself; other runs of letters and digits are words. Index
    files are loaded as scripts (search/…js), which also works for a site opened from disk.
-   Only this page uses JavaScript. */
+   An archive with yearly shards: each shard's site indexes its own articles, and meta.js
+   names them ("parts", newest first); their files are loaded from their sites, keyed
+   "<YEAR>:<key>", and asked as this site's are. Only this page uses JavaScript. */
 (function () {
   "use strict";
 
@@ -59,25 +61,29 @@
     return hash % shards;
   }
 
-  function load(key) {
-    if (!loading[key]) {
-      loading[key] = new Promise(function (resolve) {
+  var HERE = { prefix: "", base: "" };  /* this site's own index */
+
+  function load(key, part) {
+    part = part || HERE;
+    var name = part.prefix + key;
+    if (!loading[name]) {
+      loading[name] = new Promise(function (resolve) {
         var script = document.createElement("script");
-        script.src = "search/" + key + ".js";
-        script.onload = function () { resolve(received[key] || null); };
+        script.src = part.base + "search/" + key + ".js";
+        script.onload = function () { resolve(received[name] || null); };
         script.onerror = function () { resolve(null); };  /* no file: nothing there */
         document.head.appendChild(script);
       });
     }
-    return loading[key];
+    return loading[name];
   }
 
   function hex2(n) { return (n < 16 ? "0" : "") + n.toString(16); }
 
-  function idsOf(token, meta) {
+  function idsOf(token, meta, part) {
     var name = hex2(shardOf(token, meta.shards));
     var segments = [];
-    for (var s = 0; s < meta.segments; s++) segments.push(load(s + "/" + name));
+    for (var s = 0; s < meta.segments; s++) segments.push(load(s + "/" + name, part));
     return Promise.all(segments).then(function (shards) {
       var ids = [];
       shards.forEach(function (shard) {
@@ -99,16 +105,51 @@
     return result.sort(function (a, b) { return b - a; });  /* newer ids first */
   }
 
-  function records(ids, meta) {
-    var chunks = {};
-    ids.forEach(function (id) { chunks[Math.floor(id / meta.chunk)] = true; });
-    var names = Object.keys(chunks);
-    return Promise.all(names.map(function (n) { return load("docs/" + n); })).then(function () {
-      return ids.map(function (id) {
-        var chunk = received["docs/" + Math.floor(id / meta.chunk)] || {};
-        return chunk[id] ? { id: id, doc: chunk[id] } : null;
+  /* The records of `hits` ({part, id}), in their order; a link relative to a shard's
+     site is made absolute. */
+  function records(hits) {
+    var wanted = {};
+    hits.forEach(function (hit) {
+      wanted[hit.part.prefix + "docs/" + Math.floor(hit.id / hit.part.meta.chunk)] = hit;
+    });
+    return Promise.all(Object.keys(wanted).map(function (name) {
+      var hit = wanted[name];
+      return load("docs/" + Math.floor(hit.id / hit.part.meta.chunk), hit.part);
+    })).then(function () {
+      return hits.map(function (hit) {
+        var chunk = received[hit.part.prefix + "docs/" + Math.floor(hit.id / hit.part.meta.chunk)] || {};
+        var doc = chunk[hit.id];
+        if (!doc) return null;
+        if (hit.part.base && !/^[a-z][a-z0-9+.-]*:/i.test(doc[1])) {
+          doc = doc.slice();
+          doc[1] = hit.part.base + doc[1];
+        }
+        return { id: hit.id, doc: doc };
       }).filter(Boolean);
     });
+  }
+
+  /* Every index to ask: the shards' sites (newest first), then this site's own. */
+  function parts(meta) {
+    var others = (meta.parts || []).map(function (p) {
+      return { prefix: p.year + ":", base: p.url };
+    });
+    return Promise.all(others.map(function (part) { return load("meta", part); })).then(function (metas) {
+      var found = [];
+      others.forEach(function (part, i) { if (metas[i]) { part.meta = metas[i]; found.push(part); } });
+      HERE.meta = meta;
+      found.push(HERE);
+      return { parts: found, missing: others.length + 1 - found.length };
+    });
+  }
+
+  /* The hits ({part, id}) holding every token: each part's newer ids first. */
+  function hitsOf(wanted, known) {
+    return Promise.all(known.map(function (part) {
+      return Promise.all(wanted.map(function (t) { return idsOf(t, part.meta, part); })).then(function (lists) {
+        return intersect(lists).map(function (id) { return { part: part, id: id }; });
+      });
+    })).then(function (each) { return [].concat.apply([], each); });
   }
 
   /* Text with every occurrence of the query's terms wrapped in <mark>, built as DOM nodes. */
@@ -176,14 +217,17 @@
         say(ui.status, "找不到搜索索引（search/meta.js）。请重新生成网站。");
         return;
       }
-      Promise.all(wanted.map(function (t) { return idsOf(t, meta); })).then(function (lists) {
-        var ids = intersect(lists);
+      parts(meta).then(function (known) {
+        return hitsOf(wanted, known.parts).then(function (ids) { return { ids: ids, missing: known.missing }; });
+      }).then(function (got) {
+        var ids = got.ids;
+        var missing = got.missing ? "（有 " + got.missing + " 个分卷的网站暂时无法访问，其中的文章未能搜索）" : "";
         if (!ids.length) {
-          say(ui.status, "没有找到包含“" + query + "”的文章。");
+          say(ui.status, "没有找到包含“" + query + "”的文章。" + missing);
           return;
         }
         /* Put first the candidates whose title or snippet hold the query as typed. */
-        records(ids.slice(0, RANK_LIMIT), meta).then(function (found) {
+        records(ids.slice(0, RANK_LIMIT)).then(function (found) {
           var exact = [], others = [];
           found.forEach(function (item) {
             var text = normalise(item.doc[0] + " " + item.doc[4]).replace(/\s+/g, " ");
@@ -191,7 +235,7 @@
           });
           var ranked = exact.concat(others);
           var rest = ids.slice(RANK_LIMIT);
-          say(ui.status, "找到 " + ids.length + " 篇包含“" + query + "”的文章（新的在前）。");
+          say(ui.status, "找到 " + ids.length + " 篇包含“" + query + "”的文章（新的在前）。" + missing);
           var shown = 0;
           function more() {
             if (shown < ranked.length) {
@@ -200,7 +244,7 @@
               render(ui.list, batch, terms, meta);
               ui.moreWrap.hidden = shown >= ranked.length && !rest.length;
             } else if (rest.length) {
-              records(rest.splice(0, PAGE), meta).then(function (items) {
+              records(rest.splice(0, PAGE)).then(function (items) {
                 ranked = ranked.concat(items);
                 shown += items.length;
                 render(ui.list, items, terms, meta);
