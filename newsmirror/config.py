@@ -153,6 +153,9 @@ class Config:
     site_address: str | None = None
     """`[site] url`: where the reading site is published, ending in '/' (when not given,
     derived from a GitHub primary remote: see publish.site.site_url)."""
+    site_max_mb: float = 1000.0
+    """`[site] max_mb`: the most one published site may hold, in MB (10^6 bytes; GitHub
+    Pages publishes at most 1 GB). A build past it is not published, and says so."""
     remote_name: str = "origin"
     branch: str = "main"
     push: bool = True
@@ -396,9 +399,13 @@ def _alerts(check: _Checker, raw: Any) -> AlertSettings:
     return AlertSettings(webhook=webhook, webhook_env=env, after_failures=after)
 
 
-def _site_address(check: _Checker, data: Any) -> str | None:
-    """`[site] url`: an http(s) address, returned ending in '/'."""
-    site = check.table(data, "site", {"url"})
+def _site(check: _Checker, data: Any) -> tuple[str | None, float]:
+    """`[site] url` (an http(s) address, returned ending in '/') and `max_mb`."""
+    site = check.table(data, "site", {"url", "max_mb"})
+    return _site_address(check, site), check.positive(site, "site", "max_mb", float, Config.site_max_mb)
+
+
+def _site_address(check: _Checker, site: dict[str, Any]) -> str | None:
     url = check.get(site, "site", "url", str, None)
     if url is None:
         return None
@@ -477,7 +484,7 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
     web_url = check.get(archive, "archive", web_key, str, None)
     if web_url and not web_url.startswith(("http://", "https://")):
         raise check.fail(f"archive.{web_key}", f"{web_url!r} is not an http(s) address")
-    site_address = _site_address(check, top.get("site", {}))
+    site_address, site_max_mb = _site(check, top.get("site", {}))
     requests = _requests(check, top.get("requests", {}))
     remote = check.get(archive, "archive", "remote", str, None)
     remote_name = check.get(archive, "archive", "remote_name", str, Config.remote_name)
@@ -494,6 +501,7 @@ def parse_config(data: dict[str, Any], *, file: str, base: Path) -> Config:
         remote=remote,
         web_url=web_url.rstrip("/") if web_url else None,
         site_address=site_address,
+        site_max_mb=site_max_mb,
         remote_name=remote_name,
         branch=check.get(archive, "archive", "branch", str, Config.branch),
         push=check.get(archive, "archive", "push", bool, Config.push),

@@ -111,13 +111,16 @@ def site(
             built.append((year, repo, settings, folder))
     for year, report in reports:
         _say(report, f"shard {year}'s site: " if year else "")
+    too_big = {year: problem for year, report in reports if (problem := _size_problem(loaded, year, report))}
     if publish:
         main = Repo(loaded.archive)
-        unpublished = [where for where in [_publish(main, loaded, target, "the site")]
+        unpublished = [where for where in ([] if "" in too_big else [_publish(main, loaded, target, "the site")])
                        + [_publish(repo, settings, folder, f"the site of shard {year}", main, year)
-                          for year, repo, settings, folder in built] if where]
+                          for year, repo, settings, folder in built if year not in too_big] if where]
         if unpublished:
-            raise out.fail("; ".join(unpublished), ARCHIVE)
+            raise out.fail("; ".join([*unpublished, *too_big.values()]), ARCHIVE)
+    if too_big:
+        raise out.fail("; ".join(too_big.values()), FAILED)
     failed = len(set().union(*(report.failed for _, report in reports)))  # a path once, whichever sites failed it
     if failed:
         raise out.fail(f"{failed} of {reports[0][1].articles} articles could not be "
@@ -140,6 +143,30 @@ def _say(report, where: str) -> None:
     out.stdout.print(str(report.index_path), markup=False)
     for path, reason in sorted(report.failed.items()):
         out.error(f"{where}{path}: not built: {reason}")
+
+
+def _size_problem(loaded, year: str, report) -> str | None:
+    """What to say of a built site past `[site] max_mb` (it is not published: its host
+    would refuse it); a warning past 90% of it."""
+    limit = loaded.site_max_mb * 1e6
+    name = f"the site of shard {year}" if year else "the site"
+    size = f"{report.bytes / 1e6:,.0f} MB for {plural(report.articles, 'article')}"
+    if report.bytes <= limit:
+        if report.bytes > 0.9 * limit:
+            out.warn(f"{name} is {size}, {report.bytes / limit:.0%} of the {loaded.site_max_mb:,g} MB "
+                     "one published site may hold ([site] max_mb)")
+        return None
+    if year:
+        remedy = ("a year's articles do not fit one site: raise [site] max_mb if the host takes more, "
+                  "or mirror fewer sources into this archive")
+    elif loaded.rotate != "yearly":
+        remedy = ('turn on yearly shards ([archive] rotate = "yearly"): each new year\'s articles then '
+                  "go to a repository, and a site, of their own")
+    else:
+        remedy = ("the articles from before the shards began and the lists of every article pass it: "
+                  "raise [site] max_mb if the host takes more")
+    return (f"{name} is {size}, past the {loaded.site_max_mb:,g} MB one published site may hold "
+            f"([site] max_mb), so it was not published: {remedy}")
 
 
 def _shard_sites(loaded, store, shards, *, publish: bool) -> list[tuple[str, Repo, Config]]:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -80,6 +81,8 @@ class SiteReport:
     notes: list[str] = field(default_factory=list)
     full_index: bool = False
     """Whether the search index was rebuilt from every article (first build, new format)."""
+    bytes: int = 0
+    """What the site publishes (every file but the build's state), in bytes."""
     failed: dict[str, str] = field(default_factory=dict)
     """Archive path of each article that could not be built, and why: its page is left
     as the last build wrote it (or missing) and the next build tries it again; the rest
@@ -574,7 +577,23 @@ def build_site(config: Config, store: Store, out_dir: Path, *, page_size: int = 
         state.commit()
     finally:
         state.close()
+    report.bytes = published_bytes(out_dir)
     return report
+
+
+def published_bytes(folder: Path) -> int:
+    """The bytes a site folder publishes: its files but the build's state (and any .git)."""
+    total = 0
+    pending = [folder]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name != ".git":
+                        pending.append(Path(entry.path))
+                elif not entry.name.startswith((STATE, LEGACY_MANIFEST)):
+                    total += entry.stat(follow_symlinks=False).st_size
+    return total
 
 
 def _seen(state: SiteState, paths: list[str]):

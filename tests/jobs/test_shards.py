@@ -811,6 +811,39 @@ def test_each_site_built_hour_by_hour_is_its_full_build(tmp_path, httpserver):
     assert len([p for p in site_tree(tmp_path / "site") if p.startswith("articles/")]) == 3
 
 
+
+def test_a_site_past_its_hosts_limit_is_not_published_and_says_so(tmp_path, httpserver):
+    """`[site] max_mb`: a built site larger than one published site may hold is not pushed
+    (its host would refuse it, and the last publication stays); the others are; the
+    command names the site, its size and what to do, and exits non-zero."""
+    from newsmirror.publish.site import published_bytes
+
+    lab = Sharded(tmp_path, httpserver)
+    lab.go(news(0, 3, DEC_31), DEC_31)
+    lab.go(lab.items + news(3, 2, JAN_1), JAN_1)
+    file = write_toml(lab, [])
+    newsmirror_site(file, tmp_path / "built")
+    main, shard = published_bytes(tmp_path / "built"), published_bytes(tmp_path / "built-2027")
+    assert shard < main
+    limit = (main + shard) / 2 / 1e6
+    file.write_text(file.read_text("utf-8").replace("[site]\n", f"[site]\nmax_mb = {limit}\n"), encoding="utf-8")
+    command = [sys.executable, "-m", "newsmirror", "site", "-c", str(file), "-o", str(tmp_path / "site"), "--publish"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stdout + done.stderr
+    words = " ".join(done.stderr.split())
+    assert "the site is" in words and "so it was not published" in words and "[site] max_mb" in words, words
+    assert "the articles from before the shards began" in words
+    assert "published the site of shard 2027" in done.stdout
+    assert git("ls-tree", "-r", "--name-only", "site", cwd=tmp_path / "remote-2027.git")
+    assert git("for-each-ref", "refs/heads/site", cwd=lab.remote) == ""  # the main site not pushed
+
+    file.write_text(file.read_text("utf-8").replace(f"max_mb = {limit}", f"max_mb = {main * 1.05 / 1e6}"),
+                    encoding="utf-8")
+    again = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "of the" in again.stderr and "one published site may hold" in again.stderr  # past 90%: a warning
+    assert git("for-each-ref", "refs/heads/site", cwd=lab.remote) != ""
+
 def test_a_closed_shards_site_that_failed_to_publish_is_published_once_its_clone_is_gone(tmp_path, httpserver):
     """The shard's site push failed in its last open hour (the main site's went through);
     in the new year the workflow's cache no longer holds the closed shard's clone, and
