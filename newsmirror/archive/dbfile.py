@@ -49,3 +49,20 @@ class MetaDatabase:
             self.db.execute("DELETE FROM meta WHERE name=?", (name,))
         else:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
+
+
+def read_meta(path: Path, name: str) -> str | None:
+    """One named value of the `meta` table of the file at `path`, read without opening it
+    for writing (no schema made, no upgrade); None when the file or the value is missing
+    or the file cannot be read."""
+    if not path.is_file():
+        return None
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            row = db.execute("SELECT value FROM meta WHERE name=?", (name,)).fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return None
+    return row[0] if row and isinstance(row[0], str) else None

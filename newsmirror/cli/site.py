@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from newsmirror.archive.paths import ARTICLES_DIR, SHARDS_DIR, SHARDS_INDEX
+from newsmirror.archive.paths import ARTICLES_DIR, CATALOG_FILE, SHARDS_DIR, SHARDS_INDEX
 from newsmirror.errors import ARCHIVE, CONFIG, FAILED
 from newsmirror.cli.output import out, plural
 from newsmirror.cli.run import ARCHIVE_OPTION, CONFIG_OPTION, resolve_config
@@ -200,7 +200,9 @@ def _current(loaded) -> str | None:
     from newsmirror.archive.git import Repo
     from newsmirror.archive.shards import read_index
     from newsmirror.publish.mirrors import shard_config
-    from newsmirror.publish.pages import current_publication
+    from newsmirror.archive.dbfile import read_meta
+    from newsmirror.archive.store import head_meta
+    from newsmirror.publish.pages import current_publication, shard_site_published
     from newsmirror.publish.site import shard_sites
 
     repo = Repo(loaded.archive)
@@ -210,8 +212,14 @@ def _current(loaded) -> str | None:
     primary = None if loaded.remote else repo.remote_url(loaded.remote_name)
     for year in shard_sites(loaded, loaded.archive, primary):
         clone = Repo(loaded.archive / SHARDS_DIR / year)
-        if not (clone.root / ".git").is_dir() \
-                or current_publication(clone, shard_config(loaded, year, primary)) is None:
+        settings = shard_config(loaded, year, primary)
+        if (clone.root / ".git").is_dir():
+            if current_publication(clone, settings) is None:
+                return None
+        # A closed shard whose clone is not here (the workflow's cache keeps the open
+        # one's only): published, as remembered, from its commit as the catalog knows it.
+        elif not shard_site_published(repo, year, read_meta(loaded.archive / CATALOG_FILE, head_meta(year)),
+                                      settings):
             return None
     return current
 

@@ -777,6 +777,10 @@ def test_a_shards_articles_are_published_on_the_shards_own_site(tmp_path, httpse
     hour = newsmirror_site(file, tmp_path / "site", "--publish", "-v")
     assert not lab.shard(2027).exists(), hour.stdout + hour.stderr
     assert "published the site of shard 2028" in hour.stdout and site_tree(tmp_path / "site-2027") == shard
+    # The next hour with nothing new: every site is published from the archive as it is,
+    # the closed shard's as remembered, without its clone (which is not made for it).
+    idle = newsmirror_site(file, tmp_path / "site", "--publish", "--if-changed")
+    assert "nothing to do" in idle.stdout and not lab.shard(2027).exists(), idle.stdout + idle.stderr
     full = tmp_path / "full"
     newsmirror_site(file, full)
     assert not lab.shard(2027).exists() and site_tree(full) == site_tree(tmp_path / "site")
