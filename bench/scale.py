@@ -124,6 +124,8 @@ def hours(work: Path, archive: Path, server: synth.FeedServer, config: Path, *, 
     if got.get("new") != BUSY_SOURCES * BUSY_ITEMS or got.get("updated") or got.get("failed"):
         raise SystemExit(f"{label}: the busy hour expected {BUSY_SOURCES * BUSY_ITEMS} new articles, got {got}")
     figures: dict[str, Cell | None] = {}
+    notes.append(f"peak memory: idle hour newsmirror {idle.python_mb:.0f} MB, its largest git command "
+                 f"{idle.git_mb:.0f} MB; busy hour newsmirror {busy.python_mb:.0f} MB, git {busy.git_mb:.0f} MB")
     figures["idle hour, s"], figures["idle hour, peak MB"] = child(idle)
     figures["busy hour (45 new), s"], figures["busy hour, peak MB"] = child(busy)
     return figures, notes
