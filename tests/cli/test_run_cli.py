@@ -386,3 +386,6 @@ def test_check_warns_when_the_one_site_would_pass_what_a_host_publishes(tmp_path
     assert f"{fits:,} articles" in warning
     yearly = load_config(tmp_path / "newsmirror.toml")
     assert site_size_warning(replace(yearly, rotate="yearly"), 10 * fits) is None
+    # A host that publishes less ([site] max_mb): the warning comes sooner.
+    smaller = replace(config, site_max_mb=100.0)
+    assert site_size_warning(smaller, fits // 10 + 1) is not None and site_size_warning(smaller, fits // 10) is None
