@@ -104,7 +104,7 @@ def demo(
 
     with open_store(archive, branch=config.branch, writes=False) as store:
         site = build_site(config, store, folder / "site")
-    out.stdout.print(f"\n== The reading site: {len(site.written)} files in {folder / 'site'}", markup=False)
+    out.stdout.print(f"\n== The reading site: {site.files_written} files in {folder / 'site'}", markup=False)
     out.stdout.print(f"\nOpen {archive / 'README.md'} to browse the archive as a git host shows it, "
                      f"or {site.index_path} in a browser (or `newsmirror serve --out {folder / 'site'}`). "
                      f"The bare remote it pushed to is {folder / 'remote.git'}.", markup=False)

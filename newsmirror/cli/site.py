@@ -133,10 +133,12 @@ def _say(report, where: str) -> None:
         out.warn(f"{where}{note}")
     for path in report.written:
         out.detail(f"{where}wrote {path}")
+    if report.files_written > len(report.written):
+        out.detail(f"{where}… and {report.files_written - len(report.written)} more files")
     out.stdout.print(
         f"{where}{plural(report.articles, 'article')} from {plural(report.sources, 'source')}: "
-        f"{len(report.written)} files written ({len(report.pages_written)} pages, "
-        f"{len(report.index_files_written)} search index files), {report.unchanged} unchanged, "
+        f"{report.files_written} files written ({report.pages_count} pages, "
+        f"{report.index_files_count} search index files), {report.unchanged} unchanged, "
         f"{len(report.removed)} removed",
         markup=False,
     )

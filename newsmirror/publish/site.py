@@ -73,7 +73,12 @@ ASSETS = ("style.css", "search.js")
 class SiteReport:
     out_dir: Path
     written: list[str] = field(default_factory=list)
-    """Output-relative paths of the files (re)written by this build."""
+    """Output-relative paths of the files (re)written by this build, the first
+    WRITTEN_LISTED of them (a full build of a large archive writes hundreds of thousands:
+    the counts below hold them all, and memory stays flat)."""
+    files_written: int = 0
+    pages_count: int = 0
+    index_files_count: int = 0
     unchanged: int = 0
     removed: list[str] = field(default_factory=list)
     articles: int = 0
@@ -99,6 +104,17 @@ class SiteReport:
     @property
     def index_files_written(self) -> list[str]:
         return [p for p in self.written if p.startswith("search/")]
+
+    def wrote(self, relpath: str) -> None:
+        self.files_written += 1
+        self.pages_count += relpath.endswith(".html")
+        self.index_files_count += relpath.startswith("search/")
+        if len(self.written) < WRITTEN_LISTED:
+            self.written.append(relpath)
+
+
+WRITTEN_LISTED = 10_000
+"""The written files a SiteReport names (all of them are counted)."""
 
 
 @dataclass(frozen=True)
@@ -391,7 +407,7 @@ class _Build:
         """Write one file of the site (when its bytes differ) and record it under `key`
         (default: the bytes' hash)."""
         if write_atomic(self.out / relpath, data):
-            self.report.written.append(relpath)
+            self.report.wrote(relpath)
         self.state.put_file(relpath, key if key is not None else hashlib.sha256(data).hexdigest())
 
     def current(self, relpath: str, key: str) -> bool:
@@ -573,7 +589,7 @@ def build_site(config: Config, store: Store, out_dir: Path, *, page_size: int = 
         (out_dir / LEGACY_MANIFEST).unlink(missing_ok=True)
         state.retry(report.failed)
         state.set_meta("pages", build.common)
-        report.unchanged = state.file_count() - len(set(report.written))
+        report.unchanged = state.file_count() - report.files_written
         state.commit()
     finally:
         state.close()

@@ -580,3 +580,17 @@ def test_a_missing_or_damaged_manifest_means_a_full_build(sample, tmp_path: Path
     fresh = tmp_path / "fresh"
     build(config, fresh, page_size=3)
     assert site_tree(out) == site_tree(fresh)
+
+
+def test_a_report_names_the_first_files_written_and_counts_them_all():
+    """A full build of a large archive writes hundreds of thousands of files: the report
+    lists the first WRITTEN_LISTED (for --verbose) and counts every one, so a build's
+    memory does not grow with the files it writes."""
+    from newsmirror.publish.site import WRITTEN_LISTED, SiteReport
+
+    report = SiteReport(out_dir=Path("site"))
+    for n in range(WRITTEN_LISTED + 5):
+        report.wrote(f"articles/a/{n}.html" if n % 2 else f"search/0/{n:02x}.js")
+    assert report.files_written == WRITTEN_LISTED + 5 and len(report.written) == WRITTEN_LISTED
+    assert report.pages_count == (WRITTEN_LISTED + 5) // 2
+    assert report.index_files_count == WRITTEN_LISTED + 5 - report.pages_count
