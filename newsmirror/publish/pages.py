@@ -39,7 +39,10 @@ PUBLISHED_REF = "refs/newsmirror/site"
 """The site the primary had at the last publication, fetched from it."""
 INDEX_FILE = "newsmirror-site.index"
 """The index the site's files are staged with, in the archive's git folder."""
-PUBLISHED_VERSION = 1
+PUBLISHED_VERSION = 2
+"""What the published sites are made of; a publication recorded under another version is
+built and published again (a closed shard's site too). 2: each shard's site carries the
+search index of its own articles, which the main site's no longer holds."""
 PRIMARY_ATTEMPTS = 2
 PRIMARY_RETRY_DELAY = 5.0
 

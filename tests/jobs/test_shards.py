@@ -848,6 +848,31 @@ def test_a_site_past_its_hosts_limit_is_not_published_and_says_so(tmp_path, http
     assert "of the" in again.stderr and "one published site may hold" in again.stderr  # past 90%: a warning
     assert git("for-each-ref", "refs/heads/site", cwd=lab.remote) != ""
 
+
+def test_a_closed_shards_site_published_by_an_older_newsmirror_is_published_again(tmp_path, httpserver):
+    """A closed shard's site published before its site carried its own search index (the
+    record of version 1): the main site's search asks it for its articles, so it is built
+    (its clone made) and published once more."""
+    from newsmirror.archive.paths import SHARD_SITES_PUBLISHED
+
+    lab = Sharded(tmp_path, httpserver)
+    lab.go(news(0, 2, DEC_31), DEC_31)
+    lab.go(lab.items + news(2, 2, JAN_1), JAN_1)
+    file = write_toml(lab, [])
+    newsmirror_site(file, tmp_path / "site", "--publish")
+    lab.go(lab.items + news(4, 1, NEXT_JAN_1), NEXT_JAN_1)
+    newsmirror_site(file, tmp_path / "site", "--publish")
+    record = lab.archive / SHARD_SITES_PUBLISHED
+    published = json.loads(record.read_text("utf-8"))
+    published["2027"]["version"] = 1
+    record.write_text(json.dumps(published), encoding="utf-8")
+    shutil.rmtree(lab.shard(2027))
+    shutil.rmtree(tmp_path / "site-2027")
+    done = newsmirror_site(file, tmp_path / "site", "--publish")
+    assert "published the site of shard 2027" in done.stdout, done.stdout + done.stderr
+    tree = git("ls-tree", "-r", "--name-only", "site", cwd=tmp_path / "remote-2027.git").split()
+    assert "search/meta.js" in tree
+
 def test_a_closed_shards_site_that_failed_to_publish_is_published_once_its_clone_is_gone(tmp_path, httpserver):
     """The shard's site push failed in its last open hour (the main site's went through);
     in the new year the workflow's cache no longer holds the closed shard's clone, and
