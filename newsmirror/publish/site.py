@@ -817,7 +817,7 @@ def _index_version(build: _Build) -> str:
 
 
 def _doc_record(build: _Build, entry: ArchivedEntry, text: str) -> list:
-    return [entry.title, build.away(entry) or article_href(entry), entry.slug,
+    return [entry.title, article_href(entry), entry.slug,  # a site indexes what it shows
             format_time(entry.published_ms)[:10], ix.snippet(text)]
 
 
