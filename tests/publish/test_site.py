@@ -594,3 +594,37 @@ def test_a_report_names_the_first_files_written_and_counts_them_all():
     assert report.files_written == WRITTEN_LISTED + 5 and len(report.written) == WRITTEN_LISTED
     assert report.pages_count == (WRITTEN_LISTED + 5) // 2
     assert report.index_files_count == WRITTEN_LISTED + 5 - report.pages_count
+
+
+def _script_sources(page: str) -> list[str]:
+    """The script-src of a page's Content-Security-Policy."""
+    policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', page)
+    assert policy, page[:400]
+    directive = next(d for d in policy.group(1).split(";") if d.split()[0] == "script-src")
+    return directive.split()[1:]
+
+
+@pytest.mark.parametrize(("site_url", "shard_site", "allowed"), [
+    # `[site] url` at the root of its own host: the shards' sites are GitHub Pages' (another
+    # origin), which the search page must be allowed to load scripts from.
+    ("https://news.example.org/", "https://someone.github.io/news-2027/",
+     ["'self'", "https://someone.github.io"]),
+    # `[site] url` in a folder: each shard's site is a sibling folder on the same host.
+    ("https://news.example.org/mirror/", "https://news.example.org/mirror-2027/", ["'self'"]),
+])
+def test_the_search_page_may_load_the_search_files_of_the_shards_sites(tmp_path, site_url, shard_site, allowed):
+    config = parse_config(
+        {"archive": {"path": "archive", "title": "新闻镜像测试", "remote": "https://github.com/someone/news.git"},
+         "site": {"url": site_url},
+         "sources": [{"slug": "voa", "name": "美国之音", "url": "https://example.com/voa.xml"}]},
+        file="t.toml", base=tmp_path)
+    for sample in SAMPLES[:2]:
+        write_article(config.archive, *sample)
+    (config.archive / "shards.json").write_text('{"first_year": 2027, "shards": [{"year": 2027}]}', "utf-8")
+    out = tmp_path / "site"
+    build(config, out)
+    meta = ix.read_script_file((out / "search/meta.js").read_bytes())
+    assert meta["parts"] == [{"year": "2027", "url": shard_site}]
+    assert _script_sources((out / "search.html").read_text("utf-8")) == allowed
+    # Only the search page loads other sites' files; every other page stays at 'self'.
+    assert _script_sources((out / "index.html").read_text("utf-8")) == ["'self'"]
