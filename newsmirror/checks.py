@@ -50,8 +50,6 @@ def config_problems(config: Config, *, push: bool | None = None) -> list[ConfigE
     return found.problems
 
 
-SITE_LIMIT = 1_000_000_000
-"""The most GitHub Pages publishes of one site (1 GB; `[site] max_mb` says it for a host)."""
 SITE_BYTES_PER_ARTICLE = 6_250
 """What one site publishes per article it holds (its page, its share of the list pages,
 of the feeds and of the search index), measured: bench/site_scale.py --sharded at 100,000
@@ -75,7 +73,7 @@ def site_size_warning(config: Config, articles: int | None = None) -> str | None
             return None
         articles = sum(name.endswith(".md") for name in files.split("\0"))
     size = articles * SITE_BYTES_PER_ARTICLE
-    limit = min(SITE_LIMIT, int(config.site_max_mb * 1e6))
+    limit = int(config.site_max_mb * 1e6)
     if size <= limit:
         return None
     return (f"{config.file}: archive.rotate: the archive holds {articles:,} articles, so its reading "

@@ -228,8 +228,10 @@ class _Checker:
 
     def positive(self, data: dict[str, Any], key: str, name: str, kind: type, default: Any) -> Any:
         value = self.get(data, key, name, (int, float) if kind is float else int, default)
-        if value <= 0:
+        if not value > 0:  # NaN too: it compares false to everything
             raise self.fail(f"{key}.{name}", f"must be greater than 0, not {value}")
+        if value == float("inf"):
+            raise self.fail(f"{key}.{name}", "must be a finite number, not inf")
         return kind(value)
 
 

@@ -66,6 +66,8 @@ def write(tmp_path: Path, text: str) -> Path:
     ("", "sources", "no sources"),
     ("[site]\nmax_mb=0\n[[sources]]\nslug='v'\nname='x'\nurl='http://a.test/'\n", "site.max_mb", "greater than 0"),
     ("[site]\nmax_mb='1 GB'\n[[sources]]\nslug='v'\nname='x'\nurl='http://a.test/'\n", "site.max_mb", "must be a number"),
+    ("[site]\nmax_mb=nan\n[[sources]]\nslug='v'\nname='x'\nurl='http://a.test/'\n", "site.max_mb", "greater than 0, not nan"),
+    ("[site]\nmax_mb=inf\n[[sources]]\nslug='v'\nname='x'\nurl='http://a.test/'\n", "site.max_mb", "finite number, not inf"),
     ("[archive]\nweb_url='github.com/x'\n[[sources]]\nslug='v'\nname='x'\nurl='http://a.test/'\n", "archive.web_url", "not an http(s)"),
     ("[archive]\nsite_url='github.com/x'\n[[sources]]\nslug='v'\nname='x'\nurl='http://a.test/'\n", "archive.site_url", "not an http(s)"),
     ("[archive]\nsite_url='https://a.test/'\nweb_url='https://a.test/'\n[[sources]]\nslug='v'\nname='x'\nurl='http://a.test/'\n", "archive.site_url", "older name of archive.web_url"),

@@ -95,9 +95,14 @@ def site(
         shards = open_shards(loaded, store, int(time.time() * 1000), start=False)
         take = (lambda year: shards.take(loaded, store, year)) if shards else None
         reports = [("", build_site(loaded, store, target, take_shard=take))]
-        sites = _shard_sites(loaded, store, shards, publish=publish)
-        for note in shards.notes if shards else ():
-            out.detail(note)
+        sites, unreachable = _shard_sites(loaded, store, shards, publish=publish)
+        notes = shards.notes if shards else []
+        for note in notes:
+            if not any(note.startswith(f"shard {year}: ") for year in unreachable):
+                out.detail(note)
+        for year in unreachable:  # why, loud: the command fails below
+            out.error("; ".join(note for note in notes if note.startswith(f"shard {year}: "))
+                      or f"shard {year}: its clone could not be made")
         for year, repo, settings in sites:
             folder = shard_site_dir(target, year)
             if publish and (current := current_publication(repo, settings)):
@@ -117,6 +122,9 @@ def site(
         unpublished = [where for where in ([] if "" in too_big else [_publish(main, loaded, target, "the site")])
                        + [_publish(repo, settings, folder, f"the site of shard {year}", main, year)
                           for year, repo, settings, folder in built if year not in too_big] if where]
+        unpublished += [f"the site of shard {year} is not published from the shard as it is and its "
+                        "clone could not be made, so it was not built: the main site links to and "
+                        "searches it as it was last published" for year in unreachable]
         if unpublished:
             raise out.fail("; ".join([*unpublished, *too_big.values()]), ARCHIVE)
     if too_big:
@@ -171,29 +179,33 @@ def _size_problem(loaded, year: str, report) -> str | None:
             f"([site] max_mb), so it was not published: {remedy}")
 
 
-def _shard_sites(loaded, store, shards, *, publish: bool) -> list[tuple[str, Repo, Config]]:
+def _shard_sites(loaded, store, shards, *, publish: bool) -> tuple[list[tuple[str, Repo, Config]], list[str]]:
     """Each shard with a site of its own whose clone is here: its year, its clone and the
-    configuration it is published with (its remotes). To publish, a closed shard whose
-    clone was not needed by the main site's build is cloned unless its site is known to
-    be published from it as it is (its last push may have failed, before its clone left
-    the cache): the main site links its articles there. A shard that could not be cloned
-    is named among the shards' notes; the main site links to its site as it is."""
+    configuration it is published with (its remotes); and, to publish, the years of the
+    shards whose site is to be published again but whose clone could not be made. To
+    publish, a closed shard whose clone was not needed by the main site's build is cloned
+    unless its site is known to be published from it as it is (its last push may have
+    failed, before its clone left the cache; an older newsmirror published it): the main
+    site links its articles there and its search asks that site for them. Why a shard
+    could not be cloned is among the shards' notes; the main site links to its site as
+    it is."""
     from newsmirror.archive.store import head_meta
     from newsmirror.publish.mirrors import shard_config
     from newsmirror.publish.pages import shard_site_published
     from newsmirror.publish.site import shard_sites
 
     if shards is None:
-        return []
-    found = []
+        return [], []
+    found, unreachable = [], []
     for year in shard_sites(loaded, loaded.archive, shards.primary):
         settings = shard_config(loaded, year, shards.primary)
         if publish and year not in shards.repos and not shard_site_published(
-                store.repo, year, store.catalog.get_meta(head_meta(year)), settings):
-            shards.take(loaded, store, year)
+                store.repo, year, store.catalog.get_meta(head_meta(year)), settings) \
+                and shards.take(loaded, store, year) is None:
+            unreachable.append(year)
         if year in shards.repos:
             found.append((year, shards.repos[year], settings))
-    return found
+    return found, unreachable
 
 
 def _current(loaded) -> str | None:

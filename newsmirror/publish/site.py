@@ -858,10 +858,11 @@ def _update_search(build: _Build, removed: set[int], touched: list[str] | None,
 
 
 def _origins(build: _Build) -> list[str]:
-    """The origins of the shards' sites whose search files the search page loads, other
-    than the main site's own (its Content-Security-Policy allows them as script sources)."""
-    own = urlsplit(site_url(build.config, build.primary) or "")
-    found = {(p.scheme, p.netloc) for p in map(urlsplit, build.sites.values())} - {(own.scheme, own.netloc)}
+    """The origins of the shards' sites whose search files the search page loads (its
+    Content-Security-Policy allows them as script sources). Every one, the main site's own
+    host included: the page is also read where 'self' is another origin (a mirror's host,
+    `newsmirror serve`, a folder on disk)."""
+    found = {(p.scheme, p.netloc) for p in map(urlsplit, build.sites.values())}
     return [f"{scheme}://{netloc}" for scheme, netloc in sorted(found)]
 
 

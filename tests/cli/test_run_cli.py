@@ -365,7 +365,7 @@ def test_a_refused_page_is_a_warning_line_without_verbose(tmp_path, httpserver):
 
 
 def test_check_warns_when_the_one_site_would_pass_what_a_host_publishes(tmp_path: Path):
-    from newsmirror.checks import SITE_BYTES_PER_ARTICLE, SITE_LIMIT, site_size_warning
+    from newsmirror.checks import SITE_BYTES_PER_ARTICLE, site_size_warning
     from newsmirror.config import load_config
 
     write_config(tmp_path, {"a": "https://news.test/a.xml"})
@@ -379,7 +379,7 @@ def test_check_warns_when_the_one_site_would_pass_what_a_host_publishes(tmp_path
     assert done.returncode == 0 and "rotate" not in done.stderr, done.stderr
     config = load_config(tmp_path / "newsmirror.toml")
     assert site_size_warning(config) is None  # three committed articles
-    fits = SITE_LIMIT // SITE_BYTES_PER_ARTICLE
+    fits = int(config.site_max_mb * 1e6) // SITE_BYTES_PER_ARTICLE  # 1 GB, GitHub Pages' limit
     assert site_size_warning(config, fits) is None
     warning = site_size_warning(config, fits + 1)
     assert warning is not None and "archive.rotate" in warning and 'rotate = "yearly"' in warning
@@ -389,3 +389,6 @@ def test_check_warns_when_the_one_site_would_pass_what_a_host_publishes(tmp_path
     # A host that publishes less ([site] max_mb): the warning comes sooner.
     smaller = replace(config, site_max_mb=100.0)
     assert site_size_warning(smaller, fits // 10 + 1) is not None and site_size_warning(smaller, fits // 10) is None
+    # A host that publishes more: the warning comes later, where `newsmirror site` refuses.
+    larger = replace(config, site_max_mb=2000.0)
+    assert site_size_warning(larger, 2 * fits) is None and site_size_warning(larger, 2 * fits + 1) is not None

@@ -873,6 +873,35 @@ def test_a_closed_shards_site_published_by_an_older_newsmirror_is_published_agai
     tree = git("ls-tree", "-r", "--name-only", "site", cwd=tmp_path / "remote-2027.git").split()
     assert "search/meta.js" in tree
 
+
+def test_a_closed_shards_site_to_publish_again_whose_clone_cannot_be_made_fails_the_command(tmp_path, httpserver):
+    """As above, but the shard's repository cannot be cloned: its site cannot be built, so
+    the main site's search would ask a site that does not index its articles. The command
+    says so and fails (the main site is still published: its own articles are new)."""
+    from newsmirror.archive.paths import SHARD_SITES_PUBLISHED
+
+    lab = Sharded(tmp_path, httpserver)
+    lab.go(news(0, 2, DEC_31), DEC_31)
+    lab.go(lab.items + news(2, 2, JAN_1), JAN_1)
+    file = write_toml(lab, [])
+    newsmirror_site(file, tmp_path / "site", "--publish")
+    lab.go(lab.items + news(4, 1, NEXT_JAN_1), NEXT_JAN_1)
+    newsmirror_site(file, tmp_path / "site", "--publish")
+    record = lab.archive / SHARD_SITES_PUBLISHED
+    published = json.loads(record.read_text("utf-8"))
+    published["2027"]["version"] = 1
+    record.write_text(json.dumps(published), encoding="utf-8")
+    shutil.rmtree(lab.shard(2027))
+    (tmp_path / "remote-2027.git").rename(tmp_path / "moved-2027.git")
+    done = subprocess.run([sys.executable, "-m", "newsmirror", "site", "-c", str(file), "-o",
+                           str(tmp_path / "site"), "--publish"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "shard 2027:" in done.stderr and "could not be cloned" in done.stderr, done.stderr
+    assert "the site of shard 2027 is not published from the shard as it is" in done.stderr, done.stderr
+    assert "published the site" in done.stdout, done.stdout  # the main site's own articles
+
+
 def test_a_closed_shards_site_that_failed_to_publish_is_published_once_its_clone_is_gone(tmp_path, httpserver):
     """The shard's site push failed in its last open hour (the main site's went through);
     in the new year the workflow's cache no longer holds the closed shard's clone, and

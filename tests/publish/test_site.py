@@ -609,8 +609,11 @@ def _script_sources(page: str) -> list[str]:
     # origin), which the search page must be allowed to load scripts from.
     ("https://news.example.org/", "https://someone.github.io/news-2027/",
      ["'self'", "https://someone.github.io"]),
-    # `[site] url` in a folder: each shard's site is a sibling folder on the same host.
-    ("https://news.example.org/mirror/", "https://news.example.org/mirror-2027/", ["'self'"]),
+    # `[site] url` in a folder: each shard's site is a sibling folder on the same host, which
+    # is named too: the page may be read from another ('self' is then a mirror's host, the
+    # address of `newsmirror serve` or a folder on disk).
+    ("https://news.example.org/mirror/", "https://news.example.org/mirror-2027/",
+     ["'self'", "https://news.example.org"]),
 ])
 def test_the_search_page_may_load_the_search_files_of_the_shards_sites(tmp_path, site_url, shard_site, allowed):
     config = parse_config(
