@@ -3,6 +3,7 @@ file, the key and what is wrong."""
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -228,10 +229,8 @@ class _Checker:
 
     def positive(self, data: dict[str, Any], key: str, name: str, kind: type, default: Any) -> Any:
         value = self.get(data, key, name, (int, float) if kind is float else int, default)
-        if not value > 0:  # NaN too: it compares false to everything
+        if value <= 0:  # nan and inf pass here: checks.py names them, with every other problem
             raise self.fail(f"{key}.{name}", f"must be greater than 0, not {value}")
-        if value == float("inf"):
-            raise self.fail(f"{key}.{name}", "must be a finite number, not inf")
         return kind(value)
 
 
@@ -404,7 +403,11 @@ def _alerts(check: _Checker, raw: Any) -> AlertSettings:
 def _site(check: _Checker, data: Any) -> tuple[str | None, float]:
     """`[site] url` (an http(s) address, returned ending in '/') and `max_mb`."""
     site = check.table(data, "site", {"url", "max_mb"})
-    return _site_address(check, site), check.positive(site, "site", "max_mb", float, Config.site_max_mb)
+    max_mb = check.positive(site, "site", "max_mb", float, Config.site_max_mb)
+    if not math.isfinite(max_mb):  # refused here: `newsmirror site` runs no preflight
+        problem = "must be greater than 0, not nan" if math.isnan(max_mb) else "must be a finite number, not inf"
+        raise check.fail("site.max_mb", problem)
+    return _site_address(check, site), max_mb
 
 
 def _site_address(check: _Checker, site: dict[str, Any]) -> str | None:
