@@ -22,6 +22,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from newsmirror.archive.article import parse_article
+from newsmirror.archive.paths import CACHE_DIR
 from newsmirror.cli.run import print_summary
 from newsmirror.jobs.rebuild import rebuild_archive
 from newsmirror.jobs.requests import archive_requests
@@ -784,6 +785,15 @@ def test_a_shards_articles_are_published_on_the_shards_own_site(tmp_path, httpse
     full = tmp_path / "full"
     newsmirror_site(file, full)
     assert not lab.shard(2027).exists() and site_tree(full) == site_tree(tmp_path / "site")
+    # A runner that lost its cache, the catalog with it, and the closed shard's clone
+    # cannot know that shard's site is published as it is: --if-changed builds instead
+    # of saying "nothing to do", clones that shard to publish its site again, and every
+    # site stays what it was.
+    shutil.rmtree(lab.archive / CACHE_DIR)
+    lost = newsmirror_site(file, tmp_path / "site", "--publish", "--if-changed")
+    assert "nothing to do" not in lost.stdout and lab.shard(2027).exists(), lost.stdout + lost.stderr
+    assert "published the site of shard 2027" in lost.stdout
+    assert site_tree(tmp_path / "site") == site_tree(full) and site_tree(tmp_path / "site-2027") == shard
 
 
 def test_the_site_of_an_archive_whose_articles_are_all_in_shards(tmp_path, httpserver):
