@@ -859,10 +859,9 @@ def test_a_site_past_its_hosts_limit_is_not_published_and_says_so(tmp_path, http
     assert git("for-each-ref", "refs/heads/site", cwd=lab.remote) != ""
 
 
-def test_a_closed_shards_site_published_by_an_older_newsmirror_is_published_again(tmp_path, httpserver):
-    """A closed shard's site published before its site carried its own search index (the
-    record of version 1): the main site's search asks it for its articles, so it is built
-    (its clone made) and published once more."""
+def closed_shard_published_by_version_1(tmp_path: Path, httpserver: HTTPServer) -> tuple[Sharded, Path]:
+    """An archive whose closed shard 2027's site is recorded as published by an older
+    newsmirror (record version 1), with that shard's clone gone; and its configuration."""
     from newsmirror.archive.paths import SHARD_SITES_PUBLISHED
 
     lab = Sharded(tmp_path, httpserver)
@@ -877,6 +876,14 @@ def test_a_closed_shards_site_published_by_an_older_newsmirror_is_published_agai
     published["2027"]["version"] = 1
     record.write_text(json.dumps(published), encoding="utf-8")
     shutil.rmtree(lab.shard(2027))
+    return lab, file
+
+
+def test_a_closed_shards_site_published_by_an_older_newsmirror_is_published_again(tmp_path, httpserver):
+    """A closed shard's site published before its site carried its own search index (the
+    record of version 1): the main site's search asks it for its articles, so it is built
+    (its clone made) and published once more."""
+    lab, file = closed_shard_published_by_version_1(tmp_path, httpserver)
     shutil.rmtree(tmp_path / "site-2027")
     done = newsmirror_site(file, tmp_path / "site", "--publish")
     assert "published the site of shard 2027" in done.stdout, done.stdout + done.stderr
@@ -888,20 +895,7 @@ def test_a_closed_shards_site_to_publish_again_whose_clone_cannot_be_made_fails_
     """As above, but the shard's repository cannot be cloned: its site cannot be built, so
     the main site's search would ask a site that does not index its articles. The command
     says so and fails (the main site is still published: its own articles are new)."""
-    from newsmirror.archive.paths import SHARD_SITES_PUBLISHED
-
-    lab = Sharded(tmp_path, httpserver)
-    lab.go(news(0, 2, DEC_31), DEC_31)
-    lab.go(lab.items + news(2, 2, JAN_1), JAN_1)
-    file = write_toml(lab, [])
-    newsmirror_site(file, tmp_path / "site", "--publish")
-    lab.go(lab.items + news(4, 1, NEXT_JAN_1), NEXT_JAN_1)
-    newsmirror_site(file, tmp_path / "site", "--publish")
-    record = lab.archive / SHARD_SITES_PUBLISHED
-    published = json.loads(record.read_text("utf-8"))
-    published["2027"]["version"] = 1
-    record.write_text(json.dumps(published), encoding="utf-8")
-    shutil.rmtree(lab.shard(2027))
+    lab, file = closed_shard_published_by_version_1(tmp_path, httpserver)
     (tmp_path / "remote-2027.git").rename(tmp_path / "moved-2027.git")
     done = subprocess.run([sys.executable, "-m", "newsmirror", "site", "-c", str(file), "-o",
                            str(tmp_path / "site"), "--publish"], cwd=tmp_path, capture_output=True,
